@@ -1,5 +1,5 @@
 /** Unit tests sit beside the code; end-to-end tests under test/ start a network. */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
 
 module.exports = {
   projects: [

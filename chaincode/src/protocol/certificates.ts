@@ -1,0 +1,125 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+import { X509Certificate } from 'node:crypto';
+
+import { MgmtError, messageOf } from './errors';
+
+/** Fabric NodeOU roles that must never act in the protocol: only clients and admins vote. */
+const NODE_ROLES: ReadonlySet<string> = new Set(['peer', 'orderer']);
+
+/**
+ * Parses a PEM certificate.
+ *
+ * @param what names the certificate in error messages.
+ * @throws {@link MgmtError} `MGMT_BAD_CERTIFICATE` when the text is not a parseable X.509 certificate.
+ */
+export function parseCertificate(pem: string, what = 'certificate'): X509Certificate {
+    if (typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----')) {
+        throw new MgmtError('MGMT_BAD_CERTIFICATE', `${what} is not a PEM certificate`);
+    }
+    try {
+        return new X509Certificate(pem);
+    } catch (err) {
+        throw new MgmtError('MGMT_BAD_CERTIFICATE', `${what} does not parse: ${messageOf(err)}`, { cause: err });
+    }
+}
+
+/**
+ * Values of the subject's organisational units, where Fabric's NodeOUs put the role
+ * (`client`, `admin`, `peer`, `orderer`). Multi-valued RDNs are split as well.
+ */
+export function subjectOrganizationalUnits(cert: X509Certificate): string[] {
+    const units: string[] = [];
+    for (const line of cert.subject.split('\n')) {
+        // Node prints a multi-valued RDN on one line as `A=x + B=y`, escaping '+' inside values.
+        for (const part of line.split(' + ')) {
+            const eq = part.indexOf('=');
+            if (eq > 0 && part.slice(0, eq) === 'OU') {
+                units.push(part.slice(eq + 1).replace(/\\(.)/g, '$1'));
+            }
+        }
+    }
+    return units;
+}
+
+/** Whether the certificate belongs to a peer or an orderer node rather than a client or admin. */
+export function isNodeIdentity(cert: X509Certificate): boolean {
+    return subjectOrganizationalUnits(cert).some((unit) => NODE_ROLES.has(unit.toLowerCase()));
+}
+
+/** Whether `atMs` lies within the certificate's validity period (both ends inclusive). */
+export function isValidAt(cert: X509Certificate, atMs: number): boolean {
+    const from = Date.parse(cert.validFrom);
+    const to = Date.parse(cert.validTo);
+    return Number.isFinite(from) && Number.isFinite(to) && from <= atMs && atMs <= to;
+}
+
+/**
+ * The uncompressed SEC1 public key (65 bytes) of a P-256 certificate.
+ *
+ * @throws {@link MgmtError} `MGMT_BAD_CERTIFICATE` when the key is not ECDSA P-256.
+ */
+export function p256PublicKey(cert: X509Certificate): Uint8Array {
+    const key = cert.publicKey;
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+        throw new MgmtError('MGMT_BAD_CERTIFICATE', 'certificate key is not ECDSA P-256');
+    }
+    const jwk = key.export({ format: 'jwk' });
+    if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') {
+        throw new MgmtError('MGMT_BAD_CERTIFICATE', 'certificate key has no affine coordinates');
+    }
+    return Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+}
+
+/**
+ * Checks that a PEM is a usable CA certificate for a member (basic constraints CA:TRUE).
+ *
+ * @throws {@link MgmtError} `MGMT_BAD_CERTIFICATE` otherwise.
+ */
+export function parseCaCertificate(pem: string, what = 'CA certificate'): X509Certificate {
+    const ca = parseCertificate(pem, what);
+    if (!ca.ca) {
+        throw new MgmtError('MGMT_BAD_CERTIFICATE', `${what} is not a CA certificate (basic constraints CA:FALSE)`);
+    }
+    return ca;
+}
+
+/** What {@link checkMemberCertificate} needs to know. */
+export interface MemberCertificateCheck {
+    /** PEM of the certificate under test. */
+    readonly certificate: string;
+    /** MSP ID the certificate claims, for messages. */
+    readonly mspId: string;
+    /** PEM of the member's CA from the genesis params. */
+    readonly caCertificate: string;
+    /** The instant at which the certificate must be valid. */
+    readonly atMs: number;
+}
+
+/**
+ * The certificate rule of the protocol: issued directly by the member's CA from the genesis
+ * params, valid at the given instant, ECDSA P-256, and not a peer or orderer identity.
+ *
+ * @returns the parsed certificate.
+ * @throws {@link MgmtError} `MGMT_BAD_CERTIFICATE` naming the failed check.
+ */
+export function checkMemberCertificate(check: MemberCertificateCheck): X509Certificate {
+    const cert = parseCertificate(check.certificate, `certificate of ${check.mspId}`);
+    const ca = parseCertificate(check.caCertificate, `CA certificate of ${check.mspId}`);
+    if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
+        throw new MgmtError('MGMT_BAD_CERTIFICATE', `certificate is not issued by the ${check.mspId} CA of the genesis params`);
+    }
+    if (!isValidAt(cert, check.atMs)) {
+        throw new MgmtError(
+            'MGMT_BAD_CERTIFICATE',
+            `certificate of ${check.mspId} (valid ${cert.validFrom} to ${cert.validTo}) is not valid at ${new Date(check.atMs).toISOString()}`,
+        );
+    }
+    if (isNodeIdentity(cert)) {
+        throw new MgmtError('MGMT_BAD_CERTIFICATE', `certificate of ${check.mspId} is a peer or orderer identity`);
+    }
+    p256PublicKey(cert);
+    return cert;
+}

@@ -1,0 +1,219 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+import { canonicalJson } from './canonicalJson';
+import { checkMemberCertificate } from './certificates';
+import { validateConfig } from './config';
+import { BlockVerificationError, isMgmtError, messageOf } from './errors';
+import { HASH_PATTERN, hashHeader } from './hash';
+import { findMember, isStrictlySorted } from './members';
+import { validateParams } from './params';
+import { expectedProposer } from './proposer';
+import { quorum } from './quorum';
+import { cycleWindow, scheduleAfter } from './round';
+import { assertVoteSignature } from './signatures';
+import { parseIsoMillis } from './time';
+import type { ConfigBlock, ConfigBlockHeader, GenesisParams, JsonObject, ProofEntry } from './types';
+
+/** What a block is verified against. */
+export interface VerifyContext {
+    /** The already verified block at height-1; omitted for genesis. */
+    readonly previous?: ConfigBlock;
+    /**
+     * The genesis parameters. Required above height 0; at height 0, when given, the block's
+     * params must equal them (a verifier that trusts a known genesis).
+     */
+    readonly params?: GenesisParams;
+}
+
+/** Result of {@link verifyChain}. */
+export interface VerifiedChain {
+    readonly params: GenesisParams;
+    /** The last block of the verified range. */
+    readonly latest: ConfigBlock;
+}
+
+const PROOF_FIELDS = ['certificate', 'mspId', 'signature'];
+
+function isObject(value: unknown): value is Record<string, unknown> {
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Verifies one configuration block against its predecessor and the genesis parameters:
+ * height, recomputed hash, prevHash link, proposer formula including the cycle, timestamp
+ * strictly after the predecessor, at least CBI later and inside the window of its cycle,
+ * configuration against the schema, and the proof: only approvals, at least a quorum, one per
+ * member, sorted by MSP ID, each exactly `{mspId, certificate, signature}` with a valid signature
+ * and a certificate issued by that member's CA, valid at the block's timestamp, not a peer or
+ * orderer. Fields outside the header and the proof are ignored.
+ *
+ * @returns the block, typed.
+ * @throws {@link BlockVerificationError} (code `MGMT_INVALID_BLOCK`) naming the height and reason.
+ */
+export function verifyBlock(block: unknown, context: VerifyContext = {}): ConfigBlock {
+    const expectedHeight = context.previous === undefined ? 0 : context.previous.height + 1;
+    const fail = (reason: string, cause?: unknown): never => {
+        throw new BlockVerificationError(expectedHeight, reason, cause === undefined ? undefined : { cause });
+    };
+    const wrap = <T>(what: string, fn: () => T): T => {
+        try {
+            return fn();
+        } catch (err) {
+            return fail(`${what}: ${isMgmtError(err) ? err.message : messageOf(err)}`, err);
+        }
+    };
+
+    if (!isObject(block)) {
+        return fail('not a JSON object');
+    }
+    const { height, hash, prevHash, proposer, cycle, timestamp, config, proof } = block;
+    if (height !== expectedHeight) {
+        return fail(`height is ${JSON.stringify(height)}, expected ${expectedHeight}`);
+    }
+    if (typeof hash !== 'string' || !HASH_PATTERN.test(hash)) {
+        return fail('hash is not 64 lowercase hex digits');
+    }
+    if (typeof prevHash !== 'string') {
+        return fail('prevHash is not a string');
+    }
+    if (typeof proposer !== 'string') {
+        return fail('proposer is not a string');
+    }
+    if (typeof cycle !== 'number' || !Number.isSafeInteger(cycle) || cycle < 0) {
+        return fail('cycle is not a non-negative integer');
+    }
+    const ts = parseIsoMillis(timestamp);
+    if (ts === undefined) {
+        return fail('timestamp is not YYYY-MM-DDTHH:mm:ss.sssZ');
+    }
+    if (!isObject(config)) {
+        return fail('config is not a JSON object');
+    }
+    if (!Array.isArray(proof)) {
+        return fail('proof is not an array');
+    }
+    const header = block as unknown as ConfigBlockHeader;
+    const recomputed = wrap('header', () => hashHeader(header));
+    if (recomputed !== hash) {
+        return fail(`hash ${hash} does not match the header (recomputed ${recomputed})`);
+    }
+
+    let params: GenesisParams;
+    if (expectedHeight === 0) {
+        params = wrap('params', () => validateParams(block.params, { requireSorted: true }));
+        if (context.params !== undefined && canonicalJson(context.params) !== canonicalJson(block.params)) {
+            return fail('params differ from the trusted genesis params');
+        }
+        if (prevHash !== '') {
+            return fail('prevHash of genesis must be ""');
+        }
+        if (cycle !== 0) {
+            return fail('cycle of genesis must be 0');
+        }
+        if (findMember(params.members, proposer) === undefined) {
+            return fail(`proposer ${proposer} is not a member`);
+        }
+    } else {
+        const previous = context.previous as ConfigBlock;
+        if (context.params === undefined) {
+            return fail('genesis params are needed to verify this block');
+        }
+        params = context.params;
+        if ('params' in block) {
+            return fail('params may only appear at height 0');
+        }
+        if (prevHash !== previous.hash) {
+            return fail(`prevHash ${prevHash} does not link to block ${previous.height} (${previous.hash})`);
+        }
+        const prevTs = parseIsoMillis(previous.timestamp) as number;
+        if (ts <= prevTs) {
+            return fail(`timestamp ${timestamp} is not after ${previous.timestamp}`);
+        }
+        if (ts - prevTs < params.cbiSeconds * 1000) {
+            return fail(`timestamp ${timestamp} is less than CBI (${params.cbiSeconds}s) after ${previous.timestamp}`);
+        }
+        const window = wrap('cycle', () => cycleWindow(scheduleAfter(prevTs, params), cycle));
+        if (ts < window.startsAtMs || ts >= window.endsAtMs) {
+            return fail(
+                `timestamp ${timestamp} is outside cycle ${cycle} ` +
+                    `[${new Date(window.startsAtMs).toISOString()}, ${new Date(window.endsAtMs).toISOString()})`,
+            );
+        }
+        const expected = wrap('proposer', () => expectedProposer(params.members, previous.hash, cycle));
+        if (proposer !== expected) {
+            return fail(`proposer is ${proposer}, expected ${expected} for cycle ${cycle}`);
+        }
+    }
+
+    wrap('config', () => validateConfig(config as JsonObject, params.configSchema));
+    verifyProof(proof, hash, params, ts, fail);
+    return block as unknown as ConfigBlock;
+}
+
+function verifyProof(
+    proof: readonly unknown[],
+    hash: string,
+    params: GenesisParams,
+    ts: number,
+    fail: (reason: string, cause?: unknown) => never,
+): void {
+    const q = quorum(params.members.length);
+    if (proof.length < q) {
+        fail(`proof has ${proof.length} approvals, quorum is ${q}`);
+    }
+    const entries: ProofEntry[] = proof.map((entry, i) => {
+        if (!isObject(entry)) {
+            return fail(`proof[${i}] is not an object`);
+        }
+        const keys = Object.keys(entry).sort();
+        if (keys.length !== PROOF_FIELDS.length || keys.some((k, j) => k !== PROOF_FIELDS[j])) {
+            return fail(`proof[${i}] must have exactly the fields mspId, certificate, signature`);
+        }
+        const { mspId, certificate, signature } = entry;
+        if (typeof mspId !== 'string' || typeof certificate !== 'string' || typeof signature !== 'string') {
+            return fail(`proof[${i}] fields must be strings`);
+        }
+        return { mspId, certificate, signature };
+    });
+    if (!isStrictlySorted(entries.map((e) => e.mspId))) {
+        fail('proof entries are not sorted by MSP ID or repeat a member');
+    }
+    entries.forEach((entry, i) => {
+        const member = findMember(params.members, entry.mspId);
+        if (member === undefined) {
+            return fail(`proof[${i}]: ${entry.mspId} is not a member`);
+        }
+        try {
+            checkMemberCertificate({ certificate: entry.certificate, mspId: entry.mspId, caCertificate: member.caCertificate, atMs: ts });
+            assertVoteSignature({ hash, approve: true, signature: entry.signature, certificate: entry.certificate });
+        } catch (err) {
+            return fail(`proof[${i}] (${entry.mspId}): ${messageOf(err)}`, err);
+        }
+        return undefined;
+    });
+}
+
+/**
+ * Verifies a run of consecutive blocks. Without `from`, the run must start with the genesis
+ * block; with `from`, it continues after `from.previous` under `from.params`.
+ *
+ * @returns the genesis params and the last block.
+ * @throws {@link BlockVerificationError} for the first block that fails, or for an empty run.
+ */
+export function verifyChain(blocks: readonly unknown[], from: VerifyContext = {}): VerifiedChain {
+    let previous = from.previous;
+    let params = from.params;
+    for (const block of blocks) {
+        const verified = verifyBlock(block, { previous, params });
+        if (verified.height === 0) {
+            params = verified.params;
+        }
+        previous = verified;
+    }
+    if (previous === undefined || params === undefined) {
+        throw new BlockVerificationError(0, 'no blocks to verify');
+    }
+    return { params, latest: previous };
+}

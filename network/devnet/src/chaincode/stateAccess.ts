@@ -1,0 +1,40 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The contract between the chaincode runtime and the ledger: the runtime serves the shim's state
+ * requests through this interface and never sees the ledger itself, so the simulator decides
+ * read/write-set recording, MVCC versions and the no-read-your-writes rule in one place.
+ */
+
+/** One key and its value, as a range query returns it. */
+export interface KeyValue {
+  key: string;
+  value: Uint8Array;
+}
+
+/** One page of a range query. */
+export interface RangePage {
+  results: KeyValue[];
+  /* next start key for pagination, '' when done */
+  bookmark: string;
+}
+
+/** One committed change of a key, as the history database records it. */
+export interface HistoryEntry {
+  txId: string;
+  value: Uint8Array;
+  isDelete: boolean;
+  timestamp: { seconds: number; nanos: number };
+}
+
+/** State of one namespace (chaincode) as seen by one transaction simulation; records the read/write set. Keys compare in UTF-8 byte order. */
+export interface StateAccess {
+  getState(key: string): Promise<Uint8Array | undefined>;
+  putState(key: string, value: Uint8Array): void; // an empty value is a delete, as in Fabric
+  deleteState(key: string): void;
+  /** start inclusive, end exclusive; '' end = unbounded. Without paging: all results up to the peer's cap. With paging: at most pageSize results starting at bookmark (or start). */
+  getStateByRange(startKey: string, endKey: string, paging?: { pageSize: number; bookmark: string }): Promise<RangePage>;
+  getHistoryForKey(key: string): Promise<HistoryEntry[]>; // newest first, committed only
+  getStateMetadata(key: string): Promise<Map<string, Uint8Array>>;
+  putStateMetadata(key: string, metakey: string, value: Uint8Array): void;
+}

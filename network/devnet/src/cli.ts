@@ -1,0 +1,262 @@
+#!/usr/bin/env node
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * devnet up | down | status | deploy | run
+ *
+ * Exit codes: 0 success, 1 the operation failed, 2 bad usage.
+ */
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { readAdminUrl } from './connectionProfile';
+import { Devnet, DevnetError } from './devnet';
+import { DEFAULT_BASE_PORT } from './topology';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+const DEFAULT_DATA = process.env.DEVNET_DATA ?? path.join(REPO_ROOT, '.devnet');
+const UP_DEADLINE_MS = 60_000;
+const DOWN_DEADLINE_MS = 15_000;
+
+interface GlobalOptions {
+  data: string;
+  json?: boolean;
+}
+
+class UsageError extends Error {}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1024 || n > 65000) throw new InvalidArgumentError('a port between 1024 and 65000');
+  return n;
+}
+
+function pidFile(data: string): string {
+  return path.join(data, 'devnet.pid');
+}
+
+function runningPid(data: string): number | undefined {
+  const file = pidFile(data);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+function logTail(file: string, lines = 20): string {
+  if (!existsSync(file)) return '(no log)';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function print(opts: GlobalOptions, human: string, machine: unknown): void {
+  process.stdout.write(opts.json ? JSON.stringify(machine) + '\n' : human + '\n');
+}
+
+async function up(opts: GlobalOptions & { basePort: number; batchTimeout?: string }): Promise<void> {
+  const data = path.resolve(opts.data);
+  const pid = runningPid(data);
+  if (pid) throw new DevnetError(`a devnet is already running on ${data} (pid ${pid}); run 'devnet down' first, or 'devnet status'`);
+  mkdirSync(path.join(data, 'logs'), { recursive: true });
+  const connection = path.join(data, 'connection.json');
+  rmSync(connection, { force: true });
+  const logFile = path.join(data, 'logs', 'devnet.log');
+  const started = Date.now();
+  const fd = openSync(logFile, 'a');
+  const args = [__filename, 'run', '--data', data, '--base-port', String(opts.basePort)];
+  if (opts.batchTimeout) args.push('--batch-timeout', opts.batchTimeout);
+  // Detached: its own process group, so `down` can stop it and its chaincodes together.
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => {
+    exited = code;
+  });
+  if (!opts.json) process.stderr.write(`starting devnet (pid ${child.pid}) on ${data} ...\n`);
+  while (Date.now() - started < UP_DEADLINE_MS) {
+    if (exited !== undefined) {
+      throw new DevnetError(`the devnet exited during start-up (code ${String(exited)}). Last lines of ${logFile}:\n${logTail(logFile)}`);
+    }
+    if (existsSync(connection) && statSync(connection).mtimeMs >= started - 1000) {
+      child.unref();
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      print(opts, `devnet up in ${seconds} s: channels mgmt and primary, connection file ${connection}`, {
+        pid: child.pid,
+        dataDir: data,
+        connectionFile: connection,
+        seconds: Number(seconds),
+      });
+      return;
+    }
+    await sleep(100);
+  }
+  try {
+    process.kill(-(child.pid as number), 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  throw new DevnetError(`the devnet did not come up within ${UP_DEADLINE_MS / 1000} s. Last lines of ${logFile}:\n${logTail(logFile)}`);
+}
+
+async function down(opts: GlobalOptions & { keepData?: boolean }): Promise<void> {
+  const data = path.resolve(opts.data);
+  const pid = runningPid(data);
+  if (pid) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + DOWN_DEADLINE_MS;
+    while (Date.now() < deadline && runningPid(data) === pid) await sleep(100);
+    if (runningPid(data) === pid) {
+      // It did not stop in time: end it and its chaincodes (its process group).
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        process.kill(pid, 'SIGKILL');
+      }
+    }
+  }
+  if (!opts.keepData) rmSync(data, { recursive: true, force: true });
+  print(
+    opts,
+    pid ? `devnet stopped (pid ${pid})${opts.keepData ? '' : `, ${data} removed`}` : `no devnet was running on ${data}${opts.keepData ? '' : `; ${data} removed`}`,
+    { stopped: pid ?? null, removed: !opts.keepData },
+  );
+}
+
+async function adminRequest(data: string, method: 'GET' | 'POST', route: string, body?: unknown): Promise<unknown> {
+  const connection = path.join(path.resolve(data), 'connection.json');
+  if (!runningPid(data) || !existsSync(connection)) throw new DevnetError(`no devnet is running on ${path.resolve(data)}: run 'devnet up' first`);
+  const adminUrl = readAdminUrl(connection);
+  if (!adminUrl) throw new DevnetError(`${connection} has no adminUrl: it was not written by the devnet`);
+  const res = await fetch(adminUrl + route, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as { error?: string };
+  if (!res.ok) throw new DevnetError(json.error ?? `admin API answered ${res.status}`);
+  return json;
+}
+
+async function status(opts: GlobalOptions): Promise<void> {
+  const data = path.resolve(opts.data);
+  const pid = runningPid(data);
+  if (!pid) {
+    print(opts, `devnet: not running (data folder ${data})`, { running: false, dataDir: data });
+    process.exitCode = 1;
+    return;
+  }
+  const s = (await adminRequest(data, 'GET', '/status')) as {
+    channels: { id: string; height: number; chaincodes: string[] }[];
+    chaincodes: { name: string; running: boolean; pid?: number }[];
+  };
+  const lines = [`devnet: running (pid ${pid}), data folder ${data}`];
+  for (const c of s.channels) lines.push(`  channel ${c.id}: height ${c.height}, chaincodes: ${c.chaincodes.join(', ') || '(none)'}`);
+  for (const c of s.chaincodes) lines.push(`  chaincode ${c.name}: ${c.running ? `running (pid ${String(c.pid)})` : 'NOT running'}`);
+  print(opts, lines.join('\n'), { running: true, pid, dataDir: data, ...s });
+}
+
+async function deploy(folder: string, channel: string, name: string, opts: GlobalOptions): Promise<void> {
+  if (!existsSync(folder)) throw new UsageError(`chaincode folder ${folder} does not exist`);
+  if (!opts.json) process.stderr.write(`deploying ${path.resolve(folder)} as ${name} on ${channel} ...\n`);
+  const started = Date.now();
+  const def = (await adminRequest(opts.data, 'POST', '/deploy', { folder: path.resolve(folder), channel, name })) as { ccid: string };
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  print(opts, `chaincode ${name} deployed on ${channel} in ${seconds} s (package id ${def.ccid})`, { ...def, seconds: Number(seconds) });
+}
+
+async function run(opts: GlobalOptions & { basePort: number; batchTimeout?: string }): Promise<void> {
+  const data = path.resolve(opts.data);
+  const log = (line: string): void => {
+    process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+  };
+  const devnet = await Devnet.start({ dataDir: data, basePort: opts.basePort, batchTimeout: opts.batchTimeout, log });
+  writeFileSync(pidFile(data), `${process.pid}\n`);
+  log(`devnet serving; connection file ${devnet.connectionFilePath}`);
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      log(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    log(`${signal}: stopping`);
+    devnet
+      .stop()
+      .catch((err: Error) => log(`error while stopping: ${err.message}`))
+      .finally(() => {
+        try {
+          unlinkSync(pidFile(data));
+        } catch {
+          // removed by `down` already
+        }
+        process.exit(0);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+export function buildCli(): Command {
+  const program = new Command('devnet')
+    .description('A Fabric-compatible network in one Node process: 4 orgs, channels mgmt and primary, chaincode as a service')
+    .option('--data <dir>', 'data folder (env DEVNET_DATA)', DEFAULT_DATA)
+    .option('--json', 'machine-readable output')
+    .showHelpAfterError()
+    .addHelpText('after', '\nExample:\n  devnet up && devnet deploy ./chaincode mgmt mgmt && devnet status');
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  program
+    .command('up')
+    .description('start the devnet in the background and wait until it serves')
+    .option('--base-port <port>', 'first port of the port grid (see README)', parsePort, DEFAULT_BASE_PORT)
+    .option('--batch-timeout <duration>', 'genesis BatchTimeout of both channels, a Go duration such as 100ms or 2s')
+    .action((o: { basePort: number; batchTimeout?: string }) => up({ ...globals(), ...o }));
+  program
+    .command('down')
+    .description('stop the devnet and its chaincodes, and remove the data folder')
+    .option('--keep-data', 'keep the data folder (ledger, crypto material)')
+    .action((o: { keepData?: boolean }) => down({ ...globals(), ...o }));
+  program
+    .command('status')
+    .description('whether the devnet runs, channel heights and chaincodes (exit 1 if not running)')
+    .action(() => status(globals()));
+  program
+    .command('deploy')
+    .description('start a chaincode folder as a service and define it on a channel')
+    .argument('<folder>', 'a Node chaincode folder (package.json with main; built)')
+    .argument('<channel>', 'mgmt or primary')
+    .argument('<name>', 'the chaincode name clients use')
+    .action((folder: string, channel: string, name: string) => deploy(folder, channel, name, globals()));
+  program
+    .command('run')
+    .description('run the devnet in the foreground (what `up` starts)')
+    .option('--base-port <port>', 'first port of the port grid', parsePort, DEFAULT_BASE_PORT)
+    .option('--batch-timeout <duration>', 'genesis BatchTimeout of both channels')
+    .action((o: { basePort: number; batchTimeout?: string }) => run({ ...globals(), ...o }));
+  return program;
+}
+
+if (require.main === module) {
+  buildCli()
+    .parseAsync(process.argv)
+    .catch((err: unknown) => {
+      if (err instanceof UsageError) {
+        process.stderr.write(`✖ ${err.message}\n`);
+        process.exit(2);
+      }
+      if (err instanceof DevnetError) {
+        process.stderr.write(`✖ ${err.message}\n`);
+        process.exit(1);
+      }
+      process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,63 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Channel configuration, as Fabric's configtxgen, configtxlator and configtx validator handle it:
+ * genesis blocks from a profile, reading config blocks, the policy engine, and config updates.
+ * Pure: no I/O, no clock except default timestamps and random nonces.
+ */
+export { blockDataHash, blockHeaderBytes, blockHeaderHash } from './blockHash';
+export type { BlockHeaderLike } from './blockHash';
+export {
+  decodeConfigBlock,
+  configFromBlock,
+  readBatchParams,
+  readConfigBlock,
+  readLastConfigIndex,
+  readMsps,
+  viewChannelConfig,
+} from './decode';
+export type { BatchParams, ChannelConfigView, ConfigBlockContent, OrgView, PolicyView } from './decode';
+export { formatGoDuration, formatGoDurationNanos, parseGoDuration, parseGoDurationNanos } from './duration';
+export { ConfigtxError, ConfigUpdateError } from './errors';
+export type { ConfigtxErrorCode, ConfigtxErrorOptions, ConfigUpdateErrorCode, ConfigUpdateErrorOptions } from './errors';
+export { buildChannelGroup, buildGenesisBlock, fabricMspConfig, lastConfigMetadata } from './genesis';
+export type { GenesisOptions } from './genesis';
+export { ConfigKey, DEFAULT_BLOCK_DATA_HASHING_WIDTH, DEFAULT_HASHING_ALGORITHM } from './keys';
+export {
+  describeSignaturePolicy,
+  envelopeSignedData,
+  evaluatePolicy,
+  evaluatePolicyForIdentities,
+  evaluateSignaturePolicy,
+  hasPolicy,
+  implicitMetaPolicy,
+  nOutOf,
+  nOutOfPeers,
+  resolvePolicyPath,
+  signaturePolicy,
+  validIdentities,
+} from './policy';
+export type { ImplicitMetaRule, PolicyResult, RolePrincipal, SignedData } from './policy';
+export {
+  DEFAULT_CAPABILITIES,
+  DEVNET_CONSENSUS_TYPE,
+  MAX_ABSOLUTE_MAX_BYTES,
+  SUPPORTED_CAPABILITIES,
+  batchSizeProblem,
+  batchTimeoutProblem,
+  capabilitiesProblem,
+  channelIdProblem,
+  configIdProblem,
+  validateProfile,
+} from './profile';
+export type { BatchSizeParams, CapabilitiesProfile, ChannelProfile, ConsenterProfile, OrdererType, OrgProfile } from './profile';
+export {
+  MANAGEMENT_LINK_KEY,
+  applyConfigUpdate,
+  buildConfigUpdateEnvelope,
+  computeUpdate,
+  managementLinkIsolatedData,
+  readManagementLink,
+  signConfigUpdate,
+} from './update';
+export type { AppliedConfigUpdate, ComputeUpdateOptions, ConfigUpdateEnvelopeOptions, ManagementLink } from './update';

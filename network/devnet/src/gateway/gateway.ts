@@ -1,0 +1,303 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The peer's Gateway service (Fabric internal/pkg/gateway) for one member's peer: Evaluate on the
+ * local peer, Endorse on the local peer plus as many other orgs' peers as the chaincode's
+ * endorsement policy needs, Submit to the orderer, CommitStatus and ChaincodeEvents from the ledger.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { common, gateway, orderer, peer } from '@hyperledger/fabric-protos';
+import type { Channel } from '../channel';
+import { BlockSource } from '../deliver/blockSource';
+import { Endorser, ProposalError, SimulatedProposal } from '../endorser/endorser';
+import { blockTransactions } from '../ledger/blockInfo';
+import type { SignedData } from '../ledger/committer';
+import type { Orderer } from '../orderer/orderer';
+import type { LedgerStore } from '../ledger/store';
+import type { Signer, TxValidationCodeValue } from '../protoutil';
+import { CommitWaiter } from './commitWaiter';
+import { gatewayError } from './grpcError';
+
+export interface PeerNode {
+  mspId: string;
+  /** host:port as clients address it, reported in error details. */
+  address: string;
+  signer: Signer;
+}
+
+export interface GatewayDeps {
+  channels: ReadonlyMap<string, Channel>;
+  store: LedgerStore;
+  endorser: Endorser;
+  orderer: Orderer;
+  blocks: BlockSource;
+  commits: CommitWaiter;
+  /** Every member's peer, in member order; the local one is named by `local`. */
+  peers: readonly PeerNode[];
+}
+
+export class GatewayServer {
+  constructor(
+    private readonly deps: GatewayDeps,
+    private readonly local: PeerNode,
+  ) {}
+
+  evaluate: grpc.handleUnaryCall<gateway.EvaluateRequest, gateway.EvaluateResponse> = (call, callback) => {
+    const signed = call.request.getProposedTransaction();
+    if (!signed) {
+      callback(gatewayError(grpc.status.INVALID_ARGUMENT, 'a signed proposal is required'));
+      return;
+    }
+    this.deps.endorser
+      .simulate(signed)
+      .then((sim) => {
+        const status = sim.response.getStatus();
+        if (status < 200 || status >= 400) {
+          const message = `chaincode response ${status}, ${sim.response.getMessage()}`;
+          callback(gatewayError(grpc.status.UNKNOWN, `evaluate call to endorser returned error: ${message}`, [this.detail(message)]));
+          return;
+        }
+        const response = new gateway.EvaluateResponse();
+        response.setResult(sim.response);
+        callback(null, response);
+      })
+      .catch((err: unknown) => {
+        const message = errorMessage(err);
+        const code = err instanceof ProposalError ? grpc.status.FAILED_PRECONDITION : grpc.status.UNAVAILABLE;
+        callback(gatewayError(code, `evaluate call to endorser returned error: ${message}`, [this.detail(message)]));
+      });
+  };
+
+  endorse: grpc.handleUnaryCall<gateway.EndorseRequest, gateway.EndorseResponse> = (call, callback) => {
+    const signed = call.request.getProposedTransaction();
+    if (!signed) {
+      callback(gatewayError(grpc.status.INVALID_ARGUMENT, 'the proposed transaction must contain a signed proposal'));
+      return;
+    }
+    this.deps.endorser
+      .simulate(signed)
+      .then((sim) => {
+        const status = sim.response.getStatus();
+        if (status < 200 || status >= 400 || !sim.proposalResponsePayload) {
+          const message = `chaincode response ${status}, ${sim.response.getMessage()}`;
+          callback(gatewayError(grpc.status.ABORTED, 'failed to endorse transaction, see attached details for more info', [this.detail(message)]));
+          return;
+        }
+        const endorsements = this.collectEndorsements(sim, call.request.getEndorsingOrganizationsList());
+        if (!endorsements) {
+          callback(
+            gatewayError(grpc.status.UNAVAILABLE, 'failed to select a set of endorsers that satisfy the endorsement policy', [
+              this.detail(`no combination of peers can satisfy the endorsement policy of ${sim.chaincodeName}`),
+            ]),
+          );
+          return;
+        }
+        const response = new gateway.EndorseResponse();
+        response.setPreparedTransaction(prepareTransaction(sim, sim.proposalResponsePayload, endorsements));
+        callback(null, response);
+      })
+      .catch((err: unknown) => {
+        callback(gatewayError(grpc.status.ABORTED, 'failed to endorse transaction, see attached details for more info', [this.detail(errorMessage(err))]));
+      });
+  };
+
+  submit: grpc.handleUnaryCall<gateway.SubmitRequest, gateway.SubmitResponse> = (call, callback) => {
+    const envelope = call.request.getPreparedTransaction();
+    if (!envelope) {
+      callback(gatewayError(grpc.status.INVALID_ARGUMENT, 'a prepared transaction is required'));
+      return;
+    }
+    if (envelope.getSignature_asU8().length === 0) {
+      callback(gatewayError(grpc.status.INVALID_ARGUMENT, 'prepared transaction must be signed'));
+      return;
+    }
+    this.deps.orderer
+      .broadcast(envelope)
+      .then((result) => {
+        if (result.status !== common.Status.SUCCESS) {
+          const message = `received unsuccessful response from orderer: status=${statusName(result.status)}, info=${result.info}`;
+          callback(gatewayError(grpc.status.ABORTED, message, [this.detail(message)]));
+          return;
+        }
+        callback(null, new gateway.SubmitResponse());
+      })
+      .catch((err: unknown) => callback(gatewayError(grpc.status.UNAVAILABLE, errorMessage(err))));
+  };
+
+  commitStatus: grpc.handleUnaryCall<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse> = (call, callback) => {
+    let request: gateway.CommitStatusRequest;
+    try {
+      request = gateway.CommitStatusRequest.deserializeBinary(call.request.getRequest_asU8());
+    } catch {
+      callback(gatewayError(grpc.status.INVALID_ARGUMENT, 'malformed commit status request'));
+      return;
+    }
+    const channel = this.deps.channels.get(request.getChannelId());
+    if (!channel) {
+      callback(gatewayError(grpc.status.NOT_FOUND, `channel not found: ${request.getChannelId()}`));
+      return;
+    }
+    const denied = this.checkReader(channel, request.getIdentity_asU8(), call.request.getRequest_asU8(), call.request.getSignature_asU8());
+    if (denied) {
+      callback(gatewayError(grpc.status.PERMISSION_DENIED, denied));
+      return;
+    }
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    this.deps.commits
+      .wait(channel.id, request.getTransactionId(), abort.signal)
+      .then((record) => {
+        if (!record) {
+          callback(gatewayError(grpc.status.CANCELLED, 'commit status request cancelled'));
+          return;
+        }
+        const response = new gateway.CommitStatusResponse();
+        response.setResult(record.validationCode as TxValidationCodeValue);
+        response.setBlockNumber(record.blockNum);
+        callback(null, response);
+      })
+      .catch((err: unknown) => callback(gatewayError(grpc.status.UNAVAILABLE, errorMessage(err))));
+  };
+
+  chaincodeEvents: grpc.handleServerStreamingCall<gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse> = (call) => {
+    const fail = (code: grpc.status, message: string): void => {
+      call.emit('error', gatewayError(code, message));
+    };
+    let request: gateway.ChaincodeEventsRequest;
+    try {
+      request = gateway.ChaincodeEventsRequest.deserializeBinary(call.request.getRequest_asU8());
+    } catch {
+      fail(grpc.status.INVALID_ARGUMENT, 'malformed chaincode events request');
+      return;
+    }
+    const channel = this.deps.channels.get(request.getChannelId());
+    if (!channel) {
+      fail(grpc.status.NOT_FOUND, `channel not found: ${request.getChannelId()}`);
+      return;
+    }
+    const denied = this.checkReader(channel, request.getIdentity_asU8(), call.request.getRequest_asU8(), call.request.getSignature_asU8());
+    if (denied) {
+      fail(grpc.status.PERMISSION_DENIED, denied);
+      return;
+    }
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    call.on('close', () => abort.abort());
+    this.streamEvents(call, channel, request, abort.signal).catch((err: unknown) => {
+      if (!abort.signal.aborted) fail(grpc.status.UNAVAILABLE, errorMessage(err));
+    });
+  };
+
+  private async streamEvents(
+    call: grpc.ServerWritableStream<gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse>,
+    channel: Channel,
+    request: gateway.ChaincodeEventsRequest,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const chaincodeId = request.getChaincodeId();
+    const afterTxId = request.getAfterTransactionId();
+    const height = await this.deps.blocks.height(channel.id);
+    let next = height;
+    let skipThrough: string | undefined;
+    const afterTx = afterTxId !== '' ? await this.deps.store.getTx(channel.id, afterTxId) : undefined;
+    const start = request.getStartPosition();
+    if (afterTx) {
+      next = afterTx.blockNum;
+      skipThrough = afterTxId;
+    } else if (start?.getTypeCase() === orderer.SeekPosition.TypeCase.SPECIFIED) {
+      next = start.getSpecified()?.getNumber() ?? height;
+    } else if (start?.getTypeCase() === orderer.SeekPosition.TypeCase.OLDEST) {
+      next = 0;
+    }
+    for (;;) {
+      if (!(await this.deps.blocks.waitFor(channel.id, next, signal))) return;
+      const block = await this.deps.blocks.block(channel.id, next);
+      if (!block) throw new Error(`block ${next} of ${channel.id} is missing`);
+      let events = blockTransactions(block)
+        .filter((tx) => tx.validationCode === peer.TxValidationCode.VALID && tx.chaincodeEvent?.getChaincodeId() === chaincodeId)
+        .map((tx) => ({ txId: tx.txId, event: tx.chaincodeEvent as peer.ChaincodeEvent }));
+      if (skipThrough !== undefined) {
+        const idx = events.findIndex((e) => e.txId === skipThrough);
+        events = idx >= 0 ? events.slice(idx + 1) : events;
+        skipThrough = undefined;
+      }
+      if (events.length > 0 && !signal.aborted) {
+        const response = new gateway.ChaincodeEventsResponse();
+        response.setBlockNumber(next);
+        response.setEventsList(events.map((e) => e.event));
+        call.write(response);
+      }
+      next++;
+    }
+  }
+
+  /** Endorsements from the local org first, then other orgs until the policy is met. */
+  private collectEndorsements(sim: SimulatedProposal, requestedOrgs: string[]): peer.Endorsement[] | undefined {
+    const prp = sim.proposalResponsePayload as Uint8Array;
+    const candidates =
+      requestedOrgs.length > 0
+        ? this.deps.peers.filter((p) => requestedOrgs.includes(p.mspId))
+        : [this.local, ...this.deps.peers.filter((p) => p.mspId !== this.local.mspId)];
+    const endorsements: peer.Endorsement[] = [];
+    const signed: SignedData[] = [];
+    for (const node of candidates) {
+      const e = Endorser.endorse(prp, node.signer);
+      endorsements.push(e);
+      signed.push({ identity: e.getEndorser_asU8(), data: Buffer.concat([prp, e.getEndorser_asU8()]), signature: e.getSignature_asU8() });
+      if (requestedOrgs.length === 0 && sim.channel.checkEndorsementPolicy(sim.chaincodeName, signed).ok) return endorsements;
+    }
+    return sim.channel.checkEndorsementPolicy(sim.chaincodeName, signed).ok ? endorsements : undefined;
+  }
+
+  /** ACL for gateway/CommitStatus and gateway/ChaincodeEvents: the channel's Readers. */
+  private checkReader(channel: Channel, identity: Uint8Array, data: Uint8Array, signature: Uint8Array): string | undefined {
+    const readers = channel.checkPolicy('/Channel/Readers', [{ identity, data, signature }]);
+    return readers.ok ? undefined : `access denied: ${readers.reason}`;
+  }
+
+  /** The handlers as a grpc-js service implementation. */
+  service(): gateway.IGatewayServer {
+    return {
+      evaluate: this.evaluate,
+      endorse: this.endorse,
+      submit: this.submit,
+      commitStatus: this.commitStatus,
+      chaincodeEvents: this.chaincodeEvents,
+    };
+  }
+
+  private detail(message: string): { address: string; mspId: string; message: string } {
+    return { address: this.local.address, mspId: this.local.mspId, message };
+  }
+}
+
+/** Fabric's prepareTransaction: the proposal's header unchanged, one action, no transient data. */
+export function prepareTransaction(sim: SimulatedProposal, prpBytes: Uint8Array, endorsements: peer.Endorsement[]): common.Envelope {
+  const endorsed = new peer.ChaincodeEndorsedAction();
+  endorsed.setProposalResponsePayload(prpBytes);
+  endorsed.setEndorsementsList(endorsements);
+  const cap = new peer.ChaincodeActionPayload();
+  cap.setChaincodeProposalPayload(sim.proposalPayloadBytes);
+  cap.setAction(endorsed);
+  const action = new peer.TransactionAction();
+  action.setHeader(sim.signatureHeaderBytes);
+  action.setPayload(cap.serializeBinary());
+  const tx = new peer.Transaction();
+  tx.setActionsList([action]);
+  const payload = new common.Payload();
+  payload.setHeader(common.Header.deserializeBinary(sim.headerBytes));
+  payload.setData(tx.serializeBinary());
+  const env = new common.Envelope();
+  env.setPayload(payload.serializeBinary());
+  return env;
+}
+
+function statusName(status: number): string {
+  const entry = Object.entries(common.Status).find(([, v]) => v === status);
+  return entry ? entry[0] : String(status);
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+

@@ -1,0 +1,283 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The peer's commit pipeline, in Fabric's order: well-formed envelope and creator signature,
+ * txid, duplicates, endorsement policy, then MVCC and phantom-read validation against committed
+ * state plus the earlier valid transactions of the same block. Only valid transactions touch state
+ * and history; every transaction gets its code in the TRANSACTIONS_FILTER metadata.
+ */
+import { common, ledger, peer } from '@hyperledger/fabric-protos';
+import { computeTxId, decode, parseEnvelope, sha256 } from '../protoutil';
+import type { SignedData } from '../configtx';
+import type { MspRegistry } from '../msp';
+import { compareKeys, TOTAL_QUERY_LIMIT } from './simulator';
+import type { LedgerStore, StateUpdate, Version } from './store';
+import { TxCode } from './validationCodes';
+
+const { kvrwset } = ledger.rwset;
+
+export type { SignedData };
+
+/** What the committer needs to know of a channel at the time of a block. */
+export interface ChannelView {
+  readonly id: string;
+  readonly msps: MspRegistry;
+  /** Whether the endorsements satisfy the chaincode's endorsement policy. */
+  checkEndorsementPolicy(chaincode: string, endorsements: SignedData[]): { ok: true } | { ok: false; reason: string };
+  isChaincodeDefined(chaincode: string): boolean;
+}
+
+export interface CommittedTx {
+  txId: string;
+  txNum: number;
+  type: number;
+  validationCode: number;
+  chaincodeId: string;
+  event?: peer.ChaincodeEvent;
+}
+
+export interface CommitResult {
+  block: common.Block;
+  txs: CommittedTx[];
+  /** Config envelopes in the block (the channel applies them after the commit). */
+  configEnvelopes: common.Envelope[];
+}
+
+interface PendingWrite {
+  value: Buffer | undefined;
+  version: Version;
+  txId: string;
+  timestamp: { seconds: number; nanos: number };
+  metadata?: Map<string, Buffer>;
+}
+
+export class Committer {
+  constructor(private readonly store: LedgerStore) {}
+
+  /** Validates the block's transactions, sets TRANSACTIONS_FILTER and commits atomically. */
+  async commit(channel: ChannelView, block: common.Block): Promise<CommitResult> {
+    const blockNum = block.getHeader()?.getNumber() ?? 0;
+    const envelopes = block.getData()?.getDataList_asU8() ?? [];
+    const filter = new Uint8Array(envelopes.length);
+    const txs: CommittedTx[] = [];
+    const configEnvelopes: common.Envelope[] = [];
+    // namespace \0 key -> the write of an earlier valid tx in this block
+    const blockWrites = new Map<string, PendingWrite & { namespace: string; key: string }>();
+    const seenTxIds = new Set<string>();
+
+    for (let txNum = 0; txNum < envelopes.length; txNum++) {
+      const tx = await this.validateTx(channel, envelopes[txNum], blockNum, txNum, blockWrites, seenTxIds);
+      filter[txNum] = tx.validationCode;
+      txs.push(tx.record);
+      if (tx.config) configEnvelopes.push(tx.config);
+    }
+
+    const metadata = block.getMetadata() ?? new common.BlockMetadata();
+    const slots = metadata.getMetadataList_asU8().slice();
+    while (slots.length < 5) slots.push(new Uint8Array(0));
+    slots[common.BlockMetadataIndex.TRANSACTIONS_FILTER] = filter;
+    metadata.setMetadataList(slots);
+    block.setMetadata(metadata);
+
+    const updates: StateUpdate[] = [];
+    for (const w of blockWrites.values()) {
+      let metadataMap = w.metadata;
+      if (w.value !== undefined && metadataMap === undefined) {
+        // A value write keeps the key's committed metadata, as Fabric does.
+        metadataMap = (await this.store.getState(channel.id, w.namespace, w.key))?.metadata;
+      }
+      updates.push({
+        namespace: w.namespace,
+        key: w.key,
+        value: w.value,
+        metadata: metadataMap,
+        version: w.version,
+        history: { txId: w.txId, value: w.value ?? Buffer.alloc(0), isDelete: w.value === undefined, timestamp: w.timestamp },
+      });
+    }
+    await this.store.commitBlock({
+      channel: channel.id,
+      blockNum,
+      blockBytes: block.serializeBinary(),
+      updates,
+      txs: txs.map((t) => ({ txId: t.txId, txNum: t.txNum, validationCode: t.validationCode })),
+    });
+    return { block, txs, configEnvelopes };
+  }
+
+  private async validateTx(
+    channel: ChannelView,
+    envBytes: Uint8Array,
+    blockNum: number,
+    txNum: number,
+    blockWrites: Map<string, PendingWrite & { namespace: string; key: string }>,
+    seenTxIds: Set<string>,
+  ): Promise<{ validationCode: number; record: CommittedTx; config?: common.Envelope }> {
+    const record: CommittedTx = { txId: '', txNum, type: -1, validationCode: TxCode.INVALID_OTHER_REASON, chaincodeId: '' };
+    const fail = (code: number): { validationCode: number; record: CommittedTx } => {
+      record.validationCode = code;
+      return { validationCode: code, record };
+    };
+    let parsed;
+    let envelope: common.Envelope;
+    try {
+      envelope = common.Envelope.deserializeBinary(envBytes);
+      parsed = parseEnvelope(envelope);
+    } catch {
+      return fail(TxCode.BAD_PAYLOAD);
+    }
+    const { channelHeader, signatureHeader } = parsed;
+    record.txId = channelHeader.getTxId();
+    record.type = channelHeader.getType();
+    if (channelHeader.getChannelId() !== channel.id) return fail(TxCode.TARGET_CHAIN_NOT_FOUND);
+
+    if (record.type === common.HeaderType.CONFIG) {
+      // The orderer validated the config update before cutting this block.
+      record.validationCode = TxCode.VALID;
+      return { validationCode: TxCode.VALID, record, config: envelope };
+    }
+    if (record.type !== common.HeaderType.ENDORSER_TRANSACTION) return fail(TxCode.UNKNOWN_TX_TYPE);
+
+    const creator = signatureHeader.getCreator_asU8();
+    try {
+      const identity = channel.msps.deserialize(creator);
+      if (!channel.msps.verify(identity, envelope.getPayload_asU8(), envelope.getSignature_asU8())) {
+        return fail(TxCode.BAD_CREATOR_SIGNATURE);
+      }
+    } catch {
+      return fail(TxCode.BAD_CREATOR_SIGNATURE);
+    }
+    if (computeTxId(signatureHeader.getNonce_asU8(), creator) !== record.txId) return fail(TxCode.BAD_PROPOSAL_TXID);
+    if (seenTxIds.has(record.txId) || (await this.store.getTx(channel.id, record.txId))) {
+      return fail(TxCode.DUPLICATE_TXID);
+    }
+    seenTxIds.add(record.txId);
+
+    let action: peer.ChaincodeAction;
+    let endorsed: peer.ChaincodeEndorsedAction;
+    try {
+      const transaction = decode(() => peer.Transaction.deserializeBinary(parsed.payload.getData_asU8()), 'transaction');
+      const actions = transaction.getActionsList();
+      if (actions.length !== 1) return fail(TxCode.NIL_TXACTION);
+      const cap = decode(() => peer.ChaincodeActionPayload.deserializeBinary(actions[0].getPayload_asU8()), 'action payload');
+      const maybeEndorsed = cap.getAction();
+      if (!maybeEndorsed) return fail(TxCode.NIL_TXACTION);
+      endorsed = maybeEndorsed;
+      const prp = decode(() => peer.ProposalResponsePayload.deserializeBinary(endorsed.getProposalResponsePayload_asU8()), 'proposal response payload');
+      const expectedHash = sha256(
+        parsed.header.getChannelHeader_asU8(),
+        actions[0].getHeader_asU8(),
+        cap.getChaincodeProposalPayload_asU8(),
+      );
+      if (!expectedHash.equals(Buffer.from(prp.getProposalHash_asU8()))) return fail(TxCode.BAD_RESPONSE_PAYLOAD);
+      action = decode(() => peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8()), 'chaincode action');
+    } catch {
+      return fail(TxCode.BAD_PAYLOAD);
+    }
+    const chaincodeId = action.getChaincodeId()?.getName() ?? '';
+    record.chaincodeId = chaincodeId;
+    if (!channel.isChaincodeDefined(chaincodeId)) return fail(TxCode.INVALID_CHAINCODE);
+
+    const prpBytes = endorsed.getProposalResponsePayload_asU8();
+    const endorsements: SignedData[] = endorsed.getEndorsementsList().map((e) => ({
+      identity: e.getEndorser_asU8(),
+      data: Buffer.concat([prpBytes, e.getEndorser_asU8()]),
+      signature: e.getSignature_asU8(),
+    }));
+    if (!channel.checkEndorsementPolicy(chaincodeId, endorsements).ok) return fail(TxCode.ENDORSEMENT_POLICY_FAILURE);
+
+    let rwset: ledger.rwset.TxReadWriteSet;
+    try {
+      rwset = ledger.rwset.TxReadWriteSet.deserializeBinary(action.getResults_asU8());
+    } catch {
+      return fail(TxCode.BAD_RWSET);
+    }
+    const nsSets: { namespace: string; kv: ledger.rwset.kvrwset.KVRWSet }[] = [];
+    for (const ns of rwset.getNsRwsetList()) {
+      // Only the invoked chaincode may write (no chaincode-to-chaincode calls on the devnet).
+      const kv = kvrwset.KVRWSet.deserializeBinary(ns.getRwset_asU8());
+      if (ns.getNamespace() !== chaincodeId && (kv.getWritesList().length > 0 || kv.getMetadataWritesList().length > 0)) {
+        return fail(TxCode.ILLEGAL_WRITESET);
+      }
+      nsSets.push({ namespace: ns.getNamespace(), kv });
+    }
+
+    for (const { namespace, kv } of nsSets) {
+      for (const read of kv.getReadsList()) {
+        if (blockWrites.has(stateId(namespace, read.getKey()))) return fail(TxCode.MVCC_READ_CONFLICT);
+        const committed = await this.store.getState(channel.id, namespace, read.getKey());
+        if (!sameVersion(committed?.version, read.getVersion())) return fail(TxCode.MVCC_READ_CONFLICT);
+      }
+      for (const rq of kv.getRangeQueriesInfoList()) {
+        if (!(await this.rangeStillValid(channel.id, namespace, rq, blockWrites))) return fail(TxCode.PHANTOM_READ_CONFLICT);
+      }
+    }
+
+    const ts = channelHeader.getTimestamp();
+    const timestamp = { seconds: ts?.getSeconds() ?? 0, nanos: ts?.getNanos() ?? 0 };
+    for (const { namespace, kv } of nsSets) {
+      for (const w of kv.getWritesList()) {
+        blockWrites.set(stateId(namespace, w.getKey()), {
+          namespace,
+          key: w.getKey(),
+          value: w.getIsDelete() ? undefined : Buffer.from(w.getValue_asU8()),
+          version: { blockNum, txNum },
+          txId: record.txId,
+          timestamp,
+        });
+      }
+      for (const mw of kv.getMetadataWritesList()) {
+        const id = stateId(namespace, mw.getKey());
+        const existing = blockWrites.get(id);
+        const committed = existing ? undefined : await this.store.getState(channel.id, namespace, mw.getKey());
+        const value = existing ? existing.value : committed?.value;
+        if (value === undefined) continue; // metadata of a missing key is dropped, as in Fabric
+        const metadata = new Map(mw.getEntriesList().map((e) => [e.getName(), Buffer.from(e.getValue_asU8())]));
+        blockWrites.set(id, { namespace, key: mw.getKey(), value, version: { blockNum, txNum }, txId: record.txId, timestamp, metadata });
+      }
+    }
+    const events = action.getEvents_asU8();
+    if (events.length > 0) {
+      const event = peer.ChaincodeEvent.deserializeBinary(events);
+      if (event.getEventName() !== '') record.event = event;
+    }
+    record.validationCode = TxCode.VALID;
+    return { validationCode: TxCode.VALID, record };
+  }
+
+  /** Re-executes a range query over committed state plus this block's earlier writes. */
+  private async rangeStillValid(
+    channelId: string,
+    namespace: string,
+    rq: ledger.rwset.kvrwset.RangeQueryInfo,
+    blockWrites: Map<string, PendingWrite & { namespace: string; key: string }>,
+  ): Promise<boolean> {
+    const start = rq.getStartKey();
+    const end = rq.getEndKey();
+    const exhausted = rq.getItrExhausted();
+    const inRange = (key: string): boolean =>
+      compareKeys(key, start) >= 0 && (end === '' || (exhausted ? compareKeys(key, end) < 0 : compareKeys(key, end) <= 0));
+    // Not exhausted means the end key was read and is inclusive; end + NUL is the next key in byte order.
+    const scanEnd = end === '' || exhausted ? end : `${end}\u0000`;
+    const committed = await this.store.rangeState(channelId, namespace, start, scanEnd, TOTAL_QUERY_LIMIT + 1);
+    const current = new Map<string, Version | undefined>(committed.map((row) => [row.key, row.value.version]));
+    for (const w of blockWrites.values()) {
+      if (w.namespace !== namespace || !inRange(w.key)) continue;
+      if (w.value === undefined) current.delete(w.key);
+      else current.set(w.key, w.version);
+    }
+    const reads = rq.getRawReads()?.getKvReadsList() ?? [];
+    const keysNow = [...current.keys()].sort(compareKeys);
+    if (keysNow.length !== reads.length) return false;
+    return reads.every((r, i) => r.getKey() === keysNow[i] && sameVersion(current.get(keysNow[i]), r.getVersion()));
+  }
+}
+
+function stateId(namespace: string, key: string): string {
+  return `${namespace}\u0000${key}`;
+}
+
+function sameVersion(committed: Version | undefined, read: ledger.rwset.kvrwset.Version | undefined): boolean {
+  if (!committed || !read) return !committed && !read;
+  return committed.blockNum === read.getBlockNum() && committed.txNum === read.getTxNum();
+}

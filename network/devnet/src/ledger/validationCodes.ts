@@ -1,0 +1,12 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import { peer } from '@hyperledger/fabric-protos';
+
+/** Fabric's TxValidationCode, by name, so that code reads like the peer's logs. */
+export const TxCode = peer.TxValidationCode;
+
+export function txCodeName(code: number): string {
+  const entry = Object.entries(peer.TxValidationCode).find(([, v]) => v === code);
+  return entry ? entry[0] : `UNKNOWN(${code})`;
+}

@@ -1,0 +1,235 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The ordering service of the devnet: one orderer process standing in for every member's orderer
+ * node (no consensus between them: stated in the README). Broadcast checks each envelope as
+ * Fabric's standard channel message processor does, the block cutter batches it, and every block
+ * is handed to the committer in order, one channel at a time.
+ */
+import { common } from '@hyperledger/fabric-protos';
+import { EventEmitter } from 'node:events';
+import type { Channel } from '../channel';
+import { applyConfigUpdate, blockDataHash, blockHeaderBytes } from '../configtx';
+import type { CommitResult, Committer } from '../ledger/committer';
+import type { LedgerStore } from '../ledger/store';
+import { newChannelHeader, newNonce, newSignedEnvelope, parseEnvelope, sha256, Signer, StatusCode } from '../protoutil';
+import { BlockCutter } from './blockCutter';
+
+const Status = common.Status;
+
+export interface BroadcastResult {
+  status: StatusCode;
+  info: string;
+}
+
+interface ChannelOrdering {
+  cutter: BlockCutter;
+  timer?: NodeJS.Timeout;
+  /** Serialises block writing per channel, so block N+1 is built after N committed. */
+  chain: Promise<unknown>;
+  nextNumber: number;
+  previousHash: Uint8Array;
+}
+
+export interface OrdererOptions {
+  store: LedgerStore;
+  committer: Committer;
+  channels: ReadonlyMap<string, Channel>;
+  signer: Signer;
+}
+
+/** Emits 'block' (channelId: string, result: CommitResult) after each committed block. */
+export class Orderer extends EventEmitter {
+  private readonly ordering = new Map<string, ChannelOrdering>();
+  private closed = false;
+
+  constructor(private readonly options: OrdererOptions) {
+    super();
+  }
+
+  /** Resumes ordering of a channel after its last committed block. */
+  async attach(channel: Channel): Promise<void> {
+    const height = await this.options.store.height(channel.id);
+    let previousHash: Uint8Array = new Uint8Array(0);
+    if (height > 0) {
+      const last = common.Block.deserializeBinary(await this.mustGetBlock(channel.id, height - 1));
+      previousHash = sha256(blockHeaderBytes(last.getHeader() ?? new common.BlockHeader()));
+    }
+    this.ordering.set(channel.id, { cutter: new BlockCutter(), chain: Promise.resolve(), nextNumber: height, previousHash });
+  }
+
+  /** Commits a channel's genesis block (block 0). */
+  async commitGenesis(channel: Channel, genesis: common.Block): Promise<CommitResult> {
+    const state = this.state(channel.id);
+    const result = await this.options.committer.commit(channel, genesis);
+    state.nextNumber = 1;
+    state.previousHash = sha256(blockHeaderBytes(genesis.getHeader() ?? new common.BlockHeader()));
+    this.emit('block', channel.id, result);
+    return result;
+  }
+
+  async broadcast(envelope: common.Envelope): Promise<BroadcastResult> {
+    if (this.closed) return { status: Status.SERVICE_UNAVAILABLE, info: 'orderer is shutting down' };
+    let parsed;
+    try {
+      parsed = parseEnvelope(envelope);
+    } catch (err) {
+      return { status: Status.BAD_REQUEST, info: (err as Error).message };
+    }
+    const channelId = parsed.channelHeader.getChannelId();
+    const channel = this.options.channels.get(channelId);
+    if (!channel) return { status: Status.NOT_FOUND, info: `channel ${channelId} not found` };
+    const size = envelope.serializeBinary().length;
+    if (size > channel.batchParams.batchSize.absoluteMaxBytes) {
+      return { status: Status.BAD_REQUEST, info: `message payload is ${size} bytes and exceeds maximum allowed ${channel.batchParams.batchSize.absoluteMaxBytes} bytes` };
+    }
+    // Standard channel filter: the envelope itself must satisfy /Channel/Writers.
+    const writers = channel.checkPolicy('/Channel/Writers', [
+      { identity: parsed.signatureHeader.getCreator_asU8(), data: envelope.getPayload_asU8(), signature: envelope.getSignature_asU8() },
+    ]);
+    if (!writers.ok) {
+      return { status: Status.FORBIDDEN, info: `implicit policy evaluation failed - 0 sub-policies were satisfied, but this policy requires 1 of the 'Writers' sub-policies to be satisfied: ${writers.reason}` };
+    }
+    switch (parsed.channelHeader.getType()) {
+      case common.HeaderType.ENDORSER_TRANSACTION:
+        this.enqueue(channel, envelope.serializeBinary());
+        return { status: Status.SUCCESS, info: '' };
+      case common.HeaderType.CONFIG_UPDATE:
+        return this.configUpdate(channel, envelope);
+      default:
+        return { status: Status.BAD_REQUEST, info: `message of type ${parsed.channelHeader.getType()} is not accepted on channel ${channelId}` };
+    }
+  }
+
+  private enqueue(channel: Channel, message: Uint8Array): void {
+    const state = this.state(channel.id);
+    const batches = state.cutter.ordered(message, channel.batchParams.batchSize);
+    for (const batch of batches) this.schedule(channel, batch);
+    if (state.cutter.hasPending && !state.timer) {
+      state.timer = setTimeout(() => {
+        state.timer = undefined;
+        if (state.cutter.hasPending) this.schedule(channel, state.cutter.cut());
+      }, channel.batchParams.batchTimeoutMs);
+    } else if (!state.cutter.hasPending && state.timer) {
+      clearTimeout(state.timer);
+      state.timer = undefined;
+    }
+  }
+
+  /** Validated in the channel's ordering sequence, so it is checked against the config in force. */
+  private configUpdate(channel: Channel, updateEnvelope: common.Envelope): Promise<BroadcastResult> {
+    const state = this.state(channel.id);
+    if (state.timer) {
+      clearTimeout(state.timer);
+      state.timer = undefined;
+    }
+    if (state.cutter.hasPending) this.schedule(channel, state.cutter.cut());
+    const outcome = state.chain.then(async (): Promise<BroadcastResult> => {
+      let applied;
+      try {
+        applied = applyConfigUpdate(channel.id, channel.config, updateEnvelope, channel.msps);
+      } catch (err) {
+        return { status: Status.BAD_REQUEST, info: (err as Error).message };
+      }
+      const configEnvelope = new common.ConfigEnvelope();
+      configEnvelope.setConfig(applied.config);
+      configEnvelope.setLastUpdate(updateEnvelope);
+      const env = newSignedEnvelope(
+        newChannelHeader(common.HeaderType.CONFIG, channel.id),
+        this.options.signer,
+        configEnvelope.serializeBinary(),
+      );
+      await this.writeBlock(channel, [env.serializeBinary()]);
+      return { status: Status.SUCCESS, info: '' };
+    });
+    state.chain = outcome.catch(() => undefined);
+    return outcome;
+  }
+
+  private schedule(channel: Channel, batch: Uint8Array[]): void {
+    const state = this.state(channel.id);
+    state.chain = state.chain
+      .then(() => this.writeBlock(channel, batch))
+      .catch((err: unknown) => this.emit('error', err));
+  }
+
+  private async writeBlock(channel: Channel, batch: Uint8Array[]): Promise<void> {
+    const state = this.state(channel.id);
+    const block = new common.Block();
+    const header = new common.BlockHeader();
+    header.setNumber(state.nextNumber);
+    header.setPreviousHash(state.previousHash);
+    const data = new common.BlockData();
+    data.setDataList(batch);
+    header.setDataHash(blockDataHash(data));
+    block.setHeader(header);
+    block.setData(data);
+    const isConfig = batch.length === 1 && isConfigEnvelope(batch[0]);
+    const lastConfig = isConfig ? state.nextNumber : channel.lastConfigBlock;
+    block.setMetadata(this.metadata(header, lastConfig));
+
+    const result = await this.options.committer.commit(channel, block);
+    state.nextNumber += 1;
+    state.previousHash = sha256(blockHeaderBytes(header));
+    for (const env of result.configEnvelopes) {
+      const payload = common.Payload.deserializeBinary(env.getPayload_asU8());
+      const config = common.ConfigEnvelope.deserializeBinary(payload.getData_asU8()).getConfig();
+      if (config) channel.setConfig(config, header.getNumber());
+    }
+    this.emit('block', channel.id, result);
+  }
+
+  /** SIGNATURES (OrdererBlockMetadata with the last config index, signed) and LAST_CONFIG, as Fabric's block writer. */
+  private metadata(header: common.BlockHeader, lastConfig: number): common.BlockMetadata {
+    const lc = new common.LastConfig();
+    lc.setIndex(lastConfig);
+    const obm = new common.OrdererBlockMetadata();
+    obm.setLastConfig(lc);
+    const value = obm.serializeBinary();
+    const sh = new common.SignatureHeader();
+    sh.setCreator(this.options.signer.serialize());
+    sh.setNonce(newNonce());
+    const shBytes = sh.serializeBinary();
+    const sig = new common.MetadataSignature();
+    sig.setSignatureHeader(shBytes);
+    sig.setSignature(this.options.signer.sign(Buffer.concat([value, shBytes, blockHeaderBytes(header)])));
+    const signatures = new common.Metadata();
+    signatures.setValue(value);
+    signatures.setSignaturesList([sig]);
+    const lastConfigMeta = new common.Metadata();
+    lastConfigMeta.setValue(lc.serializeBinary());
+    const metadata = new common.BlockMetadata();
+    metadata.setMetadataList([signatures.serializeBinary(), lastConfigMeta.serializeBinary(), new Uint8Array(0), new Uint8Array(0), new Uint8Array(0)]);
+    return metadata;
+  }
+
+  private state(channelId: string): ChannelOrdering {
+    const s = this.ordering.get(channelId);
+    if (!s) throw new Error(`channel ${channelId} is not attached to the orderer`);
+    return s;
+  }
+
+  private async mustGetBlock(channelId: string, num: number): Promise<Buffer> {
+    const bytes = await this.options.store.getBlockBytes(channelId, num);
+    if (!bytes) throw new Error(`block ${num} of channel ${channelId} is missing from the store`);
+    return bytes;
+  }
+
+  /** Stops cutting; waits for blocks already cut to commit. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const state of this.ordering.values()) {
+      if (state.timer) clearTimeout(state.timer);
+      await state.chain;
+    }
+  }
+}
+
+function isConfigEnvelope(bytes: Uint8Array): boolean {
+  try {
+    const { channelHeader } = parseEnvelope(common.Envelope.deserializeBinary(bytes));
+    return channelHeader.getType() === common.HeaderType.CONFIG;
+  } catch {
+    return false;
+  }
+}
