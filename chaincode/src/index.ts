@@ -1,4 +1,10 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  */
-export const contracts: unknown[] = [];
+
+import { MgmtContract } from './mgmtContract';
+
+export { MgmtContract } from './mgmtContract';
+
+/** The contracts fabric-chaincode-node registers; the first is the default. */
+export const contracts: (typeof MgmtContract)[] = [MgmtContract];

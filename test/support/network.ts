@@ -70,7 +70,9 @@ export async function startNetwork(options: { basePort: number; batchTimeout?: s
     } catch {
       return;
     }
-    await Promise.race([exited, sleep(20_000)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 20_000)))]);
+    clearTimeout(timer);
   };
 
   await launch();

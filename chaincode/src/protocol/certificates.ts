@@ -99,8 +99,8 @@ export interface MemberCertificateCheck {
 }
 
 /**
- * The certificate rule of the protocol: issued directly by the member's CA from the genesis
- * params, valid at the given instant, ECDSA P-256, and not a peer or orderer identity.
+ * The certificate rule of the protocol: not a CA, issued directly by the member's CA from the
+ * genesis params, valid at the given instant, ECDSA P-256, and not a peer or orderer identity.
  *
  * @returns the parsed certificate.
  * @throws {@link MgmtError} `MGMT_BAD_CERTIFICATE` naming the failed check.
@@ -108,6 +108,10 @@ export interface MemberCertificateCheck {
 export function checkMemberCertificate(check: MemberCertificateCheck): X509Certificate {
     const cert = parseCertificate(check.certificate, `certificate of ${check.mspId}`);
     const ca = parseCertificate(check.caCertificate, `CA certificate of ${check.mspId}`);
+    if (cert.ca) {
+        // As Fabric's MSP does: a CA certificate never acts as an identity.
+        throw new MgmtError('MGMT_BAD_CERTIFICATE', `certificate of ${check.mspId} is a CA certificate`);
+    }
     if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
         throw new MgmtError('MGMT_BAD_CERTIFICATE', `certificate is not issued by the ${check.mspId} CA of the genesis params`);
     }

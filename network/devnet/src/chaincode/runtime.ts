@@ -127,6 +127,9 @@ export const QUERY_BATCH_SIZE = 100;
 /** Fabric's `ledger.state.totalQueryLimit`, the ceiling of a page size. */
 export const TOTAL_QUERY_LIMIT = 100000;
 
+// Longest single wait of the launch's connectivity watch; bounds the timer left behind when a launch fails.
+const WATCH_STEP_MS = 250;
+
 // Fabric allows 100 MiB chaincode messages; grpc-js defaults to 4 MiB.
 const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
 
@@ -228,7 +231,8 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
    * REGISTERED and READY from the devnet). The shim is resolved from the chaincode folder, so a
    * chaincode's own install wins over the devnet's.
    *
-   * @throws ChaincodeError `ALREADY_RUNNING` if a chaincode of that name is running.
+   * @throws ChaincodeError `ALREADY_RUNNING` if a chaincode of that name is running or launching
+   *   (one whose stream has died is stopped first instead).
    * @throws ChaincodeError `LAUNCH_FAILED` if fabric-shim is not installed for the folder, the process
    *   exits, or the handshake does not finish within the launch timeout; the message ends with the
    *   tail of the log file. The process is killed before this is thrown.
@@ -237,7 +241,11 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
     const { name } = options;
     const existing = this.running.get(name);
     if (existing?.alive) {
-      throw new ChaincodeError('ALREADY_RUNNING', `chaincode ${name} is already running`, name);
+      if (existing.ready || !existing.launched) {
+        throw new ChaincodeError('ALREADY_RUNNING', `chaincode ${name} is already running`, name);
+      }
+      // Its stream is gone and the process is being killed: finish that before starting anew.
+      await this.stop(name);
     }
     const packageId = options.packageId ?? ccaasPackageId(options.label, options.address, options.tls !== undefined);
     const fail = (reason: string, cause?: unknown): ChaincodeError =>
@@ -296,9 +304,11 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
       if (cc.launched) this.emit('exit', name, code, { signal, requested: cc.stopRequested });
     };
     child.once('exit', onExit);
-    // A spawn failure emits 'error' and no 'exit'; 'on', not 'once', because an unhandled second
-    // 'error' (a failed kill) would throw in the devnet.
-    child.on('error', () => onExit(null, null));
+    // A spawn failure emits 'error' and no 'exit'. The listener stays for good because an unhandled
+    // 'error' (a failed kill) would throw in the devnet; only one without a pid means "never started".
+    child.on('error', () => {
+      if (child.pid === undefined) onExit(null, null);
+    });
 
     try {
       await this.connect(cc, options, Date.now() + this.launchTimeoutMs);
@@ -400,10 +410,15 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
     if (cc.alive) {
       cc.child.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.stopTimeoutMs)));
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => {
+          resolve(true);
+        }, this.stopTimeoutMs);
+      });
       const forced = await Promise.race([cc.exited.then(() => false), timedOut]);
       clearTimeout(timer);
-      if (forced && cc.alive) {
+      // Killing a process that exited in the meantime is a no-op.
+      if (forced) {
         cc.child.kill('SIGKILL');
         await cc.exited;
       }
@@ -425,22 +440,28 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
   private async connect(cc: Running, options: Readonly<ChaincodeLaunch>, deadline: number): Promise<void> {
     let abort!: (error: Error) => void;
     const aborted = new Promise<never>((_, reject) => (abort = reject));
-    const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void =>
-      abort(new Error(`the process exited (${signal ?? `code ${code}`}) before the handshake`));
-    const onSpawnError = (err: Error): void => abort(new Error(`the process could not start: ${err.message}`));
+    const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      abort(new Error(`the process exited (${signal ?? `code ${String(code)}`}) before the handshake`));
+    };
+    const onSpawnError = (err: Error): void => {
+      abort(new Error(`the process could not start: ${err.message}`));
+    };
     cc.child.once('exit', onEarlyExit);
     cc.child.once('error', onSpawnError);
     aborted.catch(() => undefined);
+    let settled = false;
 
     try {
       const client = new peer.ChaincodeClient(options.address, credentials(options.tls), channelOptions(options.tls));
       cc.client = client;
-      await Promise.race([waitForReady(client, deadline, options.address), aborted]);
+      await Promise.race([waitForReady(client, deadline, options.address, () => settled), aborted]);
 
       const stream = client.connect();
       cc.stream = stream;
       let handshake!: { resolve: () => void; reject: (error: Error) => void };
       const registered = new Promise<void>((resolve, reject) => (handshake = { resolve, reject }));
+      // The stream can also fail after the race below is decided (timeout, early exit).
+      registered.catch(() => undefined);
       stream.on('data', (message: peer.ChaincodeMessage) => {
         if (cc.ready) this.onMessage(cc, message);
         else this.onHandshakeMessage(cc, message, handshake);
@@ -450,11 +471,15 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
         this.onStreamDown(cc);
       };
       stream.on('error', onStreamDown);
-      stream.on('end', () => onStreamDown());
+      stream.on('end', () => {
+        onStreamDown();
+      });
 
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('no REGISTER from the chaincode before the launch deadline')), Math.max(0, deadline - Date.now()));
+        timer = setTimeout(() => {
+          reject(new Error('no REGISTER from the chaincode before the launch deadline'));
+        }, Math.max(0, deadline - Date.now()));
       });
       try {
         await Promise.race([registered, aborted, timeout]);
@@ -462,6 +487,7 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
         clearTimeout(timer);
       }
     } finally {
+      settled = true;
       cc.child.off('exit', onEarlyExit);
       cc.child.off('error', onSpawnError);
     }
@@ -507,7 +533,11 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
     if (type === Type.COMPLETED || type === Type.ERROR) {
       // A late answer to a transaction that already timed out has nobody waiting: drop it, as the peer does.
       // Queued behind the transaction's requests so that writes sent before COMPLETED are applied first.
-      if (tx) this.enqueue(tx, () => this.complete(cc, tx, message));
+      if (tx) {
+        this.enqueue(tx, () => {
+          this.complete(cc, tx, message);
+        });
+      }
       return;
     }
     if (!tx) {
@@ -849,12 +879,37 @@ function channelOptions(tls: ChaincodeTls | undefined): grpc.ChannelOptions {
   return options;
 }
 
-function waitForReady(client: grpc.Client, deadline: number, address: string): Promise<void> {
+/**
+ * Resolves once the channel to the chaincode is READY. grpc-js's own `waitForReady` leaves its
+ * deadline timer running when the channel closes mid-wait (a failed launch would keep the devnet
+ * alive until the launch deadline), so this watches in short steps and stops when `cancelled()`.
+ */
+function waitForReady(client: grpc.Client, deadline: number, address: string, cancelled: () => boolean): Promise<void> {
+  const channel = client.getChannel();
   return new Promise((resolve, reject) => {
-    client.waitForReady(deadline, (err) => {
-      if (err) reject(new Error(`no gRPC server at ${address} before the launch deadline (${err.message})`));
-      else resolve();
-    });
+    const check = (): void => {
+      if (cancelled()) {
+        reject(new Error('launch abandoned'));
+        return;
+      }
+      try {
+        const state = channel.getConnectivityState(true);
+        if (state === grpc.connectivityState.READY) {
+          resolve();
+          return;
+        }
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) {
+          reject(new Error(`no gRPC server at ${address} before the launch deadline`));
+          return;
+        }
+        // A step deadline passing is not a failure, only a reason to look again.
+        channel.watchConnectivityState(state, Date.now() + Math.min(remaining, WATCH_STEP_MS), check);
+      } catch (err) {
+        reject(new Error(`the channel to ${address} closed: ${err instanceof Error ? err.message : String(err)}`));
+      }
+    };
+    check();
   });
 }
 

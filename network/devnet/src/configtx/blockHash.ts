@@ -37,7 +37,7 @@ function derTlv(tag: number, content: Uint8Array): Uint8Array {
 function derUnsignedInteger(value: bigint): Uint8Array {
   const bytes: number[] = [];
   for (let rest = value; rest > 0n; rest >>= 8n) bytes.unshift(Number(rest & 0xffn));
-  if (bytes.length === 0 || (bytes[0] as number) >= 0x80) bytes.unshift(0);
+  if (bytes.length === 0 || (bytes[0]) >= 0x80) bytes.unshift(0);
   return Uint8Array.from(bytes);
 }
 

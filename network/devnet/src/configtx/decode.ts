@@ -114,7 +114,7 @@ function decodeAs<T>(what: string, bytes: Uint8Array, decode: (bytes: Uint8Array
 export function readConfigBlock(block: common.Block): ConfigBlockContent {
   const data = block.getData()?.getDataList_asU8() ?? [];
   if (data.length !== 1) throw badBlock(`config block must contain exactly one transaction, found ${data.length}`);
-  const envelope = decodeAs('envelope', data[0] as Uint8Array, (b) => common.Envelope.deserializeBinary(b), badBlock);
+  const envelope = decodeAs('envelope', data[0], (b) => common.Envelope.deserializeBinary(b), badBlock);
   const payload = decodeAs('payload', envelope.getPayload_asU8(), (b) => common.Payload.deserializeBinary(b), badBlock);
   const header = payload.getHeader();
   if (header === undefined) throw badBlock('config envelope has no header');

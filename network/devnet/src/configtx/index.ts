@@ -52,11 +52,11 @@ export {
 } from './profile';
 export type { BatchSizeParams, CapabilitiesProfile, ChannelProfile, ConsenterProfile, OrdererType, OrgProfile } from './profile';
 export {
-  MANAGEMENT_LINK_KEY,
+  MANAGEMENT_LINK_PREFIX,
   applyConfigUpdate,
   buildConfigUpdateEnvelope,
   computeUpdate,
-  managementLinkIsolatedData,
+  managementLinkTxId,
   readManagementLink,
   signConfigUpdate,
 } from './update';

@@ -253,6 +253,11 @@ function satisfiesPrincipal(identity: Identity, principal: msp.MSPPrincipal, msp
   }
 }
 
+/** The principal a SignedBy names; undefined when the (untrusted) index is out of range. */
+function principalAt(principals: readonly msp.MSPPrincipal[], index: number): msp.MSPPrincipal | undefined {
+  return index >= 0 ? principals.at(index) : undefined;
+}
+
 /** Fabric compiles a signature policy before use; a malformed one is refused outright. */
 function checkRule(rule: common.SignaturePolicy | undefined, principalCount: number): string | undefined {
   if (rule === undefined) return 'Empty policy element';
@@ -287,11 +292,10 @@ function evaluateRule(
   msps: MspRegistry,
 ): boolean {
   if (rule.getTypeCase() === common.SignaturePolicy.TypeCase.SIGNED_BY) {
-    const principal = principals[rule.getSignedBy()];
+    const principal = principalAt(principals, rule.getSignedBy());
     if (principal === undefined) return false;
-    for (let i = 0; i < identities.length; i++) {
-      const identity = identities[i];
-      if (used[i] === true || identity === undefined) continue;
+    for (const [i, identity] of identities.entries()) {
+      if (used[i]) continue;
       if (satisfiesPrincipal(identity, principal, msps)) {
         used[i] = true;
         return true;
@@ -505,7 +509,7 @@ function describePrincipal(principal: msp.MSPPrincipal): string {
 
 function describeRule(rule: common.SignaturePolicy, principals: readonly msp.MSPPrincipal[]): string {
   if (rule.getTypeCase() === common.SignaturePolicy.TypeCase.SIGNED_BY) {
-    const principal = principals[rule.getSignedBy()];
+    const principal = principalAt(principals, rule.getSignedBy());
     return principal === undefined ? `signedBy(${rule.getSignedBy()})` : describePrincipal(principal);
   }
   const outOf = rule.getNOutOf();

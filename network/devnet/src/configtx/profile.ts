@@ -246,7 +246,7 @@ export function validateProfile(profile: ChannelProfile): void {
     throw profileError(`maxChannels: must be a non-negative integer, got ${maxChannels}`);
   }
   if (!['etcdraft', 'BFT', DEVNET_CONSENSUS_TYPE].includes(profile.ordererType)) {
-    throw profileError(`ordererType: unknown orderer type: ${String(profile.ordererType)}`);
+    throw profileError(`ordererType: unknown orderer type: ${profile.ordererType}`);
   }
   const capabilities = effectiveCapabilities(profile);
   for (const level of ['channel', 'orderer', 'application'] as const) {

@@ -10,7 +10,8 @@
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
 import { randomBytes } from 'node:crypto';
-import type { Identity, MspRegistry, SigningIdentity } from '../msp';
+import { MspRegistry } from '../msp';
+import type { Identity, SigningIdentity } from '../msp';
 import { readBatchParams, readMsps } from './decode';
 import { ConfigtxError, ConfigUpdateError } from './errors';
 import type { ConfigUpdateErrorCode } from './errors';
@@ -211,7 +212,7 @@ function diffGroup(original: common.ConfigGroup, updated: common.ConfigGroup): G
 export interface ComputeUpdateOptions {
   /**
    * Entries for ConfigUpdate.isolated_data: data carried by (and signed with) the update but not
-   * written to the config, e.g. {@link managementLinkIsolatedData}. It must be set here, before
+   * written to the config. Note that configtxlator cannot decode a config block whose last update has isolated data (see {@link MANAGEMENT_LINK_PREFIX}). It must be set here, before
    * anyone signs, because the config signatures cover the whole ConfigUpdate.
    */
   readonly isolatedData?: Readonly<Record<string, Uint8Array>>;
@@ -278,6 +279,8 @@ export function signConfigUpdate(configUpdateBytes: Uint8Array, signer: SigningI
 export interface ConfigUpdateEnvelopeOptions {
   /** The channel header timestamp; default now. */
   readonly timestamp?: Date;
+  /** The management block that authorised the update, carried in the tx_id ({@link managementLinkTxId}). */
+  readonly managementLink?: ManagementLink;
 }
 
 /**
@@ -313,6 +316,7 @@ export function buildConfigUpdateEnvelope(
   channelHeader.setChannelId(channelId);
   channelHeader.setEpoch(0);
   channelHeader.setTimestamp(timestamp);
+  if (options.managementLink) channelHeader.setTxId(managementLinkTxId(options.managementLink));
   const signatureHeader = new common.SignatureHeader();
   signatureHeader.setCreator(envelopeSigner.serialize());
   signatureHeader.setNonce(new Uint8Array(randomBytes(NONCE_LENGTH)));
@@ -330,10 +334,22 @@ export function buildConfigUpdateEnvelope(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Management link (isolated data)
+// Management link (the update envelope's tx_id)
 
-/** The isolated_data key under which a primary-channel update carries its authorising CB. */
-export const MANAGEMENT_LINK_KEY = 'mgmt_cb';
+/**
+ * Prefix of the CONFIG_UPDATE envelope's tx_id that names the management block (CB) which
+ * authorised the update: `mgmt-cb:<height>:<hash>`.
+ *
+ * Why the tx_id and not ConfigUpdate.isolated_data: configtxlator (Fabric v3) refuses to decode a
+ * ConfigUpdate with an isolated_data key it has no registered type for ("Unknown map key"), and
+ * every config block embeds its last update, so the usual fetch → `configtxlator proto_decode` →
+ * edit workflow would break on every linked config block. Fabric checks no tx_id on a
+ * CONFIG_UPDATE, and the config block keeps the envelope whole (`last_update`), so the link stays
+ * readable with Fabric's own tools. It is signed by the submitting admin only; an auditor binds it
+ * by checking that the CB (itself proved by a quorum of member signatures) holds the configuration
+ * the update put in force.
+ */
+export const MANAGEMENT_LINK_PREFIX = 'mgmt-cb:';
 
 /** A link to the management chain's configuration block that authorised an update. */
 export interface ManagementLink {
@@ -350,45 +366,35 @@ function managementLinkProblem(link: ManagementLink): string | undefined {
 }
 
 /**
- * The isolated data entry for a management link: key {@link MANAGEMENT_LINK_KEY}, value the UTF-8
- * JSON `{"hash":"<hex>","height":<n>}` (keys sorted, no spaces).
- *
- * Caution: configtxlator (Fabric v3) cannot decode a ConfigUpdate whose isolated_data holds a key
- * it has no registered type for ("Unknown map key"), and a config block embeds its last update,
- * so `configtxlator proto_decode --type common.Block` fails on the resulting config block.
- *
- * @param link - the CB's height and hash.
- * @returns a record to pass as {@link ComputeUpdateOptions.isolatedData}.
+ * The tx_id that carries a management link.
  * @throws ConfigtxError (`CONFIGTX_BAD_CONFIG`) if the link is malformed.
  */
-export function managementLinkIsolatedData(link: ManagementLink): Record<string, Uint8Array> {
+export function managementLinkTxId(link: ManagementLink): string {
   const problem = managementLinkProblem(link);
   if (problem !== undefined) throw new ConfigtxError(`invalid management link: ${problem}`, { code: 'CONFIGTX_BAD_CONFIG' });
-  const json = JSON.stringify({ hash: link.hash, height: link.height });
-  return { [MANAGEMENT_LINK_KEY]: new Uint8Array(Buffer.from(json, 'utf8')) };
+  return `${MANAGEMENT_LINK_PREFIX}${link.height}:${link.hash}`;
 }
 
 /**
- * Reads the management link from a ConfigUpdate, if it carries one.
+ * Reads the management link from a CONFIG_UPDATE envelope (an update as sent, or a config block's
+ * `last_update`).
  *
- * @param configUpdate - the ConfigUpdate (from an update envelope or a config block's last_update).
- * @returns the link, or undefined when there is no {@link MANAGEMENT_LINK_KEY} entry.
- * @throws ConfigtxError (`CONFIGTX_BAD_CONFIG`) if the entry is present but malformed.
+ * @returns the link, or undefined when the envelope's tx_id carries none.
+ * @throws ConfigtxError (`CONFIGTX_BAD_CONFIG`) if the envelope does not decode or the link is malformed.
  */
-export function readManagementLink(configUpdate: common.ConfigUpdate): ManagementLink | undefined {
-  const raw = configUpdate.getIsolatedDataMap().get(MANAGEMENT_LINK_KEY);
-  if (raw === undefined) return undefined;
-  const bytes = typeof raw === 'string' ? Buffer.from(raw, 'base64') : Buffer.from(raw);
-  let parsed: unknown;
+export function readManagementLink(updateEnvelope: common.Envelope): ManagementLink | undefined {
+  let txId: string;
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    const payload = common.Payload.deserializeBinary(updateEnvelope.getPayload_asU8());
+    txId = common.ChannelHeader.deserializeBinary(payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(0)).getTxId();
   } catch (error) {
-    throw new ConfigtxError(`invalid management link: not JSON`, { code: 'CONFIGTX_BAD_CONFIG', cause: error });
+    throw new ConfigtxError('invalid management link: the update envelope does not decode', { code: 'CONFIGTX_BAD_CONFIG', cause: error });
   }
-  const candidate = (parsed ?? {}) as { height?: unknown; hash?: unknown };
-  const link = { height: candidate.height as number, hash: candidate.hash as string };
+  if (!txId.startsWith(MANAGEMENT_LINK_PREFIX)) return undefined;
+  const match = /^mgmt-cb:(\d{1,16}):(.*)$/.exec(txId);
+  const link = { height: match ? Number(match[1]) : -1, hash: match ? (match[2] ?? '') : '' };
   const problem = managementLinkProblem(link);
-  if (problem !== undefined) throw new ConfigtxError(`invalid management link: ${problem}`, { code: 'CONFIGTX_BAD_CONFIG' });
+  if (problem !== undefined) throw new ConfigtxError(`invalid management link '${txId}': ${problem}`, { code: 'CONFIGTX_BAD_CONFIG' });
   return link;
 }
 
@@ -586,7 +592,13 @@ function validateResultingConfig(current: common.Config, next: common.Config): v
   const invalid = (message: string, cause?: unknown): ConfigUpdateError => updateError('CONFIG_UPDATE_INVALID_CONFIG', message, undefined, cause);
   try {
     readBatchParams(next);
-    readMsps(next);
+    // The channel's MSP registry is rebuilt from the new config once it is committed, so a root
+    // certificate that does not parse must be refused now, not after the block is written.
+    try {
+      new MspRegistry(readMsps(next));
+    } catch (error) {
+      throw invalid(`error processing MSP config: ${(error as Error).message}`, error);
+    }
     const root = next.getChannelGroup();
     for (const [level, group] of [
       ['channel', root],

@@ -10,6 +10,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import type { Channel } from '../channel';
+import { envelopeSignedData } from '../configtx';
 import { blockTransactions } from '../ledger/blockInfo';
 import { HeaderTypeCode, parseEnvelope, StatusCode, timestampMs, TxValidationCodeValue } from '../protoutil';
 import { TIME_WINDOW_MS } from '../endorser/endorser';
@@ -69,9 +70,7 @@ export class DeliverService {
       status(Status.BAD_REQUEST);
       return;
     }
-    const readers = channel.checkPolicy('/Channel/Readers', [
-      { identity: parsed.signatureHeader.getCreator_asU8(), data: envelope.getPayload_asU8(), signature: envelope.getSignature_asU8() },
-    ]);
+    const readers = channel.checkPolicy('/Channel/Readers', [envelopeSignedData(envelope)]);
     if (!readers.ok) {
       status(Status.FORBIDDEN);
       return;

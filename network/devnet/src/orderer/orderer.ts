@@ -9,7 +9,7 @@
 import { common } from '@hyperledger/fabric-protos';
 import { EventEmitter } from 'node:events';
 import type { Channel } from '../channel';
-import { applyConfigUpdate, blockDataHash, blockHeaderBytes } from '../configtx';
+import { applyConfigUpdate, blockDataHash, blockHeaderBytes, envelopeSignedData } from '../configtx';
 import type { CommitResult, Committer } from '../ledger/committer';
 import type { LedgerStore } from '../ledger/store';
 import { newChannelHeader, newNonce, newSignedEnvelope, parseEnvelope, sha256, Signer, StatusCode } from '../protoutil';
@@ -84,12 +84,8 @@ export class Orderer extends EventEmitter {
       return { status: Status.BAD_REQUEST, info: `message payload is ${size} bytes and exceeds maximum allowed ${channel.batchParams.batchSize.absoluteMaxBytes} bytes` };
     }
     // Standard channel filter: the envelope itself must satisfy /Channel/Writers.
-    const writers = channel.checkPolicy('/Channel/Writers', [
-      { identity: parsed.signatureHeader.getCreator_asU8(), data: envelope.getPayload_asU8(), signature: envelope.getSignature_asU8() },
-    ]);
-    if (!writers.ok) {
-      return { status: Status.FORBIDDEN, info: `implicit policy evaluation failed - 0 sub-policies were satisfied, but this policy requires 1 of the 'Writers' sub-policies to be satisfied: ${writers.reason}` };
-    }
+    const writers = channel.checkPolicy('/Channel/Writers', [envelopeSignedData(envelope)]);
+    if (!writers.ok) return { status: Status.FORBIDDEN, info: writers.reason };
     switch (parsed.channelHeader.getType()) {
       case common.HeaderType.ENDORSER_TRANSACTION:
         this.enqueue(channel, envelope.serializeBinary());

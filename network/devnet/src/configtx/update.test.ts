@@ -1,0 +1,363 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { common, msp, orderer, peer } from '@hyperledger/fabric-protos';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateOrgCrypto, MspRegistry, SigningIdentity } from '../msp';
+import type { OrgCrypto } from '../msp';
+import { readBatchParams, readConfigBlock, readMsps, viewChannelConfig } from './decode';
+import { buildGenesisBlock } from './genesis';
+import type { ChannelProfile } from './profile';
+import {
+  applyConfigUpdate,
+  buildConfigUpdateEnvelope,
+  computeUpdate,
+  managementLinkTxId,
+  MANAGEMENT_LINK_PREFIX,
+  readManagementLink,
+  signConfigUpdate,
+} from './update';
+
+let root: string;
+let orgs: OrgCrypto[];
+let outsider: OrgCrypto;
+let genesis: common.Config;
+let msps: MspRegistry;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'configtx-update-'));
+  const all = await Promise.all(
+    [1, 2, 3, 4, 5].map((i) => generateOrgCrypto(root, { mspId: `Org${i}MSP`, domain: `org${i}.example.com`, peerName: 'peer0', ordererName: 'orderer0' })),
+  );
+  orgs = all.slice(0, 4);
+  outsider = all[4]!;
+  genesis = readConfigBlock(buildGenesisBlock(profile())).config;
+  msps = new MspRegistry(readMsps(genesis));
+});
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+function profile(): ChannelProfile {
+  return {
+    channelId: 'primary',
+    ordererType: 'devnet',
+    batchSize: { maxMessageCount: 10, absoluteMaxBytes: 10 * 1024 * 1024, preferredMaxBytes: 2 * 1024 * 1024 },
+    batchTimeout: '2s',
+    orgs: orgs.map((org, i) => ({
+      mspId: org.mspId,
+      rootCerts: [org.caCertPem],
+      tlsRootCerts: [org.tlsCaCertPem],
+      anchorPeer: { host: org.peer.host, port: 7051 + 1000 * i },
+      ordererEndpoint: `${org.orderer.host}:${7050 + 1000 * i}`,
+    })),
+  };
+}
+
+/** `'2.admin'` is Org2's admin, `'3.user'` Org3's client, `'5.admin'` the outsider's admin. */
+function who(spec: string): SigningIdentity {
+  const [index, role] = spec.split('.') as [string, 'admin' | 'user'];
+  const org = index === '5' ? outsider : orgs[Number(index) - 1];
+  const user = role === 'admin' ? org.admin : org.user;
+  return new SigningIdentity(org.mspId, user.certPem, user.privateKeyPem);
+}
+
+interface BatchChange {
+  timeout?: string;
+  maxMessageCount?: number;
+  absoluteMaxBytes?: number;
+}
+
+function ordererGroup(config: common.Config): common.ConfigGroup {
+  return config.getChannelGroup()!.getGroupsMap().get('Orderer')!;
+}
+
+/** A modified copy of `config`, as an operator edits configtxlator's JSON. */
+function withBatch(config: common.Config, change: BatchChange): common.Config {
+  const copy = config.cloneMessage();
+  const values = ordererGroup(copy).getValuesMap();
+  if (change.timeout !== undefined) {
+    const timeout = new orderer.BatchTimeout();
+    timeout.setTimeout(change.timeout);
+    values.get('BatchTimeout')!.setValue(timeout.serializeBinary());
+  }
+  if (change.maxMessageCount !== undefined || change.absoluteMaxBytes !== undefined) {
+    const size = orderer.BatchSize.deserializeBinary(values.get('BatchSize')!.getValue_asU8());
+    if (change.maxMessageCount !== undefined) size.setMaxMessageCount(change.maxMessageCount);
+    if (change.absoluteMaxBytes !== undefined) size.setAbsoluteMaxBytes(change.absoluteMaxBytes);
+    values.get('BatchSize')!.setValue(size.serializeBinary());
+  }
+  return copy;
+}
+
+/** Signs the exact update bytes by each signer and wraps them, submitted by the first signer. */
+function envelopeFor(updateBytes: Uint8Array, signers: string[], channelId = 'primary'): common.Envelope {
+  const signatures = signers.map((spec) => signConfigUpdate(updateBytes, who(spec)));
+  return buildConfigUpdateEnvelope(channelId, updateBytes, signatures, who(signers[0] ?? '1.admin'));
+}
+
+function update(change: BatchChange, base: common.Config = genesis): Uint8Array {
+  return computeUpdate('primary', base, withBatch(base, change)).serializeBinary();
+}
+
+describe('computeUpdate', () => {
+  it('pins Channel and Orderer at their versions and writes BatchTimeout at version + 1', () => {
+    const configUpdate = computeUpdate('primary', genesis, withBatch(genesis, { timeout: '500ms' }));
+    expect(configUpdate.getChannelId()).toBe('primary');
+    expect(configUpdate.toObject()).toMatchObject({
+      readSet: { version: 0, modPolicy: '', valuesMap: [], policiesMap: [], groupsMap: [['Orderer', { version: 0, modPolicy: '', valuesMap: [], policiesMap: [], groupsMap: [] }]] },
+      writeSet: {
+        version: 0,
+        modPolicy: '',
+        valuesMap: [],
+        policiesMap: [],
+        groupsMap: [['Orderer', { version: 0, modPolicy: '', policiesMap: [], groupsMap: [], valuesMap: [['BatchTimeout', { version: 1, modPolicy: 'Admins' }]] }]],
+      },
+    });
+    const written = configUpdate.getWriteSet()!.getGroupsMap().get('Orderer')!.getValuesMap().get('BatchTimeout')!;
+    expect(orderer.BatchTimeout.deserializeBinary(written.getValue_asU8()).getTimeout()).toBe('500ms');
+  });
+
+  it('lists every kept member when a group loses one', () => {
+    const updated = genesis.cloneMessage();
+    ordererGroup(updated).getValuesMap().del('ChannelRestrictions');
+    const configUpdate = computeUpdate('primary', genesis, updated);
+    const write = configUpdate.getWriteSet()!.getGroupsMap().get('Orderer')!;
+    expect(write.getVersion()).toBe(1);
+    expect(write.getModPolicy()).toBe('Admins');
+    expect([...write.getValuesMap().keys()].sort()).toEqual(['BatchSize', 'BatchTimeout', 'Capabilities', 'ConsensusType']);
+    expect(write.getValuesMap().get('BatchSize')!.getValue_asU8()).toHaveLength(0);
+    expect([...write.getGroupsMap().keys()]).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP', 'Org4MSP']);
+    const read = configUpdate.getReadSet()!.getGroupsMap().get('Orderer')!;
+    expect(read.getVersion()).toBe(0);
+    expect([...read.getValuesMap().keys()].sort()).toEqual(['BatchSize', 'BatchTimeout', 'Capabilities', 'ConsensusType']);
+  });
+
+  it('refuses identical configs', () => {
+    expect(() => computeUpdate('primary', genesis, genesis.cloneMessage())).toThrow(
+      expect.objectContaining({ code: 'CONFIGTX_BAD_CONFIG', message: 'no differences detected between original and updated config' }),
+    );
+  });
+});
+
+describe('applyConfigUpdate', () => {
+  it('accepts a BatchTimeout and BatchSize change signed by 3 of 4 org admins', () => {
+    const bytes = update({ timeout: '500ms', maxMessageCount: 20 });
+    const applied = applyConfigUpdate('primary', genesis, envelopeFor(bytes, ['1.admin', '2.admin', '3.admin']), msps);
+    expect(applied.config.getSequence()).toBe(1);
+    expect(readBatchParams(applied.config)).toMatchObject({ batchTimeout: '500ms', batchTimeoutMs: 500, batchSize: { maxMessageCount: 20 } });
+    expect(applied.changedKeys).toEqual(['[Value]  /Channel/Orderer/BatchSize', '[Value]  /Channel/Orderer/BatchTimeout']);
+    expect(applied.configUpdate.getChannelId()).toBe('primary');
+    const view = viewChannelConfig('primary', applied.config);
+    expect(view.versions['[Value]  /Channel/Orderer/BatchTimeout']).toEqual({ version: 1, modPolicy: 'Admins' });
+    expect(view.versions['[Value]  /Channel/Orderer/BatchSize']).toEqual({ version: 1, modPolicy: 'Admins' });
+    expect(view.versions['[Group]  /Channel/Orderer']).toEqual({ version: 0, modPolicy: 'Admins' });
+    // Everything else is carried over untouched.
+    const untouched = viewChannelConfig('primary', genesis);
+    expect(view.orgs).toEqual(untouched.orgs);
+    expect(view.policies).toEqual(untouched.policies);
+    expect(Buffer.from(applied.config.getChannelGroup()!.getGroupsMap().get('Application')!.serializeBinary())).toEqual(
+      Buffer.from(genesis.getChannelGroup()!.getGroupsMap().get('Application')!.serializeBinary()),
+    );
+  });
+
+  it('chains: a second update against the new config is accepted at the next versions', () => {
+    const first = applyConfigUpdate('primary', genesis, envelopeFor(update({ timeout: '500ms' }), ['1.admin', '2.admin', '3.admin']), msps).config;
+    const second = applyConfigUpdate('primary', first, envelopeFor(update({ timeout: '1s' }, first), ['2.admin', '3.admin', '4.admin']), msps).config;
+    expect(second.getSequence()).toBe(2);
+    expect(viewChannelConfig('primary', second).versions['[Value]  /Channel/Orderer/BatchTimeout']).toEqual({ version: 2, modPolicy: 'Admins' });
+    expect(readBatchParams(second).batchTimeout).toBe('1s');
+  });
+
+  const MAJORITY_FAILS = (satisfied: number): string =>
+    `error authorizing update: error validating DeltaSet: policy for [Value]  /Channel/Orderer/BatchSize not satisfied: implicit policy evaluation failed - ${satisfied} sub-policies were satisfied, but this policy requires 3 of the 'Admins' sub-policies to be satisfied`;
+
+  it.each<[string, string[]]>([
+    ['2 of 4 admins (MAJORITY needs 3)', ['1.admin', '2.admin']],
+    ['2 admins, one of them twice', ['1.admin', '2.admin', '1.admin']],
+    ['2 admins and a client (not an admin)', ['1.admin', '2.admin', '3.user']],
+    ['2 admins and a non-member admin', ['1.admin', '2.admin', '5.admin']],
+  ])('refuses %s', (_, signers) => {
+    const bytes = update({ timeout: '500ms', maxMessageCount: 20 });
+    expect(() => applyConfigUpdate('primary', genesis, envelopeFor(bytes, signers), msps)).toThrow(
+      expect.objectContaining({
+        name: 'ConfigUpdateError',
+        code: 'CONFIG_UPDATE_POLICY_NOT_SATISFIED',
+        key: '[Value]  /Channel/Orderer/BatchSize',
+        message: MAJORITY_FAILS(2),
+      }),
+    );
+  });
+
+  it('does not count a signature that does not verify', () => {
+    const bytes = update({ timeout: '500ms' });
+    const signatures = ['1.admin', '2.admin', '3.admin'].map((spec) => signConfigUpdate(bytes, who(spec)));
+    const spoiled = signatures[2].getSignature_asU8().slice();
+    spoiled[spoiled.length - 1] ^= 1;
+    signatures[2].setSignature(spoiled);
+    const envelope = buildConfigUpdateEnvelope('primary', bytes, signatures, who('1.admin'));
+    expect(() => applyConfigUpdate('primary', genesis, envelope, msps)).toThrow(expect.objectContaining({ code: 'CONFIG_UPDATE_POLICY_NOT_SATISFIED' }));
+  });
+
+  it('resolves a relative mod_policy inside the element\'s group: an org\'s AnchorPeers need only that org\'s admin', () => {
+    const updated = genesis.cloneMessage();
+    const anchors = new peer.AnchorPeers();
+    const anchor = new peer.AnchorPeer();
+    anchor.setHost('peer1.org2.example.com');
+    anchor.setPort(9999);
+    anchors.setAnchorPeersList([anchor]);
+    updated.getChannelGroup()!.getGroupsMap().get('Application')!.getGroupsMap().get('Org2MSP')!.getValuesMap().get('AnchorPeers')!.setValue(anchors.serializeBinary());
+    const bytes = computeUpdate('primary', genesis, updated).serializeBinary();
+    const applied = applyConfigUpdate('primary', genesis, envelopeFor(bytes, ['2.admin']), msps);
+    expect(viewChannelConfig('primary', applied.config).orgs[1].anchorPeers).toEqual([{ host: 'peer1.org2.example.com', port: 9999 }]);
+    expect(() => applyConfigUpdate('primary', genesis, envelopeFor(bytes, ['1.admin', '3.admin', '4.admin']), msps)).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_UPDATE_POLICY_NOT_SATISFIED',
+        message: expect.stringContaining('policy for [Value]  /Channel/Application/Org2MSP/AnchorPeers not satisfied: signature set did not satisfy policy'),
+      }),
+    );
+  });
+
+  it('removes a member when its group is rewritten at version + 1, keeping the other members whole', () => {
+    const updated = genesis.cloneMessage();
+    ordererGroup(updated).getValuesMap().del('ChannelRestrictions');
+    const bytes = computeUpdate('primary', genesis, updated).serializeBinary();
+    const applied = applyConfigUpdate('primary', genesis, envelopeFor(bytes, ['1.admin', '2.admin', '4.admin']), msps);
+    expect(applied.changedKeys).toEqual(['[Group]  /Channel/Orderer']);
+    const next = ordererGroup(applied.config);
+    expect(next.getVersion()).toBe(1);
+    expect(next.getValuesMap().has('ChannelRestrictions')).toBe(false);
+    expect(readBatchParams(applied.config)).toEqual(readBatchParams(genesis));
+    expect(Buffer.from(next.getGroupsMap().get('Org1MSP')!.serializeBinary())).toEqual(Buffer.from(ordererGroup(genesis).getGroupsMap().get('Org1MSP')!.serializeBinary()));
+  });
+
+  it('refuses a stale update whose versions were already used', () => {
+    const first = applyConfigUpdate('primary', genesis, envelopeFor(update({ timeout: '500ms' }), ['1.admin', '2.admin', '3.admin']), msps).config;
+    const stale = envelopeFor(update({ timeout: '3s' }), ['1.admin', '2.admin', '3.admin']);
+    expect(() => applyConfigUpdate('primary', first, stale, msps)).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_UPDATE_BAD_VERSION',
+        message: 'error authorizing update: error validating DeltaSet: attempt to set key [Value]  /Channel/Orderer/BatchTimeout to version 1, but key is at version 1',
+      }),
+    );
+  });
+
+  it('refuses a read_set version that does not match the current config', () => {
+    const configUpdate = computeUpdate('primary', genesis, withBatch(genesis, { timeout: '500ms' }));
+    configUpdate.getReadSet()!.getGroupsMap().get('Orderer')!.setVersion(1);
+    expect(() => applyConfigUpdate('primary', genesis, envelopeFor(configUpdate.serializeBinary(), ['1.admin', '2.admin', '3.admin']), msps)).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_UPDATE_READ_SET_MISMATCH',
+        key: '[Group]  /Channel/Orderer',
+        message: 'error authorizing update: error validating ReadSet: proposed update requires that key [Group]  /Channel/Orderer be at version 1, but it is currently at version 0',
+      }),
+    );
+  });
+
+  it('refuses a write_set element that skips a version', () => {
+    const configUpdate = computeUpdate('primary', genesis, withBatch(genesis, { timeout: '500ms' }));
+    configUpdate.getWriteSet()!.getGroupsMap().get('Orderer')!.getValuesMap().get('BatchTimeout')!.setVersion(2);
+    expect(() => applyConfigUpdate('primary', genesis, envelopeFor(configUpdate.serializeBinary(), ['1.admin', '2.admin', '3.admin']), msps)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_UPDATE_BAD_VERSION' }),
+    );
+  });
+
+  it.each<[string, BatchChange, string]>([
+    ['BatchSize max_message_count 0', { maxMessageCount: 0 }, 'Attempted to set the batch size max message count to an invalid value: 0'],
+    ['an absolute max of 200 MiB', { absoluteMaxBytes: 200 * 1024 * 1024 }, 'greater than the 100 MiB message limit'],
+    ['absolute max bytes below preferred', { absoluteMaxBytes: 1024 }, 'Attempted to set the batch size preferred max bytes (2097152) greater than the absolute max bytes (1024).'],
+    ['a BatchTimeout of 0s', { timeout: '0s' }, 'Attempted to set the batch timeout to a non-positive value: 0s'],
+    ['a BatchTimeout that is not a Go duration', { timeout: '2 sec' }, 'Attempted to set the batch timeout to a invalid value: time: unknown unit'],
+  ])('refuses a resulting config with %s, even when properly signed', (_, change, message) => {
+    const envelope = envelopeFor(update(change), ['1.admin', '2.admin', '3.admin', '4.admin']);
+    expect(() => applyConfigUpdate('primary', genesis, envelope, msps)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_UPDATE_INVALID_CONFIG', message: expect.stringContaining(message) }),
+    );
+  });
+
+  it('refuses a resulting config whose MSP root certificate does not parse', () => {
+    const updated = genesis.cloneMessage();
+    const org1 = updated.getChannelGroup()!.getGroupsMap().get('Application')!.getGroupsMap().get('Org1MSP')!;
+    const mspConfig = msp.MSPConfig.deserializeBinary(org1.getValuesMap().get('MSP')!.getValue_asU8());
+    const fabricConfig = msp.FabricMSPConfig.deserializeBinary(mspConfig.getConfig_asU8());
+    fabricConfig.setRootCertsList([Buffer.from('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')]);
+    mspConfig.setConfig(fabricConfig.serializeBinary());
+    org1.getValuesMap().get('MSP')!.setValue(mspConfig.serializeBinary());
+    const bytes = computeUpdate('primary', genesis, updated).serializeBinary();
+    expect(() => applyConfigUpdate('primary', genesis, envelopeFor(bytes, ['1.admin']), msps)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_UPDATE_INVALID_CONFIG', message: expect.stringContaining('error processing MSP config') }),
+    );
+  });
+
+  it('refuses an envelope for another channel, and a ConfigUpdate naming another channel', () => {
+    const bytes = update({ timeout: '500ms' });
+    expect(() => applyConfigUpdate('primary', genesis, envelopeFor(bytes, ['1.admin', '2.admin', '3.admin'], 'mgmt'), msps)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_UPDATE_WRONG_CHANNEL' }),
+    );
+    const other = computeUpdate('mgmt', genesis, withBatch(genesis, { timeout: '500ms' })).serializeBinary();
+    expect(() => applyConfigUpdate('primary', genesis, envelopeFor(other, ['1.admin', '2.admin', '3.admin']), msps)).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_UPDATE_WRONG_CHANNEL',
+        message: "error authorizing update: ConfigUpdate for channel 'mgmt' but envelope for channel 'primary'",
+      }),
+    );
+  });
+
+  it('refuses an update with no effect', () => {
+    const configUpdate = computeUpdate('primary', genesis, withBatch(genesis, { timeout: '500ms' }));
+    configUpdate.setWriteSet(configUpdate.getReadSet()!.cloneMessage());
+    expect(() => applyConfigUpdate('primary', genesis, envelopeFor(configUpdate.serializeBinary(), ['1.admin', '2.admin', '3.admin']), msps)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_UPDATE_EMPTY', message: 'error authorizing update: error validating DeltaSet: delta set was empty -- update would have no effect' }),
+    );
+  });
+
+  it('refuses an envelope that is not a CONFIG_UPDATE', () => {
+    const envelope = envelopeFor(update({ timeout: '500ms' }), ['1.admin']);
+    const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+    const channelHeader = common.ChannelHeader.deserializeBinary(payload.getHeader()!.getChannelHeader_asU8());
+    channelHeader.setType(common.HeaderType.ENDORSER_TRANSACTION);
+    payload.getHeader()!.setChannelHeader(channelHeader.serializeBinary());
+    envelope.setPayload(payload.serializeBinary());
+    expect(() => applyConfigUpdate('primary', genesis, envelope, msps)).toThrow(expect.objectContaining({ code: 'CONFIG_UPDATE_MALFORMED' }));
+  });
+
+  it('verifies signatures over the ConfigUpdate bytes as received, never a re-encoding', () => {
+    // The same ConfigUpdate with channel_id (field 1) encoded last: valid protobuf, but not what
+    // google-protobuf would write, so a validator that re-serializes would reject the signatures.
+    const configUpdate = computeUpdate('primary', genesis, withBatch(genesis, { timeout: '500ms' }));
+    const sets = configUpdate.cloneMessage();
+    sets.setChannelId('');
+    const channelOnly = new common.ConfigUpdate();
+    channelOnly.setChannelId('primary');
+    const bytes = Buffer.concat([sets.serializeBinary(), channelOnly.serializeBinary()]);
+    expect(Buffer.from(common.ConfigUpdate.deserializeBinary(bytes).serializeBinary())).not.toEqual(bytes);
+    const applied = applyConfigUpdate('primary', genesis, envelopeFor(bytes, ['1.admin', '2.admin', '3.admin']), msps);
+    expect(readBatchParams(applied.config).batchTimeout).toBe('500ms');
+  });
+
+  it('carries the authorising management block link in the update envelope tx_id, kept in the config block', () => {
+    const link = { height: 7, hash: 'ab'.repeat(32) };
+    const bytes = update({ timeout: '500ms' });
+    const signatures = ['1.admin', '2.admin', '3.admin'].map((spec) => signConfigUpdate(bytes, who(spec)));
+    const envelope = buildConfigUpdateEnvelope('primary', bytes, signatures, who('1.admin'), { managementLink: link });
+    expect(readManagementLink(envelope)).toEqual(link);
+    const applied = applyConfigUpdate('primary', genesis, envelope, msps);
+    expect(readBatchParams(applied.config).batchTimeout).toBe('500ms');
+    expect(managementLinkTxId(link)).toBe(`${MANAGEMENT_LINK_PREFIX}7:${link.hash}`);
+    expect(readManagementLink(envelopeFor(bytes, ['1.admin']))).toBeUndefined();
+  });
+
+  it('refuses malformed management links', () => {
+    expect(() => managementLinkTxId({ height: -1, hash: 'ab'.repeat(32) })).toThrow(expect.objectContaining({ code: 'CONFIGTX_BAD_CONFIG' }));
+    expect(() => managementLinkTxId({ height: 1, hash: 'AB'.repeat(32) })).toThrow(expect.objectContaining({ code: 'CONFIGTX_BAD_CONFIG' }));
+    const payload = common.Payload.deserializeBinary(envelopeFor(update({ timeout: '700ms' }), ['1.admin']).getPayload_asU8());
+    const header = payload.getHeader()!;
+    const ch = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
+    ch.setTxId('mgmt-cb:1:not-a-hash');
+    header.setChannelHeader(ch.serializeBinary());
+    const bad = new common.Envelope();
+    bad.setPayload(payload.serializeBinary());
+    expect(() => readManagementLink(bad)).toThrow(expect.objectContaining({ code: 'CONFIGTX_BAD_CONFIG' }));
+  });
+});

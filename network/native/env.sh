@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+# Defaults of the native network, in one file; sourced by every script here. Everything can be
+# overridden from the environment. Nothing here starts a process.
+#
+# Port grid (base NATIVE_BASE_PORT, default 17050; all on 127.0.0.1, all TLS):
+#
+#   org    orderer  peer   peer-chaincode  orderer-admin  orderer-ops  peer-ops
+#   Org1   17050    17051  17052           17053          17054        17055
+#   Org2   17150    17151  17152           17153          17154        17155
+#   Org3   17250    17251  17252           17253          17254        17255
+#   Org4   17350    17351  17352           17353          17354        17355
+#   chaincode servers (one per deployed chaincode): 17950-17999
+#
+# The devnet's default grid is 7050-13051 and 7059, so both can run side by side.
+
+NATIVE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export NATIVE_DIR
+REPO_ROOT="$(cd "${NATIVE_DIR}/../.." && pwd)"
+export REPO_ROOT
+
+export NATIVE_DATA="${NATIVE_DATA:-${REPO_ROOT}/.native}"
+export NATIVE_BASE_PORT="${NATIVE_BASE_PORT:-17050}"
+export NATIVE_ORGS="${NATIVE_ORGS:-1 2 3 4}"
+export NATIVE_MGMT_CHANNEL="${NATIVE_MGMT_CHANNEL:-mgmt}"
+export NATIVE_PRIMARY_CHANNEL="${NATIVE_PRIMARY_CHANNEL:-primary}"
+# primary is ordered with etcdraft (BatchTimeout and BatchSize cut its blocks); mgmt with BFT.
+export NATIVE_PRIMARY_ORDERER_TYPE="${NATIVE_PRIMARY_ORDERER_TYPE:-etcdraft}"
+# The devnet's genesis defaults, so both backends start with the same batch parameters.
+export NATIVE_BATCH_TIMEOUT="${NATIVE_BATCH_TIMEOUT:-100ms}"
+export NATIVE_MAX_MESSAGE_COUNT="${NATIVE_MAX_MESSAGE_COUNT:-10}"
+export NATIVE_LOGGING_SPEC="${NATIVE_LOGGING_SPEC:-INFO}"
+# Deadlines (seconds) for a node to answer its health endpoint, and for a deploy to be usable.
+export NATIVE_START_DEADLINE="${NATIVE_START_DEADLINE:-60}"
+export NATIVE_STOP_DEADLINE="${NATIVE_STOP_DEADLINE:-20}"
+
+export NATIVE_ORG_DIRS="${NATIVE_DATA}/organizations/peerOrganizations"
+export NATIVE_CONFIG="${NATIVE_DATA}/config"
+
+if [ -n "${FABRIC_BIN:-}" ]; then
+  export PATH="${FABRIC_BIN}:${PATH}"
+fi
+
+# Port of a node of org $1 (1..4): orderer, peer, peercc, admin, ordererops, peerops.
+port_of() {
+  local org="$1" kind="$2" offset
+  case "${kind}" in
+    orderer) offset=0 ;;
+    peer) offset=1 ;;
+    peercc) offset=2 ;;
+    admin) offset=3 ;;
+    ordererops) offset=4 ;;
+    peerops) offset=5 ;;
+    *) echo "port_of: unknown kind ${kind}" >&2; return 2 ;;
+  esac
+  echo $((NATIVE_BASE_PORT + (org - 1) * 100 + offset))
+}
+
+chaincode_port_range() {
+  echo "$((NATIVE_BASE_PORT + 900)) $((NATIVE_BASE_PORT + 949))"
+}
+
+org_domain() { echo "org$1.example.com"; }
+org_msp() { echo "Org$1MSP"; }
+org_dir() { echo "${NATIVE_ORG_DIRS}/org$1.example.com"; }
+orderer_host() { echo "orderer0.org$1.example.com"; }
+peer_host() { echo "peer0.org$1.example.com"; }
+orderer_dir() { echo "$(org_dir "$1")/orderers/orderer0.org$1.example.com"; }
+peer_dir() { echo "$(org_dir "$1")/peers/peer0.org$1.example.com"; }
+admin_msp() { echo "$(org_dir "$1")/users/Admin@org$1.example.com/msp"; }
+admin_tls() { echo "$(org_dir "$1")/users/Admin@org$1.example.com/tls"; }
+user_msp() { echo "$(org_dir "$1")/users/User1@org$1.example.com/msp"; }
+tlsca_cert() { echo "$(org_dir "$1")/tlsca/tlsca.org$1.example.com-cert.pem"; }

@@ -1,0 +1,147 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The two orderer calls a channel administrator needs, over a gRPC connection to an orderer:
+ * Deliver (to fetch blocks, as `peer channel fetch` does) and Broadcast (to submit a signed
+ * CONFIG_UPDATE envelope, as `peer channel update` does).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { common, orderer } from '@hyperledger/fabric-protos';
+import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
+import { randomBytes } from 'node:crypto';
+
+export interface EnvelopeSigner {
+  serialize(): Uint8Array;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+export class OrdererCallError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'OrdererCallError';
+  }
+}
+
+const serializeEnvelope = (env: common.Envelope): Buffer => Buffer.from(env.serializeBinary());
+
+function seekPosition(which: 'newest' | number): orderer.SeekPosition {
+  const pos = new orderer.SeekPosition();
+  if (which === 'newest') pos.setNewest(new orderer.SeekNewest());
+  else {
+    const spec = new orderer.SeekSpecified();
+    spec.setNumber(which);
+    pos.setSpecified(spec);
+  }
+  return pos;
+}
+
+function seekEnvelope(channelId: string, signer: EnvelopeSigner, start: 'newest' | number, stop: 'newest' | number): common.Envelope {
+  const seek = new orderer.SeekInfo();
+  seek.setStart(seekPosition(start));
+  seek.setStop(seekPosition(stop));
+  seek.setBehavior(orderer.SeekInfo.SeekBehavior.BLOCK_UNTIL_READY);
+  const ch = new common.ChannelHeader();
+  ch.setType(common.HeaderType.DELIVER_SEEK_INFO);
+  ch.setChannelId(channelId);
+  ch.setEpoch(0);
+  const ts = new Timestamp();
+  ts.fromDate(new Date());
+  ch.setTimestamp(ts);
+  const sh = new common.SignatureHeader();
+  sh.setCreator(signer.serialize());
+  sh.setNonce(randomBytes(24));
+  const header = new common.Header();
+  header.setChannelHeader(ch.serializeBinary());
+  header.setSignatureHeader(sh.serializeBinary());
+  const payload = new common.Payload();
+  payload.setHeader(header);
+  payload.setData(seek.serializeBinary());
+  const payloadBytes = payload.serializeBinary();
+  const env = new common.Envelope();
+  env.setPayload(payloadBytes);
+  env.setSignature(signer.sign(payloadBytes));
+  return env;
+}
+
+/**
+ * Fetches one block (or the newest) from an orderer's Deliver service.
+ * @throws OrdererCallError with the orderer's status when it refuses.
+ */
+export function fetchBlock(client: grpc.Client, channelId: string, signer: EnvelopeSigner, which: 'newest' | number, timeoutMs = 10_000): Promise<common.Block> {
+  return new Promise<common.Block>((resolve, reject) => {
+    const call = client.makeBidiStreamRequest(
+      '/orderer.AtomicBroadcast/Deliver',
+      serializeEnvelope,
+      (b: Buffer) => orderer.DeliverResponse.deserializeBinary(b),
+      new grpc.Metadata(),
+      { deadline: Date.now() + timeoutMs },
+    );
+    let block: common.Block | undefined;
+    call.on('data', (response: orderer.DeliverResponse) => {
+      if (response.hasBlock()) {
+        block = response.getBlock();
+        return;
+      }
+      const status = response.getStatus();
+      call.cancel();
+      if (status === common.Status.SUCCESS && block) resolve(block);
+      else reject(new OrdererCallError(`orderer refused to deliver block ${String(which)} of ${channelId}: status ${statusName(status)}`, status));
+    });
+    call.on('error', (err: Error) => {
+      if (block) resolve(block);
+      else reject(new OrdererCallError(`deliver from the orderer failed: ${err.message}`));
+    });
+    call.write(seekEnvelope(channelId, signer, which, which));
+    call.end();
+  });
+}
+
+/** The channel's current config block: the newest block's last-config index, then that block. */
+export async function fetchConfigBlock(client: grpc.Client, channelId: string, signer: EnvelopeSigner): Promise<common.Block> {
+  const newest = await fetchBlock(client, channelId, signer, 'newest');
+  return fetchBlock(client, channelId, signer, lastConfigIndex(newest));
+}
+
+export function lastConfigIndex(block: common.Block): number {
+  const slot = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.SIGNATURES];
+  if (!slot || slot.length === 0) throw new OrdererCallError('block has no SIGNATURES metadata: cannot find its last config');
+  const md = common.Metadata.deserializeBinary(slot);
+  return common.OrdererBlockMetadata.deserializeBinary(md.getValue_asU8()).getLastConfig()?.getIndex() ?? 0;
+}
+
+export interface BroadcastOutcome {
+  status: number;
+  statusName: string;
+  info: string;
+}
+
+/** Sends one envelope to an orderer's Broadcast service and returns its answer. */
+export function broadcast(client: grpc.Client, envelope: common.Envelope, timeoutMs = 30_000): Promise<BroadcastOutcome> {
+  return new Promise<BroadcastOutcome>((resolve, reject) => {
+    const call = client.makeBidiStreamRequest(
+      '/orderer.AtomicBroadcast/Broadcast',
+      serializeEnvelope,
+      (b: Buffer) => orderer.BroadcastResponse.deserializeBinary(b),
+      new grpc.Metadata(),
+      { deadline: Date.now() + timeoutMs },
+    );
+    let answered = false;
+    call.on('data', (response: orderer.BroadcastResponse) => {
+      answered = true;
+      resolve({ status: response.getStatus(), statusName: statusName(response.getStatus()), info: response.getInfo() });
+      call.end();
+    });
+    call.on('error', (err: Error) => {
+      if (!answered) reject(new OrdererCallError(`broadcast to the orderer failed: ${err.message}`));
+    });
+    call.write(envelope);
+  });
+}
+
+export function statusName(status: number): string {
+  const entry = Object.entries(common.Status).find(([, v]) => v === status);
+  return entry ? entry[0] : String(status);
+}
