@@ -177,8 +177,17 @@ async function run(opts: GlobalOptions & { basePort: number; batchTimeout?: stri
   const log = (line: string): void => {
     process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   };
-  const devnet = await Devnet.start({ dataDir: data, basePort: opts.basePort, batchTimeout: opts.batchTimeout, log });
+  // The pid file comes before the connection file (written last by start), so that whoever sees
+  // the connection file can also find the process to stop.
+  mkdirSync(data, { recursive: true });
   writeFileSync(pidFile(data), `${process.pid}\n`);
+  let devnet: Devnet;
+  try {
+    devnet = await Devnet.start({ dataDir: data, basePort: opts.basePort, batchTimeout: opts.batchTimeout, log });
+  } catch (err) {
+    rmSync(pidFile(data), { force: true });
+    throw err;
+  }
   log(`devnet serving; connection file ${devnet.connectionFilePath}`);
   let stopping = false;
   const shutdown = (signal: string): void => {

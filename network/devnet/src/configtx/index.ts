@@ -5,6 +5,8 @@
  * genesis blocks from a profile, reading config blocks, the policy engine, and config updates.
  * Pure: no I/O, no clock except default timestamps and random nonces.
  */
+export { withBatchParams } from './batch';
+export type { BatchChange } from './batch';
 export { blockDataHash, blockHeaderBytes, blockHeaderHash } from './blockHash';
 export type { BlockHeaderLike } from './blockHash';
 export {
