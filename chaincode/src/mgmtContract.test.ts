@@ -2,12 +2,13 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 
+import './testing/quietLogs';
+
 import { beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 
 import { blockKey } from './mgmtContract';
-import type { CycleFailure } from './mgmtContract';
 import { signVote, verifyChain } from './protocol';
-import type { ConfigBlock, GenesisParams, MgmtErrorCode, Proposal, Round, Vote } from './protocol';
+import type { ConfigBlock, CycleFailure, GenesisParams, MgmtErrorCode, Proposal, Round, Vote } from './protocol';
 import { ContractHarness, T0, TEST_CONFIG, testParams } from './testing/harness';
 import { createTestConsortium, createTestOrg } from './testing/pki';
 import type { TestIdentity, TestOrg } from './testing/pki';
@@ -334,10 +335,10 @@ describe('with genesis sealed', () => {
         });
 
         it.each<[string, (args: string[]) => string[], RegExp]>([
-            ['an approve flag other than true/false', (a) => [a[0] as string, 'yes', a[2] as string, ''], /approve must be "true" or "false"/],
-            ['a malformed proposal id', (a) => ['xyz', 'true', a[2] as string, ''], /proposalId must be 64 lowercase hex digits/],
-            ['an overlong reason', (a) => [a[0] as string, 'true', a[2] as string, 'x'.repeat(1025)], /at most 1024/],
-            ['a reason with a lone surrogate', (a) => [a[0] as string, 'true', a[2] as string, '\ud800'], /lone surrogate/],
+            ['an approve flag other than true/false', (a) => [a[0], 'yes', a[2], ''], /approve must be "true" or "false"/],
+            ['a malformed proposal id', (a) => ['xyz', 'true', a[2], ''], /proposalId must be 64 lowercase hex digits/],
+            ['an overlong reason', (a) => [a[0], 'true', a[2], 'x'.repeat(1025)], /at most 1024/],
+            ['a reason with a lone surrogate', (a) => [a[0], 'true', a[2], '\ud800'], /lone surrogate/],
         ])('refuses %s', async (_label, change, message) => {
             await refused(h.submit(client('Org1MSP'), 'Vote', change(voteArgs(client('Org1MSP'), true)), T1 + 1), 'MGMT_BAD_ARGUMENT', message);
         });
@@ -355,7 +356,7 @@ describe('with genesis sealed', () => {
 
         it('refuses a rejection signature presented as an approval', async () => {
             const rejection = voteArgs(client('Org1MSP'), false);
-            await refused(h.submit(client('Org1MSP'), 'Vote', [proposal.id, 'true', rejection[2] as string, ''], T1 + 1), 'MGMT_BAD_SIGNATURE', /does not verify/);
+            await refused(h.submit(client('Org1MSP'), 'Vote', [proposal.id, 'true', rejection[2], ''], T1 + 1), 'MGMT_BAD_SIGNATURE', /does not verify/);
         });
 
         it("refuses a signature made with another member's key", async () => {

@@ -30,7 +30,10 @@
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 
 import {
+    EVENTS,
     HASH_PATTERN,
+    MAX_BLOCKS_PER_CALL,
+    MAX_REASON_LENGTH,
     MgmtError,
     admitVote,
     assertClockSkew,
@@ -56,7 +59,9 @@ import {
 } from './protocol';
 import type {
     ConfigBlock,
+    CycleFailure,
     CycleOutcome,
+    EventName,
     FailureReason,
     GenesisParams,
     LatestBlock,
@@ -65,50 +70,13 @@ import type {
     Proposal,
     Round,
     Vote,
+    VoteCast,
 } from './protocol';
 
 /** Injected dependencies; the shim constructs the contract without arguments. */
 export interface MgmtContractOptions {
     /** The endorser's clock in epoch milliseconds, `Date.now` by default. */
     readonly now?: () => number;
-}
-
-/** Most blocks `GetBlocks` returns per call. */
-export const MAX_BLOCKS_PER_CALL = 100;
-
-/** Longest `reason` a vote may carry. */
-export const MAX_REASON_LENGTH = 1024;
-
-/** Event names; payloads are UTF-8 JSON. */
-export const EVENTS = {
-    ProposalCreated: 'ProposalCreated',
-    VoteCast: 'VoteCast',
-    ConfigBlockCommitted: 'ConfigBlockCommitted',
-    CycleFailed: 'CycleFailed',
-} as const;
-
-/** Payload of `CycleFailed`. */
-export interface CycleFailure {
-    readonly proposalId: string;
-    readonly height: number;
-    readonly cycle: number;
-    readonly reason: FailureReason;
-    readonly approvals: number;
-    readonly rejections: number;
-    readonly quorum: number;
-    /** The failed cycle was the last of its round: the round is abandoned. */
-    readonly roundAbandoned: boolean;
-    /** When the next cycle for this height starts (null at genesis: a member may re-propose). */
-    readonly nextCycleStartsAt: string | null;
-}
-
-/** Payload of `VoteCast`. */
-export interface VoteCast {
-    readonly proposalId: string;
-    readonly height: number;
-    readonly cycle: number;
-    readonly mspId: string;
-    readonly approve: boolean;
 }
 
 /** Storage keys; see chaincode/README.md "Storage". */
@@ -131,6 +99,7 @@ interface OpenProposalPointer {
 
 interface Caller {
     readonly mspId: string;
+    /** `x509::<subject>::<issuer>`, for messages. */
     readonly id: string;
     readonly certificate: string;
 }
@@ -155,7 +124,7 @@ function callerOf(ctx: Context): Caller {
 function authorise(caller: Caller, params: GenesisParams, atMs: number): Member {
     const member = findMember(params.members, caller.mspId);
     if (member === undefined) {
-        throw new MgmtError('MGMT_NOT_MEMBER', `${caller.mspId} is not among ${params.members.map((m) => m.mspId).join(', ')}`);
+        throw new MgmtError('MGMT_NOT_MEMBER', `${caller.mspId} is not among ${params.members.map((m) => m.mspId).join(', ')} (caller ${caller.id})`);
     }
     checkMemberCertificate({ certificate: caller.certificate, mspId: member.mspId, caCertificate: member.caCertificate, atMs });
     return member;
@@ -163,7 +132,8 @@ function authorise(caller: Caller, params: GenesisParams, atMs: number): Member 
 
 async function readJson<T>(ctx: Context, key: string): Promise<T | undefined> {
     const bytes = await ctx.stub.getState(key);
-    if (bytes === undefined || bytes === null || bytes.length === 0) {
+    // The shim answers an absent key with empty bytes.
+    if (bytes.length === 0) {
         return undefined;
     }
     return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
@@ -173,7 +143,7 @@ async function writeJson(ctx: Context, key: string, value: unknown): Promise<voi
     await ctx.stub.putState(key, Buffer.from(JSON.stringify(value), 'utf8'));
 }
 
-function emit(ctx: Context, name: keyof typeof EVENTS, payload: unknown): void {
+function emit(ctx: Context, name: EventName, payload: unknown): void {
     ctx.stub.setEvent(EVENTS[name], Buffer.from(JSON.stringify(payload), 'utf8'));
 }
 
@@ -599,9 +569,9 @@ export class MgmtContract extends Contract {
      *
      * @throws {@link MgmtError} `MGMT_UNKNOWN_TRANSACTION` always.
      */
-    public override async unknownTransaction(ctx: Context): Promise<void> {
+    public override unknownTransaction(ctx: Context): Promise<void> {
         const { fcn } = ctx.stub.getFunctionAndParameters();
-        throw new MgmtError('MGMT_UNKNOWN_TRANSACTION', `no transaction named ${JSON.stringify(fcn)}`);
+        return Promise.reject(new MgmtError('MGMT_UNKNOWN_TRANSACTION', `no transaction named ${JSON.stringify(fcn)}`));
     }
 }
 

@@ -73,3 +73,23 @@ admin_msp() { echo "$(org_dir "$1")/users/Admin@org$1.example.com/msp"; }
 admin_tls() { echo "$(org_dir "$1")/users/Admin@org$1.example.com/tls"; }
 user_msp() { echo "$(org_dir "$1")/users/User1@org$1.example.com/msp"; }
 tlsca_cert() { echo "$(org_dir "$1")/tlsca/tlsca.org$1.example.com-cert.pem"; }
+
+# Fabric's release tarball (install-fabric.sh) holds bin/, config/ and builders/ccaas/bin/ side by
+# side: FABRIC_BIN is bin/; the other two are found beside it unless set explicitly.
+fabric_home() {
+  local peer_bin
+  peer_bin="$(command -v peer 2>/dev/null)" || return 1
+  (cd "$(dirname "${peer_bin}")/.." && pwd)
+}
+if [ -z "${FABRIC_CCAAS_BUILDER:-}" ] && fabric_home >/dev/null; then
+  FABRIC_CCAAS_BUILDER="$(fabric_home)/builders/ccaas"
+fi
+export FABRIC_CCAAS_BUILDER="${FABRIC_CCAAS_BUILDER:-}"
+if [ -z "${FABRIC_RELEASE_CONFIG:-}" ]; then
+  if [ -n "${FABRIC_CFG_PATH:-}" ] && [ -f "${FABRIC_CFG_PATH}/core.yaml" ] && [ "${FABRIC_CFG_PATH}" != "${NATIVE_CONFIG}" ]; then
+    FABRIC_RELEASE_CONFIG="${FABRIC_CFG_PATH}"
+  elif fabric_home >/dev/null; then
+    FABRIC_RELEASE_CONFIG="$(fabric_home)/config"
+  fi
+fi
+export FABRIC_RELEASE_CONFIG="${FABRIC_RELEASE_CONFIG:-}"

@@ -35,7 +35,7 @@ export CORE_OPERATIONS_TLS_ENABLED=true
 export CORE_OPERATIONS_TLS_CERT_FILE="${NODE_DIR}/tls/server.crt"
 export CORE_OPERATIONS_TLS_KEY_FILE="${NODE_DIR}/tls/server.key"
 export CORE_OPERATIONS_TLS_CLIENTAUTHREQUIRED=false
-export CORE_OPERATIONS_TLS_CLIENTROOTCAS_FILES="[$(tlsca_cert "${ORG}")]"
+export CORE_OPERATIONS_TLS_CLIENTROOTCAS_FILES="$(tlsca_cert "${ORG}")"
 export CORE_METRICS_PROVIDER=prometheus
 
 mkdir -p "${STATE}"

@@ -3,7 +3,8 @@
  *
  * Starts the network an end-to-end test runs against, and always stops it. FABRIC_BACKEND picks
  * the backend: `devnet` (default) starts a devnet process of its own on a private data folder and
- * port grid; `native` is refused loudly until the native scripts exist, never skipped silently.
+ * port grid; `native` runs network/native/network.sh (real Fabric binaries from FABRIC_BIN or PATH)
+ * on a private data folder and port grid, and fails loudly, never skips, when they are absent.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { readConnectionFile, ConnectionFile } from '../../orchestrator/src/gatew
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const DEVNET_CLI = path.join(REPO_ROOT, 'network', 'devnet', 'dist', 'cli.js');
+const NATIVE_SCRIPT = path.join(REPO_ROOT, 'network', 'native', 'network.sh');
 
 export interface TestNetwork {
   connection: ConnectionFile;
@@ -36,9 +38,7 @@ export function backend(): 'devnet' | 'native' {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startNetwork(options: { basePort: number; batchTimeout?: string }): Promise<TestNetwork> {
-  if (backend() === 'native') {
-    throw new Error('FABRIC_BACKEND=native: the native Fabric scripts are not in this version yet (see the native network issue)');
-  }
+  if (backend() === 'native') return startNativeNetwork(options);
   if (!existsSync(DEVNET_CLI)) throw new Error(`${DEVNET_CLI} is missing: run 'npm run build' first`);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'devnet-e2e-'));
   const connectionFile = path.join(dataDir, 'connection.json');
@@ -99,6 +99,65 @@ export async function startNetwork(options: { basePort: number; batchTimeout?: s
     stop: async () => {
       await killGroup('SIGTERM');
       await killGroup('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return network;
+}
+
+/**
+ * The native backend: network/native/network.sh on a data folder of its own. `up` is given this
+ * process's pid to watch, so the network is stopped even when the test run is killed.
+ */
+async function startNativeNetwork(options: { basePort: number; batchTimeout?: string }): Promise<TestNetwork> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'native-e2e-'));
+  const connectionFile = path.join(dataDir, 'connection.json');
+  const common = ['--data', dataDir, '--base-port', String(options.basePort)];
+
+  const script = (args: string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const proc = spawn('bash', [NATIVE_SCRIPT, ...args, ...common], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      proc.on('error', (err) => reject(new Error(`cannot run ${NATIVE_SCRIPT}: ${err.message}`)));
+      proc.on('close', (code) => {
+        if (code === 0) resolve(output);
+        else reject(new Error(`network/native/network.sh ${args.join(' ')} failed (exit ${String(code)}):\n${output}`));
+      });
+    });
+
+  const up = async (): Promise<void> => {
+    const args = ['up', '--watch-pid', String(process.pid)];
+    if (options.batchTimeout) args.push('--batch-timeout', options.batchTimeout);
+    await script(args);
+  };
+
+  try {
+    await up();
+  } catch (err) {
+    await script(['down']).catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const network: TestNetwork = {
+    connectionFile,
+    dataDir,
+    connection: readConnectionFile(connectionFile),
+    crash: async () => {
+      await script(['kill']);
+    },
+    restart: async () => {
+      await up();
+      network.connection = readConnectionFile(connectionFile);
+    },
+    deploy: async (folder, channel, name) => {
+      await script(['deploy', folder, channel, name]).catch((err: unknown) => {
+        throw new Error(`deploy failed: ${(err as Error).message}`);
+      });
+    },
+    stop: async () => {
+      await script(['down']);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -66,7 +66,7 @@ describe('planProposal', () => {
     });
 
     it('refuses before the CBI and between rounds', () => {
-        expect(() => propose(T + 29_999)).toThrow(expect.objectContaining({ code: 'MGMT_CBI_NOT_ELAPSED' }) as Error);
+        expect(() => propose(T + 29_999)).toThrow(expect.objectContaining({ code: 'MGMT_CBI_NOT_ELAPSED' }));
         expect(() => propose(T + 75_000, 'Org1MSP')).toThrow(/round 1 after height 4 opens at 2026-01-01T00:01:40.000Z/);
     });
 
@@ -76,9 +76,9 @@ describe('planProposal', () => {
 
     it('allows one proposal per cycle', () => {
         const first = propose(T + 30_000);
-        expect(() => propose(T + 31_000, undefined, previous(first, 0, 0))).toThrow(expect.objectContaining({ code: 'MGMT_ALREADY_PROPOSED' }) as Error);
+        expect(() => propose(T + 31_000, undefined, previous(first, 0, 0))).toThrow(expect.objectContaining({ code: 'MGMT_ALREADY_PROPOSED' }));
         expect(() => propose(T + 31_000, undefined, previous(first, 0, 2, 'failed'))).toThrow(
-            expect.objectContaining({ code: 'MGMT_ALREADY_PROPOSED' }) as Error,
+            expect.objectContaining({ code: 'MGMT_ALREADY_PROPOSED' }),
         );
     });
 
@@ -95,13 +95,13 @@ describe('planProposal', () => {
 
     it('refuses while an earlier proposal holds an untallied quorum', () => {
         const first = propose(T + 30_000);
-        expect(() => propose(T + 40_000, undefined, previous(first, 3, 0))).toThrow(expect.objectContaining({ code: 'MGMT_SEAL_PENDING' }) as Error);
+        expect(() => propose(T + 40_000, undefined, previous(first, 3, 0))).toThrow(expect.objectContaining({ code: 'MGMT_SEAL_PENDING' }));
     });
 
     it('refuses when the height is sealed or a later cycle has a proposal', () => {
         const later = propose(T + 40_000);
         expect(() => propose(T + 30_000, undefined, previous(later, 0, 0))).toThrow(/later cycle 1/);
-        expect(() => propose(T + 50_000, undefined, previous(later, 3, 0, 'sealed'))).toThrow(expect.objectContaining({ code: 'MGMT_STALE_PROPOSAL' }) as Error);
+        expect(() => propose(T + 50_000, undefined, previous(later, 3, 0, 'sealed'))).toThrow(expect.objectContaining({ code: 'MGMT_STALE_PROPOSAL' }));
     });
 });
 
@@ -128,7 +128,7 @@ describe('planGenesis', () => {
         if (code === undefined) {
             expect(genesis(T + offset, prev).header.timestamp).toBe(new Date(T + offset).toISOString());
         } else {
-            expect(() => genesis(T + offset, prev)).toThrow(expect.objectContaining({ code }) as Error);
+            expect(() => genesis(T + offset, prev)).toThrow(expect.objectContaining({ code }));
         }
     });
 });
@@ -136,7 +136,7 @@ describe('planGenesis', () => {
 describe('admitVote', () => {
     it('admits a first vote before the cycle ends', () => {
         const p = propose(T + 30_000);
-        expect(() => admitVote(p, 'Org1MSP', T + 39_999, false)).not.toThrow();
+        expect(() => { admitVote(p, 'Org1MSP', T + 39_999, false); }).not.toThrow();
     });
 
     it.each<[string, Partial<Proposal>, number, boolean, string]>([
@@ -145,7 +145,7 @@ describe('admitVote', () => {
         ['on a failed proposal', { status: 'failed' }, T + 31_000, false, 'MGMT_STALE_PROPOSAL'],
         ['twice', {}, T + 31_000, true, 'MGMT_DUPLICATE_VOTE'],
     ])('refuses a vote %s', (_label, change, now, voted, code) => {
-        expect(() => admitVote({ ...propose(T + 30_000), ...change }, 'Org1MSP', now, voted)).toThrow(expect.objectContaining({ code }) as Error);
+        expect(() => { admitVote({ ...propose(T + 30_000), ...change }, 'Org1MSP', now, voted); }).toThrow(expect.objectContaining({ code }));
     });
 });
 

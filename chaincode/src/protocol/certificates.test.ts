@@ -36,7 +36,7 @@ describe('checkMemberCertificate', () => {
     });
 
     it.each(['peer', 'orderer'] as const)('refuses a %s identity', (role) => {
-        expect(() => check(org1[role].certificate)).toThrow(expect.objectContaining(badCertificate) as Error);
+        expect(() => check(org1[role].certificate)).toThrow(expect.objectContaining(badCertificate));
         expect(() => check(org1[role].certificate)).toThrow(/peer or orderer/);
     });
 
@@ -55,7 +55,7 @@ describe('checkMemberCertificate', () => {
         expect(() => check(certificate, notBefore.getTime())).not.toThrow();
         expect(() => check(certificate, notAfter.getTime())).not.toThrow();
         expect(() => check(certificate, notBefore.getTime() - 1)).toThrow(/not valid at 2025-05-31T23:59:59.999Z/);
-        expect(() => check(certificate, notAfter.getTime() + 1000)).toThrow(expect.objectContaining(badCertificate) as Error);
+        expect(() => check(certificate, notAfter.getTime() + 1000)).toThrow(expect.objectContaining(badCertificate));
     });
 
     it('refuses a key that is not P-256', async () => {

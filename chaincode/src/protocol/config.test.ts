@@ -32,7 +32,7 @@ describe('validateConfig', () => {
         ['missing a required field', {}, "config must have required property 'batchTimeoutMs'"],
         ['with an unknown field', { batchTimeoutMs: 200, extra: 1 }, 'must NOT have additional properties'],
     ])('refuses a configuration %s', (_label, config, message) => {
-        expect(() => validateConfig(config, schema)).toThrow(expect.objectContaining(invalidConfig) as Error);
+        expect(() => validateConfig(config, schema)).toThrow(expect.objectContaining(invalidConfig));
         expect(() => validateConfig(config, schema)).toThrow(message);
     });
 
@@ -49,7 +49,7 @@ describe('validateConfig', () => {
         const config = {};
         validateConfig(config, withDefault);
         expect(config).toEqual({});
-        expect(() => validateConfig({ a: '5' }, withDefault)).toThrow(expect.objectContaining(invalidConfig) as Error);
+        expect(() => validateConfig({ a: '5' }, withDefault)).toThrow(expect.objectContaining(invalidConfig));
     });
 
     it('compiles each schema once', () => {
@@ -58,7 +58,7 @@ describe('validateConfig', () => {
 
     it('refuses a schema that does not compile', () => {
         expect(() => compileConfigSchema({ type: 'object', properties: { a: { minimum: 'one' } } })).toThrow(
-            expect.objectContaining({ code: 'MGMT_INVALID_PARAMS' }) as Error,
+            expect.objectContaining({ code: 'MGMT_INVALID_PARAMS' }),
         );
     });
 });

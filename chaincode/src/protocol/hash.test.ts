@@ -60,6 +60,6 @@ describe('hashHeader', () => {
     });
 
     it('refuses a genesis header without params', () => {
-        expect(() => hashHeader({ ...header, height: 0 })).toThrow(expect.objectContaining({ code: 'MGMT_INVALID_JSON' }) as Error);
+        expect(() => hashHeader({ ...header, height: 0 })).toThrow(expect.objectContaining({ code: 'MGMT_INVALID_JSON' }));
     });
 });

@@ -11,6 +11,7 @@ export * from './agreement';
 export * from './canonicalJson';
 export * from './certificates';
 export * from './config';
+export * from './contractInterface';
 export * from './errors';
 export * from './hash';
 export * from './members';

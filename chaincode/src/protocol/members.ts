@@ -17,7 +17,7 @@ export function sortMembers<T extends Pick<Member, 'mspId'>>(members: readonly T
 /** Whether MSP IDs are strictly ascending, that is sorted and free of duplicates. */
 export function isStrictlySorted(mspIds: readonly string[]): boolean {
     for (let i = 1; i < mspIds.length; i++) {
-        if (compareMspIds(mspIds[i - 1] as string, mspIds[i] as string) >= 0) {
+        if (compareMspIds(mspIds[i - 1], mspIds[i]) >= 0) {
             return false;
         }
     }

@@ -82,7 +82,7 @@ describe('validateParams', () => {
         ['a schema of the wrong type', () => withField('configSchema', { type: 'objekt' }), 'params.configSchema: schema is invalid'],
         ['a lone surrogate', () => withField('configSchema', { title: '\ud800' }), 'params: params.configSchema.title: lone surrogate'],
     ])('refuses %s, naming the field', (_label, make, message) => {
-        expect(() => validateParams(make())).toThrow(expect.objectContaining({ name: 'MgmtError', code: 'MGMT_INVALID_PARAMS' }) as Error);
+        expect(() => validateParams(make())).toThrow(expect.objectContaining({ name: 'MgmtError', code: 'MGMT_INVALID_PARAMS' }));
         expect(() => validateParams(make())).toThrow(message);
     });
 });

@@ -7,7 +7,7 @@ import { parseCaCertificate } from './certificates';
 import { compileConfigSchema } from './config';
 import { MgmtError, isMgmtError } from './errors';
 import { compareMspIds, isStrictlySorted, sortMembers } from './members';
-import type { GenesisParams, JsonObject, Member } from './types';
+import type { GenesisParams, Member } from './types';
 
 /**
  * Suggested timing for new chains. The chaincode itself applies no defaults: the parameters are
@@ -71,6 +71,7 @@ function member(value: unknown, field: string): Member {
         fail(`${field}.mspId`, `must be a non-empty string of at most ${MAX_MSP_ID_LENGTH} characters`);
     }
     // Control characters (U+0000 in particular) would corrupt Fabric composite keys.
+    // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(mspId)) {
         fail(`${field}.mspId`, 'must not contain control characters');
     }
@@ -139,7 +140,7 @@ export function validateParams(value: unknown, options: ValidateParamsOptions = 
     if (!isObject(value.configSchema)) {
         fail(`${path}.configSchema`, 'must be a JSON Schema object');
     }
-    const configSchema = value.configSchema as JsonObject;
+    const configSchema = value.configSchema;
     try {
         compileConfigSchema(configSchema);
     } catch (err) {

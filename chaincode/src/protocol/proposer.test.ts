@@ -58,6 +58,6 @@ describe('proposer selection', () => {
         ['a fractional FC', 'a'.repeat(64), 0.5, 4],
         ['no members', 'a'.repeat(64), 0, 0],
     ])('refuses %s', (_label, hash, cycle, n) => {
-        expect(() => proposerIndex(hash, cycle, n)).toThrow(expect.objectContaining({ code: 'MGMT_BAD_ARGUMENT' }) as Error);
+        expect(() => proposerIndex(hash, cycle, n)).toThrow(expect.objectContaining({ code: 'MGMT_BAD_ARGUMENT' }));
     });
 });

@@ -37,9 +37,6 @@ export function proposerIndex(latestHash: string, fc: number, n: number): number
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` as {@link proposerIndex}.
  */
 export function expectedProposer(members: readonly Pick<Member, 'mspId'>[], latestHash: string, fc: number): string {
-    const member = members[proposerIndex(latestHash, fc, members.length)];
-    if (member === undefined) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', 'no members');
-    }
-    return member.mspId;
+    // proposerIndex refuses n = 0, so the index is always in range.
+    return members[proposerIndex(latestHash, fc, members.length)].mspId;
 }

@@ -53,6 +53,6 @@ describe('quorum', () => {
     });
 
     it.each([0, -1, 1.5, Number.NaN])('refuses n = %p', (n) => {
-        expect(() => quorum(n)).toThrow(expect.objectContaining({ code: 'MGMT_BAD_ARGUMENT' }) as Error);
+        expect(() => quorum(n)).toThrow(expect.objectContaining({ code: 'MGMT_BAD_ARGUMENT' }));
     });
 });

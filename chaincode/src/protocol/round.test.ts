@@ -50,7 +50,7 @@ describe('round arithmetic, by example', () => {
         ['a fractional cycle', { ...s, cycleMs: 0.5 }],
         ['no members', { ...s, n: 0 }],
     ])('refuses %s', (_label, bad) => {
-        expect(() => locate(bad, T)).toThrow(expect.objectContaining({ code: 'MGMT_BAD_ARGUMENT' }) as Error);
+        expect(() => locate(bad, T)).toThrow(expect.objectContaining({ code: 'MGMT_BAD_ARGUMENT' }));
     });
 });
 

@@ -5,7 +5,7 @@
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { p256 } from '@noble/curves/p256';
+import { p256 } from '@noble/curves/nist';
 
 import { createTestOrg } from '../testing/pki';
 import type { TestOrg } from '../testing/pki';
@@ -30,7 +30,7 @@ describe('vote messages', () => {
     });
 
     it('refuse a malformed hash', () => {
-        expect(() => voteText(hash.toUpperCase(), true)).toThrow(expect.objectContaining({ code: 'MGMT_BAD_ARGUMENT' }) as Error);
+        expect(() => voteText(hash.toUpperCase(), true)).toThrow(expect.objectContaining({ code: 'MGMT_BAD_ARGUMENT' }));
     });
 });
 
@@ -44,7 +44,7 @@ describe('signVote and verifyVoteSignature', () => {
         const signature = signVote({ hash, approve: false, privateKeyPem: org.client.privateKeyPem });
         expect(signVote({ hash, approve: false, privateKeyPem: org.client.privateKeyPem })).toBe(signature);
         const der = Buffer.from(signature, 'base64');
-        expect(p256.Signature.fromDER(der).hasHighS()).toBe(false);
+        expect(p256.Signature.fromBytes(der, 'der').hasHighS()).toBe(false);
         const publicKey = createPublicKey(org.client.certificate);
         expect(nodeVerify('sha256', voteMessage(hash, false), publicKey, der)).toBe(true);
     });
@@ -54,15 +54,16 @@ describe('signVote and verifyVoteSignature', () => {
         let seenHigh = false;
         for (let i = 0; i < 40 && !seenHigh; i++) {
             const der = nodeSign('sha256', voteMessage(hash, true), key);
-            const sig = p256.Signature.fromDER(der);
-            const low = Buffer.from(sig.normalizeS().toDERRawBytes()).toString('base64');
+            const sig = p256.Signature.fromBytes(der, 'der');
+            const lowS = sig.hasHighS() ? p256.Point.Fn.ORDER - sig.s : sig.s;
+            const low = Buffer.from(new p256.Signature(sig.r, lowS).toBytes('der')).toString('base64');
             expect(verifyVoteSignature({ hash, approve: true, signature: low, certificate: org.client.certificate })).toBe(true);
             if (sig.hasHighS()) {
                 seenHigh = true;
                 const high = der.toString('base64');
-                expect(() => assertVoteSignature({ hash, approve: true, signature: high, certificate: org.client.certificate })).toThrow(
-                    /high S/,
-                );
+                expect(() => {
+                    assertVoteSignature({ hash, approve: true, signature: high, certificate: org.client.certificate });
+                }).toThrow(/high S/);
             }
         }
         expect(seenHigh).toBe(true);
@@ -70,8 +71,10 @@ describe('signVote and verifyVoteSignature', () => {
 
     it('never lets a rejection pass as an approval', () => {
         const rejection = signVote({ hash, approve: false, privateKeyPem: org.client.privateKeyPem });
-        expect(() => assertVoteSignature({ hash, approve: true, signature: rejection, certificate: org.client.certificate })).toThrow(
-            expect.objectContaining(badSignature) as Error,
+        expect(() => {
+            assertVoteSignature({ hash, approve: true, signature: rejection, certificate: org.client.certificate });
+        }).toThrow(
+            expect.objectContaining(badSignature),
         );
     });
 
@@ -87,11 +90,13 @@ describe('signVote and verifyVoteSignature', () => {
         ['base64 without padding', 'MEU', /canonical base64/],
         ['not DER', Buffer.from('hello world!').toString('base64'), /not DER/],
     ])('refuse a signature that is %s', (_label, signature, message) => {
-        expect(() => assertVoteSignature({ hash, approve: true, signature, certificate: org.client.certificate })).toThrow(message);
+        expect(() => {
+            assertVoteSignature({ hash, approve: true, signature, certificate: org.client.certificate });
+        }).toThrow(message);
     });
 
     it('refuse non-canonical DER (a padded integer)', () => {
-        const sig = p256.Signature.fromDER(Buffer.from(signVote({ hash, approve: true, privateKeyPem: org.client.privateKeyPem }), 'base64'));
+        const sig = p256.Signature.fromBytes(Buffer.from(signVote({ hash, approve: true, privateKeyPem: org.client.privateKeyPem }), 'base64'), 'der');
         const r = Buffer.from(sig.r.toString(16).padStart(64, '0'), 'hex');
         const s = Buffer.from(sig.s.toString(16).padStart(64, '0'), 'hex');
         // r with two redundant leading zero bytes: BER, not DER.
@@ -106,11 +111,13 @@ describe('signVote and verifyVoteSignature', () => {
         const p384 = await org.issue({ curve: 'P-384' });
         expect(() => signVote({ hash, approve: true, privateKeyPem: p384.privateKeyPem })).toThrow(/P-256/);
         expect(() => signVote({ hash, approve: true, privateKeyPem: 'garbage' })).toThrow(
-            expect.objectContaining({ code: 'MGMT_BAD_ARGUMENT' }) as Error,
+            expect.objectContaining({ code: 'MGMT_BAD_ARGUMENT' }),
         );
         const signature = signVote({ hash, approve: true, privateKeyPem: org.client.privateKeyPem });
-        expect(() => assertVoteSignature({ hash, approve: true, signature, certificate: p384.certificate })).toThrow(
-            expect.objectContaining({ code: 'MGMT_BAD_CERTIFICATE' }) as Error,
+        expect(() => {
+            assertVoteSignature({ hash, approve: true, signature, certificate: p384.certificate });
+        }).toThrow(
+            expect.objectContaining({ code: 'MGMT_BAD_CERTIFICATE' }),
         );
     });
 });

@@ -4,7 +4,7 @@
 
 import { createHash, createPrivateKey } from 'node:crypto';
 
-import { p256 } from '@noble/curves/p256';
+import { p256 } from '@noble/curves/nist';
 
 import { p256PublicKey, parseCertificate } from './certificates';
 import { MgmtError, messageOf } from './errors';
@@ -77,13 +77,13 @@ export function assertVoteSignature(check: VoteSignatureCheck): void {
     if (der === undefined) {
         throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature is not canonical base64');
     }
-    let signature: ReturnType<typeof p256.Signature.fromDER>;
+    let signature: ReturnType<typeof p256.Signature.fromBytes>;
     try {
-        signature = p256.Signature.fromDER(der);
+        signature = p256.Signature.fromBytes(der, 'der');
     } catch (err) {
         throw new MgmtError('MGMT_BAD_SIGNATURE', `signature is not DER: ${messageOf(err)}`, { cause: err });
     }
-    if (Buffer.compare(Buffer.from(signature.toDERRawBytes()), Buffer.from(der)) !== 0) {
+    if (Buffer.compare(Buffer.from(signature.toBytes('der')), Buffer.from(der)) !== 0) {
         throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature DER is not canonical');
     }
     if (signature.hasHighS()) {
@@ -143,5 +143,5 @@ export function signVote(options: SignVoteOptions): string {
         throw new MgmtError('MGMT_BAD_ARGUMENT', `private key: ${messageOf(err)}`, { cause: err });
     }
     const signature = p256.sign(digest(voteMessage(options.hash, options.approve)), d, { lowS: true, prehash: false });
-    return Buffer.from(signature.toDERRawBytes()).toString('base64');
+    return Buffer.from(signature.toBytes('der')).toString('base64');
 }

@@ -51,7 +51,7 @@ describe('tally', () => {
         ['fractional counts', 4, 1.5, 0],
         ['more votes than members', 4, 3, 2],
     ])('refuses %s', (_label, n, approvals, rejections) => {
-        expect(() => tally({ n, approvals, rejections })).toThrow(expect.objectContaining({ code: 'MGMT_BAD_ARGUMENT' }) as Error);
+        expect(() => tally({ n, approvals, rejections })).toThrow(expect.objectContaining({ code: 'MGMT_BAD_ARGUMENT' }));
     });
 });
 
@@ -80,7 +80,7 @@ describe('tallyVotes', () => {
                 ],
                 ids,
             ),
-        ).toThrow(expect.objectContaining({ code: 'MGMT_DUPLICATE_VOTE' }) as Error);
+        ).toThrow(expect.objectContaining({ code: 'MGMT_DUPLICATE_VOTE' }));
     });
 });
 

@@ -154,3 +154,27 @@ export interface Round {
     /** Outcome of `proposal` at `now`, null without a proposal. */
     readonly outcome: CycleOutcome | null;
 }
+
+/** Payload of the `CycleFailed` event and result of a failing `Tally`. */
+export interface CycleFailure {
+    readonly proposalId: string;
+    readonly height: number;
+    readonly cycle: number;
+    readonly reason: FailureReason;
+    readonly approvals: number;
+    readonly rejections: number;
+    readonly quorum: number;
+    /** The failed cycle was the last of its round: the round is abandoned. */
+    readonly roundAbandoned: boolean;
+    /** When the next cycle for this height starts; null at genesis, where any member may re-propose. */
+    readonly nextCycleStartsAt: string | null;
+}
+
+/** Payload of the `VoteCast` event. */
+export interface VoteCast {
+    readonly proposalId: string;
+    readonly height: number;
+    readonly cycle: number;
+    readonly mspId: string;
+    readonly approve: boolean;
+}

@@ -106,7 +106,7 @@ describe('verifyChain', () => {
     });
 
     it('must start at genesis', () => {
-        expect(() => verifyChain([b1, b2])).toThrow(expect.objectContaining({ code: 'MGMT_INVALID_BLOCK', height: 0 }) as Error);
+        expect(() => verifyChain([b1, b2])).toThrow(expect.objectContaining({ code: 'MGMT_INVALID_BLOCK', height: 0 }));
     });
 
     it('refuses an empty run', () => {
@@ -115,7 +115,7 @@ describe('verifyChain', () => {
 
     it('names the first failing height', () => {
         expect(() => verifyChain([genesis, b1, { ...b2, prevHash: genesis.hash }])).toThrow(
-            expect.objectContaining({ name: 'BlockVerificationError', code: 'MGMT_INVALID_BLOCK', height: 2 }) as Error,
+            expect.objectContaining({ name: 'BlockVerificationError', code: 'MGMT_INVALID_BLOCK', height: 2 }),
         );
     });
 });
@@ -143,7 +143,7 @@ describe('verifyBlock above genesis', () => {
 
     it.each(cases)('refuses %s', (_label, make, reason) => {
         expect(() => verifyBlock(make(), { previous: genesis, params })).toThrow(
-            expect.objectContaining({ name: 'BlockVerificationError', code: 'MGMT_INVALID_BLOCK', height: 1 }) as Error,
+            expect.objectContaining({ name: 'BlockVerificationError', code: 'MGMT_INVALID_BLOCK', height: 1 }),
         );
         expect(() => verifyBlock(make(), { previous: genesis, params })).toThrow(reason);
     });
@@ -163,14 +163,14 @@ describe('verifyBlock proof', () => {
         ['a non-string field', () => [{ ...b1.proof[0], signature: 5 }, b1.proof[1], b1.proof[2]], /must be strings/],
         ['an entry that is not an object', () => ['x', b1.proof[1], b1.proof[2]], /proof\[0\] is not an object/],
         ['a non-member', () => [...b1.proof, proofEntry(outsider.client, b1.hash)], /Org5MSP is not a member/],
-        ['a rejection passed off as an approval', () => [proofEntry(orgs[0]!.client, b1.hash, false), b1.proof[1], b1.proof[2]], /does not verify/],
-        ['a signature over another block', () => [proofEntry(orgs[0]!.client, genesis.hash), b1.proof[1], b1.proof[2]], /does not verify/],
+        ['a rejection passed off as an approval', () => [proofEntry(orgs[0].client, b1.hash, false), b1.proof[1], b1.proof[2]], /does not verify/],
+        ['a signature over another block', () => [proofEntry(orgs[0].client, genesis.hash), b1.proof[1], b1.proof[2]], /does not verify/],
         [
             "a certificate of another member's CA",
-            () => [{ ...proofEntry(orgs[1]!.client, b1.hash), mspId: 'Org1MSP' }, b1.proof[1], b1.proof[2]],
+            () => [{ ...proofEntry(orgs[1].client, b1.hash), mspId: 'Org1MSP' }, b1.proof[1], b1.proof[2]],
             /not issued by the Org1MSP CA/,
         ],
-        ['a peer certificate', () => [proofEntry(orgs[0]!.peer, b1.hash), b1.proof[1], b1.proof[2]], /peer or orderer/],
+        ['a peer certificate', () => [proofEntry(orgs[0].peer, b1.hash), b1.proof[1], b1.proof[2]], /peer or orderer/],
     ];
 
     it.each(proofCases)('refuses %s', (_label, makeProof, reason) => {
@@ -178,7 +178,7 @@ describe('verifyBlock proof', () => {
     });
 
     it('refuses a certificate that was not valid at the block timestamp', async () => {
-        const expired = await orgs[0]!.issue({ notAfter: new Date(Date.parse(b1.timestamp) - 1000) });
+        const expired = await orgs[0].issue({ notAfter: new Date(Date.parse(b1.timestamp) - 1000) });
         const proof = [proofEntry(expired, b1.hash), b1.proof[1], b1.proof[2]];
         expect(() => verifyBlock({ ...b1, proof }, { previous: genesis, params })).toThrow(/not valid at/);
     });
@@ -198,7 +198,7 @@ describe('verifyBlock at genesis', () => {
         ['missing params', () => ({ ...genesis, params: undefined }), /header: MGMT_INVALID_JSON/],
         ['invalid params', () => rehash(genesis, { params: { ...params, cbiSeconds: 0 } }), /params: MGMT_INVALID_PARAMS/],
     ])('refuses %s', (_label, make, reason) => {
-        expect(() => verifyBlock(make())).toThrow(expect.objectContaining({ code: 'MGMT_INVALID_BLOCK', height: 0 }) as Error);
+        expect(() => verifyBlock(make())).toThrow(expect.objectContaining({ code: 'MGMT_INVALID_BLOCK', height: 0 }));
         expect(() => verifyBlock(make())).toThrow(reason);
     });
 

@@ -5,7 +5,7 @@
 import { canonicalJson } from './canonicalJson';
 import { checkMemberCertificate } from './certificates';
 import { validateConfig } from './config';
-import { BlockVerificationError, isMgmtError, messageOf } from './errors';
+import { BlockVerificationError, messageOf } from './errors';
 import { HASH_PATTERN, hashHeader } from './hash';
 import { findMember, isStrictlySorted } from './members';
 import { validateParams } from './params';
@@ -14,7 +14,7 @@ import { quorum } from './quorum';
 import { cycleWindow, scheduleAfter } from './round';
 import { assertVoteSignature } from './signatures';
 import { parseIsoMillis } from './time';
-import type { ConfigBlock, ConfigBlockHeader, GenesisParams, JsonObject, ProofEntry } from './types';
+import type { ConfigBlock, GenesisParams, ProofEntry } from './types';
 
 /** What a block is verified against. */
 export interface VerifyContext {
@@ -54,102 +54,119 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 export function verifyBlock(block: unknown, context: VerifyContext = {}): ConfigBlock {
     const expectedHeight = context.previous === undefined ? 0 : context.previous.height + 1;
-    const fail = (reason: string, cause?: unknown): never => {
-        throw new BlockVerificationError(expectedHeight, reason, cause === undefined ? undefined : { cause });
-    };
-    const wrap = <T>(what: string, fn: () => T): T => {
-        try {
-            return fn();
-        } catch (err) {
-            return fail(`${what}: ${isMgmtError(err) ? err.message : messageOf(err)}`, err);
-        }
-    };
+    const check = checker(expectedHeight);
+    const { typed, ts } = checkShape(block, expectedHeight, check);
+    const recomputed = check.wrap('header', () => hashHeader(typed));
+    if (recomputed !== typed.hash) {
+        check.fail(`hash ${typed.hash} does not match the header (recomputed ${recomputed})`);
+    }
+    const params = context.previous === undefined ? checkGenesis(typed, context, check) : checkLink(typed, ts, context.previous, context, check);
+    check.wrap('config', () => validateConfig(typed.config, params.configSchema));
+    verifyProof(typed.proof, typed.hash, params, ts, check.fail);
+    return typed;
+}
 
+interface Checker {
+    /** Throws the verification error. */
+    readonly fail: (reason: string, cause?: unknown) => never;
+    /** Runs a check, turning any error into a verification error prefixed with `what`. */
+    readonly wrap: <T>(what: string, fn: () => T) => T;
+}
+
+function checker(height: number): Checker {
+    const fail = (reason: string, cause?: unknown): never => {
+        throw new BlockVerificationError(height, reason, cause === undefined ? undefined : { cause });
+    };
+    return {
+        fail,
+        wrap: <T>(what: string, fn: () => T): T => {
+            try {
+                return fn();
+            } catch (err) {
+                return fail(`${what}: ${messageOf(err)}`, err);
+            }
+        },
+    };
+}
+
+/** Field types and formats; returns the block typed and its timestamp in milliseconds. */
+function checkShape(block: unknown, expectedHeight: number, check: Checker): { typed: ConfigBlock; ts: number } {
     if (!isObject(block)) {
-        return fail('not a JSON object');
+        return check.fail('not a JSON object');
     }
     const { height, hash, prevHash, proposer, cycle, timestamp, config, proof } = block;
     if (height !== expectedHeight) {
-        return fail(`height is ${JSON.stringify(height)}, expected ${expectedHeight}`);
+        check.fail(`height is ${JSON.stringify(height)}, expected ${expectedHeight}`);
     }
     if (typeof hash !== 'string' || !HASH_PATTERN.test(hash)) {
-        return fail('hash is not 64 lowercase hex digits');
+        check.fail('hash is not 64 lowercase hex digits');
     }
-    if (typeof prevHash !== 'string') {
-        return fail('prevHash is not a string');
-    }
-    if (typeof proposer !== 'string') {
-        return fail('proposer is not a string');
+    if (typeof prevHash !== 'string' || typeof proposer !== 'string') {
+        check.fail('prevHash and proposer must be strings');
     }
     if (typeof cycle !== 'number' || !Number.isSafeInteger(cycle) || cycle < 0) {
-        return fail('cycle is not a non-negative integer');
+        check.fail('cycle is not a non-negative integer');
     }
     const ts = parseIsoMillis(timestamp);
     if (ts === undefined) {
-        return fail('timestamp is not YYYY-MM-DDTHH:mm:ss.sssZ');
+        return check.fail('timestamp is not YYYY-MM-DDTHH:mm:ss.sssZ');
     }
     if (!isObject(config)) {
-        return fail('config is not a JSON object');
+        check.fail('config is not a JSON object');
     }
     if (!Array.isArray(proof)) {
-        return fail('proof is not an array');
+        check.fail('proof is not an array');
     }
-    const header = block as unknown as ConfigBlockHeader;
-    const recomputed = wrap('header', () => hashHeader(header));
-    if (recomputed !== hash) {
-        return fail(`hash ${hash} does not match the header (recomputed ${recomputed})`);
-    }
+    return { typed: block as unknown as ConfigBlock, ts };
+}
 
-    let params: GenesisParams;
-    if (expectedHeight === 0) {
-        params = wrap('params', () => validateParams(block.params, { requireSorted: true }));
-        if (context.params !== undefined && canonicalJson(context.params) !== canonicalJson(block.params)) {
-            return fail('params differ from the trusted genesis params');
-        }
-        if (prevHash !== '') {
-            return fail('prevHash of genesis must be ""');
-        }
-        if (cycle !== 0) {
-            return fail('cycle of genesis must be 0');
-        }
-        if (findMember(params.members, proposer) === undefined) {
-            return fail(`proposer ${proposer} is not a member`);
-        }
-    } else {
-        const previous = context.previous as ConfigBlock;
-        if (context.params === undefined) {
-            return fail('genesis params are needed to verify this block');
-        }
-        params = context.params;
-        if ('params' in block) {
-            return fail('params may only appear at height 0');
-        }
-        if (prevHash !== previous.hash) {
-            return fail(`prevHash ${prevHash} does not link to block ${previous.height} (${previous.hash})`);
-        }
-        const prevTs = parseIsoMillis(previous.timestamp) as number;
-        if (ts <= prevTs) {
-            return fail(`timestamp ${timestamp} is not after ${previous.timestamp}`);
-        }
-        if (ts - prevTs < params.cbiSeconds * 1000) {
-            return fail(`timestamp ${timestamp} is less than CBI (${params.cbiSeconds}s) after ${previous.timestamp}`);
-        }
-        const window = wrap('cycle', () => cycleWindow(scheduleAfter(prevTs, params), cycle));
-        if (ts < window.startsAtMs || ts >= window.endsAtMs) {
-            return fail(
-                `timestamp ${timestamp} is outside cycle ${cycle} ` +
-                    `[${new Date(window.startsAtMs).toISOString()}, ${new Date(window.endsAtMs).toISOString()})`,
-            );
-        }
-        const expected = wrap('proposer', () => expectedProposer(params.members, previous.hash, cycle));
-        if (proposer !== expected) {
-            return fail(`proposer is ${proposer}, expected ${expected} for cycle ${cycle}`);
-        }
+function checkGenesis(block: ConfigBlock, context: VerifyContext, check: Checker): GenesisParams {
+    const params = check.wrap('params', () => validateParams(block.params, { requireSorted: true }));
+    if (context.params !== undefined && canonicalJson(context.params) !== canonicalJson(block.params)) {
+        check.fail('params differ from the trusted genesis params');
     }
+    if (block.prevHash !== '') {
+        check.fail('prevHash of genesis must be ""');
+    }
+    if (block.cycle !== 0) {
+        check.fail('cycle of genesis must be 0');
+    }
+    if (findMember(params.members, block.proposer) === undefined) {
+        check.fail(`proposer ${block.proposer} is not a member`);
+    }
+    return params;
+}
 
-    wrap('config', () => validateConfig(config as JsonObject, params.configSchema));
-    verifyProof(proof, hash, params, ts, fail);
-    return block as unknown as ConfigBlock;
+function checkLink(block: ConfigBlock, ts: number, previous: ConfigBlock, context: VerifyContext, check: Checker): GenesisParams {
+    const params = context.params;
+    if (params === undefined) {
+        return check.fail('genesis params are needed to verify this block');
+    }
+    if ('params' in block) {
+        check.fail('params may only appear at height 0');
+    }
+    if (block.prevHash !== previous.hash) {
+        check.fail(`prevHash ${block.prevHash} does not link to block ${previous.height} (${previous.hash})`);
+    }
+    const prevTs = parseIsoMillis(previous.timestamp) ?? check.fail('the previous block has a malformed timestamp');
+    if (ts <= prevTs) {
+        check.fail(`timestamp ${block.timestamp} is not after ${previous.timestamp}`);
+    }
+    if (ts - prevTs < params.cbiSeconds * 1000) {
+        check.fail(`timestamp ${block.timestamp} is less than CBI (${params.cbiSeconds}s) after ${previous.timestamp}`);
+    }
+    const window = check.wrap('cycle', () => cycleWindow(scheduleAfter(prevTs, params), block.cycle));
+    if (ts < window.startsAtMs || ts >= window.endsAtMs) {
+        check.fail(
+            `timestamp ${block.timestamp} is outside cycle ${block.cycle} ` +
+                `[${new Date(window.startsAtMs).toISOString()}, ${new Date(window.endsAtMs).toISOString()})`,
+        );
+    }
+    const expected = check.wrap('proposer', () => expectedProposer(params.members, previous.hash, block.cycle));
+    if (block.proposer !== expected) {
+        check.fail(`proposer is ${block.proposer}, expected ${expected} for cycle ${block.cycle}`);
+    }
+    return params;
 }
 
 function verifyProof(
@@ -208,7 +225,7 @@ export function verifyChain(blocks: readonly unknown[], from: VerifyContext = {}
     for (const block of blocks) {
         const verified = verifyBlock(block, { previous, params });
         if (verified.height === 0) {
-            params = verified.params;
+            params = verified.params ?? params;
         }
         previous = verified;
     }

@@ -195,19 +195,21 @@ class FakeIterator implements Iterators.StateQueryIterator {
     constructor(private readonly items: readonly Iterators.KV[]) {}
 
     next(): Promise<Iterators.NextResult<Iterators.KV>> {
+        if (this.index >= this.items.length) {
+            // The shim's iterator also ends with an undefined value.
+            return Promise.resolve({ value: undefined as unknown as Iterators.KV, done: true });
+        }
         const value = this.items[this.index];
         this.index++;
-        return Promise.resolve(value === undefined ? { value: undefined as unknown as Iterators.KV, done: true } : { value, done: false });
+        return Promise.resolve({ value, done: false });
     }
 
     close(): Promise<void> {
         return Promise.resolve();
     }
 
-    async *[Symbol.asyncIterator](): AsyncGenerator<Iterators.KV> {
-        for (const item of this.items) {
-            yield item;
-        }
+    [Symbol.asyncIterator](): AsyncIterator<Iterators.KV> {
+        return { next: (): Promise<Iterators.NextResult<Iterators.KV>> => this.next() };
     }
 }
 

@@ -15,7 +15,7 @@ import { ClientIdentity } from 'fabric-shim';
 import type { ChaincodeStub as ShimChaincodeStub } from 'fabric-shim';
 
 import { MgmtContract } from '../mgmtContract';
-import { signVote } from '../protocol';
+import { messageOf, signVote } from '../protocol';
 import type { ConfigBlock, GenesisParams, JsonObject, Proposal } from '../protocol';
 import { FakeLedger } from './fakeLedger';
 import type { FakeStub, ValidationCode } from './fakeLedger';
@@ -40,7 +40,34 @@ export interface Endorsed {
     readonly fn: TxName;
     readonly stub: FakeStub;
     readonly result?: string;
-    readonly error?: unknown;
+    readonly error?: Error;
+}
+
+/** Calls a transaction function as fabric-contract-api would, with string arguments. */
+function dispatch(contract: MgmtContract, fn: TxName, ctx: Context, args: readonly string[]): Promise<string> {
+    const [a = '', b = '', c = '', d = ''] = args;
+    switch (fn) {
+        case 'InitLedger':
+            return contract.InitLedger(ctx, a);
+        case 'Propose':
+            return contract.Propose(ctx, a);
+        case 'Vote':
+            return contract.Vote(ctx, a, b, c, d);
+        case 'Tally':
+            return contract.Tally(ctx, a);
+        case 'GetParams':
+            return contract.GetParams(ctx);
+        case 'GetMembers':
+            return contract.GetMembers(ctx);
+        case 'GetLatest':
+            return contract.GetLatest(ctx);
+        case 'GetBlock':
+            return contract.GetBlock(ctx, a);
+        case 'GetBlocks':
+            return contract.GetBlocks(ctx, a, b);
+        case 'GetRound':
+            return contract.GetRound(ctx);
+    }
 }
 
 /** A time every test can start from. */
@@ -131,12 +158,10 @@ export class ContractHarness {
     /** Simulates a transaction; never throws, the error is in the result. */
     async endorse(identity: Pick<TestIdentity, 'mspId' | 'certificate'>, fn: TxName, args: readonly string[], atMs: number): Promise<Endorsed> {
         const { ctx, stub } = this.context(identity, atMs, fn, args);
-        const contract = this.contractAt(atMs);
-        const method = contract[fn] as (ctx: Context, ...args: string[]) => Promise<string>;
         try {
-            return { fn, stub, result: await method.call(contract, ctx, ...args) };
+            return { fn, stub, result: await dispatch(this.contractAt(atMs), fn, ctx, args) };
         } catch (error) {
-            return { fn, stub, error };
+            return { fn, stub, error: error instanceof Error ? error : new Error(messageOf(error)) };
         }
     }
 
@@ -144,7 +169,7 @@ export class ContractHarness {
     commit(endorsed: readonly Endorsed[]): ValidationCode[] {
         for (const tx of endorsed) {
             if (tx.error !== undefined) {
-                throw new Error(`cannot commit a failed endorsement of ${tx.fn}: ${String(tx.error)}`);
+                throw new Error(`cannot commit a failed endorsement of ${tx.fn}: ${tx.error.message}`);
             }
         }
         return this.ledger.commitBlock(endorsed.map((tx) => tx.stub));
@@ -161,9 +186,9 @@ export class ContractHarness {
         if (tx.error !== undefined) {
             throw tx.error;
         }
-        const [code] = this.commit([tx]);
+        const [code = 'VALID'] = this.commit([tx]);
         if (code !== 'VALID') {
-            throw new Error(`${fn} committed as ${String(code)}`);
+            throw new Error(`${fn} committed as ${code}`);
         }
         return tx.result as string;
     }
@@ -195,7 +220,7 @@ export class ContractHarness {
 
     /** Opens the genesis proposal as Org1MSP at `atMs`. */
     async proposeGenesis(atMs: number, params: GenesisParams = testParams(this.orgs), config: JsonObject = TEST_CONFIG): Promise<Proposal> {
-        const first = this.orgs[0] as TestOrg;
+        const first = this.orgs[0];
         return JSON.parse(await this.submit(first.client, 'InitLedger', [JSON.stringify({ params, config })], atMs)) as Proposal;
     }
 
@@ -215,13 +240,13 @@ export class ContractHarness {
         for (const org of voters) {
             await this.vote(org.client, proposal, true, t++);
         }
-        const first = this.orgs[0] as TestOrg;
+        const first = this.orgs[0];
         return JSON.parse(await this.submit(first.client, 'Tally', [proposal.id], t)) as ConfigBlock;
     }
 
     /** The MSP ID expected to propose next, from GetRound at `atMs`. */
     async expectedProposer(atMs: number): Promise<string> {
-        const first = this.orgs[0] as TestOrg;
+        const first = this.orgs[0];
         const round = JSON.parse(await this.evaluate(first.client, 'GetRound', [], atMs)) as { expectedProposer: string | null };
         if (round.expectedProposer === null) {
             throw new Error('no cycle is running');

@@ -1,0 +1,596 @@
+#!/usr/bin/env bash
+#
+# SPDX-License-Identifier: Apache-2.0
+#
+# The native backend: DESIGN.md section 3's topology on Fabric v3 binaries run as plain processes
+# (no Docker), in the style of fabric-samples' test-network-nano-bash. Four orgs, each with a
+# peer and an orderer node; channel `mgmt` ordered by SmartBFT (four consenters) and `primary` by
+# etcdraft; channel participation API (osnadmin), no system channel; TLS on every link; chaincode
+# as a service. One process per script: orderer.sh, peer.sh, chaincode.sh; defaults in env.sh.
+#
+# Exit codes: 0 success, 1 the operation failed, 2 bad usage.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+Usage: network.sh <command> [options]
+
+Commands:
+  up                              start the network (create it on a fresh data folder, restart
+                                  stopped nodes and chaincodes on an existing one), write
+                                  <data>/connection.json
+  down                            stop every process `up` and `deploy` started; remove the data
+                                  folder unless --keep-data
+  status                          nodes, channel heights and chaincodes (exit 1 if not all running)
+  deploy <folder> <channel> <name>
+                                  chaincode as a service: package, install on every peer, approve
+                                  as every org, commit (MAJORITY endorsement), start the server
+  kill                            SIGKILL every node and chaincode, keep the data (a crash drill)
+  stop <node>                     stop one node, e.g. orderer0.org2.example.com (fault drills)
+  start <node>                    start one stopped node again and wait until it is healthy
+
+Options:
+  -d, --data <dir>                data folder (env NATIVE_DATA, default <repo>/.native)
+  -p, --base-port <port>          first port of the port grid (env NATIVE_BASE_PORT, default 17050)
+  -t, --batch-timeout <duration>  genesis BatchTimeout (Go duration, default 100ms; fresh up only)
+  --watch-pid <pid>               with up: run `down` when that process exits (test harnesses)
+  --keep-data                     with down: keep the data folder
+  -h, --help
+
+Binaries come from FABRIC_BIN or PATH (peer, orderer, configtxgen, osnadmin, discover, v3.x) and
+the chaincode-as-a-service builder from builders/ccaas beside them (FABRIC_CCAAS_BUILDER).
+
+Example:
+  FABRIC_BIN=$HOME/fabric/bin network/native/network.sh up && \
+    network/native/network.sh deploy test/fixtures/assets-chaincode primary assets
+USAGE
+}
+
+# ---- arguments --------------------------------------------------------------------------------
+
+COMMAND="${1:-}"
+[ $# -gt 0 ] && shift
+ARGS=()
+WATCH_PID=""
+KEEP_DATA=false
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -d | --data) NATIVE_DATA="${2:?--data needs a folder}"; shift 2 ;;
+    -p | --base-port) NATIVE_BASE_PORT="${2:?--base-port needs a port}"; shift 2 ;;
+    -t | --batch-timeout) NATIVE_BATCH_TIMEOUT="${2:?--batch-timeout needs a duration}"; shift 2 ;;
+    --watch-pid) WATCH_PID="${2:?--watch-pid needs a pid}"; shift 2 ;;
+    --keep-data) KEEP_DATA=true; shift ;;
+    -h | --help) usage; exit 0 ;;
+    -*) echo "✖ unknown option $1" >&2; usage >&2; exit 2 ;;
+    *) ARGS+=("$1"); shift ;;
+  esac
+done
+if [ -n "${NATIVE_DATA:-}" ]; then
+  mkdir -p "$(dirname "${NATIVE_DATA}")"
+  NATIVE_DATA="$(cd "$(dirname "${NATIVE_DATA}")" && pwd)/$(basename "${NATIVE_DATA}")"
+  export NATIVE_DATA
+fi
+export NATIVE_BASE_PORT NATIVE_BATCH_TIMEOUT
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+# The peer CLI reads core.yaml from here (a copy of the release's, written by a fresh `up`).
+export FABRIC_CFG_PATH="${NATIVE_CONFIG}"
+
+if ! [[ "${NATIVE_BASE_PORT}" =~ ^[0-9]+$ ]] || [ "${NATIVE_BASE_PORT}" -lt 1024 ] || [ "${NATIVE_BASE_PORT}" -gt 64000 ]; then
+  echo "✖ --base-port must be a number between 1024 and 64000, not '${NATIVE_BASE_PORT}'" >&2
+  exit 2
+fi
+
+PIDS="${NATIVE_DATA}/pids"
+LOGS="${NATIVE_DATA}/logs"
+MARKER="${NATIVE_DATA}/.native-network"
+CREATED="${NATIVE_DATA}/.created"
+CONNECTION="${NATIVE_DATA}/connection.json"
+CHANNELS=("${NATIVE_MGMT_CHANNEL}" "${NATIVE_PRIMARY_CHANNEL}")
+
+phase() { echo "$(date +%H:%M:%S) $*" >&2; }
+die() { echo "✖ $*" >&2; exit 1; }
+
+# ---- binaries ---------------------------------------------------------------------------------
+
+INSTALL_HINT="Install the official Hyperledger Fabric v3 release binaries, for instance with the installer
+that fabric-samples uses, then point FABRIC_BIN at their bin/ folder:
+    curl -sSLO https://raw.githubusercontent.com/hyperledger/fabric/main/scripts/install-fabric.sh
+    bash install-fabric.sh --fabric-version 3.1.1 binary
+    export FABRIC_BIN=\$PWD/bin
+The release tarball holds bin/, config/ and builders/ccaas/: this network uses all three."
+
+check_binaries() {
+  local missing=() b version
+  for b in peer orderer configtxgen osnadmin discover; do
+    command -v "${b}" >/dev/null 2>&1 || missing+=("${b}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    die "Fabric binaries not found: ${missing[*]} (looked in FABRIC_BIN=${FABRIC_BIN:-<unset>} and PATH).
+${INSTALL_HINT}"
+  fi
+  for b in peer orderer; do
+    version="$("${b}" version 2>/dev/null | sed -n 's/^ *Version: *//p' | head -n 1)"
+    case "${version}" in
+      3.*) ;;
+      latest | *development* | "") echo "⚠ ${b} reports version '${version}' (a build from source?); assuming v3.x" >&2 ;;
+      *) die "$(command -v "${b}") is Fabric ${version}; this network needs v3.x.
+${INSTALL_HINT}" ;;
+    esac
+  done
+  for b in detect build release; do
+    [ -x "${FABRIC_CCAAS_BUILDER}/bin/${b}" ] || die "the chaincode-as-a-service builder is missing: no ${FABRIC_CCAAS_BUILDER:-<builders/ccaas beside FABRIC_BIN>}/bin/${b}.
+Set FABRIC_CCAAS_BUILDER to the builders/ccaas folder of the Fabric release.
+${INSTALL_HINT}"
+  done
+  [ -f "${FABRIC_RELEASE_CONFIG}/core.yaml" ] && [ -f "${FABRIC_RELEASE_CONFIG}/orderer.yaml" ] ||
+    die "Fabric's config/core.yaml and config/orderer.yaml not found (FABRIC_RELEASE_CONFIG=${FABRIC_RELEASE_CONFIG:-<unset>}).
+Set FABRIC_RELEASE_CONFIG to the config/ folder of the Fabric release.
+${INSTALL_HINT}"
+  for b in node curl openssl jq; do
+    command -v "${b}" >/dev/null 2>&1 || die "${b} is required and not on PATH"
+  done
+}
+
+# ---- processes: one pid file per process, holding "<pid> <cwd>" --------------------------------
+
+pid_of() {
+  local file="${PIDS}/$1.pid" pid cwd
+  [ -f "${file}" ] || return 1
+  read -r pid cwd <"${file}" || return 1
+  kill -0 "${pid}" 2>/dev/null || return 1
+  # The pid must still be our process (same working folder), not a recycled pid.
+  if [ -e "/proc/${pid}/cwd" ] && [ "$(readlink "/proc/${pid}/cwd")" != "${cwd}" ]; then return 1; fi
+  echo "${pid}"
+}
+
+log_tail() {
+  echo "--- last lines of $1:" >&2
+  tail -n "${2:-25}" "$1" >&2 2>/dev/null || echo "(no log)" >&2
+  echo "---" >&2
+}
+
+# start_process <name> <cwd> <command...>: in the background, in a session of its own.
+start_process() {
+  local name="$1" cwd="$2" pid
+  shift 2
+  mkdir -p "${PIDS}" "${LOGS}" "${cwd}"
+  cwd="$(cd "${cwd}" && pwd -P)"
+  echo "==== $(date -u +%FT%TZ) start" >>"${LOGS}/${name}.log"
+  if command -v setsid >/dev/null 2>&1; then
+    (cd "${cwd}" && exec setsid "$@" >>"${LOGS}/${name}.log" 2>&1 </dev/null) &
+  else
+    (cd "${cwd}" && exec "$@" >>"${LOGS}/${name}.log" 2>&1 </dev/null) &
+  fi
+  pid=$!
+  disown "${pid}"
+  echo "${pid} ${cwd}" >"${PIDS}/${name}.pid"
+  STARTED+=("${name}")
+}
+
+# stop_process <name> [signal]: TERM (then KILL after the deadline), or KILL at once.
+stop_process() {
+  local name="$1" signal="${2:-TERM}" pid deadline
+  pid="$(pid_of "${name}")" || { rm -f "${PIDS}/${name}.pid"; return 0; }
+  [ "${pid}" = "$$" ] && { rm -f "${PIDS}/${name}.pid"; return 0; }
+  kill "-${signal}" "${pid}" 2>/dev/null || true
+  deadline=$((SECONDS + NATIVE_STOP_DEADLINE))
+  while kill -0 "${pid}" 2>/dev/null && [ "${SECONDS}" -lt "${deadline}" ]; do sleep 0.1; done
+  if kill -0 "${pid}" 2>/dev/null; then
+    echo "⚠ ${name} (pid ${pid}) did not stop within ${NATIVE_STOP_DEADLINE} s: SIGKILL" >&2
+    kill -KILL "${pid}" 2>/dev/null || true
+    while kill -0 "${pid}" 2>/dev/null; do sleep 0.1; done
+  fi
+  rm -f "${PIDS}/${name}.pid"
+}
+
+# What this invocation started, stopped again if it fails or is interrupted.
+STARTED=()
+cleanup_on_failure() {
+  local status=$? name
+  trap - EXIT INT TERM
+  if [ "${status}" -ne 0 ] && [ ${#STARTED[@]} -gt 0 ]; then
+    echo "✖ stopping what this '${COMMAND}' started: ${STARTED[*]}" >&2
+    for name in "${STARTED[@]}"; do stop_process "${name}" KILL; done
+  fi
+  exit "${status}"
+}
+
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+require_free_port() {
+  if port_in_use "$1"; then
+    die "port $1 ($2) is already in use on 127.0.0.1: stop what listens there (ss -ltnp 'sport = :$1'), or choose another port grid with --base-port"
+  fi
+}
+
+# Processes that died are reported with the tail of their log.
+require_alive() {
+  local name="$1"
+  pid_of "${name}" >/dev/null && return 0
+  log_tail "${LOGS}/${name}.log"
+  die "${name} exited during '${COMMAND}' (log ${LOGS}/${name}.log)"
+}
+
+# wait_until <name> <what> <command...>: polls the command until it succeeds, the process dies
+# or NATIVE_START_DEADLINE passes.
+wait_until() {
+  local name="$1" what="$2" deadline
+  shift 2
+  deadline=$((SECONDS + NATIVE_START_DEADLINE))
+  until "$@" >/dev/null 2>&1; do
+    require_alive "${name}"
+    if [ "${SECONDS}" -ge "${deadline}" ]; then
+      log_tail "${LOGS}/${name}.log"
+      die "${name}: ${what} not reached within ${NATIVE_START_DEADLINE} s"
+    fi
+    sleep 0.2
+  done
+}
+
+healthz() {
+  curl -fsS --max-time 2 --cacert "$2" "https://127.0.0.1:$1/healthz"
+}
+
+# ---- nodes ------------------------------------------------------------------------------------
+
+node_names() {
+  local n
+  for n in ${NATIVE_ORGS}; do echo "$(orderer_host "${n}")"; done
+  for n in ${NATIVE_ORGS}; do echo "$(peer_host "${n}")"; done
+}
+
+org_of_node() { sed -E 's/^[a-z]+0\.org([0-9]+)\.example\.com$/\1/' <<<"$1"; }
+
+start_orderer() {
+  local n="$1" name
+  name="$(orderer_host "${n}")"
+  pid_of "${name}" >/dev/null && return 0
+  require_free_port "$(port_of "${n}" orderer)" "${name}"
+  require_free_port "$(port_of "${n}" admin)" "${name} admin"
+  require_free_port "$(port_of "${n}" ordererops)" "${name} operations"
+  start_process "${name}" "${NATIVE_DATA}/nodes/${name}" bash "${NATIVE_DIR}/orderer.sh" "${n}"
+}
+
+start_peer() {
+  local n="$1" name
+  name="$(peer_host "${n}")"
+  pid_of "${name}" >/dev/null && return 0
+  require_free_port "$(port_of "${n}" peer)" "${name}"
+  require_free_port "$(port_of "${n}" peercc)" "${name} chaincode listener"
+  require_free_port "$(port_of "${n}" peerops)" "${name} operations"
+  start_process "${name}" "${NATIVE_DATA}/nodes/${name}" bash "${NATIVE_DIR}/peer.sh" "${n}"
+}
+
+wait_orderer() {
+  local n="$1"
+  wait_until "$(orderer_host "${n}")" "health endpoint" healthz "$(port_of "${n}" ordererops)" "$(orderer_dir "${n}")/tls/ca.crt"
+}
+
+wait_peer() {
+  local n="$1"
+  wait_until "$(peer_host "${n}")" "health endpoint" healthz "$(port_of "${n}" peerops)" "$(peer_dir "${n}")/tls/ca.crt"
+}
+
+# The peer's view of a channel: known members (gossip) from its metrics.
+gossip_peers_known() {
+  local n="$1" channel="$2"
+  curl -fsS --max-time 2 --cacert "$(peer_dir "${n}")/tls/ca.crt" \
+    --cert "$(admin_tls "${n}")/client.crt" --key "$(admin_tls "${n}")/client.key" \
+    "https://127.0.0.1:$(port_of "${n}" peerops)/metrics" |
+    sed -n "s/^gossip_membership_total_peers_known{channel=\"${channel}\"} //p"
+}
+
+gossip_converged() {
+  local n="$1" channel known others
+  others=$(($(wc -w <<<"${NATIVE_ORGS}") - 1))
+  for channel in "${CHANNELS[@]}"; do
+    known="$(gossip_peers_known "${n}" "${channel}")"
+    [ "${known:-0}" -ge "${others}" ] || return 1
+  done
+}
+
+channel_height() {
+  local n="$1" channel="$2"
+  (. "${NATIVE_DIR}/admin.sh" "${n}" && peer channel getinfo -c "${channel}" 2>/dev/null) |
+    sed -n 's/^Blockchain info: //p' | jq -r '.height'
+}
+
+peer_has_channels() {
+  local n="$1" channel height
+  for channel in "${CHANNELS[@]}"; do
+    height="$(channel_height "${n}" "${channel}")"
+    [ "${height:-0}" -ge 1 ] || return 1
+  done
+}
+
+# ---- crypto material, configuration and genesis blocks (fresh data folder only) ----------------
+
+generate_crypto() {
+  local specs="" n
+  for n in ${NATIVE_ORGS}; do
+    specs+="{\"mspId\":\"$(org_msp "${n}")\",\"domain\":\"$(org_domain "${n}")\",\"peerName\":\"peer0\",\"ordererName\":\"orderer0\"},"
+  done
+  # The devnet's cryptogen: Fabric's cryptogen folder layout, with each org's orderer under its
+  # own peerOrganizations folder and MSP (cryptogen keeps orderer orgs apart).
+  node -e '
+    const { generateOrgCrypto } = require(process.argv[1]);
+    Promise.all(JSON.parse(process.argv[3]).map((spec) => generateOrgCrypto(process.argv[2], spec)))
+      .catch((err) => { console.error(err.stack || String(err)); process.exit(1); });
+  ' "${REPO_ROOT}/network/devnet/dist/msp" "${NATIVE_DATA}" "[${specs%,}]"
+}
+
+write_node_config() {
+  mkdir -p "${NATIVE_CONFIG}"
+  cp "${FABRIC_RELEASE_CONFIG}/orderer.yaml" "${NATIVE_CONFIG}/orderer.yaml"
+  # No Docker: vm.endpoint empty, chaincode only through the external builder (peer.sh).
+  sed -E 's#^([[:space:]]*endpoint:)[[:space:]]*unix:///var/run/docker.sock[[:space:]]*$#\1 ""#' \
+    "${FABRIC_RELEASE_CONFIG}/core.yaml" >"${NATIVE_CONFIG}/core.yaml"
+  grep -q 'endpoint: ""' "${NATIVE_CONFIG}/core.yaml" || die "could not clear vm.endpoint in ${NATIVE_CONFIG}/core.yaml"
+}
+
+create_network() {
+  local n name
+  phase "creating a network in ${NATIVE_DATA} (ports ${NATIVE_BASE_PORT}-$((NATIVE_BASE_PORT + 999)), BatchTimeout ${NATIVE_BATCH_TIMEOUT})"
+  for n in ${NATIVE_ORGS}; do
+    require_free_port "$(port_of "${n}" orderer)" "$(orderer_host "${n}")"
+    require_free_port "$(port_of "${n}" peer)" "$(peer_host "${n}")"
+  done
+  [ -f "${REPO_ROOT}/network/devnet/dist/msp/index.js" ] ||
+    die "${REPO_ROOT}/network/devnet/dist is missing (its cryptogen makes the crypto material): run 'npm run build' first"
+  # Leftovers of an `up` that was itself killed: its processes go first, then its files.
+  for name in $(node_names) $(chaincode_names | sed 's/^/chaincode-/'); do stop_process "${name}" KILL; done
+  rm -rf "${NATIVE_DATA:?}/chaincode" "${NATIVE_DATA}/organizations" "${NATIVE_DATA}/config" "${NATIVE_DATA}/channel-artifacts" "${NATIVE_DATA}/nodes"
+  phase "crypto material (cryptogen layout) for ${NATIVE_ORGS// /, }"
+  generate_crypto
+  write_node_config
+  bash "${NATIVE_DIR}/configtx.sh" >/dev/null
+  mkdir -p "${NATIVE_DATA}/channel-artifacts"
+  phase "genesis blocks: ${NATIVE_MGMT_CHANNEL} (BFT), ${NATIVE_PRIMARY_CHANNEL} (${NATIVE_PRIMARY_ORDERER_TYPE})"
+  configtxgen -configPath "${NATIVE_CONFIG}" -profile MgmtChannel -channelID "${NATIVE_MGMT_CHANNEL}" -outputBlock "${NATIVE_DATA}/channel-artifacts/${NATIVE_MGMT_CHANNEL}.block" 2>>"${LOGS}/configtxgen.log"
+  configtxgen -configPath "${NATIVE_CONFIG}" -profile PrimaryChannel -channelID "${NATIVE_PRIMARY_CHANNEL}" -outputBlock "${NATIVE_DATA}/channel-artifacts/${NATIVE_PRIMARY_CHANNEL}.block" 2>>"${LOGS}/configtxgen.log"
+}
+
+join_orderers() {
+  local n channel
+  for n in ${NATIVE_ORGS}; do
+    for channel in "${CHANNELS[@]}"; do
+      (. "${NATIVE_DIR}/admin.sh" "${n}" &&
+        osnadmin channel join --channelID "${channel}" --config-block "${NATIVE_DATA}/channel-artifacts/${channel}.block" \
+          -o "${ORDERER_ADMIN_ADDRESS}" --ca-file "${ORDERER_CA}" --client-cert "${ADMIN_TLS_CERT}" --client-key "${ADMIN_TLS_KEY}" \
+          >>"${LOGS}/osnadmin.log" 2>&1) || { log_tail "${LOGS}/osnadmin.log"; die "osnadmin channel join ${channel} failed on $(orderer_host "${n}")"; }
+    done
+  done
+}
+
+join_peers() {
+  local n channel
+  for n in ${NATIVE_ORGS}; do
+    for channel in "${CHANNELS[@]}"; do
+      (. "${NATIVE_DIR}/admin.sh" "${n}" &&
+        peer channel join -b "${NATIVE_DATA}/channel-artifacts/${channel}.block" >>"${LOGS}/peer-cli.log" 2>&1) ||
+        { log_tail "${LOGS}/peer-cli.log"; die "peer channel join ${channel} failed on $(peer_host "${n}")"; }
+    done
+  done
+}
+
+write_connection_file() {
+  local n first=true tmp="${CONNECTION}.tmp"
+  {
+    echo '{'
+    echo '  "version": 1,'
+    echo '  "backend": "native",'
+    echo "  \"channels\": { \"management\": \"${NATIVE_MGMT_CHANNEL}\", \"primary\": \"${NATIVE_PRIMARY_CHANNEL}\" },"
+    echo '  "members": ['
+    for n in ${NATIVE_ORGS}; do
+      ${first} || echo '    ,'
+      first=false
+      cat <<JSON
+    {
+      "mspId": "$(org_msp "${n}")",
+      "domain": "$(org_domain "${n}")",
+      "peer": { "endpoint": "127.0.0.1:$(port_of "${n}" peer)", "hostAlias": "$(peer_host "${n}")", "tlsCaCertPath": "$(peer_dir "${n}")/tls/ca.crt" },
+      "orderer": { "endpoint": "127.0.0.1:$(port_of "${n}" orderer)", "hostAlias": "$(orderer_host "${n}")", "tlsCaCertPath": "$(orderer_dir "${n}")/tls/ca.crt" },
+      "caCertPath": "$(org_dir "${n}")/msp/cacerts/ca.$(org_domain "${n}")-cert.pem",
+      "adminMspDir": "$(admin_msp "${n}")",
+      "userMspDir": "$(user_msp "${n}")"
+    }
+JSON
+    done
+    echo '  ]'
+    echo '}'
+  } >"${tmp}"
+  jq . "${tmp}" >/dev/null || die "wrote an invalid ${tmp}"
+  mv "${tmp}" "${CONNECTION}"
+}
+
+# ---- chaincode as a service -------------------------------------------------------------------
+
+chaincode_names() {
+  local f
+  for f in "${NATIVE_DATA}"/chaincode/*/chaincode.env; do
+    [ -f "${f}" ] && basename "$(dirname "${f}")"
+  done
+  return 0
+}
+
+chaincode_listening() {
+  port_in_use "${1##*:}"
+}
+
+start_chaincode() {
+  local name="$1" address
+  pid_of "chaincode-${name}" >/dev/null && return 0
+  address="$(. "${NATIVE_DATA}/chaincode/${name}/chaincode.env" && echo "${CHAINCODE_ADDRESS}")"
+  require_free_port "${address##*:}" "chaincode ${name}"
+  start_process "chaincode-${name}" "${NATIVE_DATA}/chaincode/${name}" bash "${NATIVE_DIR}/chaincode.sh" "${name}"
+  wait_until "chaincode-${name}" "listening on ${address}" chaincode_listening "${address}"
+}
+
+# ---- commands ---------------------------------------------------------------------------------
+
+all_running() {
+  local name
+  for name in $(node_names); do pid_of "${name}" >/dev/null || return 1; done
+  for name in $(chaincode_names); do pid_of "chaincode-${name}" >/dev/null || return 1; done
+  [ -f "${CONNECTION}" ]
+}
+
+start_watchdog() {
+  [ -n "${WATCH_PID}" ] || return 0
+  pid_of watchdog >/dev/null && return 0
+  kill -0 "${WATCH_PID}" 2>/dev/null || die "--watch-pid ${WATCH_PID}: no such process"
+  mkdir -p "${PIDS}" "${LOGS}"
+  # Stops the network when the watched process (a test runner) exits, however it exits.
+  (cd "${NATIVE_DATA}" && exec setsid bash -c '
+      while kill -0 "$1" 2>/dev/null; do sleep 1; done
+      exec bash "$2" down --data "$3" --base-port "$4"' watchdog "${WATCH_PID}" "${NATIVE_DIR}/network.sh" "${NATIVE_DATA}" "${NATIVE_BASE_PORT}" \
+    >>"${LOGS}/watchdog.log" 2>&1 </dev/null) &
+  echo "$! $(cd "${NATIVE_DATA}" && pwd -P)" >"${PIDS}/watchdog.pid"
+}
+
+cmd_up() {
+  local started_at=${SECONDS} n name fresh=false
+  check_binaries
+  if [ -d "${NATIVE_DATA}" ] && [ -n "$(ls -A "${NATIVE_DATA}" 2>/dev/null)" ] && [ ! -f "${MARKER}" ]; then
+    die "${NATIVE_DATA} is not empty and was not made by this script: choose another --data folder"
+  fi
+  if [ -f "${CREATED}" ] && all_running; then
+    start_watchdog
+    phase "the native network in ${NATIVE_DATA} is already up; connection file ${CONNECTION}"
+    return 0
+  fi
+  trap cleanup_on_failure EXIT
+  trap 'exit 130' INT TERM
+  mkdir -p "${NATIVE_DATA}" "${LOGS}" "${PIDS}"
+  touch "${MARKER}"
+  echo '*' >"${NATIVE_DATA}/.gitignore"
+  rm -f "${CONNECTION}"
+  if [ ! -f "${CREATED}" ]; then
+    fresh=true
+    create_network
+  else
+    phase "restarting the network in ${NATIVE_DATA} on its existing data"
+    [ "$(cat "${NATIVE_DATA}/.base-port" 2>/dev/null)" = "${NATIVE_BASE_PORT}" ] ||
+      die "${NATIVE_DATA} was created with --base-port $(cat "${NATIVE_DATA}/.base-port" 2>/dev/null); use the same port grid"
+  fi
+  echo "${NATIVE_BASE_PORT}" >"${NATIVE_DATA}/.base-port"
+
+  phase "orderers: $(for n in ${NATIVE_ORGS}; do printf '%s ' "$(orderer_host "${n}")"; done)"
+  for n in ${NATIVE_ORGS}; do start_orderer "${n}"; done
+  for n in ${NATIVE_ORGS}; do wait_orderer "${n}"; done
+  if ${fresh}; then
+    phase "orderers join ${CHANNELS[*]} (osnadmin, channel participation API)"
+    join_orderers
+  fi
+
+  phase "peers: $(for n in ${NATIVE_ORGS}; do printf '%s ' "$(peer_host "${n}")"; done)"
+  for n in ${NATIVE_ORGS}; do start_peer "${n}"; done
+  for n in ${NATIVE_ORGS}; do wait_peer "${n}"; done
+  if ${fresh}; then
+    phase "peers join ${CHANNELS[*]}"
+    join_peers
+  fi
+  for name in $(chaincode_names); do
+    phase "chaincode ${name}"
+    start_chaincode "${name}"
+  done
+
+  phase "waiting until every peer has both channels and sees the other peers (gossip)"
+  for n in ${NATIVE_ORGS}; do
+    wait_until "$(peer_host "${n}")" "channels ${CHANNELS[*]} joined" peer_has_channels "${n}"
+  done
+  for n in ${NATIVE_ORGS}; do
+    wait_until "$(peer_host "${n}")" "gossip membership of the other peers" gossip_converged "${n}"
+  done
+  touch "${CREATED}"
+  write_connection_file
+  start_watchdog
+  trap - EXIT INT TERM
+  phase "native network up in $((SECONDS - started_at)) s: connection file ${CONNECTION}"
+}
+
+cmd_down() {
+  local name
+  if [ -d "${NATIVE_DATA}" ] && [ ! -f "${MARKER}" ] && [ -n "$(ls -A "${NATIVE_DATA}" 2>/dev/null)" ]; then
+    die "${NATIVE_DATA} was not made by this script: nothing stopped, nothing removed"
+  fi
+  for name in $(chaincode_names); do stop_process "chaincode-${name}"; done
+  for name in $(node_names | grep '^peer'); do stop_process "${name}"; done
+  for name in $(node_names | grep '^orderer'); do stop_process "${name}"; done
+  stop_process watchdog
+  rm -f "${CONNECTION}"
+  if ${KEEP_DATA}; then
+    phase "native network stopped; data kept in ${NATIVE_DATA}"
+  else
+    rm -rf "${NATIVE_DATA}"
+    phase "native network stopped; ${NATIVE_DATA} removed"
+  fi
+}
+
+cmd_kill() {
+  local name
+  for name in $(chaincode_names) ; do stop_process "chaincode-${name}" KILL; done
+  for name in $(node_names); do stop_process "${name}" KILL; done
+  rm -f "${CONNECTION}"
+  phase "every node and chaincode of ${NATIVE_DATA} killed (SIGKILL); 'up' restarts them on the same data"
+}
+
+cmd_stop_node() {
+  local name="${ARGS[0]:-}"
+  node_names | grep -qx "${name}" || { echo "✖ unknown node '${name}'; nodes: $(node_names | tr '\n' ' ')" >&2; exit 2; }
+  stop_process "${name}"
+  phase "${name} stopped"
+}
+
+cmd_start_node() {
+  local name="${ARGS[0]:-}" n
+  node_names | grep -qx "${name}" || { echo "✖ unknown node '${name}'; nodes: $(node_names | tr '\n' ' ')" >&2; exit 2; }
+  [ -f "${CREATED}" ] || die "no network in ${NATIVE_DATA}: run 'up' first"
+  check_binaries
+  n="$(org_of_node "${name}")"
+  trap cleanup_on_failure EXIT
+  trap 'exit 130' INT TERM
+  case "${name}" in
+    orderer*) start_orderer "${n}" && wait_orderer "${n}" ;;
+    peer*) start_peer "${n}" && wait_peer "${n}" ;;
+  esac
+  trap - EXIT INT TERM
+  phase "${name} started"
+}
+
+cmd_status() {
+  local name pid n channel ok=true
+  if [ ! -f "${CREATED}" ]; then
+    echo "native network: none in ${NATIVE_DATA}"
+    exit 1
+  fi
+  echo "native network in ${NATIVE_DATA} (ports from ${NATIVE_BASE_PORT})"
+  for name in $(node_names) $(chaincode_names | sed 's/^/chaincode-/'); do
+    if pid="$(pid_of "${name}")"; then echo "  ${name}: running (pid ${pid})"; else echo "  ${name}: NOT running"; ok=false; fi
+  done
+  for n in ${NATIVE_ORGS}; do
+    pid_of "$(peer_host "${n}")" >/dev/null || continue
+    for channel in "${CHANNELS[@]}"; do
+      echo "  channel ${channel}: height $(channel_height "${n}" "${channel}" || echo '?') (at $(peer_host "${n}")), chaincodes: $(
+        (. "${NATIVE_DIR}/admin.sh" "${n}" && peer lifecycle chaincode querycommitted -C "${channel}" -O json 2>/dev/null) |
+          jq -r '[.chaincode_definitions[]? | "\(.name) (sequence \(.sequence))"] | join(", ")' || true)"
+    done
+    break
+  done
+  ${ok} || exit 1
+}
+
+case "${COMMAND}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  deploy) . "${NATIVE_DIR}/deploy.sh" ;;
+  kill) cmd_kill ;;
+  stop) cmd_stop_node ;;
+  start) cmd_start_node ;;
+  -h | --help | help) usage ;;
+  "") usage >&2; exit 2 ;;
+  *) echo "✖ unknown command '${COMMAND}'" >&2; usage >&2; exit 2 ;;
+esac
