@@ -1,43 +1,18 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * The connection file of DESIGN.md section 3, written by both backends (devnet and native) and
- * read by the orchestrator, the tests and users' own clients: where each member's peer and
- * orderer listen, which TLS CA to trust, and where its admin's and user's MSP folders are.
+ * Reading the connection file of DESIGN.md section 3 (its format is defined beside its writer in
+ * fabric-devnet's connectionProfile.ts): every field is checked, so that a hand-written file for an
+ * existing Fabric network fails with the field to fix rather than deep inside a gRPC call.
  */
 import { readFileSync } from 'node:fs';
 
-export const CONNECTION_FILE_VERSION = 1;
+import { CONNECTION_FILE_VERSION } from 'fabric-devnet/dist/connectionProfile';
+import type { ConnectionFile } from 'fabric-devnet/dist/connectionProfile';
 
-export interface EndpointInfo {
-  /** host:port to dial. */
-  endpoint: string;
-  /** TLS server name to expect (grpc.ssl_target_name_override), the node's host name. */
-  hostAlias: string;
-  /** Absolute path of the PEM TLS CA certificate that issued the node's server certificate. */
-  tlsCaCertPath: string;
-}
-
-export interface MemberConnection {
-  mspId: string;
-  domain: string;
-  peer: EndpointInfo;
-  orderer: EndpointInfo;
-  /** Absolute path of the org's CA certificate (its MSP root). */
-  caCertPath: string;
-  /** MSP folders (keystore/, signcerts/) of the org's admin and of a client user. */
-  adminMspDir: string;
-  userMspDir: string;
-}
-
-export interface ConnectionFile {
-  version: number;
-  backend: 'devnet' | 'native' | string;
-  channels: { management: string; primary: string };
-  members: MemberConnection[];
-  /** The devnet's admin API (deploy/status), absent for native Fabric. */
-  adminUrl?: string;
-}
+// The format is defined once, beside its writer; both backends write it.
+export { CONNECTION_FILE_VERSION };
+export type { ConnectionFile, EndpointInfo, MemberConnection } from 'fabric-devnet/dist/connectionProfile';
 
 /**
  * Reads and checks a connection file.
