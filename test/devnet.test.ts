@@ -40,8 +40,8 @@ function contractOf(gw: Gateway): Contract {
 }
 
 function closeAll(): void {
-  gateways.splice(0).forEach((g) => g.close());
-  clients.splice(0).forEach((c) => c.close());
+  gateways.splice(0).forEach((g) => { g.close(); });
+  clients.splice(0).forEach((c) => { c.close(); });
 }
 
 /** Fabric's block header hash: SHA-256 of DER SEQUENCE{INTEGER number, OCTET STRING prev, OCTET STRING data}. */

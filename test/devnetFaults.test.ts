@@ -108,13 +108,12 @@ describe('devnet refuses bad input and survives failures', () => {
           (b: Buffer) => b,
           (b: Buffer) => b,
           garbage,
-          (err) => resolve(err),
+          (err) => { resolve(err); },
         );
       });
       expect(error).not.toBeNull();
       const endorserError = await new Promise<grpc.ServiceError | Buffer | null>((resolve) => {
-        raw.makeUnaryRequest('/protos.Endorser/ProcessProposal', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0x0a, 0x03, 1, 2, 3]), (err, value) =>
-          resolve(err ?? value ?? null),
+        raw.makeUnaryRequest('/protos.Endorser/ProcessProposal', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0x0a, 0x03, 1, 2, 3]), (err, value) => { resolve(err ?? value ?? null); },
         );
       });
       expect(endorserError).not.toBeNull();

@@ -64,7 +64,7 @@ export async function startNetwork(options: { basePort: number; batchTimeout?: s
   const killGroup = async (signal: NodeJS.Signals): Promise<void> => {
     const proc = child;
     if (!proc?.pid || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => { resolve(); }));
     try {
       process.kill(-proc.pid, signal);
     } catch {
@@ -120,7 +120,7 @@ async function startNativeNetwork(options: { basePort: number; batchTimeout?: st
       let output = '';
       proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
       proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      proc.on('error', (err) => reject(new Error(`cannot run ${NATIVE_SCRIPT}: ${err.message}`)));
+      proc.on('error', (err) => { reject(new Error(`cannot run ${NATIVE_SCRIPT}: ${err.message}`)); });
       proc.on('close', (code) => {
         if (code === 0) resolve(output);
         else reject(new Error(`network/native/network.sh ${args.join(' ')} failed (exit ${String(code)}):\n${output}`));

@@ -55,6 +55,10 @@ function logTail(file: string, lines = 20): string {
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function print(opts: GlobalOptions, human: string, machine: unknown): void {
@@ -199,7 +203,7 @@ async function run(opts: GlobalOptions & { basePort: number; batchTimeout?: stri
     log(`${signal}: stopping`);
     devnet
       .stop()
-      .catch((err: Error) => log(`error while stopping: ${err.message}`))
+      .catch((err: unknown) => { log(`error while stopping: ${errorMessage(err)}`); })
       .finally(() => {
         try {
           unlinkSync(pidFile(data));
@@ -209,8 +213,8 @@ async function run(opts: GlobalOptions & { basePort: number; batchTimeout?: stri
         process.exit(0);
       });
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => { shutdown('SIGINT'); });
+  process.on('SIGTERM', () => { shutdown('SIGTERM'); });
 }
 
 export function buildCli(): Command {

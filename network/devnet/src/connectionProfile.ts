@@ -32,7 +32,8 @@ export interface MemberConnection {
 
 export interface ConnectionFile {
   version: number;
-  backend: 'devnet' | 'native' | string;
+  /** `devnet`, `native`, or a name of the user's choice for a hand-written file. */
+  backend: string;
   channels: { management: string; primary: string };
   members: MemberConnection[];
   /** The devnet's admin API (deploy/status), absent for native Fabric. */
@@ -43,3 +44,47 @@ export interface ConnectionFile {
 export function readAdminUrl(path: string): string | undefined {
   return (JSON.parse(readFileSync(path, 'utf8')) as Partial<ConnectionFile>).adminUrl;
 }
+
+const endpointSchema = {
+  type: 'object',
+  required: ['endpoint', 'hostAlias', 'tlsCaCertPath'],
+  properties: {
+    endpoint: { type: 'string', pattern: '^[^\\s:]+:[0-9]{1,5}$' },
+    hostAlias: { type: 'string', minLength: 1 },
+    tlsCaCertPath: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+/** JSON Schema (2020-12) of the connection file, for readers that validate it. */
+export const CONNECTION_FILE_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object',
+  required: ['version', 'backend', 'channels', 'members'],
+  properties: {
+    version: { const: CONNECTION_FILE_VERSION },
+    backend: { type: 'string', minLength: 1 },
+    channels: {
+      type: 'object',
+      required: ['management', 'primary'],
+      properties: { management: { type: 'string', minLength: 1 }, primary: { type: 'string', minLength: 1 } },
+    },
+    adminUrl: { type: 'string' },
+    members: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['mspId', 'domain', 'peer', 'orderer', 'caCertPath', 'adminMspDir', 'userMspDir'],
+        properties: {
+          mspId: { type: 'string', minLength: 1 },
+          domain: { type: 'string' },
+          peer: endpointSchema,
+          orderer: endpointSchema,
+          caCertPath: { type: 'string', minLength: 1 },
+          adminMspDir: { type: 'string', minLength: 1 },
+          userMspDir: { type: 'string', minLength: 1 },
+        },
+      },
+    },
+  },
+} as const;

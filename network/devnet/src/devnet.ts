@@ -104,7 +104,7 @@ export class Devnet {
     const channels = new Map<string, Channel>();
     const ordererService = new Orderer({ store, committer, channels, signer: members[0].ordererSigner });
     ordererService.on('block', (channelId: string, result: unknown) => commits.emit('block', channelId, result));
-    ordererService.on('error', (err: unknown) => options.log(`orderer error: ${(err as Error).message}`));
+    ordererService.on('error', (err: unknown) => { options.log(`orderer error: ${(err as Error).message}`); });
     const runtime = new ChaincodeRuntime();
     const devnet = new Devnet(options, store, members, channels, ordererService, runtime, commits);
     try {
@@ -176,16 +176,16 @@ export class Devnet {
       peerServer.addService(gateway.GatewayService, new GatewayServer(deps, peers[i]).service());
       peerServer.addService(peer.EndorserService, endorserService(endorser, m.peerSigner));
       peerServer.addService(peer.DeliverService, {
-        deliver: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => deliver.handle(call, 'block'),
-        deliverFiltered: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => deliver.handle(call, 'filtered'),
-        deliverWithPrivateData: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => deliver.handle(call, 'private'),
+        deliver: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'block'); },
+        deliverFiltered: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'filtered'); },
+        deliverWithPrivateData: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'private'); },
       });
       await this.bind(peerServer, m.topology.peerPort, m.crypto.peer.tlsKeyPem, m.crypto.peer.tlsCertPem);
 
       const ordererServer = new grpc.Server(grpcOptions);
       ordererServer.addService(orderer.AtomicBroadcastService, {
-        broadcast: (call: grpc.ServerDuplexStream<common.Envelope, orderer.BroadcastResponse>) => this.handleBroadcast(call),
-        deliver: (call: grpc.ServerDuplexStream<common.Envelope, orderer.DeliverResponse>) => deliver.handle(call, 'orderer'),
+        broadcast: (call: grpc.ServerDuplexStream<common.Envelope, orderer.BroadcastResponse>) => { this.handleBroadcast(call); },
+        deliver: (call: grpc.ServerDuplexStream<common.Envelope, orderer.DeliverResponse>) => { deliver.handle(call, 'orderer'); },
       });
       await this.bind(ordererServer, m.topology.ordererPort, m.crypto.orderer.tlsKeyPem, m.crypto.orderer.tlsCertPem);
     }
@@ -226,7 +226,7 @@ export class Devnet {
         res.end(JSON.stringify(body));
       };
       if (req.method === 'GET' && req.url === '/status') {
-        void this.status().then((s) => reply(200, s), (err: Error) => reply(500, { error: err.message }));
+        void this.status().then((s) => { reply(200, s); }, (err: unknown) => { reply(500, { error: errorMessage(err) }); });
         return;
       }
       if (req.method === 'POST' && req.url === '/deploy') {
@@ -247,8 +247,8 @@ export class Devnet {
             return;
           }
           this.deploy(request.folder, request.channel, request.name).then(
-            (def) => reply(200, def),
-            (err: Error) => reply(err instanceof DevnetError ? 400 : 500, { error: err.message }),
+            (def) => { reply(200, def); },
+            (err: unknown) => { reply(err instanceof DevnetError ? 400 : 500, { error: errorMessage(err) }); },
           );
         });
         return;
@@ -257,8 +257,8 @@ export class Devnet {
     });
     const port = adminPort(this.options.basePort);
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new DevnetError(`cannot listen on 127.0.0.1:${port} (port in use?): ${err.message}`)));
-      server.listen(port, '127.0.0.1', () => resolve());
+      server.once('error', (err) => { reject(new DevnetError(`cannot listen on 127.0.0.1:${port} (port in use?): ${err.message}`)); });
+      server.listen(port, '127.0.0.1', () => { resolve(); });
     });
     this.admin = server;
   }
@@ -341,8 +341,8 @@ export class Devnet {
         const def = [...this.channels.values()].map((c) => c.chaincode(name)).find((d) => d !== undefined);
         if (!def || this.stopping || this.runtime.isRunning(name)) return;
         this.launch(def).then(
-          () => this.options.log(`chaincode ${name} restarted`),
-          (err: Error) => this.options.log(`chaincode ${name} restart failed: ${err.message}`),
+          () => { this.options.log(`chaincode ${name} restarted`); },
+          (err: unknown) => { this.options.log(`chaincode ${name} restart failed: ${errorMessage(err)}`); },
         );
       }, delay).unref();
     });
@@ -388,12 +388,12 @@ export class Devnet {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.tryShutdown(() => resolve()))));
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => { s.tryShutdown(() => { resolve(); }); })));
     for (const s of this.servers) s.forceShutdown();
     if (this.admin) {
       const admin = this.admin;
       admin.closeAllConnections();
-      await new Promise<void>((resolve) => admin.close(() => resolve()));
+      await new Promise<void>((resolve) => admin.close(() => { resolve(); }));
     }
     await this.orderer.close();
     await this.runtime.stopAll();
@@ -440,11 +440,15 @@ function readChaincodePackage(folder: string): { version: string; hash: string }
   return { version: typeof pkg.version === 'string' ? pkg.version : '1.0', hash };
 }
 
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 async function assertPortFree(port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const probe = net.createServer();
-    probe.once('error', () => reject(new DevnetError(`port ${port} on 127.0.0.1 is in use: stop what uses it or choose another --base-port`)));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+    probe.once('error', () => { reject(new DevnetError(`port ${port} on 127.0.0.1 is in use: stop what uses it or choose another --base-port`)); });
+    probe.listen(port, '127.0.0.1', () => probe.close(() => { resolve(); }));
   });
 }
 
@@ -455,7 +459,7 @@ async function freePort(): Promise<number> {
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
+      probe.close(() => { resolve(port); });
     });
   });
 }

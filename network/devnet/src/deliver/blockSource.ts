@@ -31,7 +31,7 @@ export class BlockSource {
           if (h > num) done(true);
         });
       };
-      const onAbort = (): void => done(false);
+      const onAbort = (): void => { done(false); };
       const done = (value: boolean): void => {
         this.commits.off('block', onBlock);
         signal.removeEventListener('abort', onAbort);

@@ -31,12 +31,12 @@ export class DeliverService {
 
   handle(call: Stream, kind: DeliverKind): void {
     const abort = new AbortController();
-    call.on('cancelled', () => abort.abort());
-    call.on('error', () => abort.abort());
-    call.on('close', () => abort.abort());
+    call.on('cancelled', () => { abort.abort(); });
+    call.on('error', () => { abort.abort(); });
+    call.on('close', () => { abort.abort(); });
     let queue: Promise<void> = Promise.resolve();
     call.on('data', (envelope: common.Envelope) => {
-      queue = queue.then(() => this.serve(call, envelope, kind, abort.signal)).catch(() => abort.abort());
+      queue = queue.then(() => this.serve(call, envelope, kind, abort.signal)).catch(() => { abort.abort(); });
     });
     call.on('end', () => {
       void queue.then(() => call.end());

@@ -121,13 +121,13 @@ export class Endorser {
     const proposalPayloadBytes = withoutTransient.serializeBinary();
 
     const simulator = new TxSimulator(this.store, channelId, chaincodeName);
-    const result = await this.runtime.invoke(chaincodeName, {
-      channelId,
-      txId,
-      signedProposal: signed,
-      input,
-      state: simulator,
-    });
+    let result;
+    try {
+      result = await this.runtime.invoke(chaincodeName, { channelId, txId, signedProposal: signed, input, state: simulator });
+    } catch (err) {
+      // Fabric's wording, naming the chaincode, so an operator sees which process is down.
+      throw new Error(`error in simulation: failed to execute transaction ${txId}: chaincode ${chaincodeName}: ${(err as Error).message}`);
+    }
     const response = new peer.Response();
     response.setStatus(result.response.status);
     response.setMessage(result.response.message);

@@ -15,7 +15,7 @@ export function endorserService(endorser: Endorser, localPeer: Signer): peer.IEn
     processProposal: (call: grpc.ServerUnaryCall<peer.SignedProposal, peer.ProposalResponse>, callback: grpc.sendUnaryData<peer.ProposalResponse>): void => {
       endorser
         .simulate(call.request)
-        .then((sim) => callback(null, toProposalResponse(sim, localPeer)))
+        .then((sim) => { callback(null, toProposalResponse(sim, localPeer)); })
         .catch((err: unknown) => {
           const response = new peer.Response();
           response.setStatus(500);

@@ -121,7 +121,7 @@ export class GatewayServer {
         }
         callback(null, new gateway.SubmitResponse());
       })
-      .catch((err: unknown) => callback(gatewayError(grpc.status.UNAVAILABLE, errorMessage(err))));
+      .catch((err: unknown) => { callback(gatewayError(grpc.status.UNAVAILABLE, errorMessage(err))); });
   };
 
   commitStatus: grpc.handleUnaryCall<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse> = (call, callback) => {
@@ -143,7 +143,7 @@ export class GatewayServer {
       return;
     }
     const abort = new AbortController();
-    call.on('cancelled', () => abort.abort());
+    call.on('cancelled', () => { abort.abort(); });
     this.deps.commits
       .wait(channel.id, request.getTransactionId(), abort.signal)
       .then((record) => {
@@ -156,7 +156,7 @@ export class GatewayServer {
         response.setBlockNumber(record.blockNum);
         callback(null, response);
       })
-      .catch((err: unknown) => callback(gatewayError(grpc.status.UNAVAILABLE, errorMessage(err))));
+      .catch((err: unknown) => { callback(gatewayError(grpc.status.UNAVAILABLE, errorMessage(err))); });
   };
 
   chaincodeEvents: grpc.handleServerStreamingCall<gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse> = (call) => {
@@ -181,8 +181,8 @@ export class GatewayServer {
       return;
     }
     const abort = new AbortController();
-    call.on('cancelled', () => abort.abort());
-    call.on('close', () => abort.abort());
+    call.on('cancelled', () => { abort.abort(); });
+    call.on('close', () => { abort.abort(); });
     this.streamEvents(call, channel, request, abort.signal).catch((err: unknown) => {
       if (!abort.signal.aborted) fail(grpc.status.UNAVAILABLE, errorMessage(err));
     });

@@ -33,5 +33,6 @@ export function gatewayError(code: grpc.status, message: string, details: ErrorD
   );
   const metadata = new grpc.Metadata();
   metadata.set('grpc-status-details-bin', Buffer.from(status.serializeBinary()));
-  return Object.assign(new Error(message), { code, details: message, metadata }) as grpc.ServiceError;
+  const error: grpc.ServiceError = Object.assign(new Error(message), { code, details: message, metadata });
+  return error;
 }

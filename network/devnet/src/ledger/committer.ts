@@ -7,7 +7,7 @@
  * and history; every transaction gets its code in the TRANSACTIONS_FILTER metadata.
  */
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
-import { computeTxId, decode, parseEnvelope, sha256 } from '../protoutil';
+import { computeTxId, decode, parseEnvelope, ParsedEnvelope, sha256 } from '../protoutil';
 import type { SignedData } from '../configtx';
 import type { MspRegistry } from '../msp';
 import { compareKeys, TOTAL_QUERY_LIMIT } from './simulator';
@@ -110,139 +110,82 @@ export class Committer {
     envBytes: Uint8Array,
     blockNum: number,
     txNum: number,
-    blockWrites: Map<string, PendingWrite & { namespace: string; key: string }>,
+    blockWrites: BlockWrites,
     seenTxIds: Set<string>,
   ): Promise<{ validationCode: number; record: CommittedTx; config?: common.Envelope }> {
     const record: CommittedTx = { txId: '', txNum, type: -1, validationCode: TxCode.INVALID_OTHER_REASON, chaincodeId: '' };
-    const fail = (code: number): { validationCode: number; record: CommittedTx } => {
-      record.validationCode = code;
-      return { validationCode: code, record };
-    };
-    let parsed;
-    let envelope: common.Envelope;
     try {
-      envelope = common.Envelope.deserializeBinary(envBytes);
-      parsed = parseEnvelope(envelope);
-    } catch {
-      return fail(TxCode.BAD_PAYLOAD);
-    }
-    const { channelHeader, signatureHeader } = parsed;
-    record.txId = channelHeader.getTxId();
-    record.type = channelHeader.getType();
-    if (channelHeader.getChannelId() !== channel.id) return fail(TxCode.TARGET_CHAIN_NOT_FOUND);
+      const { envelope, parsed } = parseTx(envBytes);
+      record.txId = parsed.channelHeader.getTxId();
+      record.type = parsed.channelHeader.getType();
+      if (parsed.channelHeader.getChannelId() !== channel.id) throw new TxInvalid(TxCode.TARGET_CHAIN_NOT_FOUND);
+      if (record.type === common.HeaderType.CONFIG) {
+        // The orderer validated the config update before cutting this block.
+        record.validationCode = TxCode.VALID;
+        return { validationCode: TxCode.VALID, record, config: envelope };
+      }
+      if (record.type !== common.HeaderType.ENDORSER_TRANSACTION) throw new TxInvalid(TxCode.UNKNOWN_TX_TYPE);
+      checkCreator(channel, envelope, parsed);
+      if (seenTxIds.has(record.txId) || (await this.store.getTx(channel.id, record.txId))) throw new TxInvalid(TxCode.DUPLICATE_TXID);
+      seenTxIds.add(record.txId);
 
-    if (record.type === common.HeaderType.CONFIG) {
-      // The orderer validated the config update before cutting this block.
+      const { action, endorsed } = decodeEndorsedAction(parsed);
+      record.chaincodeId = action.getChaincodeId()?.getName() ?? '';
+      checkEndorsements(channel, record.chaincodeId, endorsed);
+      const nsSets = readWriteSets(action, record.chaincodeId);
+      await this.checkReads(channel.id, nsSets, blockWrites);
+      const ts = parsed.channelHeader.getTimestamp();
+      const stamp = { version: { blockNum, txNum }, txId: record.txId, timestamp: { seconds: ts?.getSeconds() ?? 0, nanos: ts?.getNanos() ?? 0 } };
+      await this.stageWrites(channel.id, nsSets, blockWrites, stamp);
+      record.event = chaincodeEventOf(action);
       record.validationCode = TxCode.VALID;
-      return { validationCode: TxCode.VALID, record, config: envelope };
+      return { validationCode: TxCode.VALID, record };
+    } catch (err) {
+      if (!(err instanceof TxInvalid)) throw err;
+      record.validationCode = err.code;
+      return { validationCode: err.code, record };
     }
-    if (record.type !== common.HeaderType.ENDORSER_TRANSACTION) return fail(TxCode.UNKNOWN_TX_TYPE);
+  }
 
-    const creator = signatureHeader.getCreator_asU8();
-    try {
-      const identity = channel.msps.deserialize(creator);
-      if (!channel.msps.verify(identity, envelope.getPayload_asU8(), envelope.getSignature_asU8())) {
-        return fail(TxCode.BAD_CREATOR_SIGNATURE);
-      }
-    } catch {
-      return fail(TxCode.BAD_CREATOR_SIGNATURE);
-    }
-    if (computeTxId(signatureHeader.getNonce_asU8(), creator) !== record.txId) return fail(TxCode.BAD_PROPOSAL_TXID);
-    if (seenTxIds.has(record.txId) || (await this.store.getTx(channel.id, record.txId))) {
-      return fail(TxCode.DUPLICATE_TXID);
-    }
-    seenTxIds.add(record.txId);
-
-    let action: peer.ChaincodeAction;
-    let endorsed: peer.ChaincodeEndorsedAction;
-    try {
-      const transaction = decode(() => peer.Transaction.deserializeBinary(parsed.payload.getData_asU8()), 'transaction');
-      const actions = transaction.getActionsList();
-      if (actions.length !== 1) return fail(TxCode.NIL_TXACTION);
-      const cap = decode(() => peer.ChaincodeActionPayload.deserializeBinary(actions[0].getPayload_asU8()), 'action payload');
-      const maybeEndorsed = cap.getAction();
-      if (!maybeEndorsed) return fail(TxCode.NIL_TXACTION);
-      endorsed = maybeEndorsed;
-      const prp = decode(() => peer.ProposalResponsePayload.deserializeBinary(endorsed.getProposalResponsePayload_asU8()), 'proposal response payload');
-      const expectedHash = sha256(
-        parsed.header.getChannelHeader_asU8(),
-        actions[0].getHeader_asU8(),
-        cap.getChaincodeProposalPayload_asU8(),
-      );
-      if (!expectedHash.equals(Buffer.from(prp.getProposalHash_asU8()))) return fail(TxCode.BAD_RESPONSE_PAYLOAD);
-      action = decode(() => peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8()), 'chaincode action');
-    } catch {
-      return fail(TxCode.BAD_PAYLOAD);
-    }
-    const chaincodeId = action.getChaincodeId()?.getName() ?? '';
-    record.chaincodeId = chaincodeId;
-    if (!channel.isChaincodeDefined(chaincodeId)) return fail(TxCode.INVALID_CHAINCODE);
-
-    const prpBytes = endorsed.getProposalResponsePayload_asU8();
-    const endorsements: SignedData[] = endorsed.getEndorsementsList().map((e) => ({
-      identity: e.getEndorser_asU8(),
-      data: Buffer.concat([prpBytes, e.getEndorser_asU8()]),
-      signature: e.getSignature_asU8(),
-    }));
-    if (!channel.checkEndorsementPolicy(chaincodeId, endorsements).ok) return fail(TxCode.ENDORSEMENT_POLICY_FAILURE);
-
-    let rwset: ledger.rwset.TxReadWriteSet;
-    try {
-      rwset = ledger.rwset.TxReadWriteSet.deserializeBinary(action.getResults_asU8());
-    } catch {
-      return fail(TxCode.BAD_RWSET);
-    }
-    const nsSets: { namespace: string; kv: ledger.rwset.kvrwset.KVRWSet }[] = [];
-    for (const ns of rwset.getNsRwsetList()) {
-      // Only the invoked chaincode may write (no chaincode-to-chaincode calls on the devnet).
-      const kv = kvrwset.KVRWSet.deserializeBinary(ns.getRwset_asU8());
-      if (ns.getNamespace() !== chaincodeId && (kv.getWritesList().length > 0 || kv.getMetadataWritesList().length > 0)) {
-        return fail(TxCode.ILLEGAL_WRITESET);
-      }
-      nsSets.push({ namespace: ns.getNamespace(), kv });
-    }
-
+  /** MVCC: no read of a key written earlier in this block, every read at its committed version, no phantoms. */
+  private async checkReads(channelId: string, nsSets: NsSet[], blockWrites: BlockWrites): Promise<void> {
     for (const { namespace, kv } of nsSets) {
       for (const read of kv.getReadsList()) {
-        if (blockWrites.has(stateId(namespace, read.getKey()))) return fail(TxCode.MVCC_READ_CONFLICT);
-        const committed = await this.store.getState(channel.id, namespace, read.getKey());
-        if (!sameVersion(committed?.version, read.getVersion())) return fail(TxCode.MVCC_READ_CONFLICT);
+        if (blockWrites.has(stateId(namespace, read.getKey()))) throw new TxInvalid(TxCode.MVCC_READ_CONFLICT);
+        const committed = await this.store.getState(channelId, namespace, read.getKey());
+        if (!sameVersion(committed?.version, read.getVersion())) throw new TxInvalid(TxCode.MVCC_READ_CONFLICT);
       }
       for (const rq of kv.getRangeQueriesInfoList()) {
-        if (!(await this.rangeStillValid(channel.id, namespace, rq, blockWrites))) return fail(TxCode.PHANTOM_READ_CONFLICT);
+        if (!(await this.rangeStillValid(channelId, namespace, rq, blockWrites))) throw new TxInvalid(TxCode.PHANTOM_READ_CONFLICT);
       }
     }
+  }
 
-    const ts = channelHeader.getTimestamp();
-    const timestamp = { seconds: ts?.getSeconds() ?? 0, nanos: ts?.getNanos() ?? 0 };
+  /** Records a valid transaction's writes, so later transactions of the block see them. */
+  private async stageWrites(
+    channelId: string,
+    nsSets: NsSet[],
+    blockWrites: BlockWrites,
+    stamp: Pick<PendingWrite, 'version' | 'txId' | 'timestamp'>,
+  ): Promise<void> {
     for (const { namespace, kv } of nsSets) {
       for (const w of kv.getWritesList()) {
         blockWrites.set(stateId(namespace, w.getKey()), {
+          ...stamp,
           namespace,
           key: w.getKey(),
           value: w.getIsDelete() ? undefined : Buffer.from(w.getValue_asU8()),
-          version: { blockNum, txNum },
-          txId: record.txId,
-          timestamp,
         });
       }
       for (const mw of kv.getMetadataWritesList()) {
         const id = stateId(namespace, mw.getKey());
         const existing = blockWrites.get(id);
-        const committed = existing ? undefined : await this.store.getState(channel.id, namespace, mw.getKey());
-        const value = existing ? existing.value : committed?.value;
+        const value = existing ? existing.value : (await this.store.getState(channelId, namespace, mw.getKey()))?.value;
         if (value === undefined) continue; // metadata of a missing key is dropped, as in Fabric
         const metadata = new Map(mw.getEntriesList().map((e) => [e.getName(), Buffer.from(e.getValue_asU8())]));
-        blockWrites.set(id, { namespace, key: mw.getKey(), value, version: { blockNum, txNum }, txId: record.txId, timestamp, metadata });
+        blockWrites.set(id, { ...stamp, namespace, key: mw.getKey(), value, metadata });
       }
     }
-    const events = action.getEvents_asU8();
-    if (events.length > 0) {
-      const event = peer.ChaincodeEvent.deserializeBinary(events);
-      if (event.getEventName() !== '') record.event = event;
-    }
-    record.validationCode = TxCode.VALID;
-    return { validationCode: TxCode.VALID, record };
   }
 
   /** Re-executes a range query over committed state plus this block's earlier writes. */
@@ -250,7 +193,7 @@ export class Committer {
     channelId: string,
     namespace: string,
     rq: ledger.rwset.kvrwset.RangeQueryInfo,
-    blockWrites: Map<string, PendingWrite & { namespace: string; key: string }>,
+    blockWrites: BlockWrites,
   ): Promise<boolean> {
     const start = rq.getStartKey();
     const end = rq.getEndKey();
@@ -271,6 +214,106 @@ export class Committer {
     if (keysNow.length !== reads.length) return false;
     return reads.every((r, i) => r.getKey() === keysNow[i] && sameVersion(current.get(keysNow[i]), r.getVersion()));
   }
+}
+
+/** A transaction found invalid, with its Fabric validation code. */
+class TxInvalid extends Error {
+  constructor(readonly code: number) {
+    super(`invalid transaction: code ${code}`);
+  }
+}
+
+type BlockWrites = Map<string, PendingWrite & { namespace: string; key: string }>;
+type NsSet = { namespace: string; kv: ledger.rwset.kvrwset.KVRWSet };
+
+function parseTx(envBytes: Uint8Array): { envelope: common.Envelope; parsed: ParsedEnvelope } {
+  try {
+    const envelope = common.Envelope.deserializeBinary(envBytes);
+    return { envelope, parsed: parseEnvelope(envelope) };
+  } catch {
+    throw new TxInvalid(TxCode.BAD_PAYLOAD);
+  }
+}
+
+/** The creator's identity and signature over the payload, and txid = sha256(nonce || creator). */
+function checkCreator(channel: ChannelView, envelope: common.Envelope, parsed: ParsedEnvelope): void {
+  const creator = parsed.signatureHeader.getCreator_asU8();
+  let valid: boolean;
+  try {
+    valid = channel.msps.verify(channel.msps.deserialize(creator), envelope.getPayload_asU8(), envelope.getSignature_asU8());
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new TxInvalid(TxCode.BAD_CREATOR_SIGNATURE);
+  if (computeTxId(parsed.signatureHeader.getNonce_asU8(), creator) !== parsed.channelHeader.getTxId()) {
+    throw new TxInvalid(TxCode.BAD_PROPOSAL_TXID);
+  }
+}
+
+/** The one endorsed action, checked against the proposal it answers. */
+function decodeEndorsedAction(parsed: ParsedEnvelope): { action: peer.ChaincodeAction; endorsed: peer.ChaincodeEndorsedAction } {
+  let transaction: peer.Transaction;
+  try {
+    transaction = decode(() => peer.Transaction.deserializeBinary(parsed.payload.getData_asU8()), 'transaction');
+  } catch {
+    throw new TxInvalid(TxCode.BAD_PAYLOAD);
+  }
+  const actions = transaction.getActionsList();
+  if (actions.length !== 1) throw new TxInvalid(TxCode.NIL_TXACTION);
+  try {
+    const cap = decode(() => peer.ChaincodeActionPayload.deserializeBinary(actions[0].getPayload_asU8()), 'action payload');
+    const endorsed = cap.getAction();
+    if (!endorsed) throw new TxInvalid(TxCode.NIL_TXACTION);
+    const prp = decode(() => peer.ProposalResponsePayload.deserializeBinary(endorsed.getProposalResponsePayload_asU8()), 'proposal response payload');
+    const expectedHash = sha256(parsed.header.getChannelHeader_asU8(), actions[0].getHeader_asU8(), cap.getChaincodeProposalPayload_asU8());
+    if (!expectedHash.equals(Buffer.from(prp.getProposalHash_asU8()))) throw new TxInvalid(TxCode.BAD_RESPONSE_PAYLOAD);
+    const action = decode(() => peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8()), 'chaincode action');
+    return { action, endorsed };
+  } catch (err) {
+    if (err instanceof TxInvalid) throw err;
+    throw new TxInvalid(TxCode.BAD_PAYLOAD);
+  }
+}
+
+/** Each endorsement is the endorser's signature over prp || endorser, checked against the chaincode's policy. */
+function checkEndorsements(channel: ChannelView, chaincodeId: string, endorsed: peer.ChaincodeEndorsedAction): void {
+  if (!channel.isChaincodeDefined(chaincodeId)) throw new TxInvalid(TxCode.INVALID_CHAINCODE);
+  const prpBytes = endorsed.getProposalResponsePayload_asU8();
+  const endorsements: SignedData[] = endorsed.getEndorsementsList().map((e) => ({
+    identity: e.getEndorser_asU8(),
+    data: Buffer.concat([prpBytes, e.getEndorser_asU8()]),
+    signature: e.getSignature_asU8(),
+  }));
+  if (!channel.checkEndorsementPolicy(chaincodeId, endorsements).ok) throw new TxInvalid(TxCode.ENDORSEMENT_POLICY_FAILURE);
+}
+
+/** The namespaces' read/write sets; only the invoked chaincode may write (no chaincode-to-chaincode calls). */
+function readWriteSets(action: peer.ChaincodeAction, chaincodeId: string): NsSet[] {
+  let rwset: ledger.rwset.TxReadWriteSet;
+  try {
+    rwset = ledger.rwset.TxReadWriteSet.deserializeBinary(action.getResults_asU8());
+  } catch {
+    throw new TxInvalid(TxCode.BAD_RWSET);
+  }
+  return rwset.getNsRwsetList().map((ns) => {
+    let kv: ledger.rwset.kvrwset.KVRWSet;
+    try {
+      kv = kvrwset.KVRWSet.deserializeBinary(ns.getRwset_asU8());
+    } catch {
+      throw new TxInvalid(TxCode.BAD_RWSET);
+    }
+    if (ns.getNamespace() !== chaincodeId && (kv.getWritesList().length > 0 || kv.getMetadataWritesList().length > 0)) {
+      throw new TxInvalid(TxCode.ILLEGAL_WRITESET);
+    }
+    return { namespace: ns.getNamespace(), kv };
+  });
+}
+
+function chaincodeEventOf(action: peer.ChaincodeAction): peer.ChaincodeEvent | undefined {
+  const events = action.getEvents_asU8();
+  if (events.length === 0) return undefined;
+  const event = peer.ChaincodeEvent.deserializeBinary(events);
+  return event.getEventName() === '' ? undefined : event;
 }
 
 function stateId(namespace: string, key: string): string {

@@ -143,7 +143,7 @@ export class LedgerStore {
     for (const u of commit.updates) {
       const stateKey = keys.state(commit.channel, u.namespace, u.key);
       if (u.value === undefined) batch.del(stateKey);
-      else batch.put(stateKey, encodeState(u.value, u.version, u.metadata ?? new Map()));
+      else batch.put(stateKey, encodeState(u.value, u.version, u.metadata ?? new Map<string, Buffer>()));
       if (u.history) {
         batch.put(keys.history(commit.channel, u.namespace, u.key, u.version.blockNum, u.version.txNum), encodeHistory(u.history));
       }

@@ -1,0 +1,47 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readConnectionFile } from './connectionFile';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'connection-file-'));
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+
+const endpoint = { endpoint: '127.0.0.1:7051', hostAlias: 'peer0.org1.example.com', tlsCaCertPath: '/tmp/ca.crt' };
+const valid = {
+  version: 1,
+  backend: 'native',
+  channels: { management: 'mgmt', primary: 'primary' },
+  members: [
+    { mspId: 'Org1MSP', domain: 'org1.example.com', peer: endpoint, orderer: { ...endpoint, endpoint: '127.0.0.1:7050' }, caCertPath: '/tmp/ca.pem', adminMspDir: '/tmp/admin', userMspDir: '/tmp/user' },
+  ],
+};
+
+function write(name: string, content: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+describe('readConnectionFile', () => {
+  it('accepts a hand-written file for an existing network', () => {
+    expect(readConnectionFile(write('ok.json', JSON.stringify(valid))).members[0]?.mspId).toBe('Org1MSP');
+  });
+
+  it.each([
+    ['a member without a peer', { ...valid, members: [{ ...valid.members[0], peer: undefined }] }, /\/members\/0 must have required property 'peer'/],
+    ['an endpoint without a port', { ...valid, members: [{ ...valid.members[0], peer: { ...endpoint, endpoint: 'localhost' } }] }, /\/members\/0\/peer\/endpoint must match pattern/],
+    ['another version', { ...valid, version: 2 }, /\/version must be equal to constant/],
+    ['no members', { ...valid, members: [] }, /\/members must NOT have fewer than 1 items/],
+  ])('names the field for %s', (_name, content, message) => {
+    expect(() => readConnectionFile(write('bad.json', JSON.stringify(content)))).toThrow(message);
+  });
+
+  it('says which file is not JSON', () => {
+    const file = write('garbage.json', '{ not json');
+    expect(() => readConnectionFile(file)).toThrow(`cannot read connection file ${file}`);
+  });
+});
