@@ -107,6 +107,19 @@ describe('devnet through the fabric-gateway client', () => {
     expect(utf8.decode(await contract.evaluateTransaction('Get', 'counter'))).toBe('11');
   });
 
+  it('marks a range read invalidated by an insert PHANTOM_READ_CONFLICT', async () => {
+    const contract = contractOf(await gatewayFor(net.connection.members[1]));
+    await contract.submitTransaction('Put', 'ph-a', '1');
+    await contract.submitTransaction('Put', 'ph-c', '3');
+    const counting = await contract.newProposal('CountRange', { arguments: ['ph-a', 'ph-z', 'ph-count'] }).endorse();
+    expect(utf8.decode(counting.getResult())).toBe('2');
+    await contract.submitTransaction('Put', 'ph-b', '2');
+    const status = await (await counting.submit()).getStatus();
+    expect(status.code).toBe(12); // PHANTOM_READ_CONFLICT
+    const err = await contract.evaluateTransaction('Get', 'ph-count').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GatewayError);
+  });
+
   it('serves range, partial composite key, pagination and history queries', async () => {
     const contract = contractOf(await gatewayFor(net.connection.members[2]));
     for (const k of ['r1', 'r2', 'r3', 'r4']) await contract.submitTransaction('Put', `range-${k}`, k);
