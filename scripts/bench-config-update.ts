@@ -5,7 +5,7 @@
  * Figure for the README (channel configuration issue): time from a majority-signed config update
  * submitted to the orderer until the new configuration is in force, i.e. its config block is
  * delivered by a peer (Fabric applies a config block before it cuts the next one). It starts a
- * devnet of its own on a private port grid (base 21050) and always brings it down.
+ * devnet of its own on a private port grid (base 21225) and always brings it down.
  *
  * Example:
  *   npm run bench:config-update -- --updates 20
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
       return n;
     }, 20)
-    .option('--base-port <port>', 'devnet port grid', (v) => Number(v), 21050)
+    .option('--base-port <port>', 'devnet port grid', (v) => Number(v), 21225)
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExample:\n  npm run bench:config-update -- --updates 20');
   program.parse();

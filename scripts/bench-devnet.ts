@@ -13,8 +13,8 @@
  *      /Channel/Application/Endorsement); every transaction must commit VALID;
  *   4. memory: RSS of the devnet process and its chaincode children, idle and peak under load.
  *
- * Port grid with the default --base-port 47050 (all 127.0.0.1):
- *   orderers 47050 48050 49050 50050, peers 47051 49051 51051 53051, admin API 47059.
+ * Port grid with the default --base-port 21125 (all 127.0.0.1, below the ephemeral port range):
+ *   orderers 21125 22125 23125 24125, peers 21126 23126 25126 27126, admin API 21134.
  *
  * Example:
  *   npm run bench:devnet -- --json
@@ -603,7 +603,7 @@ async function bench(s: Session, o: Options): Promise<Results> {
 async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('bench-devnet')
     .description('Benchmark the devnet through fabric-gateway: up/deploy time, submit-to-commit latency, throughput, memory')
-    .option('--base-port <port>', 'first port of a private port grid (orderers base+0..3000, peers base+1..6001, admin base+9)', parsePort, 47050)
+    .option('--base-port <port>', 'first port of a private port grid (orderers base+0..3000, peers base+1..6001, admin base+9)', parsePort, 21125)
     .option('--batch-timeout <duration>', `BatchTimeout of the channels (default: the devnet's, ${DEFAULT_BATCH_TIMEOUT})`)
     .option('--latency-tx <n>', 'sequential transactions of the latency phase', positiveInt, 100)
     .option('--clients <n>', 'concurrent clients of the throughput phase, spread over the orgs', positiveInt, 10)

@@ -33,7 +33,7 @@ let admins: SigningIdentity[];
 let users: SigningIdentity[];
 
 beforeAll(async () => {
-  net = await startNetwork({ basePort: 47050 });
+  net = await startNetwork({ basePort: 20350 });
   await net.deploy(CHAINCODE, 'primary', 'assets');
   const members = net.connection.members;
   admins = members.map((m) => SigningIdentity.fromMspDir(m.adminMspDir, m.mspId));

@@ -66,7 +66,7 @@ function headerHash(header: common.BlockHeader): Buffer {
 }
 
 beforeAll(async () => {
-  net = await startNetwork({ basePort: 27050, batchTimeout: '250ms' });
+  net = await startNetwork({ basePort: 20050, batchTimeout: '250ms' });
   await net.deploy(CHAINCODE, 'primary', 'assets');
 });
 

@@ -18,7 +18,7 @@ import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
 const run = promisify(execFile);
 const CHAINCODE = path.join(REPO_ROOT, 'test', 'fixtures', 'assets-chaincode');
 const DEVNET_CLI = path.join(REPO_ROOT, 'network', 'devnet', 'dist', 'cli.js');
-const BASE_PORT = 37050;
+const BASE_PORT = 20150;
 const utf8 = new TextDecoder();
 
 let net: TestNetwork;

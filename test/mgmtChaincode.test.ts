@@ -16,7 +16,7 @@ let net: TestNetwork;
 let s: MemberSession[];
 
 beforeAll(async () => {
-  net = await startNetwork({ basePort: 57050 });
+  net = await startNetwork({ basePort: 20450 });
   await net.deploy(path.join(REPO_ROOT, 'chaincode'), 'mgmt', 'mgmt');
   s = await openSessions(net.connection);
 });

@@ -67,12 +67,19 @@ describe('contract metadata (GetMetadata)', () => {
             { name: 'Propose', kind: 'SUBMIT', parameters: ['configJson: string'], returns: 'string' },
             { name: 'Vote', kind: 'SUBMIT', parameters: ['proposalId: string', 'approve: string', 'signature: string', 'reason: string'], returns: 'string' },
             { name: 'Tally', kind: 'SUBMIT', parameters: ['proposalId: string'], returns: 'string' },
+            {
+                name: 'ShareUpdateSignature',
+                kind: 'SUBMIT',
+                parameters: ['height: string', 'configSequence: string', 'update: string', 'configSignature: string'],
+                returns: 'string',
+            },
             { name: 'GetParams', kind: 'EVALUATE', parameters: [], returns: 'string' },
             { name: 'GetMembers', kind: 'EVALUATE', parameters: [], returns: 'string' },
             { name: 'GetLatest', kind: 'EVALUATE', parameters: [], returns: 'string' },
             { name: 'GetBlock', kind: 'EVALUATE', parameters: ['height: string'], returns: 'string' },
             { name: 'GetBlocks', kind: 'EVALUATE', parameters: ['from: string', 'to: string'], returns: 'string' },
             { name: 'GetRound', kind: 'EVALUATE', parameters: [], returns: 'string' },
+            { name: 'GetUpdateSignatures', kind: 'EVALUATE', parameters: ['height: string'], returns: 'string' },
         ]);
         expect(transactions.map((t) => t.name)).toEqual([...TRANSACTIONS.submit, ...TRANSACTIONS.evaluate]);
     });

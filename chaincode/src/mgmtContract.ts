@@ -22,6 +22,10 @@
  *   `ConfigBlockCommitted` is emitted by the committed Tally transaction, never by a query.
  * - Two concurrent Tally transactions both read and write `latest`, so at most one per height
  *   is valid: the chain cannot fork.
+ * - `ShareUpdateSignature` (a member admin's signature of the primary channel update that puts a
+ *   CB in force) reads the params, the sealed CB and the caller's own signature key, and writes
+ *   only that key (`updsig~<height>~<sequence>~<mspId>`): members share in the same block
+ *   without invalidating each other, and nothing that agreement reads or writes is touched.
  *
  * Each transaction authorises the caller, calls the pure rules in ./protocol, writes, and emits
  * at most one event (Fabric keeps only the last setEvent of a transaction).
@@ -36,14 +40,19 @@ import {
     MAX_REASON_LENGTH,
     MgmtError,
     admitVote,
+    MAX_CONFIG_SIGNATURE_BYTES,
+    MAX_CONFIG_UPDATE_BYTES,
     assertClockSkew,
+    assertUpdateSignature,
     assertVoteSignature,
     checkMemberCertificate,
     cycleOutcome,
+    decodeBase64Strict,
     expectedProposer,
     findMember,
     isLastCycleOfRound,
     locate,
+    parseConfigUpdate,
     parseIJson,
     parseIsoMillis,
     planGenesis,
@@ -53,6 +62,7 @@ import {
     tallyVotes,
     toIsoMillis,
     unicodeProblem,
+    updateSha256,
     validateConfig,
     validateParams,
     verifyBlock,
@@ -69,6 +79,8 @@ import type {
     PreviousProposal,
     Proposal,
     Round,
+    UpdateSignature,
+    UpdateSignatureShared,
     Vote,
     VoteCast,
 } from './protocol';
@@ -86,6 +98,7 @@ const KEY_OPEN_PROPOSAL = 'openProposal';
 const BLOCK_KEY_PREFIX = 'cb:';
 const PROPOSAL_OBJECT = 'proposal';
 const VOTE_OBJECT = 'vote';
+const UPDATE_SIGNATURE_OBJECT = 'updsig';
 
 /** Zero-padded so that key order is height order for range reads (2^53-1 has 16 digits). */
 export function blockKey(height: number): string {
@@ -153,6 +166,11 @@ function proposalKey(ctx: Context, proposalId: string): string {
 
 function voteKey(ctx: Context, proposalId: string, mspId: string): string {
     return ctx.stub.createCompositeKey(VOTE_OBJECT, [proposalId, mspId]);
+}
+
+/** Zero-padded sequence, so that a partial-key read returns a height's signatures by sequence. */
+function updateSignatureKey(ctx: Context, height: number, configSequence: number, mspId: string): string {
+    return ctx.stub.createCompositeKey(UPDATE_SIGNATURE_OBJECT, [String(height), configSequence.toString().padStart(16, '0'), mspId]);
 }
 
 async function loadParams(ctx: Context): Promise<GenesisParams> {
@@ -263,9 +281,19 @@ function parseReason(text: string): string {
     return text;
 }
 
+function parseBase64(text: string, name: string, maxBytes: number): Uint8Array {
+    const bytes = decodeBase64Strict(text);
+    if (bytes === undefined || bytes.length > maxBytes) {
+        throw new MgmtError('MGMT_BAD_ARGUMENT', `${name} must be canonical base64 of 1 to ${maxBytes} bytes`);
+    }
+    return bytes;
+}
+
 /**
  * The management chaincode. Transactions and their rules are those of DESIGN.md section 5, plus
- * `Tally`, the step that seals or fails a cycle (see the comment at the top of this file).
+ * `Tally`, the step that seals or fails a cycle (see the comment at the top of this file), and
+ * `ShareUpdateSignature`/`GetUpdateSignatures`, through which members' orchestrators pool their
+ * admins' signatures of the primary channel update that applies a block (section 6).
  */
 @Info({ title: 'MgmtContract', description: 'Management blockchain: configuration blocks sealed by a quorum of member votes' })
 export class MgmtContract extends Contract {
@@ -466,6 +494,70 @@ export class MgmtContract extends Contract {
     }
 
     /**
+     * Records the calling member's admin signature of the `primary` channel configuration update
+     * that puts the configuration of the sealed block at `height` in force (DESIGN.md section 6).
+     * The signature is checked as Fabric's configtx checks a ConfigSignature (ECDSA over
+     * `signature_header || update`) and must come from an admin certificate issued by the
+     * caller's own CA; the update must parse as a common.ConfigUpdate. The contract cannot know
+     * the primary channel's config, so it does not judge the update's content: each member's
+     * orchestrator counts only signatures over the very bytes it computed itself. Writes only
+     * `updsig~<height>~<sequence>~<mspId>` (no hot key) and emits `UpdateSignatureShared`.
+     *
+     * @param height the configuration block the update applies (decimal).
+     * @param configSequence the sequence of the channel config the update was computed against.
+     * @param update base64 of the serialized common.ConfigUpdate, exactly as signed.
+     * @param configSignature base64 of the serialized common.ConfigSignature.
+     * @returns the recorded {@link UpdateSignature} as JSON.
+     * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT`, `MGMT_NOT_INITIALISED`, `MGMT_CLOCK_SKEW`,
+     * `MGMT_NOT_MEMBER`, `MGMT_BAD_CERTIFICATE`, `MGMT_NOT_FOUND`, `MGMT_BAD_UPDATE`,
+     * `MGMT_BAD_SIGNATURE`, `MGMT_DUPLICATE_SIGNATURE`.
+     */
+    @Transaction()
+    @Returns('string')
+    public async ShareUpdateSignature(ctx: Context, height: string, configSequence: string, update: string, configSignature: string): Promise<string> {
+        const nowMs = txTimeMs(ctx);
+        const cbHeight = parseHeight(height, 'height');
+        const sequence = parseHeight(configSequence, 'configSequence');
+        const updateBytes = parseBase64(update, 'update', MAX_CONFIG_UPDATE_BYTES);
+        const signatureBytes = parseBase64(configSignature, 'configSignature', MAX_CONFIG_SIGNATURE_BYTES);
+        const params = await loadParams(ctx);
+        assertClockSkew(nowMs, this.now(), params.clockToleranceSeconds);
+        const caller = callerOf(ctx);
+        const member = authorise(caller, params, nowMs);
+        // A point read of a key written once, at sealing: never a conflict with agreement.
+        const block = await loadBlock(ctx, cbHeight);
+        const { channelId } = parseConfigUpdate(updateBytes);
+        const parts = assertUpdateSignature({ update: updateBytes, configSignature: signatureBytes, member, atMs: nowMs });
+
+        const key = updateSignatureKey(ctx, cbHeight, sequence, caller.mspId);
+        if ((await readJson<UpdateSignature>(ctx, key)) !== undefined) {
+            throw new MgmtError('MGMT_DUPLICATE_SIGNATURE', `${caller.mspId} already shared its signature for height ${cbHeight} at config sequence ${sequence}`);
+        }
+        const record: UpdateSignature = {
+            height: cbHeight,
+            cbHash: block.hash,
+            configSequence: sequence,
+            channelId,
+            update,
+            updateSha256: updateSha256(updateBytes),
+            configSignature,
+            mspId: caller.mspId,
+            signer: parts.creatorCertificate,
+            timestamp: toIsoMillis(nowMs),
+            txId: ctx.stub.getTxID(),
+        };
+        await writeJson(ctx, key, record);
+        emit(ctx, 'UpdateSignatureShared', {
+            height: cbHeight,
+            configSequence: sequence,
+            channelId,
+            updateSha256: record.updateSha256,
+            mspId: caller.mspId,
+        } satisfies UpdateSignatureShared);
+        return JSON.stringify(record);
+    }
+
+    /**
      * The genesis parameters.
      *
      * @returns the params as JSON.
@@ -562,6 +654,31 @@ export class MgmtContract extends Contract {
     @Returns('string')
     public async GetRound(ctx: Context): Promise<string> {
         return JSON.stringify(await roundAt(ctx, txTimeMs(ctx)));
+    }
+
+    /**
+     * The signatures members shared for the configuration update of the block at `height`, in
+     * order of config sequence, then MSP ID. An orchestrator assembles the update from the
+     * records whose `configSequence` and `updateSha256` equal its own computation.
+     *
+     * @param height decimal, 0 = genesis.
+     * @returns a JSON array of {@link UpdateSignature} (empty when none was shared).
+     * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` for a malformed height.
+     */
+    @Transaction(false)
+    @Returns('string')
+    public async GetUpdateSignatures(ctx: Context, height: string): Promise<string> {
+        const cbHeight = parseHeight(height, 'height');
+        const records: UpdateSignature[] = [];
+        const iterator = await ctx.stub.getStateByPartialCompositeKey(UPDATE_SIGNATURE_OBJECT, [String(cbHeight)]);
+        try {
+            for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+                records.push(JSON.parse(Buffer.from(next.value.value).toString('utf8')) as UpdateSignature);
+            }
+        } finally {
+            await iterator.close();
+        }
+        return JSON.stringify(records);
     }
 
     /**

@@ -26,7 +26,7 @@ CC_FOLDER="$(cd "${CC_FOLDER}" && pwd)"
 [ -f "${CC_FOLDER}/package.json" ] || die "${CC_FOLDER} is not a Node chaincode folder: no package.json"
 CC_MAIN="$(jq -r '.main // "index.js"' "${CC_FOLDER}/package.json")" || die "${CC_FOLDER}/package.json is not valid JSON"
 [ -f "${CC_FOLDER}/${CC_MAIN}" ] || die "${CC_FOLDER}/${CC_MAIN} (package.json main) is missing: build the chaincode first (npm run build)"
-printf '%s\n' "${CHANNELS[@]}" | grep -qx -- "${CC_CHANNEL}" || die "unknown channel '${CC_CHANNEL}' (channels: ${CHANNELS[*]})"
+[[ " ${CHANNELS[*]} " == *" ${CC_CHANNEL} "* ]] || die "unknown channel '${CC_CHANNEL}' (channels: ${CHANNELS[*]})"
 [[ "${CC_NAME}" =~ ^[A-Za-z0-9]+([-_][A-Za-z0-9]+)*$ ]] || die "invalid chaincode name '${CC_NAME}': letters, digits, '-' and '_' (Fabric's rule)"
 [ -f "${CREATED}" ] || die "no native network in ${NATIVE_DATA}: run 'network.sh up' first"
 for name in $(node_names); do
@@ -156,14 +156,20 @@ else
   CC_SEQUENCE=$((committed + 1))
   approvals=()
   for n in ${NATIVE_ORGS}; do
+    # Idempotent: an org that already approved this package at this sequence (an earlier deploy
+    # that stopped half-way) is not asked again; Fabric would refuse "unchanged content".
+    approved="$( (. "${NATIVE_DIR}/admin.sh" "${n}" &&
+      peer lifecycle chaincode queryapproved -C "${CC_CHANNEL}" -n "${CC_NAME}" --sequence "${CC_SEQUENCE}" -O json 2>/dev/null) |
+      jq -r '.source.Type.LocalPackage.package_id // ""' || true)"
+    [ "${approved}" = "${CC_PACKAGE_ID}" ] && continue
     (. "${NATIVE_DIR}/admin.sh" "${n}" &&
       peer lifecycle chaincode approveformyorg -o "${ORDERER_ADDRESS}" --tls --cafile "${ORDERER_CA}" \
         --channelID "${CC_CHANNEL}" --name "${CC_NAME}" --version "${CC_VERSION}" --sequence "${CC_SEQUENCE}" \
-        --package-id "${CC_PACKAGE_ID}") >>"${CC_LOG}" 2>&1 &
+        --package-id "${CC_PACKAGE_ID}" --waitForEventTimeout 120s) >>"${CC_LOG}" 2>&1 &
     approvals+=("$!")
   done
-  for i in "${!approvals[@]}"; do
-    wait "${approvals[${i}]}" || lifecycle_failed "approveformyorg as $(org_msp "$(cut -d' ' -f$((i + 1)) <<<"${NATIVE_ORGS}")") failed"
+  for pid in "${approvals[@]}"; do
+    wait "${pid}" || lifecycle_failed "approveformyorg failed for at least one org; run the same deploy again to retry"
   done
   phase "approved by every org (sequence ${CC_SEQUENCE})"
   peer_flags=()
@@ -173,7 +179,7 @@ else
   (. "${NATIVE_DIR}/admin.sh" "${NATIVE_ORGS%% *}" &&
     peer lifecycle chaincode commit -o "${ORDERER_ADDRESS}" --tls --cafile "${ORDERER_CA}" \
       --channelID "${CC_CHANNEL}" --name "${CC_NAME}" --version "${CC_VERSION}" --sequence "${CC_SEQUENCE}" \
-      "${peer_flags[@]}") >>"${CC_LOG}" 2>&1 || lifecycle_failed "commit of ${CC_NAME} on ${CC_CHANNEL} failed"
+      "${peer_flags[@]}" --waitForEventTimeout 120s) >>"${CC_LOG}" 2>&1 || lifecycle_failed "commit of ${CC_NAME} on ${CC_CHANNEL} failed"
   phase "committed on ${CC_CHANNEL}"
 fi
 

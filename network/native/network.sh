@@ -95,7 +95,7 @@ die() { echo "✖ $*" >&2; exit 1; }
 INSTALL_HINT="Install the official Hyperledger Fabric v3 release binaries, for instance with the installer
 that fabric-samples uses, then point FABRIC_BIN at their bin/ folder:
     curl -sSLO https://raw.githubusercontent.com/hyperledger/fabric/main/scripts/install-fabric.sh
-    bash install-fabric.sh --fabric-version 3.1.1 binary
+    bash install-fabric.sh --fabric-version 3.1.5 binary
     export FABRIC_BIN=\$PWD/bin
 The release tarball holds bin/, config/ and builders/ccaas/: this network uses all three."
 
@@ -240,6 +240,8 @@ node_names() {
   for n in ${NATIVE_ORGS}; do echo "$(orderer_host "${n}")"; done
   for n in ${NATIVE_ORGS}; do echo "$(peer_host "${n}")"; done
 }
+
+is_node() { [[ " $(node_names | tr '\n' ' ') " == *" $1 "* ]]; }
 
 org_of_node() { sed -E 's/^[a-z]+0\.org([0-9]+)\.example\.com$/\1/' <<<"$1"; }
 
@@ -539,14 +541,14 @@ cmd_kill() {
 
 cmd_stop_node() {
   local name="${ARGS[0]:-}"
-  node_names | grep -qx "${name}" || { echo "✖ unknown node '${name}'; nodes: $(node_names | tr '\n' ' ')" >&2; exit 2; }
+  is_node "${name}" || { echo "✖ unknown node '${name}'; nodes: $(node_names | tr '\n' ' ')" >&2; exit 2; }
   stop_process "${name}"
   phase "${name} stopped"
 }
 
 cmd_start_node() {
   local name="${ARGS[0]:-}" n
-  node_names | grep -qx "${name}" || { echo "✖ unknown node '${name}'; nodes: $(node_names | tr '\n' ' ')" >&2; exit 2; }
+  is_node "${name}" || { echo "✖ unknown node '${name}'; nodes: $(node_names | tr '\n' ' ')" >&2; exit 2; }
   [ -f "${CREATED}" ] || die "no network in ${NATIVE_DATA}: run 'up' first"
   check_binaries
   n="$(org_of_node "${name}")"

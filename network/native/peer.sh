@@ -21,6 +21,8 @@ export CORE_PEER_CHAINCODEADDRESS="127.0.0.1:$(port_of "${ORG}" peercc)"
 export CORE_PEER_CHAINCODELISTENADDRESS="127.0.0.1:$(port_of "${ORG}" peercc)"
 export CORE_PEER_GOSSIP_BOOTSTRAP="${PEER_ADDRESS}"
 export CORE_PEER_GOSSIP_EXTERNALENDPOINT="${PEER_ADDRESS}"
+# Peers that contact each other before both joined a channel retry after this (default 25 s).
+export CORE_PEER_GOSSIP_RECONNECTINTERVAL=5s
 export CORE_PEER_LOCALMSPID="$(org_msp "${ORG}")"
 export CORE_PEER_MSPCONFIGPATH="${NODE_DIR}/msp"
 export CORE_PEER_TLS_ENABLED=true

@@ -9,8 +9,8 @@
 
 /** Transaction names: submitted ones change the ledger, evaluated ones are queries. */
 export const TRANSACTIONS = {
-    submit: ['InitLedger', 'Propose', 'Vote', 'Tally'],
-    evaluate: ['GetParams', 'GetMembers', 'GetLatest', 'GetBlock', 'GetBlocks', 'GetRound'],
+    submit: ['InitLedger', 'Propose', 'Vote', 'Tally', 'ShareUpdateSignature'],
+    evaluate: ['GetParams', 'GetMembers', 'GetLatest', 'GetBlock', 'GetBlocks', 'GetRound', 'GetUpdateSignatures'],
 } as const;
 
 /** Chaincode event names; payloads are UTF-8 JSON. */
@@ -23,6 +23,11 @@ export const EVENTS = {
     ConfigBlockCommitted: 'ConfigBlockCommitted',
     /** A cycle failed (payload: `CycleFailure`). */
     CycleFailed: 'CycleFailed',
+    /**
+     * A member admin's signature of a primary channel configuration update was recorded
+     * (payload: `UpdateSignatureShared`); lets orchestrators assemble the update without polling.
+     */
+    UpdateSignatureShared: 'UpdateSignatureShared',
 } as const;
 
 /** A chaincode event name. */

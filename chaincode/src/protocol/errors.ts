@@ -28,6 +28,8 @@ export const MGMT_ERRORS = {
     MGMT_VOTES_PENDING: 'the cycle is still undecided',
     MGMT_NOT_FOUND: 'no such configuration block',
     MGMT_INVALID_BLOCK: 'configuration block fails verification',
+    MGMT_BAD_UPDATE: 'not a channel configuration update (common.ConfigUpdate)',
+    MGMT_DUPLICATE_SIGNATURE: 'member already shared its signature of this update',
     MGMT_UNKNOWN_TRANSACTION: 'no such transaction',
 } as const;
 

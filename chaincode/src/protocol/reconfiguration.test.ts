@@ -48,7 +48,7 @@ function makeBlock(height: number, prevHash: string, config: JsonObject = { batc
 function makeChain(length: number): ConfigBlock[] {
     const chain = [makeBlock(0, '')];
     for (let h = 1; h < length; h++) {
-        chain.push(makeBlock(h, (chain[h - 1] as ConfigBlock).hash, { batchTimeoutMs: 2000 + h, maxMessageCount: 10 }));
+        chain.push(makeBlock(h, chain[h - 1].hash, { batchTimeoutMs: 2000 + h, maxMessageCount: 10 }));
     }
     return chain;
 }
@@ -64,7 +64,7 @@ const linkVerifier: ConfigBlockVerifier = (block, previous) => {
 };
 
 const CHAIN = makeChain(9);
-const at = (h: number): ConfigBlock => CHAIN[h] as ConfigBlock;
+const at = (h: number): ConfigBlock => CHAIN[h];
 /** Same height, valid hash, but linked to nothing: an attacker's or a fork's block. */
 const forged = (h: number): ConfigBlock => makeBlock(h, 'ff'.repeat(32), { forged: h });
 

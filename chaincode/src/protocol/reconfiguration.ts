@@ -116,7 +116,7 @@ export interface ReceiveOptions {
 const DEFAULT_MAX_HELD = 64;
 
 function latestOf(state: PrimaryState): ConfigBlock {
-    return state.chain[state.chain.length - 1] as ConfigBlock;
+    return state.chain[state.chain.length - 1];
 }
 
 /** Height of the latest verified block in MC_i. */
@@ -193,7 +193,7 @@ export function receiveConfigBlock(
     }
     const latest = latestHeight(state);
     if (cb.height <= latest) {
-        const stored = state.chain[cb.height] as ConfigBlock;
+        const stored = state.chain[cb.height];
         return unchanged(stored.hash === cb.hash ? { kind: 'duplicate' } : { kind: 'stale', latestHeight: latest });
     }
     if (state.held.some((b) => b.height === cb.height && b.hash === cb.hash)) {
@@ -224,7 +224,7 @@ export function receiveConfigBlock(
         if (candidates.length === 0) {
             break;
         }
-        const previous = chain[chain.length - 1] as ConfigBlock;
+        const previous = chain[chain.length - 1];
         const accepted = candidates.find((b) => rejection(verify, b, previous) === undefined);
         held = held.filter((b) => b.height !== nextHeight);
         if (accepted === undefined) {
@@ -317,7 +317,7 @@ export function blockValidUnder(state: PrimaryState, configHeight: number): bool
 
 /** The active configuration block (the one at H_cc). */
 export function activeBlock(state: PrimaryState): ConfigBlock {
-    return state.chain[state.activeHeight] as ConfigBlock;
+    return state.chain[state.activeHeight];
 }
 
 /**

@@ -28,12 +28,14 @@ export type TxName =
     | 'Propose'
     | 'Vote'
     | 'Tally'
+    | 'ShareUpdateSignature'
     | 'GetParams'
     | 'GetMembers'
     | 'GetLatest'
     | 'GetBlock'
     | 'GetBlocks'
-    | 'GetRound';
+    | 'GetRound'
+    | 'GetUpdateSignatures';
 
 /** A simulated transaction: its stub (read/write set, event) and its result or error. */
 export interface Endorsed {
@@ -55,6 +57,8 @@ function dispatch(contract: MgmtContract, fn: TxName, ctx: Context, args: readon
             return contract.Vote(ctx, a, b, c, d);
         case 'Tally':
             return contract.Tally(ctx, a);
+        case 'ShareUpdateSignature':
+            return contract.ShareUpdateSignature(ctx, a, b, c, d);
         case 'GetParams':
             return contract.GetParams(ctx);
         case 'GetMembers':
@@ -67,6 +71,8 @@ function dispatch(contract: MgmtContract, fn: TxName, ctx: Context, args: readon
             return contract.GetBlocks(ctx, a, b);
         case 'GetRound':
             return contract.GetRound(ctx);
+        case 'GetUpdateSignatures':
+            return contract.GetUpdateSignatures(ctx, a);
     }
 }
 

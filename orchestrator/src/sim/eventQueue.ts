@@ -12,183 +12,183 @@
 
 /** Integer payload fields of an event; their meaning depends on `kind`. */
 export interface EventFields {
-    readonly kind: number;
-    readonly target: number;
-    readonly a: number;
-    readonly b: number;
-    readonly c: number;
-    readonly d: number;
+  readonly kind: number;
+  readonly target: number;
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  readonly d: number;
 }
 
 export class EventQueue {
-    /** Event time in seconds, per slot. */
-    time: Float64Array;
-    /** Insertion counter per slot: the tie-breaker. */
-    private order: Float64Array;
-    kind: Int32Array;
-    target: Int32Array;
-    a: Int32Array;
-    b: Int32Array;
-    c: Int32Array;
-    d: Int32Array;
-    private heap: Int32Array;
-    private freeSlots: Int32Array;
-    private freeCount: number;
-    private capacity: number;
-    private counter = 0;
-    /** Number of events waiting. */
-    size = 0;
-    /** Events ever scheduled, for statistics. */
-    scheduled = 0;
+  /** Event time in seconds, per slot. */
+  time: Float64Array;
+  /** Insertion counter per slot: the tie-breaker. */
+  private order: Float64Array;
+  kind: Int32Array;
+  target: Int32Array;
+  a: Int32Array;
+  b: Int32Array;
+  c: Int32Array;
+  d: Int32Array;
+  private heap: Int32Array;
+  private freeSlots: Int32Array;
+  private freeCount: number;
+  private capacity: number;
+  private counter = 0;
+  /** Number of events waiting. */
+  size = 0;
+  /** Events ever scheduled, for statistics. */
+  scheduled = 0;
 
-    constructor(initialCapacity = 4096) {
-        this.capacity = initialCapacity;
-        this.time = new Float64Array(initialCapacity);
-        this.order = new Float64Array(initialCapacity);
-        this.kind = new Int32Array(initialCapacity);
-        this.target = new Int32Array(initialCapacity);
-        this.a = new Int32Array(initialCapacity);
-        this.b = new Int32Array(initialCapacity);
-        this.c = new Int32Array(initialCapacity);
-        this.d = new Int32Array(initialCapacity);
-        this.heap = new Int32Array(initialCapacity);
-        this.freeSlots = new Int32Array(initialCapacity);
-        for (let i = 0; i < initialCapacity; i++) {
-            this.freeSlots[i] = initialCapacity - 1 - i;
+  constructor(initialCapacity = 4096) {
+    this.capacity = initialCapacity;
+    this.time = new Float64Array(initialCapacity);
+    this.order = new Float64Array(initialCapacity);
+    this.kind = new Int32Array(initialCapacity);
+    this.target = new Int32Array(initialCapacity);
+    this.a = new Int32Array(initialCapacity);
+    this.b = new Int32Array(initialCapacity);
+    this.c = new Int32Array(initialCapacity);
+    this.d = new Int32Array(initialCapacity);
+    this.heap = new Int32Array(initialCapacity);
+    this.freeSlots = new Int32Array(initialCapacity);
+    for (let i = 0; i < initialCapacity; i++) {
+      this.freeSlots[i] = initialCapacity - 1 - i;
+    }
+    this.freeCount = initialCapacity;
+  }
+
+  private grow(): void {
+    const old = this.capacity;
+    const cap = old * 2;
+    const f64 = (src: Float64Array): Float64Array => {
+      const dst = new Float64Array(cap);
+      dst.set(src);
+      return dst;
+    };
+    const i32 = (src: Int32Array): Int32Array => {
+      const dst = new Int32Array(cap);
+      dst.set(src);
+      return dst;
+    };
+    this.time = f64(this.time);
+    this.order = f64(this.order);
+    this.kind = i32(this.kind);
+    this.target = i32(this.target);
+    this.a = i32(this.a);
+    this.b = i32(this.b);
+    this.c = i32(this.c);
+    this.d = i32(this.d);
+    this.heap = i32(this.heap);
+    const free = new Int32Array(cap);
+    free.set(this.freeSlots.subarray(0, this.freeCount));
+    // All old slots are in use (that is why we grow); hand out the new ones lowest first.
+    let n = this.freeCount;
+    for (let s = cap - 1; s >= old; s--) {
+      free[n++] = s;
+    }
+    this.freeSlots = free;
+    this.freeCount = n;
+    this.capacity = cap;
+  }
+
+  private less(x: number, y: number): boolean {
+    const tx = this.time[x];
+    const ty = this.time[y];
+    return tx < ty || (tx === ty && (this.order[x]) < (this.order[y]));
+  }
+
+  /** Schedules an event at `time` (seconds). */
+  push(time: number, kind: number, target: number, a = 0, b = 0, c = 0, d = 0): void {
+    if (this.freeCount === 0) {
+      this.grow();
+    }
+    const slot = this.freeSlots[--this.freeCount];
+    this.time[slot] = time;
+    this.order[slot] = this.counter++;
+    this.kind[slot] = kind;
+    this.target[slot] = target;
+    this.a[slot] = a;
+    this.b[slot] = b;
+    this.c[slot] = c;
+    this.d[slot] = d;
+    this.scheduled++;
+    // Sift up.
+    const heap = this.heap;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent];
+      if (!this.less(slot, p)) {
+        break;
+      }
+      heap[i] = p;
+      i = parent;
+    }
+    heap[i] = slot;
+  }
+
+  /** Time of the earliest event, or `Infinity` when empty. */
+  peekTime(): number {
+    return this.size === 0 ? Infinity : (this.time[this.heap[0]]);
+  }
+
+  /**
+   * Removes the earliest event and returns its slot; read its fields from the arrays, then
+   * call {@link release}. Returns -1 when empty.
+   */
+  pop(): number {
+    if (this.size === 0) {
+      return -1;
+    }
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap[--this.size];
+    const n = this.size;
+    if (n > 0) {
+      // Sift down.
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) {
+          break;
         }
-        this.freeCount = initialCapacity;
-    }
-
-    private grow(): void {
-        const old = this.capacity;
-        const cap = old * 2;
-        const f64 = (src: Float64Array): Float64Array => {
-            const dst = new Float64Array(cap);
-            dst.set(src);
-            return dst;
-        };
-        const i32 = (src: Int32Array): Int32Array => {
-            const dst = new Int32Array(cap);
-            dst.set(src);
-            return dst;
-        };
-        this.time = f64(this.time);
-        this.order = f64(this.order);
-        this.kind = i32(this.kind);
-        this.target = i32(this.target);
-        this.a = i32(this.a);
-        this.b = i32(this.b);
-        this.c = i32(this.c);
-        this.d = i32(this.d);
-        this.heap = i32(this.heap);
-        const free = new Int32Array(cap);
-        free.set(this.freeSlots.subarray(0, this.freeCount));
-        // All old slots are in use (that is why we grow); hand out the new ones lowest first.
-        let n = this.freeCount;
-        for (let s = cap - 1; s >= old; s--) {
-            free[n++] = s;
+        const r = l + 1;
+        let child = l;
+        let cs = heap[l];
+        if (r < n) {
+          const rs = heap[r];
+          if (this.less(rs, cs)) {
+            child = r;
+            cs = rs;
+          }
         }
-        this.freeSlots = free;
-        this.freeCount = n;
-        this.capacity = cap;
-    }
-
-    private less(x: number, y: number): boolean {
-        const tx = this.time[x] as number;
-        const ty = this.time[y] as number;
-        return tx < ty || (tx === ty && (this.order[x] as number) < (this.order[y] as number));
-    }
-
-    /** Schedules an event at `time` (seconds). */
-    push(time: number, kind: number, target: number, a = 0, b = 0, c = 0, d = 0): void {
-        if (this.freeCount === 0) {
-            this.grow();
+        if (!this.less(cs, last)) {
+          break;
         }
-        const slot = this.freeSlots[--this.freeCount] as number;
-        this.time[slot] = time;
-        this.order[slot] = this.counter++;
-        this.kind[slot] = kind;
-        this.target[slot] = target;
-        this.a[slot] = a;
-        this.b[slot] = b;
-        this.c[slot] = c;
-        this.d[slot] = d;
-        this.scheduled++;
-        // Sift up.
-        const heap = this.heap;
-        let i = this.size++;
-        while (i > 0) {
-            const parent = (i - 1) >> 1;
-            const p = heap[parent] as number;
-            if (!this.less(slot, p)) {
-                break;
-            }
-            heap[i] = p;
-            i = parent;
-        }
-        heap[i] = slot;
+        heap[i] = cs;
+        i = child;
+      }
+      heap[i] = last;
     }
+    return top;
+  }
 
-    /** Time of the earliest event, or `Infinity` when empty. */
-    peekTime(): number {
-        return this.size === 0 ? Infinity : (this.time[this.heap[0] as number] as number);
-    }
+  /** Returns a popped slot to the pool. */
+  release(slot: number): void {
+    this.freeSlots[this.freeCount++] = slot;
+  }
 
-    /**
-     * Removes the earliest event and returns its slot; read its fields from the arrays, then
-     * call {@link release}. Returns -1 when empty.
-     */
-    pop(): number {
-        if (this.size === 0) {
-            return -1;
-        }
-        const heap = this.heap;
-        const top = heap[0] as number;
-        const last = heap[--this.size] as number;
-        const n = this.size;
-        if (n > 0) {
-            // Sift down.
-            let i = 0;
-            for (;;) {
-                const l = 2 * i + 1;
-                if (l >= n) {
-                    break;
-                }
-                const r = l + 1;
-                let child = l;
-                let cs = heap[l] as number;
-                if (r < n) {
-                    const rs = heap[r] as number;
-                    if (this.less(rs, cs)) {
-                        child = r;
-                        cs = rs;
-                    }
-                }
-                if (!this.less(cs, last)) {
-                    break;
-                }
-                heap[i] = cs;
-                i = child;
-            }
-            heap[i] = last;
-        }
-        return top;
-    }
-
-    /** Returns a popped slot to the pool. */
-    release(slot: number): void {
-        this.freeSlots[this.freeCount++] = slot;
-    }
-
-    /** The fields of a slot as an object (tests and debugging; the hot loop reads the arrays). */
-    fields(slot: number): EventFields {
-        return {
-            kind: this.kind[slot] as number,
-            target: this.target[slot] as number,
-            a: this.a[slot] as number,
-            b: this.b[slot] as number,
-            c: this.c[slot] as number,
-            d: this.d[slot] as number,
-        };
-    }
+  /** The fields of a slot as an object (tests and debugging; the hot loop reads the arrays). */
+  fields(slot: number): EventFields {
+    return {
+      kind: this.kind[slot],
+      target: this.target[slot],
+      a: this.a[slot],
+      b: this.b[slot],
+      c: this.c[slot],
+      d: this.d[slot],
+    };
+  }
 }

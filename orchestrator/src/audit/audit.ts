@@ -1,0 +1,284 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The audit itself: pure, over evidence read from the network or from an export, so that a live
+ * audit and an offline re-verification run exactly the same checks.
+ */
+import { X509Certificate } from 'node:crypto';
+import type { ConfigBlock, JsonObject, JsonValue, Member } from 'mgmt-chaincode/dist/protocol';
+import { diffConfig } from './diff';
+import type {
+  AuditedBlock,
+  AuditedPrimaryConfig,
+  AuditEvidence,
+  AuditFault,
+  AuditReport,
+  ChannelMsp,
+  ConfigChange,
+  PrimaryConfigRecord,
+} from './types';
+import { verifyManagementChain } from './verifyChain';
+import type { VerifyManagementChainOptions } from './verifyChain';
+
+/** Options of {@link auditEvidence}. */
+export type AuditOptions = VerifyManagementChainOptions;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** DER of a PEM certificate, or undefined when it does not parse. */
+function certificateDer(pem: string): Buffer | undefined {
+  try {
+    return new X509Certificate(pem).raw;
+  } catch {
+    return undefined;
+  }
+}
+
+function fingerprint(pem: string): string {
+  try {
+    return new X509Certificate(pem).fingerprint256;
+  } catch {
+    return 'unparseable';
+  }
+}
+
+/** Members as the genesis block states them, whether or not it verified, for anchoring and display. */
+function genesisMembers(genesis: unknown): Member[] {
+  if (!isObject(genesis) || !isObject(genesis.params) || !Array.isArray(genesis.params.members)) return [];
+  return genesis.params.members.filter(
+    (m): m is Member => isObject(m) && typeof m.mspId === 'string' && typeof m.caCertificate === 'string',
+  );
+}
+
+/**
+ * Anchors the chain in the consortium: every member fixed at genesis must be an MSP of the
+ * management channel whose root CA certificates include the member's CA certificate, and the
+ * channel must have no MSP that is not a member. Otherwise the proofs, checked against the genesis
+ * CA certificates, could be signed by a CA the consortium never admitted.
+ *
+ * @param members - the genesis params' members.
+ * @param msps - the management channel's MSPs.
+ * @param where - the channel and config block, for messages.
+ * @returns one fault per mismatch, at height 0.
+ * @throws nothing: an unparseable certificate is a mismatch.
+ */
+export function checkMembersAnchored(members: readonly Member[], msps: readonly ChannelMsp[], where: string): AuditFault[] {
+  const faults: AuditFault[] = [];
+  const fault = (reason: string): void => {
+    faults.push({ code: 'AUDIT_MEMBERS_MISMATCH', height: 0, reason });
+  };
+  if (members.length === 0) {
+    fault('the genesis block names no members');
+  }
+  for (const member of members) {
+    const channelMsp = msps.find((m) => m.mspId === member.mspId);
+    if (channelMsp === undefined) {
+      fault(`${member.mspId} is a member at genesis but has no MSP in ${where}`);
+      continue;
+    }
+    const der = certificateDer(member.caCertificate);
+    if (der === undefined || !channelMsp.rootCerts.some((pem) => certificateDer(pem)?.equals(der) === true)) {
+      fault(`the CA certificate of ${member.mspId} at genesis (SHA-256 ${fingerprint(member.caCertificate)}) is not a root certificate of ${member.mspId} in ${where}`);
+    }
+  }
+  for (const channelMsp of msps) {
+    if (!members.some((m) => m.mspId === channelMsp.mspId)) {
+      fault(`${channelMsp.mspId} has an MSP in ${where} but is not a member at genesis`);
+    }
+  }
+  return faults;
+}
+
+function numberField(block: Record<string, unknown>, name: string, fallback: number): number {
+  const value = block[name];
+  return typeof value === 'number' ? value : fallback;
+}
+
+function stringField(block: Record<string, unknown>, name: string): string {
+  const value = block[name];
+  return typeof value === 'string' ? value : '';
+}
+
+function approvalsOf(proof: unknown): string[] {
+  if (!Array.isArray(proof)) return [];
+  return proof.map((entry) => (isObject(entry) && typeof entry.mspId === 'string' ? entry.mspId : '?'));
+}
+
+function changesBetween(previous: unknown, block: Record<string, unknown>): ConfigChange[] {
+  const before = isObject(previous) && isObject(previous.config) ? (previous.config as JsonObject) : undefined;
+  if (!isObject(block.config)) return [];
+  try {
+    return diffConfig(before, block.config as JsonObject);
+  } catch {
+    // Only a block that failed verification can hold non-I-JSON; its row says so already.
+    return [];
+  }
+}
+
+/** Report rows for every CB read, verified or not, with the primary blocks that applied each. */
+function auditedBlocks(chain: readonly JsonValue[], verifiedCount: number, hasFault: boolean, records: readonly PrimaryConfigRecord[]): AuditedBlock[] {
+  return chain.map((raw, index): AuditedBlock => {
+    const block = isObject(raw) ? raw : {};
+    const height = numberField(block, 'height', index);
+    const hash = stringField(block, 'hash');
+    const status = index < verifiedCount ? 'verified' : index === verifiedCount && hasFault ? 'invalid' : 'unverified';
+    return {
+      height,
+      hash,
+      timestamp: stringField(block, 'timestamp'),
+      proposer: stringField(block, 'proposer'),
+      cycle: numberField(block, 'cycle', 0),
+      approvals: approvalsOf(block.proof),
+      changes: changesBetween(index === 0 ? undefined : chain[index - 1], block),
+      appliedIn: records.filter((r) => r.link !== null && r.link.height === height && r.link.hash === hash).map((r) => r.number),
+      status,
+    };
+  });
+}
+
+export interface PrimaryCheckContext {
+  /** Verified CBs, index = height. */
+  readonly verified: readonly ConfigBlock[];
+  /** Number of CBs read, verified or not. */
+  readonly chainLength: number;
+  readonly clockToleranceMs: number;
+}
+
+function batchText(record: PrimaryConfigRecord): string {
+  return `BatchTimeout ${record.batchTimeout} (${record.batchTimeoutMs} ms), MaxMessageCount ${record.maxMessageCount}`;
+}
+
+/** Checks one linked config block against the CB it names; true when the link names a verified CB. */
+function checkLink(record: PrimaryConfigRecord, link: NonNullable<PrimaryConfigRecord['link']>, context: PrimaryCheckContext, faults: AuditFault[]): boolean {
+  const at = { height: link.height, primaryBlock: record.number };
+  const cb = context.verified[link.height] as ConfigBlock | undefined;
+  if (cb === undefined) {
+    let reason = `links CB ${link.height}, but the management chain ends at height ${context.chainLength - 1}`;
+    if (context.chainLength === 0) reason = `links CB ${link.height}, but the management chain has no blocks`;
+    else if (link.height < context.chainLength) {
+      const upTo = context.verified.length === 0 ? 'not even its genesis block verifies' : `the management chain verifies up to height ${context.verified.length - 1}`;
+      reason = `links CB ${link.height}, which does not verify (${upTo})`;
+    }
+    faults.push({ code: 'AUDIT_LINK_UNKNOWN_CB', ...at, reason });
+    return false;
+  }
+  if (cb.hash !== link.hash) {
+    faults.push({ code: 'AUDIT_LINK_HASH_MISMATCH', ...at, reason: `links CB ${link.height} with hash ${link.hash}, but CB ${link.height} has hash ${cb.hash}` });
+    return false;
+  }
+  const { batchTimeoutMs, maxMessageCount } = cb.config;
+  if (batchTimeoutMs !== record.batchTimeoutMs || maxMessageCount !== record.maxMessageCount) {
+    faults.push({
+      code: 'AUDIT_BATCH_MISMATCH',
+      ...at,
+      reason: `${batchText(record)} differ from CB ${link.height}'s batchTimeoutMs ${JSON.stringify(batchTimeoutMs ?? null)} and maxMessageCount ${JSON.stringify(maxMessageCount ?? null)}`,
+    });
+  }
+  if (Date.parse(record.timestamp) < Date.parse(cb.timestamp) - context.clockToleranceMs) {
+    faults.push({ code: 'AUDIT_LINK_BEFORE_CB', ...at, reason: `config block made at ${record.timestamp}, before CB ${link.height} was proposed at ${cb.timestamp}` });
+  }
+  return true;
+}
+
+/**
+ * Checks the primary channel's config history against the management chain: it is complete
+ * (genesis first, config sequence rising by one), every batch change carries a management link,
+ * and every link names a verified CB by height and hash whose configuration the block puts in
+ * force, not before the CB existed and never going back to an older CB.
+ *
+ * @param records - the primary config blocks, by ascending block number.
+ * @param context - the verified management chain.
+ * @returns the faults and the report rows.
+ * @throws nothing: every problem is a fault.
+ */
+export function checkPrimaryConfigs(records: readonly PrimaryConfigRecord[], context: PrimaryCheckContext): { faults: AuditFault[]; audited: AuditedPrimaryConfig[] } {
+  const faults: AuditFault[] = [];
+  const audited: AuditedPrimaryConfig[] = [];
+  if (records.length === 0) {
+    faults.push({ code: 'AUDIT_PRIMARY_INCOMPLETE', reason: 'no config blocks: the genesis block of the primary channel is missing' });
+  } else if (records[0].number !== 0 || records[0].sequence !== 0) {
+    faults.push({
+      code: 'AUDIT_PRIMARY_INCOMPLETE',
+      primaryBlock: records[0].number,
+      reason: `the first config block is block ${records[0].number} with sequence ${records[0].sequence}, not the genesis block 0 with sequence 0`,
+    });
+  }
+  let applied: { height: number; block: number } | undefined;
+  records.forEach((record, i) => {
+    const previous = i === 0 ? undefined : records[i - 1];
+    const at = { primaryBlock: record.number };
+    if (previous !== undefined && (record.number <= previous.number || record.sequence !== previous.sequence + 1)) {
+      faults.push({
+        code: 'AUDIT_PRIMARY_INCOMPLETE',
+        ...at,
+        reason: `config block ${record.number} (sequence ${record.sequence}) follows config block ${previous.number} (sequence ${previous.sequence}): a config block is missing or out of order`,
+      });
+    }
+    const batchChanged =
+      previous !== undefined && (previous.batchTimeoutMs !== record.batchTimeoutMs || previous.maxMessageCount !== record.maxMessageCount);
+    audited.push({ ...record, batchChanged });
+    if (record.linkError !== undefined) {
+      faults.push({ code: 'AUDIT_PRIMARY_MALFORMED', ...at, reason: record.linkError });
+    }
+    if (record.link === null) {
+      if (previous !== undefined && batchChanged && record.linkError === undefined) {
+        faults.push({ code: 'AUDIT_UNLINKED_CHANGE', ...at, reason: `${batchText(record)} changed (from ${batchText(previous)}) without a management link` });
+      }
+      return;
+    }
+    if (!checkLink(record, record.link, context, faults)) return;
+    if (applied !== undefined && record.link.height < applied.height) {
+      faults.push({
+        code: 'AUDIT_LINK_ROLLBACK',
+        height: record.link.height,
+        ...at,
+        reason: `applies CB ${record.link.height} after CB ${applied.height} was applied in config block ${applied.block}`,
+      });
+    }
+    if (applied === undefined || record.link.height >= applied.height) applied = { height: record.link.height, block: record.number };
+  });
+  return { faults, audited };
+}
+
+/**
+ * Audits the evidence: verifies the management chain from genesis (hash links, proposer formula,
+ * cycle windows, timing, schema, proof signatures and certificates against the genesis CAs),
+ * anchors the genesis members in the management channel's configuration, and checks every
+ * config block of the primary channel against the CB it links. Faults are collected, not thrown,
+ * so that one run names all of them; CB verification stops at the first invalid CB, because
+ * every later one depends on it.
+ *
+ * @param evidence - from {@link collectEvidence} or an export.
+ * @param options - `reference: true` to verify with the core's verifyBlock only.
+ * @returns the report; `ok` is false when any fault was found.
+ * @throws nothing for faulty evidence (faults are in the report); only an unexpected error (a bug).
+ */
+export function auditEvidence(evidence: AuditEvidence, options: Readonly<AuditOptions> = {}): AuditReport {
+  const chain = evidence.managementChain;
+  const verification = verifyManagementChain(chain, options);
+  const members = verification.params?.members ?? genesisMembers(chain[0]);
+  const where = `the ${evidence.managementChannel.channelId} channel config (block ${evidence.managementChannel.configBlockNumber})`;
+  const faults: AuditFault[] = chain.length === 0 ? [] : checkMembersAnchored(members, evidence.managementChannel.msps, where);
+  if (verification.fault !== undefined) {
+    faults.push({ code: 'AUDIT_CB_INVALID', height: verification.fault.height, reason: verification.fault.reason });
+  }
+  const records = [...evidence.primaryChannel.configBlocks];
+  const primary = checkPrimaryConfigs(records, {
+    verified: verification.verified,
+    chainLength: chain.length,
+    clockToleranceMs: (verification.params?.clockToleranceSeconds ?? 0) * 1000,
+  });
+  faults.push(...primary.faults);
+  return {
+    ok: faults.length === 0,
+    managementChannel: evidence.managementChannel.channelId,
+    primaryChannel: evidence.primaryChannel.channelId,
+    members: members.map((m) => m.mspId),
+    verifiedHeight: verification.verified.length === 0 ? null : verification.verified.length - 1,
+    blocks: auditedBlocks(chain, verification.verified.length, verification.fault !== undefined, records),
+    primaryConfigBlocks: primary.audited,
+    faults,
+  };
+}

@@ -1,0 +1,111 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import { promises as fs } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import {
+  AuditError,
+  auditEvidence,
+  buildExport,
+  collectEvidence,
+  formatFault,
+  openEvidenceSources,
+  parseExport,
+  renderCsv,
+  renderTable,
+  serializeExport,
+} from '../../../audit';
+import type { AuditEvidence, AuditReport, OpenSources } from '../../../audit';
+import type { MemberConnection } from '../../../gateway';
+import type { CliContext } from '../../context';
+import { CliError, UsageError } from '../../errors';
+import type { AuditCommandOptions } from './options';
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function readExport(file: string): Promise<AuditEvidence> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${messageOf(err)}`, { cause: err });
+  }
+  try {
+    return parseExport(text, file);
+  } catch (err) {
+    if (err instanceof AuditError) throw new CliError(err.message, { cause: err });
+    throw err;
+  }
+}
+
+async function readNetwork(ctx: CliContext, options: AuditCommandOptions): Promise<AuditEvidence> {
+  const connection = ctx.connection();
+  // Without --member (a bare program), any member can read: take the first.
+  const member: MemberConnection = options.member === undefined ? connection.members[0] : ctx.member(connection);
+  ctx.progress(`· auditing ${connection.channels.management} and ${connection.channels.primary} as ${member.mspId} (peer ${member.peer.endpoint}, orderer ${member.orderer.endpoint})`);
+  let opened: OpenSources;
+  try {
+    opened = await openEvidenceSources(connection, member);
+  } catch (err) {
+    throw new CliError(`cannot connect as ${member.mspId}: ${messageOf(err)}`, { cause: err });
+  }
+  try {
+    return await collectEvidence(opened.sources, (line) => {
+      ctx.progress(`· ${line}`);
+    });
+  } catch (err) {
+    if (err instanceof AuditError) throw new CliError(err.message, { cause: err });
+    throw err;
+  } finally {
+    opened.close();
+  }
+}
+
+function render(options: AuditCommandOptions, evidence: AuditEvidence, report: AuditReport): string {
+  if (options.json) return serializeExport(buildExport(evidence, report));
+  if (options.csv) return renderCsv(report);
+  return renderTable(report);
+}
+
+/**
+ * `mgmt audit`: reads the evidence (from the network, or from an export with no network at all),
+ * audits it, writes the table, the JSON export or CSV (to stdout or `--out`), and names every
+ * fault with its height or primary block and the reason.
+ *
+ * @param ctx - the CLI context (output, connection file, member).
+ * @param options - parsed options.
+ * @returns the report, when it has no fault.
+ * @throws {@link CliError} (exit 1) when faults are found, or the network or the export cannot be
+ *   read; {@link UsageError} (exit 2) for a missing export file, an unknown member or an
+ *   unwritable `--out`.
+ */
+export async function auditHandler(ctx: CliContext, options: AuditCommandOptions): Promise<AuditReport> {
+  const evidence = options.verifyExport === undefined ? await readNetwork(ctx, options) : await readExport(options.verifyExport);
+  const started = performance.now();
+  const report = auditEvidence(evidence);
+  ctx.progress(`· verified ${report.blocks.length} CBs and ${report.primaryConfigBlocks.length} primary config blocks in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+
+  const output = render(options, evidence, report);
+  if (options.out === undefined) {
+    ctx.out(output);
+  } else {
+    try {
+      await fs.writeFile(options.out, output);
+    } catch (err) {
+      throw new UsageError(`cannot write ${options.out}: ${messageOf(err)}`, { cause: err });
+    }
+    ctx.progress(`· wrote ${options.out}`);
+  }
+  // The table on stdout lists the faults itself; any other output gets them on stderr.
+  if (options.json || options.csv || options.out !== undefined) {
+    for (const fault of report.faults) ctx.progress(`✖ ${formatFault(fault)}`);
+  }
+  if (!report.ok) {
+    const count = report.faults.length;
+    throw new CliError(`audit found ${count} fault${count === 1 ? '' : 's'}, the first: ${formatFault(report.faults[0])}`);
+  }
+  ctx.progress(`✔ audit passed: CBs 0..${report.verifiedHeight ?? '-'} and ${report.primaryConfigBlocks.length} config blocks of ${report.primaryChannel}`);
+  return report;
+}

@@ -1,0 +1,35 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import { Option } from 'commander';
+import { DEFAULT_DATA_DIR } from '../../consortium/runner';
+import { PRIMARY_CONFIG_SCHEMA_FILE } from '../../twins/primaryConfig';
+import { integerIn, nonNegativeNumber } from '../input';
+
+/** Options of `mgmt consortium`. */
+export interface ConsortiumCliOptions {
+  readonly rounds: number;
+  readonly cbi: number;
+  readonly cycleTimeout: number;
+  readonly workloadTps: number;
+  readonly keep?: boolean;
+  readonly data: string;
+  readonly basePort: number;
+  readonly batchTimeout?: string;
+  readonly schema: string;
+}
+
+/** The options, each also from an `MGMT_` variable. */
+export function consortiumOptions(): Option[] {
+  return [
+    new Option('--rounds <n>', 'stop after n configuration blocks (0: run until Ctrl-C)').argParser(integerIn(0)).default(0).env('MGMT_ROUNDS'),
+    new Option('--cbi <seconds>', 'configuration block interval of the new chain').argParser(integerIn(1)).default(5).env('MGMT_CBI'),
+    new Option('--cycle-timeout <seconds>', 'length of one proposal cycle').argParser(integerIn(1)).default(5).env('MGMT_CYCLE_TIMEOUT'),
+    new Option('--workload-tps <rate>', 'transactions per second on the primary channel').argParser(nonNegativeNumber).default(20).env('MGMT_WORKLOAD_TPS'),
+    new Option('--keep', 'leave the devnet running afterwards (stop it with `npm run devnet -- down`)').env('MGMT_KEEP'),
+    new Option('--data <dir>', 'data folder of the devnet it starts').default(DEFAULT_DATA_DIR).env('MGMT_DATA'),
+    new Option('--base-port <port>', 'first port of the devnet port grid (uses base..base+6001)').argParser(integerIn(1024, 59534)).default(7050).env('MGMT_BASE_PORT'),
+    new Option('--batch-timeout <duration>', "the devnet channels' genesis BatchTimeout, e.g. 100ms").env('MGMT_BATCH_TIMEOUT'),
+    new Option('--schema <file>', 'JSON Schema of the primary configuration for genesis').default(PRIMARY_CONFIG_SCHEMA_FILE).env('MGMT_SCHEMA'),
+  ];
+}

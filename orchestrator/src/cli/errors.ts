@@ -1,0 +1,65 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * How the CLI ends: exit 0 done; 1 an expected refusal or failure, printed as one line
+ * (`✖ MGMT_NOT_PROPOSER: ...`) that says how to fix it, or an unexpected failure, printed with its
+ * stack; 2 bad usage.
+ */
+import { CommanderError } from 'commander';
+import { MgmtError } from 'mgmt-chaincode/dist/protocol';
+import { NetworkStartError } from '../consortium/devnetProcess';
+import { LedgerCallError, LedgerUnavailableError } from '../managementNode/errors';
+import { MspReadError } from '../managementNode/identity';
+import { TwinError } from '../twins/errors';
+
+/** Exit codes. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** Bad usage that commander cannot see (a missing flag pair, an unreadable input file). Exit 2. */
+export class UsageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+/** An expected failure with a message that says how to fix it. Exit 1, no stack. */
+export class CliError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CliError';
+  }
+}
+
+/** A daemon or the consortium stopped by Ctrl-C before it finished its job. Exit 130, nothing printed. */
+export class InterruptedExit extends Error {
+  constructor(message = 'interrupted') {
+    super(message);
+    this.name = 'InterruptedExit';
+  }
+}
+
+/** What to print and how to exit for an error that ends a command. */
+export interface Ending {
+  readonly code: number;
+  /** Printed to stderr (empty when commander printed it already). */
+  readonly text: string;
+}
+
+/** Maps an error to its exit code and text: one line for expected ones, the stack otherwise. */
+export function endingOf(err: unknown): Ending {
+  if (err instanceof CommanderError) {
+    const quiet = err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version';
+    return { code: quiet ? EXIT.ok : EXIT.usage, text: '' };
+  }
+  if (err instanceof InterruptedExit) return { code: EXIT.interrupted, text: '' };
+  if (err instanceof UsageError) return { code: EXIT.usage, text: `✖ ${err.message}\n` };
+  if (err instanceof LedgerUnavailableError) {
+    return { code: EXIT.failed, text: `✖ ${err.message}\n  is the network up? (\`npm run devnet -- status\`, or pass --connection)\n` };
+  }
+  if (err instanceof LedgerCallError || err instanceof MgmtError || err instanceof CliError || err instanceof TwinError || err instanceof NetworkStartError || err instanceof MspReadError) {
+    return { code: EXIT.failed, text: `✖ ${err.message}\n` };
+  }
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return { code: EXIT.failed, text: `${text}\n` };
+}

@@ -1,0 +1,110 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
+import { parseIJson } from 'mgmt-chaincode/dist/protocol';
+import { isRefusal } from '../../managementNode/errors';
+import { voteSignerFromMsp } from '../../managementNode/identity';
+import { ManagementNode } from '../../managementNode/managementNode';
+import type { MgmtLedger } from '../../managementNode/ledger';
+import { HttpTwin } from '../../twins/httpTwin';
+import { PrimaryMetricsCollector } from '../../twins/metrics';
+import { OperatorTwin } from '../../twins/operatorTwin';
+import { boundsFromSchema } from '../../twins/primaryConfig';
+import type { PrimaryBounds } from '../../twins/primaryConfig';
+import { RulesTwin } from '../../twins/rulesTwin';
+import type { RulesTwinThresholds } from '../../twins/rulesTwin';
+import type { DigitalTwin } from '../../twins/twin';
+import type { CliContext } from '../context';
+import { UsageError } from '../errors';
+import { formatNodeEvent } from '../format';
+import { readJsonObject } from '../input';
+import type { NodeOptions } from './options';
+
+async function boundsOf(ledger: MgmtLedger, schemaFile: string): Promise<PrimaryBounds> {
+  try {
+    return boundsFromSchema((await ledger.getParams()).configSchema);
+  } catch (err) {
+    if (isRefusal(err, 'MGMT_NOT_INITIALISED')) return boundsFromSchema(readJsonObject(schemaFile, 'schema'));
+    throw err;
+  }
+}
+
+/** Checks the twin options before anything connects. */
+function checkTwinOptions(options: NodeOptions): void {
+  if (options.twin === 'operator' && options.configFile === undefined && options.config === undefined) {
+    throw new UsageError('the operator twin needs --config-file <file> or --config <json>');
+  }
+  if (options.twin === 'http' && options.twinUrl === undefined) throw new UsageError('the http twin needs --twin-url <url>');
+}
+
+function operatorConfig(text: string): JsonObject {
+  let value: unknown;
+  try {
+    value = parseIJson(text, 'config');
+  } catch (err) {
+    throw new UsageError(`--config is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('--config must be a JSON object');
+  return value as JsonObject;
+}
+
+function makeTwin(options: NodeOptions, bounds: PrimaryBounds): DigitalTwin {
+  switch (options.twin) {
+    case 'operator':
+      return new OperatorTwin({
+        configFile: options.configFile,
+        config: options.config === undefined ? undefined : operatorConfig(options.config),
+        allowance: options.allowance,
+      });
+    case 'http':
+      return new HttpTwin({ url: options.twinUrl as string, timeoutMs: options.twinTimeout });
+    case 'rules': {
+      const thresholds = options.rules === undefined ? {} : (readJsonObject(options.rules, 'rules file') as Partial<RulesTwinThresholds>);
+      return new RulesTwin({ ...thresholds, bounds });
+    }
+  }
+}
+
+/**
+ * `mgmt node`: runs the selected member's management node until SIGINT/SIGTERM, printing one
+ * line per event (JSON lines with --json).
+ *
+ * @throws {@link UsageError} for inconsistent twin options; {@link TwinError}, {@link MspReadError}
+ * or {@link LedgerCallError} when the node cannot be set up.
+ */
+export async function nodeHandler(ctx: CliContext, options: NodeOptions): Promise<void> {
+  checkTwinOptions(options);
+  const signal = ctx.ioOptions.signal;
+  await ctx.withSession(async (s) => {
+    const twin = makeTwin(options, await boundsOf(s.ledger, options.schema));
+    const collector =
+      options.metrics && s.gateway !== undefined
+        ? new PrimaryMetricsCollector({
+            network: s.gateway.getNetwork(s.connection.channels.primary),
+            maxMessageCount: options.maxMessageCount,
+            windowMs: options.metricsWindow * 1000,
+            onError: (err) => { ctx.verbose(`metrics stream: ${(err as Error).message}`); },
+          })
+        : undefined;
+    const node = new ManagementNode({
+      mspId: s.member.mspId,
+      ledger: s.ledger,
+      twin,
+      signVote: voteSignerFromMsp(s.mspDir),
+      metrics: collector === undefined ? undefined : () => collector.snapshot(),
+      tallyStaggerMs: options.tallyStagger,
+      logger: { debug: (line) => { ctx.verbose(line); } },
+    });
+    node.on('event', (e) => { ctx.out(ctx.globals.json ? `${JSON.stringify(e)}\n` : `${formatNodeEvent(e)}\n`); });
+    ctx.progress(`management node of ${s.member.mspId} (${twin.name} twin) on ${s.member.peer.endpoint}; Ctrl-C stops it`);
+    collector?.start();
+    await node.start();
+    await new Promise<void>((resolve) => {
+      if (signal === undefined || signal.aborted) resolve();
+      else signal.addEventListener('abort', () => { resolve(); }, { once: true });
+    });
+    await node.stop();
+    await collector?.stop();
+  });
+}

@@ -1,0 +1,152 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The consortium's live view: the four nodes each report what they see; this aggregates their
+ * events into one line per thing that happened (the first node to see it wins) and one row per
+ * configuration block, with the agreement delay as the earliest node saw it.
+ */
+import type { ConfigBlock } from 'mgmt-chaincode/dist/protocol';
+import type { NodeEvent } from '../managementNode/events';
+import { seconds, summarise } from './stats';
+import type { SampleSummary } from './stats';
+
+/** One sealed configuration block, as the summary table shows it. */
+export interface CbRow {
+  readonly height: number;
+  readonly hash: string;
+  readonly proposer: string;
+  /** FC: failed cycles before it. */
+  readonly cycle: number;
+  readonly approvals: number;
+  readonly config: Readonly<Record<string, unknown>>;
+  /** Round open -> committed, earliest node; undefined when no node saw it live. */
+  agreementDelayMs: number | undefined;
+  /** When the first node saw it committed (local ms). */
+  readonly committedAtMs: number;
+  /** When its round opened (local ms), if known. */
+  readonly roundOpensAtMs: number | undefined;
+}
+
+const time = (ms: number): string => new Date(ms).toISOString().slice(11, 23);
+const short = (hash: string): string => `${hash.slice(0, 12)}…`;
+
+/** Aggregates node events of all members into display lines and CB rows. */
+export class RoundTracker {
+  private readonly seen = new Set<string>();
+  private readonly byHeight = new Map<number, CbRow>();
+  private readonly n: number;
+  private readonly verbose: boolean;
+
+  /**
+   * @param members number of members (for "approvals 3/4").
+   * @param verbose also show each node's own vote reasons and its connection changes.
+   */
+  constructor(members: number, verbose = false) {
+    this.n = members;
+    this.verbose = verbose;
+  }
+
+  /** Lines to print for one event (often none: another node reported it first). */
+  onEvent(e: NodeEvent): string[] {
+    const first = (key: string): boolean => {
+      if (this.seen.has(key)) return false;
+      this.seen.add(key);
+      return true;
+    };
+    switch (e.type) {
+      case 'roundOpened':
+        return first(`round:${e.height}:${e.round}`) ? [`▶ ${time(e.opensAtMs)} round ${e.round} for CB #${e.height} open`] : [];
+      case 'cycleStarted':
+        return first(`cycle:${e.height}:${e.cycle}`) ? [`  cycle ${e.cycle}: proposer ${e.proposer}`] : [];
+      case 'proposed':
+        return first(`proposal:${e.proposalId}`) ? [`  ${e.proposer} proposed ${JSON.stringify(e.config)} (${short(e.proposalId)})`] : [];
+      case 'voteCast':
+        return first(`vote:${e.proposalId}:${e.voter}`) ? [`    ${e.approve ? '✔' : '✖'} ${e.voter}`] : [];
+      case 'voted':
+        return this.verbose ? [`    ${e.mspId} voted ${e.approve ? 'approve' : 'reject'}: ${e.reason}`] : [];
+      case 'committed':
+        return this.onCommitted(e.block, e.atMs, e.agreementDelayMs, e.roundOpensAtMs);
+      case 'cycleFailed': {
+        if (!first(`failed:${e.height}:${e.cycle}`)) return [];
+        const counts = e.approvals === undefined ? '' : ` (${e.approvals} approvals, ${e.rejections ?? 0} rejections)`;
+        return [`  ✖ cycle ${e.cycle} of CB #${e.height} failed: ${e.reason}${counts}`];
+      }
+      default:
+        return this.nodeLines(e);
+    }
+  }
+
+  /** What concerns one node only (refusals, its twin, its connection): every node's own line. */
+  private nodeLines(e: NodeEvent): string[] {
+    switch (e.type) {
+      case 'refused':
+        return [`  ✖ ${e.mspId} ${e.action} refused: ${e.message}`];
+      case 'twinFailed':
+        return [`  ! ${e.mspId}'s twin could not ${e.action}: ${e.message}`];
+      case 'disconnected':
+        return this.verbose || e.attempt === 1 ? [`  ! ${e.mspId}: ${e.message}; retrying in ${e.retryInMs} ms`] : [];
+      case 'reconnected':
+        return [`  ${e.mspId}: connected again after ${seconds(e.downMs)}`];
+      case 'warning':
+        return [`  ! ${e.mspId}: ${e.message}`];
+      default:
+        return this.verbose ? [`  ${e.mspId}: ${e.type}`] : [];
+    }
+  }
+
+  /** Sealed blocks after genesis, by height. */
+  rows(): CbRow[] {
+    return [...this.byHeight.values()].filter((r) => r.height > 0).sort((a, b) => a.height - b.height);
+  }
+
+  /** Agreement delays (ms) of the rows that have one. */
+  agreementDelays(): number[] {
+    return this.rows().flatMap((r) => (r.agreementDelayMs === undefined ? [] : [r.agreementDelayMs]));
+  }
+
+  private onCommitted(block: ConfigBlock, atMs: number, delayMs: number | undefined, opensAtMs: number | undefined): string[] {
+    const row = this.byHeight.get(block.height);
+    if (row !== undefined) {
+      // Another node saw it too: keep the earliest observation.
+      if (delayMs !== undefined && (row.agreementDelayMs === undefined || delayMs < row.agreementDelayMs)) row.agreementDelayMs = delayMs;
+      return [];
+    }
+    this.byHeight.set(block.height, {
+      height: block.height,
+      hash: block.hash,
+      proposer: block.proposer,
+      cycle: block.cycle,
+      approvals: block.proof.length,
+      config: block.config,
+      agreementDelayMs: delayMs,
+      committedAtMs: atMs,
+      roundOpensAtMs: opensAtMs,
+    });
+    const delay = delayMs === undefined ? '' : `, agreement ${seconds(delayMs)}`;
+    return [`✔ CB #${block.height} sealed: proposer ${block.proposer}, cycle ${block.cycle}, approvals ${block.proof.length}/${this.n}${delay}, hash ${short(block.hash)}`];
+  }
+}
+
+/**
+ * The summary table: one line per CB and the agreement delay's p50/p95. A propagation column is
+ * left for the observer (committed -> verified at each observer), filled in when provided.
+ */
+export function summaryTable(rows: readonly CbRow[], propagationMs?: ReadonlyMap<number, number>): string[] {
+  const header = ['height', 'proposer', 'cycle', 'approvals', 'agreement', 'propagation', 'config'];
+  const body = rows.map((r) => [
+    String(r.height),
+    r.proposer,
+    String(r.cycle),
+    String(r.approvals),
+    seconds(r.agreementDelayMs),
+    seconds(propagationMs?.get(r.height)),
+    JSON.stringify(r.config),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
+  const stats: SampleSummary | undefined = summarise(rows.flatMap((r) => (r.agreementDelayMs === undefined ? [] : [r.agreementDelayMs])));
+  out.push('');
+  out.push(stats === undefined ? 'agreement delay: no samples' : `agreement delay (round open -> CB committed) over ${stats.count} CBs: p50 ${seconds(stats.p50)}, p95 ${seconds(stats.p95)}, max ${seconds(stats.max)}`);
+  return out;
+}

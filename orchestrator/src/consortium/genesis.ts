@@ -1,0 +1,49 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Sealing genesis for a local consortium: the first member opens the genesis proposal, a quorum
+ * of members approves it with their own keys, and one of them tallies. In a real consortium each
+ * member's operator runs `mgmt vote` after reading the parameters; here the operators are us.
+ */
+import type { ConfigBlock } from 'mgmt-chaincode/dist/protocol';
+import { quorum } from 'mgmt-chaincode/dist/protocol';
+import type { GenesisInput } from '../managementNode/genesis';
+import type { VoteSigner } from '../managementNode/identity';
+import type { MgmtLedger } from '../managementNode/ledger';
+
+/** A member that takes part in sealing genesis. */
+export interface GenesisMember {
+  readonly mspId: string;
+  readonly ledger: MgmtLedger;
+  readonly signVote: VoteSigner;
+}
+
+/** What {@link sealGenesis} found or did. */
+export interface GenesisOutcome {
+  readonly block: ConfigBlock;
+  /** False when the chain already had a genesis block (an existing network). */
+  readonly created: boolean;
+}
+
+/**
+ * Seals the genesis block, or returns the existing one.
+ *
+ * @throws {@link LedgerCallError} when a transaction fails (e.g. `MGMT_ALREADY_PROPOSED` while
+ * another member's genesis proposal is open), or Error when fewer members than a quorum are given.
+ */
+export async function sealGenesis(members: readonly GenesisMember[], input: GenesisInput): Promise<GenesisOutcome> {
+  const first = members[0];
+  if (first === undefined) throw new Error('no members to seal genesis with');
+  const round = await first.ledger.getRound();
+  if (round.phase !== 'genesis') {
+    const [block] = await first.ledger.getBlocks(0, 0);
+    return { block, created: false };
+  }
+  const q = quorum(input.params.members.length);
+  if (members.length < q) throw new Error(`sealing genesis needs ${q} members, got ${members.length}`);
+  const proposal = await first.ledger.initLedger(JSON.stringify(input));
+  await Promise.all(members.slice(0, q).map((m) => m.ledger.vote(proposal.id, true, m.signVote(proposal.hash, true), 'genesis parameters agreed')));
+  const result = await first.ledger.tally(proposal.id);
+  if (result.outcome !== 'sealed') throw new Error(`genesis did not seal: ${result.failure.reason}`);
+  return { block: result.block, created: true };
+}

@@ -1,0 +1,32 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The management node (Algorithm 1) and what it needs: the management chaincode as a typed
+ * ledger, errors shaped like fabric-gateway's, the member's vote signer, genesis input.
+ */
+export { ManagementNode, safeReason } from './managementNode';
+export type { ManagementNodeEvents, ManagementNodeOptions, ManagementNodeStatus, NodeLogger } from './managementNode';
+export type { NodeEvent, NodeEventType } from './events';
+export { cycleKey, plan } from './plan';
+export type { Action, Plan, PlanInput, PlanMemory, TallyVerdict } from './plan';
+export { fetchBlocks } from './ledger';
+export type { DecodedEvent, EventStream, EventStreamOptions, MgmtEvent, MgmtLedger, TallyResult } from './ledger';
+export { decodeEvent, FabricMgmtLedger } from './fabricLedger';
+export type { FabricMgmtLedgerOptions } from './fabricLedger';
+export {
+  CONFLICT_VALIDATION_CODES,
+  isConflict,
+  isRefusal,
+  LedgerCallError,
+  LedgerUnavailableError,
+  MgmtRefusalError,
+  toLedgerError,
+  TransactionInvalidError,
+} from './errors';
+export type { LedgerCallErrorProperties, LedgerStep } from './errors';
+export { MspReadError, readCertificatePem, readPrivateKeyPem, voteSignerFromKey, voteSignerFromMsp } from './identity';
+export type { VoteSigner } from './identity';
+export { genesisInput, membersFromConnection } from './genesis';
+export type { GenesisInput, GenesisOptions } from './genesis';
+export { Backoff, systemClock } from './clock';
+export type { Clock, TimerHandle } from './clock';

@@ -1,0 +1,478 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The Fabric `primary` channel as the chain Algorithm 2 reconfigures (DESIGN.md section 6).
+ *
+ * Applying a configuration block (CB) is a channel configuration update of the orderer batch
+ * parameters, authorised by the channel's own Admins policy (MAJORITY of member admins), and
+ * nobody collects signatures centrally:
+ *
+ *  1. Each member's orchestrator, after its own observer and runtime verified the CB, reads the
+ *     channel's current config block from its own orderer and computes the ConfigUpdate
+ *     `computeUpdate(current, withBatchParams(current, C^prim))`. Every member reads the same
+ *     config (same sequence) and google-protobuf writes maps in key order, so every member gets
+ *     the same bytes; the SHA-256 of those bytes names the update.
+ *  2. It signs the update as its member's admin (a ConfigSignature, as `peer channel
+ *     signconfigtx`) and records it on the management chain with `ShareUpdateSignature(height,
+ *     sequence, update, signature)`, which checks the signer is that member's admin.
+ *  3. It follows `UpdateSignatureShared` events (from the block that committed the CB, so none is
+ *     missed) and, once the signatures over bytes identical to its own satisfy the channel's
+ *     policy (checked with the configtx validator, as the orderer will), it assembles the
+ *     CONFIG_UPDATE envelope, signed by its own admin, with the link to the CB in the tx_id
+ *     (`mgmt-cb:<height>:<hash>`, Fig. 3), and broadcasts it to its own member's orderer.
+ *  4. Several members may broadcast the same update; the orderer accepts the first and refuses
+ *     the others (their read set pins the version the first one moved on): exactly once in effect.
+ *     A BAD_REQUEST is therefore fine when the channel now carries this CB's link or a newer one.
+ *
+ * A CB whose parameters equal the channel's still gets its config block: the update then only
+ * raises BatchTimeout's version, which Fabric accepts as a change. So every CB in force has a
+ * linked config block (the auditor's walk has no holes), and no member can conclude "nothing to
+ * do" from a config that a concurrent update is about to replace.
+ *
+ * Ordering and idempotence come from the channel itself: the latest config block's management
+ * link names the CB in force. A CB at or below it is not applied again (`in-force`, or
+ * `superseded` for an older one), and an update is pinned to the config version it was computed
+ * from, so an update for an older CB can never commit after a newer one: it would fail the read
+ * set check. Fabric orders a config update as a block of its own and cuts the next block under
+ * the new parameters, so "between rounds" is where Fabric applies it anyway.
+ */
+import { EventEmitter } from 'node:events';
+import type * as grpc from '@grpc/grpc-js';
+import type { BlockEventsOptions, ChaincodeEvent, ChaincodeEventsOptions, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
+import { EndorseError } from '@hyperledger/fabric-gateway';
+import { common, orderer as ordererProtos } from '@hyperledger/fabric-protos';
+import type { BatchChange, BatchParams, ManagementLink } from 'fabric-devnet/dist/configtx';
+import {
+  ConfigUpdateError,
+  applyConfigUpdate,
+  buildConfigUpdateEnvelope,
+  readBatchParams,
+  readConfigBlock,
+  readManagementLink,
+  readMsps,
+  signConfigUpdate,
+} from 'fabric-devnet/dist/configtx';
+import { MspRegistry } from 'fabric-devnet/dist/msp';
+import type { SigningIdentity } from 'fabric-devnet/dist/msp';
+import type { ConfigBlock, JsonObject, UpdateSignature } from 'mgmt-chaincode/dist/protocol';
+import { EVENTS, messageOf, mgmtErrorCodeOf, updateSha256 } from 'mgmt-chaincode/dist/protocol';
+import { broadcast, fetchBlock, lastConfigIndex } from '../channelConfig/ordererClient';
+import type { Logger } from '../observer';
+import type { ApplyContext, ApplyResult, PrimaryChainAdapter } from './adapter';
+import { BATCH_DRIVEN_CONSENSUS_TYPES, batchChangeOf, batchUpdate } from './batchConfig';
+import { PrimaryError } from './errors';
+
+/** The management channel as the adapter uses it; a gateway Contract and Network fit. */
+export interface ManagementChannel {
+  /** The mgmt chaincode's contract on this member's gateway. */
+  readonly contract: {
+    submitTransaction(name: string, ...args: string[]): Promise<Uint8Array>;
+    evaluateTransaction(name: string, ...args: string[]): Promise<Uint8Array>;
+  };
+  /** The mgmt channel's network, for `UpdateSignatureShared` events. */
+  readonly network: {
+    getChaincodeEvents(chaincodeName: string, options?: ChaincodeEventsOptions): Promise<CloseableAsyncIterable<ChaincodeEvent>>;
+  };
+  /** `mgmt` by default. */
+  readonly chaincodeName?: string;
+}
+
+/** The primary channel's network on this member's gateway, for block events. */
+export interface PrimaryChannelEvents {
+  getBlockEvents(options?: BlockEventsOptions): Promise<CloseableAsyncIterable<common.Block>>;
+}
+
+/** Options of {@link FabricPrimaryAdapter}. */
+export interface FabricPrimaryAdapterOptions {
+  /** The channel to reconfigure, e.g. `primary`. */
+  readonly channelId: string;
+  /** This member's admin: signs updates, envelopes and Deliver requests. */
+  readonly admin: SigningIdentity;
+  /** A gRPC connection to this member's orderer; the caller closes it. */
+  readonly orderer: grpc.Client;
+  readonly management: ManagementChannel;
+  readonly primary: PrimaryChannelEvents;
+  /**
+   * `refuse`: this member takes no part (never signs, never submits), as an orchestrator whose
+   * operator withholds consent; it still waits for the others to put a block in force.
+   */
+  readonly signing?: 'sign' | 'refuse';
+  /** C^prim to batch parameters; {@link batchChangeOf} by default. */
+  readonly toBatchChange?: (config: JsonObject) => BatchChange;
+  readonly logger?: Logger;
+  /** Names the adapter in log lines, e.g. the member's MSP ID. */
+  readonly name?: string;
+  /** Deadline of one orderer call (Deliver of a block, Broadcast), 10 000 ms by default. */
+  readonly ordererTimeoutMs?: number;
+}
+
+/** The channel's configuration as read from its orderer. */
+export interface ChannelConfigState {
+  /** Number of the newest block when read. */
+  readonly newestBlock: number;
+  /** Number of the block holding the config in force. */
+  readonly configBlock: number;
+  readonly config: common.Config;
+  readonly sequence: number;
+  /** The CB the config in force is linked to (the latest linked config block's), if any. */
+  readonly link: ManagementLink | undefined;
+  readonly batch: BatchParams;
+}
+
+/** Events of a {@link FabricPrimaryAdapter}. */
+export interface FabricPrimaryAdapterEvents {
+  /** This member recorded its admin's signature on the management chain. */
+  shared: [{ readonly height: number; readonly sequence: number; readonly updateSha256: string }];
+  /** This member broadcast the assembled update; `status` is the orderer's answer. */
+  submitted: [{ readonly height: number; readonly sequence: number; readonly status: string; readonly info: string; readonly signers: readonly string[] }];
+}
+
+/** How far back past unlinked config updates (made outside the mechanism) the link is looked for. */
+const MAX_LINK_WALK = 64;
+
+class Wakeup {
+  #pending = false;
+  #error: Error | undefined;
+  #resolve: (() => void) | undefined;
+
+  poke(): void {
+    this.#pending = true;
+    this.#resolve?.();
+  }
+
+  fail(error: Error): void {
+    this.#error ??= error;
+    this.poke();
+  }
+
+  async wait(signal: AbortSignal): Promise<void> {
+    if (!this.#pending && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const onAbort = (): void => {
+          resolve();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.#resolve = (): void => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        };
+      });
+      this.#resolve = undefined;
+    }
+    this.#pending = false;
+    signal.throwIfAborted();
+    if (this.#error) throw this.#error;
+  }
+}
+
+function isConfigBlock(block: common.Block): boolean {
+  const data = block.getData()?.getDataList_asU8() ?? [];
+  if (data.length !== 1) return false;
+  try {
+    const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(data[0]).getPayload_asU8());
+    const header = common.ChannelHeader.deserializeBinary(payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(0));
+    return header.getType() === common.HeaderType.CONFIG;
+  } catch {
+    return false;
+  }
+}
+
+function consensusType(config: common.Config): string {
+  const bytes = config.getChannelGroup()?.getGroupsMap().get('Orderer')?.getValuesMap().get('ConsensusType')?.getValue_asU8();
+  return bytes === undefined ? '' : ordererProtos.ConsensusType.deserializeBinary(bytes).getType();
+}
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+
+/**
+ * {@link PrimaryChainAdapter} for a Fabric channel whose orderer batch parameters are the
+ * managed configuration. See the comment at the top of this file for the protocol.
+ *
+ * @example
+ * const adapter = new FabricPrimaryAdapter({
+ *   channelId: 'primary',
+ *   admin: SigningIdentity.fromMspDir(member.adminMspDir, member.mspId),
+ *   orderer: await newGrpcConnection(member.orderer),
+ *   management: { contract: gateway.getNetwork('mgmt').getContract('mgmt'), network: gateway.getNetwork('mgmt') },
+ *   primary: gateway.getNetwork('primary'),
+ * });
+ */
+export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvents> implements PrimaryChainAdapter {
+  readonly #options: Readonly<FabricPrimaryAdapterOptions>;
+  readonly #logger: Logger;
+  readonly #chaincode: string;
+  readonly #timeoutMs: number;
+  /** Config block number to the link in force there (walks back past unlinked updates). */
+  readonly #links = new Map<number, ManagementLink | undefined>();
+  readonly #warned = new Set<string>();
+
+  constructor(options: Readonly<FabricPrimaryAdapterOptions>) {
+    super();
+    this.#options = options;
+    this.#chaincode = options.management.chaincodeName ?? 'mgmt';
+    this.#timeoutMs = options.ordererTimeoutMs ?? 10_000;
+    const prefix = `[fabric-primary${options.name === undefined ? '' : ` ${options.name}`}]`;
+    const logger = options.logger ?? console;
+    this.#logger = {
+      info: (m) => { logger.info(`${prefix} ${m}`); },
+      warn: (m) => { logger.warn(`${prefix} ${m}`); },
+      error: (m) => { logger.error(`${prefix} ${m}`); },
+    };
+  }
+
+  /**
+   * At once: Fabric orders a config update as a block of its own and cuts every later block
+   * under the new parameters, so an update never lands inside a round (a block).
+   */
+  roundBoundary(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    return Promise.resolve();
+  }
+
+  /**
+   * The CB height linked to the channel's config in force, walking back past config updates
+   * made outside the mechanism.
+   *
+   * @throws {@link PrimaryError} `PRIMARY_ORDERER` when the orderer cannot be read.
+   */
+  async activeConfigHeight(): Promise<number | undefined> {
+    return (await this.readChannel()).link?.height;
+  }
+
+  /**
+   * Reads the channel's config in force from this member's orderer.
+   *
+   * @throws {@link PrimaryError} `PRIMARY_ORDERER` when the orderer cannot be read or answers a
+   * block that is not a config block; `PRIMARY_UNSUPPORTED_CONSENSUS` for a BFT channel.
+   */
+  async readChannel(): Promise<ChannelConfigState> {
+    const { channelId, admin, orderer } = this.#options;
+    try {
+      const newest = await fetchBlock(orderer, channelId, admin, 'newest', this.#timeoutMs);
+      const newestBlock = newest.getHeader()?.getNumber() ?? 0;
+      const configBlock = lastConfigIndex(newest);
+      const block = configBlock === newestBlock ? newest : await fetchBlock(orderer, channelId, admin, configBlock, this.#timeoutMs);
+      const { config } = readConfigBlock(block);
+      const type = consensusType(config);
+      if (!BATCH_DRIVEN_CONSENSUS_TYPES.has(type)) {
+        throw new PrimaryError(`channel ${channelId} uses consensus type ${type}, whose block interval is not BatchTimeout (see batchConfig.ts)`, {
+          code: 'PRIMARY_UNSUPPORTED_CONSENSUS',
+        });
+      }
+      return { newestBlock, configBlock, config, sequence: config.getSequence(), link: await this.#linkAt(configBlock, block), batch: readBatchParams(config) };
+    } catch (err) {
+      if (err instanceof PrimaryError) throw err;
+      throw new PrimaryError(`cannot read the config of ${channelId}: ${messageOf(err)}`, { code: 'PRIMARY_ORDERER', cause: err });
+    }
+  }
+
+  async #linkAt(number: number, block: common.Block): Promise<ManagementLink | undefined> {
+    if (this.#links.has(number)) return this.#links.get(number);
+    let link: ManagementLink | undefined;
+    let current = block;
+    let index = number;
+    for (let step = 0; step < MAX_LINK_WALK; step++) {
+      const lastUpdate = readConfigBlock(current).lastUpdate;
+      if (lastUpdate === undefined) break; // the channel's genesis block
+      try {
+        link = readManagementLink(lastUpdate);
+      } catch (err) {
+        this.#logger.warn(`config block ${index} carries a malformed management link: ${messageOf(err)}`);
+      }
+      if (link !== undefined || index === 0) break;
+      // An update made outside the mechanism: the link in force is the previous config block's.
+      const { orderer, channelId, admin } = this.#options;
+      const before = await fetchBlock(orderer, channelId, admin, index - 1, this.#timeoutMs);
+      index = lastConfigIndex(before);
+      if (this.#links.has(index)) {
+        link = this.#links.get(index);
+        break;
+      }
+      current = index === before.getHeader()?.getNumber() ? before : await fetchBlock(orderer, channelId, admin, index, this.#timeoutMs);
+    }
+    this.#links.set(number, link);
+    return link;
+  }
+
+  /**
+   * Puts the batch parameters of `cb` in force on the channel (see the top of this file) and
+   * resolves when the channel runs them, or runs a newer CB's.
+   *
+   * @throws {@link PrimaryError} `PRIMARY_BAD_CONFIG` (the CB's configuration has no batch
+   * parameters), `PRIMARY_LINK_MISMATCH` (the channel is linked to another block at this height),
+   * `PRIMARY_ORDERER`, `PRIMARY_SHARE_FAILED`, `PRIMARY_UNSUPPORTED_CONSENSUS`; the abort reason
+   * when `context.signal` is aborted.
+   */
+  async apply(cb: ConfigBlock, context: ApplyContext): Promise<ApplyResult> {
+    const change = (this.#options.toBatchChange ?? batchChangeOf)(cb.config);
+    const { signal } = context;
+    let channel = await this.readChannel();
+    const first = this.#settled(cb, channel, false);
+    if (first !== undefined) return first;
+
+    const wake = new Wakeup();
+    const streams: CloseableAsyncIterable<unknown>[] = [];
+    const consumers: Promise<void>[] = [];
+    const follow = async <T>(open: () => Promise<CloseableAsyncIterable<T>>, relevant: (item: T) => boolean): Promise<void> => {
+      const stream = await open();
+      streams.push(stream);
+      consumers.push(
+        (async (): Promise<void> => {
+          try {
+            for await (const item of stream) if (relevant(item)) wake.poke();
+            // A stream the server ended would leave the wait without anything to wake it.
+            if (!closing) wake.fail(new Error('an event stream ended'));
+          } catch (err) {
+            if (!closing) wake.fail(err instanceof Error ? err : new Error(messageOf(err)));
+          }
+        })(),
+      );
+    };
+    let closing = false;
+    const stop = (): void => {
+      closing = true;
+      for (const stream of streams) stream.close();
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      // From the block that committed the CB: every signature shared for it comes after.
+      await follow(
+        () => this.#options.management.network.getChaincodeEvents(this.#chaincode, { startBlock: context.notBeforeBlock ?? 0n }),
+        (event: ChaincodeEvent) => event.eventName === EVENTS.UpdateSignatureShared && this.#eventHeight(event) === cb.height,
+      );
+      // From the block after the newest one read: any config change from now on wakes us.
+      await follow(() => this.#options.primary.getBlockEvents({ startBlock: BigInt(channel.newestBlock + 1) }), isConfigBlock);
+      let submitted = false;
+      let lastAttempt = '';
+      for (;;) {
+        signal.throwIfAborted();
+        const settled = this.#settled(cb, channel, true, submitted);
+        if (settled !== undefined) return settled;
+        const attempt = await this.#step(cb, channel, change, lastAttempt);
+        if (attempt.broadcast !== undefined) {
+          lastAttempt = attempt.broadcast;
+          submitted ||= attempt.success;
+        } else {
+          await wake.wait(signal);
+        }
+        channel = await this.readChannel();
+      }
+    } finally {
+      signal.removeEventListener('abort', stop);
+      stop();
+      await Promise.all(consumers);
+    }
+  }
+
+  #eventHeight(event: ChaincodeEvent): number | undefined {
+    try {
+      return (JSON.parse(Buffer.from(event.payload).toString('utf8')) as { height?: number }).height;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The result when nothing (more) is to be done, else undefined. */
+  #settled(cb: ConfigBlock, channel: ChannelConfigState, started: boolean, submitted = false): ApplyResult | undefined {
+    const { link } = channel;
+    if (link !== undefined && link.height > cb.height) return { outcome: 'superseded', chainHeight: link.height, submitted: false };
+    if (link?.height === cb.height) {
+      if (link.hash !== cb.hash) {
+        throw new PrimaryError(`channel ${this.#options.channelId} is linked to block ${link.height} ${link.hash}, but the verified one is ${cb.hash}`, {
+          code: 'PRIMARY_LINK_MISMATCH',
+        });
+      }
+      return { outcome: started ? 'applied' : 'in-force', chainHeight: link.height, submitted };
+    }
+    return undefined;
+  }
+
+  /**
+   * One round of the protocol against the current config: share this member's signature if it
+   * has not, and submit once the signatures shared satisfy the policy.
+   *
+   * @returns `broadcast`: the key of a submission made now (and whether the orderer took it).
+   */
+  async #step(cb: ConfigBlock, channel: ChannelConfigState, change: BatchChange, lastAttempt: string): Promise<{ broadcast?: string; success: boolean }> {
+    const { channelId, admin } = this.#options;
+    const signing = (this.#options.signing ?? 'sign') === 'sign';
+    const updateBytes = batchUpdate(channelId, channel.config, change).serializeBinary();
+    const sha = updateSha256(updateBytes);
+    const records = await this.#signatures(cb.height);
+    const atSequence = records.filter((r) => r.configSequence === channel.sequence);
+    const mine = atSequence.find((r) => r.mspId === admin.mspId);
+    if (signing && mine === undefined) {
+      await this.#share(cb, channel.sequence, updateBytes, sha);
+      return { success: false, broadcast: undefined };
+    }
+    const differing = atSequence.filter((r) => r.updateSha256 !== sha);
+    const differingKey = `${cb.height}:${channel.sequence}:${differing.map((r) => r.mspId).join(',')}`;
+    if (differing.length > 0 && !this.#warned.has(differingKey)) {
+      this.#warned.add(differingKey);
+      // Not counted: only bytes equal to this member's own computation are ever submitted.
+      this.#logger.warn(`ignoring signatures of ${differing.map((r) => r.mspId).join(', ')} for block ${cb.height}: their update ${differing[0]?.updateSha256 ?? ''} differs from ${sha}`);
+    }
+    if (!signing) return { success: false };
+    const matching = atSequence.filter((r) => r.updateSha256 === sha && r.update === b64(updateBytes));
+    const signers = matching.map((r) => r.mspId);
+    const key = `${channel.sequence}:${sha}:${signers.join(',')}`;
+    if (key === lastAttempt) return { success: false };
+    const signatures = matching.map((r) => common.ConfigSignature.deserializeBinary(Buffer.from(r.configSignature, 'base64')));
+    const envelope = buildConfigUpdateEnvelope(channelId, updateBytes, signatures, admin, { managementLink: { height: cb.height, hash: cb.hash } });
+    if (!this.#policySatisfied(channel, envelope)) return { success: false };
+    let outcome: Awaited<ReturnType<typeof broadcast>>;
+    try {
+      outcome = await broadcast(this.#options.orderer, envelope, this.#timeoutMs);
+    } catch (err) {
+      throw new PrimaryError(`broadcast of the update for block ${cb.height} failed: ${messageOf(err)}`, { code: 'PRIMARY_ORDERER', cause: err });
+    }
+    this.emit('submitted', { height: cb.height, sequence: channel.sequence, status: outcome.statusName, info: outcome.info, signers });
+    if (outcome.statusName === 'SUCCESS') {
+      this.#logger.info(`submitted the update for block ${cb.height} (sequence ${channel.sequence}, signed by ${signers.join(', ')})`);
+    } else {
+      // Typically another member got there first and the read set no longer matches.
+      this.#logger.info(`orderer answered ${outcome.statusName} to the update for block ${cb.height}: ${outcome.info}`);
+    }
+    return { broadcast: key, success: outcome.statusName === 'SUCCESS' };
+  }
+
+  /** Dry run of the orderer's own check: read set, versions and the Admins mod_policy. */
+  #policySatisfied(channel: ChannelConfigState, envelope: common.Envelope): boolean {
+    try {
+      applyConfigUpdate(this.#options.channelId, channel.config, envelope, new MspRegistry(readMsps(channel.config)));
+      return true;
+    } catch (err) {
+      if (err instanceof ConfigUpdateError && err.code !== 'CONFIG_UPDATE_MALFORMED' && err.code !== 'CONFIG_UPDATE_INVALID_CONFIG') return false;
+      throw err;
+    }
+  }
+
+  async #signatures(height: number): Promise<UpdateSignature[]> {
+    const { contract } = this.#options.management;
+    try {
+      return JSON.parse(Buffer.from(await contract.evaluateTransaction('GetUpdateSignatures', String(height))).toString('utf8')) as UpdateSignature[];
+    } catch (err) {
+      throw new PrimaryError(`GetUpdateSignatures(${height}) failed: ${messageOf(err)}`, { code: 'PRIMARY_SHARE_FAILED', cause: err });
+    }
+  }
+
+  async #share(cb: ConfigBlock, sequence: number, updateBytes: Uint8Array, sha: string): Promise<void> {
+    const signature = signConfigUpdate(updateBytes, this.#options.admin);
+    try {
+      await this.#options.management.contract.submitTransaction(
+        'ShareUpdateSignature',
+        String(cb.height),
+        String(sequence),
+        b64(updateBytes),
+        b64(signature.serializeBinary()),
+      );
+    } catch (err) {
+      const text = err instanceof EndorseError ? [err.message, ...err.details.map((d) => d.message)].join(' ') : messageOf(err);
+      // Shared before a restart: the chain already holds it, which is all that counts.
+      if (mgmtErrorCodeOf(text) === 'MGMT_DUPLICATE_SIGNATURE') return;
+      throw new PrimaryError(`ShareUpdateSignature for block ${cb.height} failed: ${text}`, { code: 'PRIMARY_SHARE_FAILED', cause: err });
+    }
+    this.#logger.info(`shared the admin signature of update ${sha.slice(0, 12)} for block ${cb.height} (sequence ${sequence})`);
+    this.emit('shared', { height: cb.height, sequence, updateSha256: sha });
+  }
+}

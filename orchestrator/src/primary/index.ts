@@ -1,0 +1,15 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The primary side of the mechanism: Algorithm 2 for one node (PrimaryNodeRuntime), the seam to
+ * the chain being reconfigured (PrimaryChainAdapter), and the Fabric `primary` channel behind it
+ * (FabricPrimaryAdapter: majority-signed channel config updates linked to their CB).
+ */
+export type { ApplyContext, ApplyOutcome, ApplyResult, PrimaryChainAdapter } from './adapter';
+export { BATCH_DRIVEN_CONSENSUS_TYPES, batchChangeOf, batchMatches, batchUpdate } from './batchConfig';
+export { PrimaryError } from './errors';
+export type { PrimaryErrorCode, PrimaryErrorOptions } from './errors';
+export { FabricPrimaryAdapter } from './fabricAdapter';
+export type { ChannelConfigState, FabricPrimaryAdapterEvents, FabricPrimaryAdapterOptions, ManagementChannel, PrimaryChannelEvents } from './fabricAdapter';
+export { PrimaryNodeRuntime } from './runtime';
+export type { AppliedConfiguration, PrimaryNodeRuntimeOptions, PrimaryRuntimeEvents, ReceiveHints } from './runtime';

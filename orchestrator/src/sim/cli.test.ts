@@ -1,0 +1,100 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+
+import { main } from './cli';
+
+let out: string;
+let err: string;
+
+beforeEach(() => {
+  out = '';
+  err = '';
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    err += String(chunk);
+    return true;
+  });
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+const cli = (...args: string[]): Promise<number> => main(['node', 'mgmt-sim', ...args]);
+
+describe('mgmt-sim', () => {
+  it('exits 2 on an unknown option, printing the usage', async () => {
+    expect(await cli('--bogus')).toBe(2);
+    expect(err).toContain("unknown option '--bogus'");
+  });
+
+  it('exits 2 with one line naming the field of an invalid scenario', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cli-')), 'bad.json');
+    writeFileSync(file, JSON.stringify({ network: { peers: 99 } }));
+    expect(await cli('run', '--scenario', file)).toBe(2);
+    expect(err).toBe(`✖ ${file}: network.peers: must be < network.nodes (32), got 99\n`);
+    expect(await cli('run', '--set', 'management.nodes=0', '--quiet')).toBe(2);
+    expect(err).toContain('management.nodes: must be >= 1');
+    expect(await cli('run', '--seed', 'x')).toBe(2);
+  });
+
+  it('prints the same JSON for the same seed, and progress only on stderr', async () => {
+    expect(await cli('run', '--duration', '120', '--seed', '3', '--json')).toBe(0);
+    const first = out;
+    expect(err).toContain('sim: done in');
+    const parsed = JSON.parse(first) as { stats: { cbsAgreed: number }; scenario: { seed: number } };
+    expect(parsed.scenario.seed).toBe(3);
+    expect(parsed.stats.cbsAgreed).toBeGreaterThan(0);
+    out = '';
+    expect(await cli('run', '--duration', '120', '--seed', '3', '--json', '--quiet')).toBe(0);
+    expect(out).toBe(first);
+  }, 60_000);
+
+  it('writes byte-identical files for the same seed', async () => {
+    const a = mkdtempSync(join(tmpdir(), 'cli-a-'));
+    const b = mkdtempSync(join(tmpdir(), 'cli-b-'));
+    expect(await cli('run', '--duration', '120', '--out', a, '--quiet')).toBe(0);
+    expect(await cli('run', '--duration', '120', '--out', b, '--quiet')).toBe(0);
+    for (const f of ['samples.csv', 'summary.csv', 'result.json']) {
+      expect(readFileSync(join(b, f))).toEqual(readFileSync(join(a, f)));
+    }
+    expect(out).toContain('agreement');
+  }, 60_000);
+
+  it('runs a sweep, then rebuilds the report with live numbers beside it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-sweep-'));
+    const sweepFile = join(dir, 'cb.json');
+    writeFileSync(sweepFile, JSON.stringify({ name: 'cb-size', title: 'CB size', paperFigures: '4b', parameter: 'management.cbSizeMB', values: [0.25, 1], seeds: [1] }));
+    const simDir = join(dir, 'sim');
+    expect(await cli('sweep', sweepFile, '--duration', '120', '--seeds', '1', '--no-figures', '--out', simDir, '--quiet')).toBe(0);
+    expect(out).toMatch(/^F1 not evaluated/m);
+    expect(out).toMatch(/^F3 /m);
+    const live = join(dir, 'live.csv');
+    writeFileSync(live, 'source,experiment,x,seed,metric,value\ndevnet,base,base,0,agreement,2.5\ndevnet,base,base,0,update,1.25\n');
+    const reportDir = join(dir, 'report');
+    expect(await cli('report', '--samples', join(simDir, 'samples.csv'), '--samples', live, '--sweeps', join(simDir, 'sweeps.json'), '--out', reportDir, '--no-figures', '--quiet')).toBe(0);
+    const md = readFileSync(join(reportDir, 'report.md'), 'utf8');
+    expect(md).toContain('devnet: n');
+    expect(md).toContain('2500 ms');
+    // The committed summary stands in for the raw samples.
+    const fromSummary = join(dir, 'from-summary');
+    expect(await cli('report', '--summary', join(simDir, 'summary.csv'), '--samples', live, '--sweeps', join(simDir, 'sweeps.json'), '--out', fromSummary, '--no-figures', '--quiet')).toBe(0);
+    expect(readFileSync(join(fromSummary, 'report.md'), 'utf8')).toBe(md);
+    expect(await cli('report', '--sweeps', join(simDir, 'sweeps.json'), '--quiet')).toBe(2);
+  }, 120_000);
+
+  it('exits 0 on --help', async () => {
+    expect(await cli('--help')).toBe(0);
+    expect(out).toContain('Usage: mgmt-sim');
+  });
+});

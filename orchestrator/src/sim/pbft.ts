@@ -1,0 +1,595 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+
+/**
+ * PBFT at message level, used for both chains: pre-prepare, prepare, commit with quorums of
+ * `quorum(n)` (2f+1 when n = 3f+1, from the protocol core), and view change on timeout.
+ *
+ * One instance of the protocol runs per (height, view). The primary of a view sends a
+ * pre-prepare carrying the block (by gossip over the overlay on the primary chain, directly to
+ * each replica on the management chain); a replica that accepts it broadcasts a prepare; with
+ * `quorum - 1` prepares (its own included; the primary's pre-prepare stands for its prepare) it is
+ * prepared and broadcasts a commit; with `quorum` commits it commits the block. A replica that
+ * times out, or rejects the block, broadcasts a view change; `f + 1` view changes make a replica
+ * join, `quorum` of them start the new view. View-change messages carry the sender's prepared view
+ * so that the new primary re-proposes a block that may have committed somewhere (PBFT's safety
+ * rule). A replica that receives a commit certificate (a quorum of commits) for its height adopts
+ * the block even if it had rejected it or moved on to a view change: a quorum cannot be wrong.
+ *
+ * Simplifications, each harmless for the delays measured here: replicas are honest or crashed
+ * (silent), never Byzantine; messages are authenticated by construction; there are no
+ * checkpoints, client requests or state transfer beyond adopting commit certificates.
+ *
+ * The host (the primary chain with Algorithm 2, or the management chain with Algorithm 1) decides
+ * what a block contains, whether a replica accepts it, and when a replica may start its next round.
+ */
+
+import { quorum, rejectionThreshold } from 'mgmt-chaincode/dist/protocol';
+
+import type { EventQueue } from './eventQueue';
+import type { Network } from './network';
+
+/** Offsets of the engine's event kinds from its `kindBase`. */
+export const PBFT_EVENT = {
+  PRE_PREPARE: 0,
+  PREPARE: 1,
+  COMMIT: 2,
+  VIEW_CHANGE: 3,
+  TIMEOUT: 4,
+  PROPOSE: 5,
+  RESUME: 6,
+} as const;
+
+/** Number of event kinds an engine uses. */
+export const PBFT_EVENT_KINDS = 7;
+
+/** A block as the engine sees it: an opaque tag for the host, and its size on the wire. */
+export interface PbftBlock {
+  readonly tag: number;
+  readonly sizeMB: number;
+}
+
+/** What the engine asks of the chain it runs. */
+export interface PbftHost {
+  /** Seconds between entering (height, view) and the primary proposing (block interval, twin decision). */
+  proposeDelay(replica: number, height: number, view: number): number;
+  /** The block the primary proposes. */
+  propose(replica: number, height: number, view: number, now: number): PbftBlock;
+  /** Whether a replica accepts the block of (height, view). */
+  validate(replica: number, height: number, view: number, tag: number, now: number): boolean;
+  /**
+   * The replica's round ended: it committed `tag` (with `commitVotes` commits seen) or its view
+   * changed to `view`. Return true to start the next round at once (the next height's view 0 after
+   * a commit, the new view otherwise); false to hold it until the host calls {@link Pbft.resume}.
+   */
+  roundEnded(replica: number, height: number, view: number, committed: boolean, tag: number, commitVotes: number, now: number): boolean;
+}
+
+/** Static settings of one engine. */
+export interface PbftOptions {
+  /** Network node of each replica. */
+  readonly nodes: Int32Array;
+  /** Replicas that never send or process anything. */
+  readonly crashed: Uint8Array;
+  /** `gossip` forwards pre-prepares over the network's overlay; `direct` sends them to every replica. */
+  readonly prePrepare: 'gossip' | 'direct';
+  /** Size of prepare, commit and view-change messages, in MB. */
+  readonly voteSizeMB: number;
+  /** Votes carry the whole block (SymbChainSim's message sizes), for ablation. */
+  readonly votesCarryBlock: boolean;
+  /** Timeout of view 0, in seconds. */
+  readonly timeoutSec: number;
+  /** Double the timeout with every view of the same height (PBFT's liveness rule). */
+  readonly doubleTimeout: boolean;
+  /** Processing time between accepting a pre-prepare and sending the prepare, in seconds. */
+  readonly validationSec: number;
+  /** Proposer of (height, view), as a replica index. */
+  readonly proposer: (height: number, view: number) => number;
+  /** First event kind of this engine in the shared queue. */
+  readonly kindBase: number;
+}
+
+/** Where a replica is in its current round (plain numbers: they live in a Uint8Array). */
+const Phase = {
+  /** Not in a round: waiting for the host (or never started). */
+  Idle: 0,
+  /** In a view, waiting for the pre-prepare. */
+  Waiting: 1,
+  /** Accepted the block and sent a prepare (or proposed it). */
+  Accepted: 2,
+  /** Prepared and sent a commit. */
+  CommitSent: 3,
+  /** Rejected the block or timed out: sent a view change. */
+  ViewChange: 4,
+} as const;
+
+/** Views per height kept apart in instance keys. */
+const VIEW_SPAN = 4096;
+
+class Instance {
+  proposed = false;
+  /** The block repeats one prepared in an earlier view: replicas accept it on that certificate. */
+  reproposal = false;
+  tag = -1;
+  sizeMB = 0;
+  /** The new primary's knowledge: highest prepared view reported in view changes it received. */
+  bestPreparedView = -1;
+  readonly hasBlock: Uint8Array;
+  readonly prepares: Uint16Array;
+  readonly commits: Uint16Array;
+  readonly viewChanges: Uint16Array;
+
+  constructor(
+    readonly height: number,
+    readonly view: number,
+    readonly proposer: number,
+    m: number,
+  ) {
+    this.hasBlock = new Uint8Array(m);
+    this.prepares = new Uint16Array(m);
+    this.commits = new Uint16Array(m);
+    this.viewChanges = new Uint16Array(m);
+  }
+}
+
+/** Counters of one engine, for reports and tests. */
+export interface PbftStats {
+  readonly commits: number;
+  readonly viewChanges: number;
+  readonly minCommitVotes: number;
+}
+
+/** One PBFT network of `m` replicas. */
+export class Pbft {
+  readonly m: number;
+  readonly quorum: number;
+  /** f + 1: view changes that make a replica join (at least one is honest). */
+  readonly joinThreshold: number;
+  private readonly host: PbftHost;
+  private readonly q: EventQueue;
+  private readonly net: Network;
+  private readonly o: PbftOptions;
+  private readonly replicaOf: Int32Array;
+  private readonly height: Int32Array;
+  private readonly view: Int32Array;
+  private readonly phase: Uint8Array;
+  private readonly vcSent: Int32Array;
+  private readonly preparedView: Int32Array;
+  private readonly pendingHeight: Int32Array;
+  private readonly pendingView: Int32Array;
+  private readonly instances = new Map<number, Instance>();
+  private readonly byHeight = new Map<number, Instance[]>();
+  private readonly passed = new Map<number, number>();
+  /** Tag committed at each height still in flight: two replicas committing different blocks would be a fork. */
+  private readonly decided = new Map<number, number>();
+  private readonly live: number;
+  private commitCount = 0;
+  private viewChangeCount = 0;
+  private minVotes = Infinity;
+
+  constructor(host: PbftHost, queue: EventQueue, net: Network, options: PbftOptions) {
+    this.host = host;
+    this.q = queue;
+    this.net = net;
+    this.o = options;
+    const m = options.nodes.length;
+    this.m = m;
+    this.quorum = quorum(m);
+    this.joinThreshold = rejectionThreshold(m);
+    this.replicaOf = new Int32Array(net.n).fill(-1);
+    options.nodes.forEach((node, r) => {
+      this.replicaOf[node] = r;
+    });
+    this.height = new Int32Array(m);
+    this.view = new Int32Array(m);
+    this.phase = new Uint8Array(m);
+    this.vcSent = new Int32Array(m).fill(-1);
+    this.preparedView = new Int32Array(m).fill(-1);
+    this.pendingHeight = new Int32Array(m);
+    this.pendingView = new Int32Array(m);
+    this.live = m - options.crashed.reduce((a, b) => a + b, 0);
+  }
+
+  /** Counters so far. */
+  stats(): PbftStats {
+    return { commits: this.commitCount, viewChanges: this.viewChangeCount, minCommitVotes: this.minVotes };
+  }
+
+  /** Network node of each replica. */
+  nodes(): Int32Array {
+    return this.o.nodes;
+  }
+
+  /** The primary of (height, view), as a replica index. */
+  proposerOf(height: number, view: number): number {
+    return this.o.proposer(height, view);
+  }
+
+  /** Height a replica is working on (the next block it has not committed). */
+  heightOf(replica: number): number {
+    return this.height[replica];
+  }
+
+  /** Whether a replica is inside a round (not held by its host). */
+  inRound(replica: number): boolean {
+    return this.phase[replica] !== Phase.Idle;
+  }
+
+  private instance(height: number, view: number): Instance {
+    const key = height * VIEW_SPAN + view;
+    let inst = this.instances.get(key);
+    if (inst === undefined) {
+      if (view >= VIEW_SPAN) {
+        throw new Error(`PBFT: view ${view} at height ${height} exceeds ${VIEW_SPAN - 1}`);
+      }
+      inst = new Instance(height, view, this.o.proposer(height, view), this.m);
+      this.instances.set(key, inst);
+      const list = this.byHeight.get(height);
+      if (list === undefined) {
+        this.byHeight.set(height, [inst]);
+      } else {
+        list.push(inst);
+      }
+    }
+    return inst;
+  }
+
+  private timeout(view: number): number {
+    return this.o.doubleTimeout ? this.o.timeoutSec * 2 ** Math.min(view, 10) : this.o.timeoutSec;
+  }
+
+  private voteSize(inst: Instance): number {
+    return this.o.votesCarryBlock ? this.o.voteSizeMB + inst.sizeMB : this.o.voteSizeMB;
+  }
+
+  /** Sends one message from replica `from` to every other live-or-not replica (crashed ones just drop it). */
+  private broadcast(from: number, at: number, kind: number, height: number, view: number, d: number, sizeMB: number): void {
+    const nodes = this.o.nodes;
+    const src = nodes[from];
+    const k = this.o.kindBase + kind;
+    for (let r = 0; r < this.m; r++) {
+      if (r !== from) {
+        this.q.push(at + this.net.delay(src, nodes[r], sizeMB), k, r, height, view, from, d);
+      }
+    }
+  }
+
+  /**
+   * Starts replica `replica` in (height, view) at `now`. Hosts call it once per replica to start
+   * the chain; later rounds start by themselves unless the host holds them.
+   */
+  enter(replica: number, height: number, view: number, now: number): void {
+    if (this.o.crashed[replica] === 1) {
+      return;
+    }
+    if (height !== this.height[replica]) {
+      this.vcSent[replica] = -1;
+      this.preparedView[replica] = -1;
+    }
+    // Others may already have moved past this view: follow a quorum of view changes at once.
+    const list = this.byHeight.get(height);
+    if (list !== undefined) {
+      for (const other of list) {
+        if (other.view > view && (other.viewChanges[replica]) >= this.quorum) {
+          view = other.view;
+        }
+      }
+    }
+    this.height[replica] = height;
+    this.view[replica] = view;
+    this.phase[replica] = Phase.Waiting;
+    this.q.push(now + this.timeout(view), this.o.kindBase + PBFT_EVENT.TIMEOUT, replica, height, view, 0, 0);
+    const inst = this.instance(height, view);
+    if (inst.commits[replica] >= this.quorum && inst.hasBlock[replica] === 1) {
+      this.commit(replica, inst, now);
+      return;
+    }
+    if (inst.proposer === replica) {
+      this.q.push(now + this.host.proposeDelay(replica, height, view), this.o.kindBase + PBFT_EVENT.PROPOSE, replica, height, view, 0, 0);
+    } else if (inst.hasBlock[replica] === 1) {
+      this.acceptOrReject(replica, inst, now);
+    }
+  }
+
+  /** Starts the round a host held (see {@link PbftHost.roundEnded}); no-op when not held. */
+  resume(replica: number, now: number): void {
+    if (this.phase[replica] === Phase.Idle && this.o.crashed[replica] === 0) {
+      this.enter(replica, this.pendingHeight[replica], this.pendingView[replica], now);
+    }
+  }
+
+  /** Schedules {@link resume} of a held replica at `at`. */
+  scheduleResume(replica: number, at: number): void {
+    this.q.push(at, this.o.kindBase + PBFT_EVENT.RESUME, replica, 0, 0, 0, 0);
+  }
+
+  /** Holds a replica that has not started yet and starts it in (height, view) at `at`. */
+  startAt(replica: number, height: number, view: number, at: number): void {
+    this.phase[replica] = Phase.Idle;
+    this.height[replica] = height;
+    this.pendingHeight[replica] = height;
+    this.pendingView[replica] = view;
+    this.scheduleResume(replica, at);
+  }
+
+  /** Dispatches one of this engine's events; `kind` is relative to `kindBase`. */
+  handle(kind: number, target: number, a: number, b: number, c: number, d: number, now: number): void {
+    if (this.o.crashed[target] === 1) {
+      return;
+    }
+    switch (kind) {
+      case PBFT_EVENT.PRE_PREPARE:
+        this.onPrePrepare(target, a, b, c, now);
+        break;
+      case PBFT_EVENT.PREPARE:
+        this.onPrepare(target, a, b, now);
+        break;
+      case PBFT_EVENT.COMMIT:
+        this.onCommit(target, a, b, now);
+        break;
+      case PBFT_EVENT.VIEW_CHANGE:
+        this.onViewChange(target, a, b, d, now);
+        break;
+      case PBFT_EVENT.TIMEOUT:
+        this.onTimeout(target, a, b, c, now);
+        break;
+      case PBFT_EVENT.PROPOSE:
+        this.onPropose(target, a, b, now);
+        break;
+      case PBFT_EVENT.RESUME:
+        this.resume(target, now);
+        break;
+      default:
+        throw new Error(`PBFT: unknown event kind ${kind}`);
+    }
+  }
+
+  private onPropose(r: number, h: number, v: number, now: number): void {
+    if (this.height[r] !== h || this.view[r] !== v || this.phase[r] !== Phase.Waiting) {
+      return;
+    }
+    const inst = this.instance(h, v);
+    if (!inst.proposed) {
+      if (inst.bestPreparedView >= 0) {
+        // PBFT's new-view rule: a block prepared in an earlier view may have committed at
+        // some replica, so the new primary proposes that same block again.
+        const earlier = this.instance(h, inst.bestPreparedView);
+        inst.tag = earlier.tag;
+        inst.sizeMB = earlier.sizeMB;
+        inst.reproposal = true;
+      } else {
+        const block = this.host.propose(r, h, v, now);
+        inst.tag = block.tag;
+        inst.sizeMB = block.sizeMB;
+      }
+      inst.proposed = true;
+    }
+    inst.hasBlock[r] = 1;
+    this.phase[r] = Phase.Accepted;
+    this.sendPrePrepare(r, inst, now, -1);
+    this.checkPrepared(r, inst, now);
+  }
+
+  private sendPrePrepare(from: number, inst: Instance, now: number, receivedFrom: number): void {
+    const size = this.o.voteSizeMB + inst.sizeMB;
+    const k = this.o.kindBase + PBFT_EVENT.PRE_PREPARE;
+    const nodes = this.o.nodes;
+    const src = nodes[from];
+    if (this.o.prePrepare === 'direct') {
+      if (receivedFrom >= 0) {
+        return; // direct dissemination: only the primary sends
+      }
+      for (let r = 0; r < this.m; r++) {
+        if (r !== from) {
+          this.q.push(now + this.net.delay(src, nodes[r], size), k, r, inst.height, inst.view, from, 0);
+        }
+      }
+      return;
+    }
+    const net = this.net;
+    const peers = net.peers;
+    const base = src * net.k;
+    for (let i = 0; i < net.k; i++) {
+      const peerNode = peers[base + i];
+      const p = this.replicaOf[peerNode];
+      // Skipping peers that already hold the block changes no first arrival, only saves events.
+      if (p < 0 || p === receivedFrom || inst.hasBlock[p] === 1 || this.o.crashed[p] === 1) {
+        continue;
+      }
+      this.q.push(now + net.delay(src, peerNode, size), k, p, inst.height, inst.view, from, 0);
+    }
+  }
+
+  private onPrePrepare(r: number, h: number, v: number, from: number, now: number): void {
+    if (h < (this.height[r])) {
+      return;
+    }
+    const inst = this.instance(h, v);
+    if (inst.hasBlock[r] === 1) {
+      return;
+    }
+    inst.hasBlock[r] = 1;
+    this.sendPrePrepare(r, inst, now, from);
+    if (this.height[r] !== h) {
+      return; // processed when the replica reaches this height
+    }
+    if (inst.commits[r] >= this.quorum) {
+      this.commit(r, inst, now);
+      return;
+    }
+    if (this.view[r] === v && this.phase[r] === Phase.Waiting) {
+      this.acceptOrReject(r, inst, now);
+    }
+  }
+
+  private acceptOrReject(r: number, inst: Instance, now: number): void {
+    // A re-proposed block was prepared by a quorum under the rules of its own view; refusing it
+    // again (say, because this replica switched configuration meanwhile) would stall the height.
+    if (!inst.reproposal && !this.host.validate(r, inst.height, inst.view, inst.tag, now)) {
+      this.sendViewChange(r, inst.height, inst.view + 1, now);
+      return;
+    }
+    this.phase[r] = Phase.Accepted;
+    const at = now + this.o.validationSec;
+    this.broadcast(r, at, PBFT_EVENT.PREPARE, inst.height, inst.view, 0, this.voteSize(inst));
+    inst.prepares[r]++;
+    this.checkPrepared(r, inst, at);
+  }
+
+  private checkPrepared(r: number, inst: Instance, now: number): void {
+    if (this.phase[r] !== Phase.Accepted || this.view[r] !== inst.view || inst.prepares[r] < this.quorum - 1) {
+      return;
+    }
+    this.phase[r] = Phase.CommitSent;
+    this.preparedView[r] = inst.view;
+    this.broadcast(r, now, PBFT_EVENT.COMMIT, inst.height, inst.view, 0, this.voteSize(inst));
+    inst.commits[r]++;
+    this.checkCommitted(r, inst, now);
+  }
+
+  private onPrepare(r: number, h: number, v: number, now: number): void {
+    if (h < (this.height[r])) {
+      return;
+    }
+    const inst = this.instance(h, v);
+    inst.prepares[r]++;
+    if (this.height[r] === h) {
+      this.checkPrepared(r, inst, now);
+    }
+  }
+
+  private onCommit(r: number, h: number, v: number, now: number): void {
+    if (h < (this.height[r])) {
+      return;
+    }
+    const inst = this.instance(h, v);
+    inst.commits[r]++;
+    if (this.height[r] === h) {
+      this.checkCommitted(r, inst, now);
+    }
+  }
+
+  private checkCommitted(r: number, inst: Instance, now: number): void {
+    if (inst.commits[r] >= this.quorum && inst.hasBlock[r] === 1) {
+      this.commit(r, inst, now);
+    }
+  }
+
+  private commit(r: number, inst: Instance, now: number): void {
+    const votes = inst.commits[r];
+    if (votes < this.quorum) {
+      throw new Error(`PBFT invariant: replica ${r} committing height ${inst.height} with ${votes} < ${this.quorum} commits`);
+    }
+    const h0 = inst.height;
+    const decided = this.decided.get(h0);
+    if (decided === undefined) {
+      this.decided.set(h0, inst.tag);
+    } else if (decided !== inst.tag) {
+      throw new Error(`PBFT invariant: height ${h0} committed as block ${decided} and as block ${inst.tag}`);
+    }
+    this.commitCount++;
+    if (votes < this.minVotes) {
+      this.minVotes = votes;
+    }
+    const h = inst.height;
+    this.height[r] = h + 1;
+    this.view[r] = 0;
+    this.phase[r] = Phase.Idle;
+    this.vcSent[r] = -1;
+    this.preparedView[r] = -1;
+    this.pendingHeight[r] = h + 1;
+    this.pendingView[r] = 0;
+    const passed = (this.passed.get(h) ?? 0) + 1;
+    if (passed >= this.live) {
+      this.purge(h);
+    } else {
+      this.passed.set(h, passed);
+    }
+    if (this.host.roundEnded(r, h, inst.view, true, inst.tag, votes, now)) {
+      this.enter(r, h + 1, 0, now);
+    }
+  }
+
+  private purge(height: number): void {
+    this.passed.delete(height);
+    this.decided.delete(height);
+    const list = this.byHeight.get(height);
+    if (list !== undefined) {
+      for (const inst of list) {
+        this.instances.delete(height * VIEW_SPAN + inst.view);
+      }
+      this.byHeight.delete(height);
+    }
+  }
+
+  private sendViewChange(r: number, h: number, newView: number, now: number): void {
+    if ((this.vcSent[r]) >= newView) {
+      return;
+    }
+    this.viewChangeCount++;
+    this.vcSent[r] = newView;
+    if (this.phase[r] !== Phase.Idle) {
+      this.phase[r] = Phase.ViewChange;
+    }
+    const prepared = this.preparedView[r];
+    this.broadcast(r, now, PBFT_EVENT.VIEW_CHANGE, h, newView, prepared, this.o.voteSizeMB);
+    // If the new view does not start in time, move on to the one after (c = 1 marks this timer).
+    this.q.push(now + this.timeout(newView), this.o.kindBase + PBFT_EVENT.TIMEOUT, r, h, newView, 1, 0);
+    this.countViewChange(r, h, newView, prepared, now);
+  }
+
+  private onViewChange(r: number, h: number, newView: number, prepared: number, now: number): void {
+    if (h < (this.height[r]) || (this.height[r] === h && (this.view[r]) >= newView && this.phase[r] !== Phase.Idle)) {
+      return;
+    }
+    this.countViewChange(r, h, newView, prepared, now);
+  }
+
+  private countViewChange(r: number, h: number, newView: number, prepared: number, now: number): void {
+    const inst = this.instance(h, newView);
+    inst.viewChanges[r]++;
+    if (inst.proposer === r && prepared > inst.bestPreparedView) {
+      inst.bestPreparedView = prepared;
+    }
+    if (this.height[r] !== h) {
+      return;
+    }
+    const count = inst.viewChanges[r];
+    if (count >= this.quorum) {
+      if ((this.view[r]) < newView || this.phase[r] === Phase.Idle) {
+        this.startView(r, h, newView, now);
+      }
+    } else if (count >= this.joinThreshold && (this.vcSent[r]) < newView) {
+      this.sendViewChange(r, h, newView, now);
+    }
+  }
+
+  private startView(r: number, h: number, newView: number, now: number): void {
+    if (this.phase[r] === Phase.Idle && this.pendingHeight[r] === h && (this.pendingView[r]) >= newView) {
+      return; // already held for this or a later view
+    }
+    this.phase[r] = Phase.Idle;
+    this.pendingHeight[r] = h;
+    this.pendingView[r] = newView;
+    if (this.host.roundEnded(r, h, newView, false, -1, 0, now)) {
+      this.enter(r, h, newView, now);
+    }
+  }
+
+  private onTimeout(r: number, h: number, v: number, afterViewChange: number, now: number): void {
+    if (this.height[r] !== h || this.phase[r] === Phase.Idle) {
+      return;
+    }
+    if (afterViewChange === 1) {
+      // Sent a view change for v but view v never started: ask for the next one.
+      if ((this.view[r]) < v && this.vcSent[r] === v) {
+        this.sendViewChange(r, h, v + 1, now);
+      }
+      return;
+    }
+    if (this.view[r] === v) {
+      this.sendViewChange(r, h, v + 1, now);
+    }
+  }
+}
