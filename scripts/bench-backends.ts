@@ -17,7 +17,7 @@
  * or PATH; network/native/README.md); without them it fails with the installer hint.
  *
  *   devnet --base-port 50150: orderers 50150 51150 52150 53150, peers 50151 52151 54151 56151, admin 50159
- *   native --native-port 62550: org N at 62550+100*(N-1)+0..5, chaincode servers from 63450
+ *   native --native-port 62550: org N at 62550+10*(N-1)+0..5, chaincode servers 62600-62649
  *
  * Example:
  *   npm run build && npx tsc -p scripts/tsconfig.json && node scripts/dist/bench-backends.js --backends devnet,native

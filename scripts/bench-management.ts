@@ -13,8 +13,9 @@
  * Propagation (committed -> verified at each observer) is measured by the observer; its column is
  * left empty here. The devnet is always brought down again (also on failure and on Ctrl-C).
  *
- * Port grid with the default --base-port 20150 (all 127.0.0.1):
- *   orderers 20150 21150 22150 23150, peers 20151 22151 24151 26151, admin API 20159.
+ * Port grid with the default --base-port 21300 (all 127.0.0.1, below the ephemeral port range and
+ * clear of the test files' grids):
+ *   orderers 21300 22300 23300 24300, peers 21301 23301 25301 27301, admin API 21309.
  *
  * Example:
  *   npm run bench:management -- --rounds 20 --cbi 2 --cycle-timeout 3 --json
@@ -120,7 +121,7 @@ const program = new Command('bench-management')
   .option('--cbi <seconds>', 'configuration block interval', integer(1), 2)
   .option('--cycle-timeout <seconds>', 'cycle length', integer(1), 3)
   .option('--workload-tps <rate>', 'transactions per second on primary', nonNegative, 20)
-  .option('--base-port <port>', 'first port of the devnet grid (uses base..base+6001)', integer(1024, 59534), 20150)
+  .option('--base-port <port>', 'first port of the devnet grid (uses base..base+6001)', integer(1024, 59534), 21300)
   .option('--batch-timeout <duration>', "the devnet channels' genesis BatchTimeout, e.g. 100ms")
   .option('--verbose', 'show every round live')
   .option('--json', 'machine-readable result on stdout')

@@ -5,8 +5,8 @@
  * its own gateway and identity, watching a small workload on `primary`: blocks with no human
  * input, a proposer that goes away, a Byzantine member, and a peer that goes away.
  *
- * Port grid: base 20050 (orderers 20050 21050 22050 23050, peers 20051 22051 24051 26051, admin
- * 20059). The devnet's grid reaches base+6001, so bases above 59534 do not fit in 16 bits.
+ * Port grid: base 19950 (orderers 19950 20950 21950 22950, peers 19951 21951 23951 25951, admin
+ * 19959), below the ephemeral range and clear of the other test files' grids.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as path from 'node:path';
@@ -114,7 +114,7 @@ function onCommitted(height: number, act: (block: ConfigBlock) => void): Promise
 }
 
 beforeAll(async () => {
-  net = await startNetwork({ basePort: 20050 });
+  net = await startNetwork({ basePort: 19950 });
   await net.deploy(path.join(REPO_ROOT, 'chaincode'), 'mgmt', 'mgmt');
   await net.deploy(path.join(REPO_ROOT, 'test', 'fixtures', 'assets-chaincode'), 'primary', 'assets');
   sessions = await openSessions(net.connection);

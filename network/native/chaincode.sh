@@ -6,7 +6,7 @@
 # authentication) in the foreground: ./chaincode.sh <name>
 # `network.sh deploy` writes ${NATIVE_DATA}/chaincode/<name>/chaincode.env and starts this in the
 # background; `network.sh up` restarts it after a crash. Every peer dials it at CHAINCODE_ADDRESS
-# (a port in 17950-17999, env.sh), as the connection.json of its installed package says.
+# (a port in 17100-17149 with the default grid, env.sh), as the connection.json of its installed package says.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 NAME="${1:?usage: chaincode.sh <chaincode name>}"

@@ -7,7 +7,7 @@
 #
 #   1. a chaincode-as-a-service package (metadata.json type ccaas + connection.json with the
 #      server's address and TLS material), the same on every peer, so one package id;
-#   2. the chaincode server (chaincode.sh) started on a port of 17950-17999, TLS with client auth;
+#   2. the chaincode server (chaincode.sh) started on a port of 17100-17149 (default grid), TLS with client auth;
 #   3. peer lifecycle chaincode install on every peer, approveformyorg as every org, commit with
 #      every peer endorsing; no --signature-policy, so the channel's default applies
 #      (/Channel/Application/Endorsement = MAJORITY Endorsement, as on the devnet);

@@ -5,14 +5,14 @@
 # Defaults of the native network, in one file; sourced by every script here. Everything can be
 # overridden from the environment. Nothing here starts a process.
 #
-# Port grid (base NATIVE_BASE_PORT, default 17050; all on 127.0.0.1, all TLS):
+# Port grid (base NATIVE_BASE_PORT, default 17050; all on 127.0.0.1, all TLS), 100 ports wide:
 #
 #   org    orderer  peer   peer-chaincode  orderer-admin  orderer-ops  peer-ops
 #   Org1   17050    17051  17052           17053          17054        17055
-#   Org2   17150    17151  17152           17153          17154        17155
-#   Org3   17250    17251  17252           17253          17254        17255
-#   Org4   17350    17351  17352           17353          17354        17355
-#   chaincode servers (one per deployed chaincode): 17950-17999
+#   Org2   17060    17061  17062           17063          17064        17065
+#   Org3   17070    17071  17072           17073          17074        17075
+#   Org4   17080    17081  17082           17083          17084        17085
+#   chaincode servers (one per deployed chaincode name): 17100-17149
 #
 # The devnet's default grid is 7050-13051 and 7059, so both can run side by side.
 
@@ -55,11 +55,11 @@ port_of() {
     peerops) offset=5 ;;
     *) echo "port_of: unknown kind ${kind}" >&2; return 2 ;;
   esac
-  echo $((NATIVE_BASE_PORT + (org - 1) * 100 + offset))
+  echo $((NATIVE_BASE_PORT + (org - 1) * 10 + offset))
 }
 
 chaincode_port_range() {
-  echo "$((NATIVE_BASE_PORT + 900)) $((NATIVE_BASE_PORT + 949))"
+  echo "$((NATIVE_BASE_PORT + 50)) $((NATIVE_BASE_PORT + 99))"
 }
 
 org_domain() { echo "org$1.example.com"; }

@@ -75,8 +75,8 @@ export NATIVE_BASE_PORT NATIVE_BATCH_TIMEOUT
 # The peer CLI reads core.yaml from here (a copy of the release's, written by a fresh `up`).
 export FABRIC_CFG_PATH="${NATIVE_CONFIG}"
 
-if ! [[ "${NATIVE_BASE_PORT}" =~ ^[0-9]+$ ]] || [ "${NATIVE_BASE_PORT}" -lt 1024 ] || [ "${NATIVE_BASE_PORT}" -gt 64000 ]; then
-  echo "✖ --base-port must be a number between 1024 and 64000, not '${NATIVE_BASE_PORT}'" >&2
+if ! [[ "${NATIVE_BASE_PORT}" =~ ^[0-9]+$ ]] || [ "${NATIVE_BASE_PORT}" -lt 1024 ] || [ "${NATIVE_BASE_PORT}" -gt 65400 ]; then
+  echo "✖ --base-port must be a number between 1024 and 65400, not '${NATIVE_BASE_PORT}'" >&2
   exit 2
 fi
 
@@ -334,7 +334,7 @@ write_node_config() {
 
 create_network() {
   local n name
-  phase "creating a network in ${NATIVE_DATA} (ports ${NATIVE_BASE_PORT}-$((NATIVE_BASE_PORT + 999)), BatchTimeout ${NATIVE_BATCH_TIMEOUT})"
+  phase "creating a network in ${NATIVE_DATA} (ports ${NATIVE_BASE_PORT}-$((NATIVE_BASE_PORT + 99)), BatchTimeout ${NATIVE_BATCH_TIMEOUT})"
   for n in ${NATIVE_ORGS}; do
     require_free_port "$(port_of "${n}" orderer)" "$(orderer_host "${n}")"
     require_free_port "$(port_of "${n}" peer)" "$(peer_host "${n}")"
@@ -442,7 +442,13 @@ all_running() {
 start_watchdog() {
   [ -n "${WATCH_PID}" ] || return 0
   pid_of watchdog >/dev/null && return 0
-  kill -0 "${WATCH_PID}" 2>/dev/null || die "--watch-pid ${WATCH_PID}: no such process"
+  if ! kill -0 "${WATCH_PID}" 2>/dev/null; then
+    # The watched process (a test run) ended while `up` was starting: nothing of this stays.
+    trap - EXIT INT TERM
+    KEEP_DATA=false
+    cmd_down
+    die "--watch-pid ${WATCH_PID}: that process has exited; the network is stopped again"
+  fi
   mkdir -p "${PIDS}" "${LOGS}"
   # Stops the network when the watched process (a test runner) exits, however it exits.
   (cd "${NATIVE_DATA}" && exec setsid bash -c '
@@ -457,6 +463,9 @@ cmd_up() {
   check_binaries
   if [ -d "${NATIVE_DATA}" ] && [ -n "$(ls -A "${NATIVE_DATA}" 2>/dev/null)" ] && [ ! -f "${MARKER}" ]; then
     die "${NATIVE_DATA} is not empty and was not made by this script: choose another --data folder"
+  fi
+  if [ -n "${WATCH_PID}" ] && ! kill -0 "${WATCH_PID}" 2>/dev/null; then
+    die "--watch-pid ${WATCH_PID}: no such process"
   fi
   if [ -f "${CREATED}" ] && all_running; then
     start_watchdog

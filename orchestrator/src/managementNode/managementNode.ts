@@ -287,6 +287,8 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
   }
 
   private onFailure(err: unknown): void {
+    // A call cut short by stop() (the owner closing the connection) is not news.
+    if (this.stopped) return;
     if (err instanceof LedgerUnavailableError) {
       const delay = this.backoff.next();
       this.markDown(err.message, delay, this.backoff.attempts);

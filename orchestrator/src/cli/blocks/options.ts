@@ -15,8 +15,8 @@ export interface BlocksOptions {
 /** The options. */
 export function blocksOptions(): Option[] {
   return [
-    new Option('--from <height>', 'first height').argParser(integerIn(0)).default(0),
-    new Option('--to <height>', 'last height, inclusive (default: the latest)').argParser(integerIn(0)),
+    new Option('--from <height>', 'first height').argParser(integerIn(0)).default(0).env('MGMT_FROM'),
+    new Option('--to <height>', 'last height, inclusive (default: the latest)').argParser(integerIn(0)).env('MGMT_TO'),
     new Option('--verify', 'verify the chain offline (hash links, proposers, proofs, schedule); needs --from 0'),
   ];
 }
