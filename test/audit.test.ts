@@ -17,7 +17,7 @@ import { SigningIdentity } from 'fabric-devnet/dist/msp';
 import type { ConfigBlock, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
 import { broadcast, fetchConfigBlock } from '../orchestrator/src/channelConfig/ordererClient';
 import { endingOf } from '../orchestrator/src/cli/errors';
-import { registerAudit } from '../orchestrator/src/cli/commands/audit';
+import { registerAudit } from '../orchestrator/src/cli/audit';
 import { newGrpcConnection } from '../orchestrator/src/gateway';
 import { closeSessions, genesisParams, json, MemberSession, openSessions, sleep, vote } from './support/mgmt';
 import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';

@@ -27,7 +27,7 @@ import {
 import type { ConfigBlock, ConfigBlockHeader, GenesisParams, JsonObject, JsonValue } from 'mgmt-chaincode/dist/protocol';
 import { createTestConsortium, TestIdentity, TestOrg } from '../../../chaincode/src/testing/pki';
 import { endingOf } from '../cli/errors';
-import { registerAudit } from '../cli/commands/audit';
+import { registerAudit } from '../cli/audit';
 import { auditEvidence } from './audit';
 import { AuditError } from './errors';
 import { buildExport, parseExport, serializeExport } from './exportFormat';

@@ -5,6 +5,7 @@
  * and the tests.
  */
 import { Command, Option } from 'commander';
+import { registerAudit } from './audit';
 import { registerBlocks } from './blocks';
 import { registerConsortium } from './consortium';
 import { DEFAULT_CONNECTION_FILE, processIo } from './context';
@@ -52,7 +53,7 @@ export function buildProgram(io: CliIo = processIo): Command {
         '  mgmt --member Org2MSP round',
       ].join('\n'),
     );
-  for (const register of [registerInit, registerRound, registerPropose, registerVote, registerTally, registerBlocks, registerLatest, registerNode, registerConsortium]) {
+  for (const register of [registerInit, registerRound, registerPropose, registerVote, registerTally, registerBlocks, registerLatest, registerNode, registerConsortium, registerAudit]) {
     register(program, io);
   }
   return program;

@@ -111,6 +111,8 @@ export interface ConsortiumOptions {
   readonly twinFor?: (context: TwinContext) => DigitalTwin;
   /** Tuning passed to every node. */
   readonly nodeOptions?: Partial<Pick<ManagementNodeOptions, 'tallyStaggerMs' | 'recheckMs' | 'boundaryGraceMs' | 'retry' | 'twinTimeoutMs'>>;
+  /** Propagation delay per CB height (ms), for the summary table, when observers run. */
+  readonly propagationMs?: () => ReadonlyMap<number, number>;
   /** Show each vote's reason and connection changes. */
   readonly verbose?: boolean;
 }
@@ -248,7 +250,7 @@ export class Consortium {
     }
     const workload = await this.shutdown(out);
     const rows = tracker.rows();
-    for (const line of summaryTable(rows)) out(line);
+    for (const line of summaryTable(rows, o.propagationMs?.())) out(line);
     return {
       rows,
       agreement: summarise(tracker.agreementDelays()),

@@ -1,7 +1,12 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { quorum } from 'mgmt-chaincode/dist/protocol';
 import { Consortium } from '../../consortium/runner';
+import { startMemberPrimary } from '../../member';
 import type { CliContext } from '../context';
 import { InterruptedExit } from '../errors';
 import type { ConsortiumCliOptions } from './options';
@@ -18,6 +23,15 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
   const explicit = ctx.connectionSource === 'cli' || ctx.connectionSource === 'env';
   const json = ctx.globals.json;
   const stamp = (): string => new Date().toISOString().slice(11, 23);
+  const line = (text: string): void => {
+    if (json) ctx.progress(text);
+    else ctx.out(`${text === '' ? '' : `${stamp()} `}${text}\n`);
+  };
+  // Observer state lives only as long as this run (the chain itself is on the network).
+  const stateRoot = mkdtempSync(path.join(os.tmpdir(), 'mgmt-consortium-'));
+  // Per CB: when each member's observer received and verified it.
+  const observed = new Map<number, { received: number[]; verified: number[] }>();
+  let members = 0;
   const consortium = new Consortium({
     rounds: options.rounds,
     cbiSeconds: options.cbi,
@@ -31,16 +45,55 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
     schemaFile: options.schema,
     signal: ctx.ioOptions.signal,
     verbose: ctx.globals.verbose,
-    output: (line) => {
-      if (json) ctx.progress(line);
-      else ctx.out(`${line === '' ? '' : `${stamp()} `}${line}\n`);
-    },
+    output: line,
+    // From the first member seeing the commit to the quorum-th member (2f+1) having verified it.
+    propagationMs: () =>
+      new Map(
+        [...observed].flatMap(([height, o]) => {
+          const verified = [...o.verified].sort((a, b) => a - b);
+          const q = quorum(members) - 1;
+          return verified.length > q ? [[height, verified[q] - Math.min(...o.received)] as [number, number]] : [];
+        }),
+      ),
+    // Each member's observer and primary runtime put every sealed CB in force on `primary`.
+    attach: options.apply
+      ? async (member) => {
+          members += 1;
+          const primary = await startMemberPrimary({
+            member: member.member,
+            gateway: member.gateway,
+            channels: member.connection.channels,
+            stateDir: path.join(stateRoot, member.member.mspId),
+            signal: ctx.ioOptions.signal,
+            onApplied: (a) => {
+              // One line per CB: from the member whose update the orderer took.
+              if (!a.result.submitted) return;
+              const block = primary.observer.entries[a.height];
+              const committed = block?.receipt.receivedAtMs;
+              const delay = committed === undefined ? '' : `, update delay ${((a.inForceAtMs - committed) / 1000).toFixed(2)} s`;
+              line(`  ⇢ CB ${a.height} in force on ${member.connection.channels.primary} (update submitted by ${member.member.mspId}${delay})`);
+            },
+          });
+          primary.observer.on('verified', (v) => {
+            const o = observed.get(v.block.height) ?? { received: [], verified: [] };
+            o.received.push(v.receipt.receivedAtMs);
+            o.verified.push(v.receipt.verifiedAtMs);
+            observed.set(v.block.height, o);
+          });
+          return { stop: () => primary.stop() };
+        }
+      : undefined,
   });
   ctx.ioOptions.onForce?.(() => {
     consortium.kill();
   });
   ctx.verbose(`consortium ${JSON.stringify(options)}${explicit ? ` on ${ctx.globals.connection}` : ''}`);
-  const result = await consortium.run();
+  let result;
+  try {
+    result = await consortium.run();
+  } finally {
+    rmSync(stateRoot, { recursive: true, force: true });
+  }
   if (json) ctx.out(`${JSON.stringify(result)}\n`);
   if (result.interrupted && options.rounds > 0) throw new InterruptedExit();
 }

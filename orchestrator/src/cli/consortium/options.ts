@@ -17,6 +17,8 @@ export interface ConsortiumCliOptions {
   readonly basePort: number;
   readonly batchTimeout?: string;
   readonly schema: string;
+  /** False with --no-apply: CBs are agreed but not put in force on the primary channel. */
+  readonly apply: boolean;
 }
 
 /** The options, each also from an `MGMT_` variable. */
@@ -30,6 +32,7 @@ export function consortiumOptions(): Option[] {
     new Option('--data <dir>', 'data folder of the devnet it starts').default(DEFAULT_DATA_DIR).env('MGMT_DATA'),
     new Option('--base-port <port>', 'first port of the devnet port grid (uses base..base+6001)').argParser(integerIn(1024, 59534)).default(7050).env('MGMT_BASE_PORT'),
     new Option('--batch-timeout <duration>', "the devnet channels' genesis BatchTimeout, e.g. 100ms").env('MGMT_BATCH_TIMEOUT'),
+    new Option('--no-apply', 'agree on CBs only: do not put them in force on the primary channel'),
     new Option('--schema <file>', 'JSON Schema of the primary configuration for genesis').default(PRIMARY_CONFIG_SCHEMA_FILE).env('MGMT_SCHEMA'),
   ];
 }

@@ -3,7 +3,9 @@
  */
 import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { parseIJson } from 'mgmt-chaincode/dist/protocol';
+import * as path from 'node:path';
 import { isRefusal } from '../../managementNode/errors';
+import { startMemberPrimary } from '../../member';
 import { voteSignerFromMsp } from '../../managementNode/identity';
 import { ManagementNode } from '../../managementNode/managementNode';
 import type { MgmtLedger } from '../../managementNode/ledger';
@@ -100,10 +102,27 @@ export async function nodeHandler(ctx: CliContext, options: NodeOptions): Promis
     ctx.progress(`management node of ${s.member.mspId} (${twin.name} twin) on ${s.member.peer.endpoint}; Ctrl-C stops it`);
     collector?.start();
     await node.start();
+    // The observer waits for genesis, so the node (which may be the one to seal it) runs first.
+    const primary =
+      options.apply && s.gateway !== undefined
+        ? await startMemberPrimary({
+            member: s.member,
+            gateway: s.gateway,
+            channels: s.connection.channels,
+            stateDir: options.stateDir ?? path.join('.mgmt', s.member.mspId),
+            signing: options.refuseSigning === true ? 'refuse' : 'sign',
+            logger: { info: (line) => { ctx.verbose(line); }, warn: (line) => { ctx.progress(line); }, error: (line) => { ctx.progress(line); } },
+            onApplied: (a) => {
+              ctx.out(ctx.globals.json ? `${JSON.stringify({ type: 'primaryInForce', height: a.height, outcome: a.result.outcome, submitted: a.result.submitted })}\n` : `CB ${a.height} in force on the primary channel (${a.result.outcome}${a.result.submitted ? ', submitted by us' : ''})\n`);
+            },
+            signal,
+          })
+        : undefined;
     await new Promise<void>((resolve) => {
       if (signal === undefined || signal.aborted) resolve();
       else signal.addEventListener('abort', () => { resolve(); }, { once: true });
     });
+    await primary?.stop();
     await node.stop();
     await collector?.stop();
   });

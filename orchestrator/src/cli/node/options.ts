@@ -30,6 +30,12 @@ export interface NodeOptions {
   readonly metricsWindow: number;
   readonly maxMessageCount: number;
   readonly tallyStagger: number;
+  /** False with --no-apply: the node decides but does not put CBs in force on the primary channel. */
+  readonly apply: boolean;
+  /** Observer state (checkpoint, verified chain); default .mgmt/<mspId>. */
+  readonly stateDir?: string;
+  /** Take no part in signing primary-channel updates (the others still form a majority). */
+  readonly refuseSigning?: boolean;
 }
 
 /** The options, each also from an `MGMT_` variable. */
@@ -46,6 +52,9 @@ export function nodeOptions(): Option[] {
     new Option('--no-metrics', 'do not watch the primary channel (the twin sees no load)'),
     new Option('--metrics-window <seconds>', 'sliding window of the primary-channel metrics').argParser(integerIn(1)).default(30).env('MGMT_METRICS_WINDOW'),
     new Option('--max-message-count <n>', "the primary channel's MaxMessageCount at start (config blocks update it)").argParser(integerIn(1)).default(DEFAULT_PRIMARY_CONFIG.maxMessageCount).env('MGMT_MAX_MESSAGE_COUNT'),
+    new Option('--no-apply', 'decide only: do not observe CBs and put them in force on the primary channel'),
+    new Option('--state-dir <dir>', 'observer state (checkpoint, verified chain); default .mgmt/<mspId>').env('MGMT_STATE_DIR'),
+    new Option('--refuse-signing', "never sign primary-channel updates (an operator withholding consent)").env('MGMT_REFUSE_SIGNING'),
     new Option('--tally-stagger <ms>', 'per-rank delay before a non-proposer tallies').argParser(integerIn(0)).default(300).env('MGMT_TALLY_STAGGER'),
   ];
 }

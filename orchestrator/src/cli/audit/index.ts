@@ -2,8 +2,8 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 import type { Command } from 'commander';
-import { CliContext, processIo } from '../../context';
-import type { CliIo } from '../../context';
+import { CliContext, processIo } from '../context';
+import type { CliIo } from '../context';
 import { auditHandler } from './handler';
 import { auditOptions, parseAuditOptions } from './options';
 

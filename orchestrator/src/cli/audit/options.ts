@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 import { Option } from 'commander';
-import { UsageError } from '../../errors';
+import { UsageError } from '../errors';
 
 /** The options of `mgmt audit`, after parsing. */
 export interface AuditCommandOptions {

@@ -14,11 +14,11 @@ import {
   renderCsv,
   renderTable,
   serializeExport,
-} from '../../../audit';
-import type { AuditEvidence, AuditReport, OpenSources } from '../../../audit';
-import type { MemberConnection } from '../../../gateway';
-import type { CliContext } from '../../context';
-import { CliError, UsageError } from '../../errors';
+} from '../../audit';
+import type { AuditEvidence, AuditReport, OpenSources } from '../../audit';
+import type { MemberConnection } from '../../gateway';
+import type { CliContext } from '../context';
+import { CliError, UsageError } from '../errors';
 import type { AuditCommandOptions } from './options';
 
 function messageOf(err: unknown): string {
