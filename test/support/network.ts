@@ -169,6 +169,6 @@ async function startNativeNetwork(options: { basePort: number; batchTimeout?: st
  * below Linux's ephemeral range (32768+) so that no outgoing connection or chaincode port can take
  * one. Grids ending in 50 with distinct hundreds never share a port (benchmarks use bases ending
  * in 25, which never meet those either):
- *   19650 observer, 19750 primaryReconfiguration, 20050 devnet, 20150 devnetFaults,
- *   20350 channelConfig, 20450 mgmtChaincode, 20550 audit, 20650 managementNodes.
+ *   19650 observer, 19750 primaryReconfiguration, 19950 managementNodes, 20050 devnet, 20150 devnetFaults,
+ *   20350 channelConfig, 20450 mgmtChaincode, 20550 audit.
  */
