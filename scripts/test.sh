@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+echo "linting" >&2
+npx eslint . --max-warnings 10
 npx jest --runInBand --ci "$@"
