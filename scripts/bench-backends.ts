@@ -16,8 +16,9 @@
  * down again (also on failure and Ctrl-C). The native backend needs Fabric v3 binaries (FABRIC_BIN
  * or PATH; network/native/README.md); without them it fails with the installer hint.
  *
- *   devnet --base-port 50150: orderers 50150 51150 52150 53150, peers 50151 52151 54151 56151, admin 50159
- *   native --native-port 62550: org N at 62550+10*(N-1)+0..5, chaincode servers 62600-62649
+ * Port grids (all 127.0.0.1, below Linux's ephemeral range, clear of the test grids):
+ *   devnet --base-port 21525: orderers 21525 22525 23525 24525, peers 21526 23526 25526 27526, admin 21534
+ *   native --native-port 30025: org N at 30025+10*(N-1)+0..5, chaincode servers 30075-30124
  *
  * Example:
  *   npm run build && npx tsc -p scripts/tsconfig.json && node scripts/dist/bench-backends.js --backends devnet,native
@@ -375,8 +376,8 @@ const program = new Command('bench-backends')
     if (list.length === 0 || list.some((x) => x !== 'devnet' && x !== 'native')) throw new InvalidArgumentError('devnet and/or native');
     return list as BackendName[];
   }, ['devnet', 'native'] as BackendName[])
-  .option('--base-port <port>', 'devnet port grid', positiveInt, 50150)
-  .option('--native-port <port>', 'native port grid', positiveInt, 62550)
+  .option('--base-port <port>', 'devnet port grid', positiveInt, 21525)
+  .option('--native-port <port>', 'native port grid', positiveInt, 30025)
   .option('--latency-tx <n>', 'sequential transactions of the latency phase', positiveInt, 100)
   .option('--clients <n>', 'concurrent clients of the throughput phase', positiveInt, 10)
   .option('--load-tx <n>', 'transactions of the throughput phase', positiveInt, 500)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test: unit tests beside the code and end-to-end tests on the devnet.
+# Every test: lint, unit tests beside the code and end-to-end tests on the devnet.
 # FABRIC_BACKEND=native runs the end-to-end tests against native Fabric instead (see network/native).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -157,11 +157,41 @@ async function startNativeNetwork(options: { basePort: number; batchTimeout?: st
       });
     },
     stop: async () => {
+      await stopStrayDevnet(dataDir);
       await script(['down']);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
   return network;
+}
+
+/**
+ * A test that runs the devnet CLI on this data folder (devnet-only tests run on native) may have
+ * started a detached devnet in it: stop it (its process group) so that nothing outlives the run.
+ */
+async function stopStrayDevnet(dataDir: string): Promise<void> {
+  const pidFile = path.join(dataDir, 'devnet.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!Number.isInteger(pid) || pid <= 0 || !alive()) return;
+  process.stderr.write(`stopping a devnet (pid ${String(pid)}) that a test started in the native data folder ${dataDir}\n`);
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && alive(); i++) await sleep(100);
+  if (alive()) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      process.kill(pid, 'SIGKILL');
+    }
+  }
 }
 
 /*
