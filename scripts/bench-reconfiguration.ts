@@ -32,7 +32,7 @@
  * interrupted.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
@@ -42,7 +42,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { readConfigBlock, readManagementLink } from 'fabric-devnet/dist/configtx';
 import { SigningIdentity } from 'fabric-devnet/dist/msp';
 import type { ConfigBlock, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
-import { signVote } from 'mgmt-chaincode/dist/protocol';
+import { quorum, signVote } from 'mgmt-chaincode/dist/protocol';
 import { connectGateway, newGrpcConnection, readConnectionFile } from 'mgmt-orchestrator';
 import type { ConnectionFile, MemberConnection } from 'mgmt-orchestrator';
 import { Observer } from 'mgmt-orchestrator/dist/observer';
@@ -83,6 +83,7 @@ interface Options {
   cbi: number;
   keepData?: boolean;
   json?: boolean;
+  samples?: string;
   verbose?: boolean;
 }
 
@@ -100,6 +101,8 @@ interface Results {
   interBlockMs: { normal: Summary; switch: Summary; ratioMedian: number; ratioP95: number };
   workload: { submitted: number; valid: number; failed: number; txPerSecond: number };
   perReconfiguration: { height: number; config: string; propagationMs: number[]; updateDelayMs: number; switchIntervalMs: number | undefined }[];
+  /** Per-observation values (ms) in the simulator's terms, for `--samples`. */
+  raw: Record<'agreement' | 'propagation' | 'update' | 'total' | 'normal' | 'switch', number[]>;
 }
 
 class BenchError extends Error {
@@ -246,7 +249,7 @@ async function produceGenesis(nodes: readonly Pick<MemberNode, 'mgmt' | 'votingK
 }
 
 /** The next block with `config`; returns it and when its Tally's commit status came back. */
-async function produceBlock(nodes: readonly MemberNode[], config: object): Promise<{ block: ConfigBlock; committedAtMs: number }> {
+async function produceBlock(nodes: readonly MemberNode[], config: object): Promise<{ block: ConfigBlock; committedAtMs: number; openedAtMs: number }> {
   const first = nodes[0];
   for (let attempt = 0; attempt < 400; attempt++) {
     const r = await json<Round>(first.mgmt.evaluateTransaction('GetRound'));
@@ -266,7 +269,7 @@ async function produceBlock(nodes: readonly MemberNode[], config: object): Promi
     const voters = [proposer, ...nodes.filter((n) => n !== proposer)].slice(0, 3);
     await Promise.all(voters.map((n) => vote(n, proposal.hash)));
     const block = await json<ConfigBlock>(proposer.mgmt.submitTransaction('Tally', proposal.id));
-    return { block, committedAtMs: Date.now() };
+    return { block, committedAtMs: Date.now(), openedAtMs: Date.parse(r.cycleStartsAt ?? r.now) };
   }
   throw new BenchError('no agreement cycle opened');
 }
@@ -438,7 +441,7 @@ async function bench(s: Session, o: Options): Promise<Results> {
   const workload = startWorkload(contracts, o.rate);
   await sleep(3_000);
 
-  const produced: { block: ConfigBlock; committedAtMs: number }[] = [];
+  const produced: { block: ConfigBlock; committedAtMs: number; openedAtMs: number }[] = [];
   for (let k = 1; k <= o.reconfigurations; k++) {
     s.checkOpen();
     const config = CONFIGS[(k - 1) % CONFIGS.length];
@@ -524,6 +527,7 @@ async function bench(s: Session, o: Options): Promise<Results> {
       ratioP95: Number((switchSummary.p95 / normalSummary.p95).toFixed(2)),
     },
     workload: { submitted: load.submitted, valid: load.valid, failed: load.failed, txPerSecond: round1(load.valid / (load.wallMs / 1000)) },
+    raw: liveSamples(produced, channelUpdate, s.nodes.map((n) => n.observer), committedAt, normal, switching),
     perReconfiguration: produced.map(({ block }, i) => ({
       height: block.height,
       config: JSON.stringify(block.config),
@@ -532,6 +536,45 @@ async function bench(s: Session, o: Options): Promise<Results> {
       switchIntervalMs: switchByHeight.get(block.height),
     })),
   };
+}
+
+/**
+ * The live run in the simulator's terms (orchestrator/src/sim/README.md): agreement = round open
+ * → CB committed; propagation = committed → verified at the quorum-th (2f+1) observer; update =
+ * from there → the linked config block committed on `primary` (all peers then run it); total = the sum.
+ */
+function liveSamples(
+  produced: readonly { block: ConfigBlock; committedAtMs: number; openedAtMs: number }[],
+  channelUpdate: readonly number[],
+  observers: readonly Observer[],
+  committedAt: ReadonlyMap<number, number>,
+  normal: readonly number[],
+  switching: readonly number[],
+): Results['raw'] {
+  const raw: Results['raw'] = { agreement: [], propagation: [], update: [], total: [], normal: [...normal], switch: [...switching] };
+  produced.forEach(({ block, openedAtMs }, i) => {
+    const committed = committedAt.get(block.height);
+    const inForce = channelUpdate[i];
+    const verified = observers.map((o) => o.entries[block.height]?.receipt.verifiedAtMs).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+    const q = quorum(observers.length) - 1;
+    if (committed === undefined || Number.isNaN(inForce) || verified.length <= q) return;
+    const agreement = committed - openedAtMs;
+    const propagation = verified[q] - committed;
+    raw.agreement.push(agreement);
+    raw.propagation.push(propagation);
+    raw.update.push(inForce - propagation);
+    raw.total.push(agreement + inForce);
+  });
+  return raw;
+}
+
+/** Rows of the simulator's samples.csv: source,experiment,x,seed,metric,value (seconds). */
+function samplesCsv(raw: Results['raw'], source: string): string {
+  const rows = ['source,experiment,x,seed,metric,value'];
+  for (const [metric, values] of Object.entries(raw)) {
+    for (const v of values) rows.push(`${source},base,base,1,${metric},${(v / 1000).toFixed(6)}`);
+  }
+  return rows.join('\n') + '\n';
 }
 
 function humanReport(r: Results): string {
@@ -567,6 +610,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .option('--keep-data', 'keep the data folder (logs, ledger, orchestrator state) after down')
     .option('--verbose', "print every member orchestrator's log")
     .option('--json', 'print the results as one JSON object')
+    .option('--samples <file>', "also write the per-CB samples as the simulator's samples.csv (source devnet), for `npm run sim -- report`)")
     .showHelpAfterError()
     .addHelpText('after', '\nExample:\n  npm run bench:reconfiguration -- --reconfigurations 24 --json');
   program.exitOverride();
@@ -598,6 +642,10 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const results = await bench(session, o);
     process.stdout.write(o.json ? `${JSON.stringify(results, null, 2)}\n` : `${humanReport(results)}\n`);
+    if (o.samples !== undefined) {
+      writeFileSync(o.samples, samplesCsv(results.raw, 'devnet'));
+      progress(`samples for the simulator's report written to ${o.samples}`);
+    }
     return results.workload.failed > 0 ? 1 : 0;
   } catch (err) {
     if (interrupted) return interrupted;
