@@ -107,7 +107,13 @@ async function applyToPrimary(cb: ConfigBlock, change: BatchChange): Promise<num
     managementLink: { height: cb.height, hash: cb.hash },
   });
   expect(await broadcast(ordererClient, envelope)).toMatchObject({ statusName: 'SUCCESS' });
-  const number = (await fetchConfigBlock(ordererClient, 'primary', admins[0])).getHeader()?.getNumber() ?? -1;
+  // SUCCESS means accepted for ordering; the update is in force once its config block is.
+  let block = await fetchConfigBlock(ordererClient, 'primary', admins[0]);
+  for (let i = 0; i < 300 && readConfigBlock(block).config.getSequence() <= current.getSequence(); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    block = await fetchConfigBlock(ordererClient, 'primary', admins[0]);
+  }
+  const number = block.getHeader()?.getNumber() ?? -1;
   appliedIn.set(cb.height, number);
   return number;
 }

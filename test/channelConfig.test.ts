@@ -55,6 +55,17 @@ async function currentConfig(): Promise<{ block: common.Block; config: common.Co
   return { block, config: readConfigBlock(block).config };
 }
 
+/** Broadcast SUCCESS means accepted for ordering (Fabric); the config is in force once its block is. */
+async function waitForSequence(sequence: number): Promise<{ block: common.Block; config: common.Config }> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const current = await currentConfig();
+    if (current.config.getSequence() >= sequence) return current;
+    if (Date.now() > deadline) throw new Error(`config sequence ${sequence} not in force after 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function signedUpdate(config: common.Config, change: Parameters<typeof withBatchParams>[1], signers: SigningIdentity[], link?: { height: number; hash: string }): common.Envelope {
   const update = computeUpdate('primary', config, withBatchParams(config, change)).serializeBinary();
   const signatures = signers.map((s) => signConfigUpdate(update, s));
@@ -69,7 +80,7 @@ describe('channel configuration updates on the devnet', () => {
     const outcome = await broadcast(ordererClient, signedUpdate(config, { batchTimeout: '1500ms', maxMessageCount: 3 }, admins.slice(0, 3), link));
     expect(outcome).toMatchObject({ statusName: 'SUCCESS' });
 
-    const after = await currentConfig();
+    const after = await waitForSequence(config.getSequence() + 1);
     expect(readBatchParams(after.config)).toMatchObject({ batchTimeout: '1500ms', batchSize: { maxMessageCount: 3 } });
     expect(after.config.getSequence()).toBe(config.getSequence() + 1);
     expect(before.batchTimeout).not.toBe('1500ms');
@@ -111,6 +122,7 @@ describe('channel configuration updates on the devnet', () => {
     const first = signedUpdate(config, { batchTimeout: '300ms' }, admins.slice(0, 3));
     const stale = signedUpdate(config, { batchTimeout: '400ms' }, admins.slice(1, 4));
     expect((await broadcast(ordererClient, first)).statusName).toBe('SUCCESS');
+    await waitForSequence(config.getSequence() + 1);
     const outcome = await broadcast(ordererClient, stale);
     expect(outcome.statusName).toBe('BAD_REQUEST');
     expect(outcome.info).toMatch(/version|read set|stale|sequence/i);

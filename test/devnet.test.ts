@@ -102,8 +102,8 @@ describe('devnet through the fabric-gateway client', () => {
     const [s1, s2] = await Promise.all([first.submit(), second.submit()]);
     const [st1, st2] = await Promise.all([s1.getStatus(), s2.getStatus()]);
     expect(st1.blockNumber).toBe(st2.blockNumber);
-    expect(st1.code).toBe(0);
-    expect(st2.code).toBe(11); // MVCC_READ_CONFLICT
+    // Whichever the orderer took first wins (Fabric's gateway may send them to different orderers).
+    expect([st1.code, st2.code].sort()).toEqual([0, 11]); // VALID, MVCC_READ_CONFLICT
     expect(utf8.decode(await contract.evaluateTransaction('Get', 'counter'))).toBe('11');
   });
 

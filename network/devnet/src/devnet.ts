@@ -105,6 +105,7 @@ export class Devnet {
     const ordererService = new Orderer({ store, committer, channels, signer: members[0].ordererSigner });
     ordererService.on('block', (channelId: string, result: unknown) => commits.emit('block', channelId, result));
     ordererService.on('error', (err: unknown) => { options.log(`orderer error: ${(err as Error).message}`); });
+    ordererService.on('dropped', (channelId: string, reason: string) => { options.log(`${channelId}: ${reason}`); });
     const runtime = new ChaincodeRuntime();
     const devnet = new Devnet(options, store, members, channels, ordererService, runtime, commits);
     try {

@@ -47,6 +47,8 @@ export interface ChannelLookup {
 }
 
 export class Endorser {
+  private readonly inFlight = new Map<string, Promise<SimulatedProposal>>();
+
   constructor(
     private readonly channels: ChannelLookup,
     private readonly store: LedgerStore,
@@ -57,7 +59,19 @@ export class Endorser {
    * Validates and simulates a signed proposal.
    * @throws ProposalError when the proposal is refused before simulation.
    */
-  async simulate(signed: peer.SignedProposal): Promise<SimulatedProposal> {
+  simulate(signed: peer.SignedProposal): Promise<SimulatedProposal> {
+    // A client that sends one signed proposal to several peers at once (the peer CLI with
+    // several --peerAddresses) gets one simulation: on Fabric each peer simulates on its own
+    // ledger, and here the peers share one, where a second concurrent run of the txid would clash.
+    const key = sha256(signed.getProposalBytes_asU8(), signed.getSignature_asU8()).toString('hex');
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const simulation = this.simulateOnce(signed).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, simulation);
+    return simulation;
+  }
+
+  private async simulateOnce(signed: peer.SignedProposal): Promise<SimulatedProposal> {
     const proposalBytes = signed.getProposalBytes_asU8();
     if (proposalBytes.length === 0) throw new ProposalError('nil arguments: empty proposal');
     const proposal = parse(() => peer.Proposal.deserializeBinary(proposalBytes), 'proposal');

@@ -14,6 +14,7 @@ import { blockTransactions } from '../ledger/blockInfo';
 import type { SignedData } from '../ledger/committer';
 import type { Orderer } from '../orderer/orderer';
 import type { LedgerStore } from '../ledger/store';
+import { chaincodeNameOf } from '../protoutil';
 import type { Signer, TxValidationCodeValue } from '../protoutil';
 import { CommitWaiter } from './commitWaiter';
 import { gatewayError } from './grpcError';
@@ -48,6 +49,11 @@ export class GatewayServer {
       callback(gatewayError(grpc.status.INVALID_ARGUMENT, 'a signed proposal is required'));
       return;
     }
+    const unknown = this.unknownTarget(signed, 'evaluate');
+    if (unknown) {
+      callback(unknown);
+      return;
+    }
     this.deps.endorser
       .simulate(signed)
       .then((sim) => {
@@ -72,6 +78,11 @@ export class GatewayServer {
     const signed = call.request.getProposedTransaction();
     if (!signed) {
       callback(gatewayError(grpc.status.INVALID_ARGUMENT, 'the proposed transaction must contain a signed proposal'));
+      return;
+    }
+    const unknown = this.unknownTarget(signed, 'endorse');
+    if (unknown) {
+      callback(unknown);
       return;
     }
     this.deps.endorser
@@ -198,12 +209,13 @@ export class GatewayServer {
     const afterTxId = request.getAfterTransactionId();
     const height = await this.deps.blocks.height(channel.id);
     let next = height;
-    let skipThrough: string | undefined;
+    // Events of transactions up to and including this index in the first block were seen already.
+    let skipThroughTx: number | undefined;
     const afterTx = afterTxId !== '' ? await this.deps.store.getTx(channel.id, afterTxId) : undefined;
     const start = request.getStartPosition();
     if (afterTx) {
       next = afterTx.blockNum;
-      skipThrough = afterTxId;
+      skipThroughTx = afterTx.txNum;
     } else if (start?.getTypeCase() === orderer.SeekPosition.TypeCase.SPECIFIED) {
       next = start.getSpecified()?.getNumber() ?? height;
     } else if (start?.getTypeCase() === orderer.SeekPosition.TypeCase.OLDEST) {
@@ -213,14 +225,12 @@ export class GatewayServer {
       if (!(await this.deps.blocks.waitFor(channel.id, next, signal))) return;
       const block = await this.deps.blocks.block(channel.id, next);
       if (!block) throw new Error(`block ${next} of ${channel.id} is missing`);
-      let events = blockTransactions(block)
-        .filter((tx) => tx.validationCode === peer.TxValidationCode.VALID && tx.chaincodeEvent?.getChaincodeId() === chaincodeId)
-        .map((tx) => ({ txId: tx.txId, event: tx.chaincodeEvent as peer.ChaincodeEvent }));
-      if (skipThrough !== undefined) {
-        const idx = events.findIndex((e) => e.txId === skipThrough);
-        events = idx >= 0 ? events.slice(idx + 1) : events;
-        skipThrough = undefined;
-      }
+      const skip = skipThroughTx ?? -1;
+      skipThroughTx = undefined;
+      const events = blockTransactions(block)
+        .map((tx, txNum) => ({ tx, txNum }))
+        .filter(({ tx, txNum }) => txNum > skip && tx.validationCode === peer.TxValidationCode.VALID && tx.chaincodeEvent?.getChaincodeId() === chaincodeId)
+        .map(({ tx }) => ({ txId: tx.txId, event: tx.chaincodeEvent as peer.ChaincodeEvent }));
       if (events.length > 0 && !signal.aborted) {
         const response = new gateway.ChaincodeEventsResponse();
         response.setBlockNumber(next);
@@ -229,6 +239,36 @@ export class GatewayServer {
       }
       next++;
     }
+  }
+
+  /**
+   * The errors a Fabric gateway gives before any endorser runs: an unknown channel has no config
+   * to plan with (UNAVAILABLE); an unknown chaincode has no endorsement plan (FAILED_PRECONDITION,
+   * no details). Undefined when both are known or the proposal does not decode (the endorser says why).
+   */
+  private unknownTarget(signed: peer.SignedProposal, step: 'evaluate' | 'endorse'): grpc.ServiceError | undefined {
+    let channelId: string;
+    let chaincode: string;
+    try {
+      const proposal = peer.Proposal.deserializeBinary(signed.getProposalBytes_asU8());
+      const header = common.Header.deserializeBinary(proposal.getHeader_asU8());
+      const channelHeader = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
+      channelId = channelHeader.getChannelId();
+      chaincode = chaincodeNameOf(channelHeader);
+    } catch {
+      return undefined;
+    }
+    const channel = this.deps.channels.get(channelId);
+    if (!channel) {
+      return gatewayError(grpc.status.UNAVAILABLE, `failed to get config for channel [${channelId}]: channel ${channelId} not found`);
+    }
+    if (step === 'endorse' && chaincode !== '' && !channel.chaincode(chaincode)) {
+      return gatewayError(
+        grpc.status.FAILED_PRECONDITION,
+        `no combination of peers can be derived which satisfy the endorsement policy: No metadata was found for chaincode ${chaincode} in channel ${channelId}`,
+      );
+    }
+    return undefined;
   }
 
   /** Endorsements from the local org first, then other orgs until the policy is met. */

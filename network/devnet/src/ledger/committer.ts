@@ -11,7 +11,7 @@ import { computeTxId, decode, parseEnvelope, ParsedEnvelope, sha256 } from '../p
 import type { SignedData } from '../configtx';
 import type { MspRegistry } from '../msp';
 import { compareKeys, TOTAL_QUERY_LIMIT } from './simulator';
-import type { LedgerStore, StateUpdate, Version } from './store';
+import type { HistoryRecord, LedgerStore, StateUpdate, Version } from './store';
 import { TxCode } from './validationCodes';
 
 const { kvrwset } = ledger.rwset;
@@ -62,11 +62,13 @@ export class Committer {
     const txs: CommittedTx[] = [];
     const configEnvelopes: common.Envelope[] = [];
     // namespace \0 key -> the write of an earlier valid tx in this block
-    const blockWrites = new Map<string, PendingWrite & { namespace: string; key: string }>();
+    const blockWrites: BlockWrites = new Map();
+    // Every valid write in order: two writes of one key in a block are both history, as in Fabric.
+    const history: HistoryRecord[] = [];
     const seenTxIds = new Set<string>();
 
     for (let txNum = 0; txNum < envelopes.length; txNum++) {
-      const tx = await this.validateTx(channel, envelopes[txNum], blockNum, txNum, blockWrites, seenTxIds);
+      const tx = await this.validateTx(channel, envelopes[txNum], blockNum, txNum, blockWrites, seenTxIds, history);
       filter[txNum] = tx.validationCode;
       txs.push(tx.record);
       if (tx.config) configEnvelopes.push(tx.config);
@@ -92,7 +94,6 @@ export class Committer {
         value: w.value,
         metadata: metadataMap,
         version: w.version,
-        history: { txId: w.txId, value: w.value ?? Buffer.alloc(0), isDelete: w.value === undefined, timestamp: w.timestamp },
       });
     }
     await this.store.commitBlock({
@@ -100,6 +101,7 @@ export class Committer {
       blockNum,
       blockBytes: block.serializeBinary(),
       updates,
+      history,
       txs: txs.map((t) => ({ txId: t.txId, txNum: t.txNum, validationCode: t.validationCode })),
     });
     return { block, txs, configEnvelopes };
@@ -112,6 +114,7 @@ export class Committer {
     txNum: number,
     blockWrites: BlockWrites,
     seenTxIds: Set<string>,
+    history: HistoryRecord[],
   ): Promise<{ validationCode: number; record: CommittedTx; config?: common.Envelope }> {
     const record: CommittedTx = { txId: '', txNum, type: -1, validationCode: TxCode.INVALID_OTHER_REASON, chaincodeId: '' };
     try {
@@ -136,7 +139,7 @@ export class Committer {
       await this.checkReads(channel.id, nsSets, blockWrites);
       const ts = parsed.channelHeader.getTimestamp();
       const stamp = { version: { blockNum, txNum }, txId: record.txId, timestamp: { seconds: ts?.getSeconds() ?? 0, nanos: ts?.getNanos() ?? 0 } };
-      await this.stageWrites(channel.id, nsSets, blockWrites, stamp);
+      await this.stageWrites(channel.id, nsSets, blockWrites, stamp, history);
       record.event = chaincodeEventOf(action);
       record.validationCode = TxCode.VALID;
       return { validationCode: TxCode.VALID, record };
@@ -167,14 +170,20 @@ export class Committer {
     nsSets: NsSet[],
     blockWrites: BlockWrites,
     stamp: Pick<PendingWrite, 'version' | 'txId' | 'timestamp'>,
+    history: HistoryRecord[],
   ): Promise<void> {
     for (const { namespace, kv } of nsSets) {
       for (const w of kv.getWritesList()) {
-        blockWrites.set(stateId(namespace, w.getKey()), {
-          ...stamp,
+        const id = stateId(namespace, w.getKey());
+        const value = w.getIsDelete() ? undefined : Buffer.from(w.getValue_asU8());
+        // A value write keeps metadata an earlier transaction of this block wrote (a delete drops it).
+        const metadata = value === undefined ? undefined : blockWrites.get(id)?.metadata;
+        blockWrites.set(id, { ...stamp, namespace, key: w.getKey(), value, metadata });
+        history.push({
           namespace,
           key: w.getKey(),
-          value: w.getIsDelete() ? undefined : Buffer.from(w.getValue_asU8()),
+          version: stamp.version,
+          entry: { txId: stamp.txId, value: value ?? Buffer.alloc(0), isDelete: value === undefined, timestamp: stamp.timestamp },
         });
       }
       for (const mw of kv.getMetadataWritesList()) {

@@ -40,7 +40,14 @@ export interface StateUpdate {
   value: Buffer | undefined;
   metadata?: Map<string, Buffer>;
   version: Version;
-  history?: StoredHistoryEntry;
+}
+
+/** One key modification by one valid transaction, for the history database. */
+export interface HistoryRecord {
+  namespace: string;
+  key: string;
+  version: Version;
+  entry: StoredHistoryEntry;
 }
 
 export interface BlockCommit {
@@ -48,6 +55,7 @@ export interface BlockCommit {
   blockNum: number;
   blockBytes: Uint8Array;
   updates: StateUpdate[];
+  history: HistoryRecord[];
   txs: { txId: string; txNum: number; validationCode: number }[];
 }
 
@@ -135,18 +143,23 @@ export class LedgerStore {
     }
     const batch = this.db.batch();
     batch.put(keys.block(commit.channel, commit.blockNum), Buffer.from(commit.blockBytes));
+    // The first occurrence of a txid wins, whatever code a later copy gets (a replayed id signed
+    // by someone else is BAD_CREATOR_SIGNATURE, not DUPLICATE_TXID): a later copy must never
+    // redirect commit status or event resumption to itself.
+    const indexed = new Set<string>();
     for (const tx of commit.txs) {
-      // The first occurrence of a txid wins; a duplicate is recorded invalid in the block only.
-      if (tx.validationCode === DUPLICATE_TXID) continue;
+      if (tx.txId === '' || tx.validationCode === DUPLICATE_TXID || indexed.has(tx.txId)) continue;
+      if ((await this.db.get(keys.txIndex(commit.channel, tx.txId))) !== undefined) continue;
+      indexed.add(tx.txId);
       batch.put(keys.txIndex(commit.channel, tx.txId), encodeTx(commit.blockNum, tx.txNum, tx.validationCode));
     }
     for (const u of commit.updates) {
       const stateKey = keys.state(commit.channel, u.namespace, u.key);
       if (u.value === undefined) batch.del(stateKey);
       else batch.put(stateKey, encodeState(u.value, u.version, u.metadata ?? new Map<string, Buffer>()));
-      if (u.history) {
-        batch.put(keys.history(commit.channel, u.namespace, u.key, u.version.blockNum, u.version.txNum), encodeHistory(u.history));
-      }
+    }
+    for (const h of commit.history) {
+      batch.put(keys.history(commit.channel, h.namespace, h.key, h.version.blockNum, h.version.txNum), encodeHistory(h.entry));
     }
     const h = Buffer.alloc(8);
     h.writeBigUInt64BE(BigInt(height + 1));

@@ -41,6 +41,7 @@ export interface OrdererOptions {
 /** Emits 'block' (channelId: string, result: CommitResult) after each committed block. */
 export class Orderer extends EventEmitter {
   private readonly ordering = new Map<string, ChannelOrdering>();
+  private readonly halted = new Set<string>();
   private closed = false;
 
   constructor(private readonly options: OrdererOptions) {
@@ -79,6 +80,7 @@ export class Orderer extends EventEmitter {
     const channelId = parsed.channelHeader.getChannelId();
     const channel = this.options.channels.get(channelId);
     if (!channel) return { status: Status.NOT_FOUND, info: `channel ${channelId} not found` };
+    if (this.halted.has(channelId)) return { status: Status.SERVICE_UNAVAILABLE, info: `channel ${channelId} stopped ordering after a write failure; see the devnet log` };
     const size = envelope.serializeBinary().length;
     if (size > channel.batchParams.batchSize.absoluteMaxBytes) {
       return { status: Status.BAD_REQUEST, info: `message payload is ${size} bytes and exceeds maximum allowed ${channel.batchParams.batchSize.absoluteMaxBytes} bytes` };
@@ -101,6 +103,11 @@ export class Orderer extends EventEmitter {
     const state = this.state(channel.id);
     const batches = state.cutter.ordered(message, channel.batchParams.batchSize);
     for (const batch of batches) this.schedule(channel, batch);
+    // After a cut the timeout runs from the first message of the new batch, as in Fabric.
+    if (batches.length > 0 && state.timer) {
+      clearTimeout(state.timer);
+      state.timer = undefined;
+    }
     if (state.cutter.hasPending && !state.timer) {
       state.timer = setTimeout(() => {
         state.timer = undefined;
@@ -112,41 +119,59 @@ export class Orderer extends EventEmitter {
     }
   }
 
-  /** Validated in the channel's ordering sequence, so it is checked against the config in force. */
-  private configUpdate(channel: Channel, updateEnvelope: common.Envelope): Promise<BroadcastResult> {
+  /**
+   * As Fabric's standard channel processor: validated against the config in force when it
+   * arrives (a refusal is BAD_REQUEST), answered SUCCESS once accepted for ordering, and validated
+   * again when its turn comes, since an update ordered before it may have changed the config; one
+   * that no longer applies is dropped then, as Fabric drops it.
+   */
+  private configUpdate(channel: Channel, updateEnvelope: common.Envelope): BroadcastResult {
+    try {
+      applyConfigUpdate(channel.id, channel.config, updateEnvelope, channel.msps);
+    } catch (err) {
+      return { status: Status.BAD_REQUEST, info: (err as Error).message };
+    }
     const state = this.state(channel.id);
     if (state.timer) {
       clearTimeout(state.timer);
       state.timer = undefined;
     }
     if (state.cutter.hasPending) this.schedule(channel, state.cutter.cut());
-    const outcome = state.chain.then(async (): Promise<BroadcastResult> => {
-      let applied;
-      try {
-        applied = applyConfigUpdate(channel.id, channel.config, updateEnvelope, channel.msps);
-      } catch (err) {
-        return { status: Status.BAD_REQUEST, info: (err as Error).message };
-      }
-      const configEnvelope = new common.ConfigEnvelope();
-      configEnvelope.setConfig(applied.config);
-      configEnvelope.setLastUpdate(updateEnvelope);
-      const env = newSignedEnvelope(
-        newChannelHeader(common.HeaderType.CONFIG, channel.id),
-        this.options.signer,
-        configEnvelope.serializeBinary(),
-      );
-      await this.writeBlock(channel, [env.serializeBinary()]);
-      return { status: Status.SUCCESS, info: '' };
-    });
-    state.chain = outcome.catch(() => undefined);
-    return outcome;
+    state.chain = state.chain
+      .then(async () => {
+        let applied;
+        try {
+          applied = applyConfigUpdate(channel.id, channel.config, updateEnvelope, channel.msps);
+        } catch (err) {
+          this.emit('dropped', channel.id, `config update no longer valid when ordered: ${(err as Error).message}`);
+          return;
+        }
+        const configEnvelope = new common.ConfigEnvelope();
+        configEnvelope.setConfig(applied.config);
+        configEnvelope.setLastUpdate(updateEnvelope);
+        const env = newSignedEnvelope(newChannelHeader(common.HeaderType.CONFIG, channel.id), this.options.signer, configEnvelope.serializeBinary());
+        await this.writeBlock(channel, [env.serializeBinary()]);
+      })
+      .catch((err: unknown) => {
+        this.halt(channel.id, err);
+      });
+    return { status: Status.SUCCESS, info: '' };
   }
 
   private schedule(channel: Channel, batch: Uint8Array[]): void {
     const state = this.state(channel.id);
-    state.chain = state.chain
-      .then(() => this.writeBlock(channel, batch))
-      .catch((err: unknown) => this.emit('error', err));
+    state.chain = state.chain.then(() => this.writeBlock(channel, batch)).catch((err: unknown) => {
+      this.halt(channel.id, err);
+    });
+  }
+
+  /**
+   * A block that cannot be written would lose transactions already answered SUCCESS, and the next
+   * block would reuse its number: the channel stops ordering instead (a Fabric orderer panics).
+   */
+  private halt(channelId: string, err: unknown): void {
+    this.halted.add(channelId);
+    this.emit('error', new Error(`channel ${channelId} stopped ordering: a block could not be written: ${(err as Error).message}`));
   }
 
   private async writeBlock(channel: Channel, batch: Uint8Array[]): Promise<void> {
