@@ -497,6 +497,15 @@ describe('with genesis sealed', () => {
             await refused(h.submit(client('Org1MSP'), 'Tally', [stale.id], T1 + 11), 'MGMT_STALE_PROPOSAL', /latest block is 1/);
         });
 
+        it('refuses a proposal that a later proposal for the same height superseded', async () => {
+            // Recorded as open for height 1 but no longer the open proposal: a late vote must not seal it.
+            const superseded = { ...proposal, id: 'ab'.repeat(32), hash: 'ab'.repeat(32) };
+            const { stub } = h.context(client('Org1MSP'), T1 + 2);
+            await stub.putState(stub.createCompositeKey('proposal', [superseded.id]), Buffer.from(JSON.stringify(superseded)));
+            h.ledger.commitBlock([stub]);
+            await refused(h.submit(client('Org1MSP'), 'Tally', [superseded.id], T1 + 3), 'MGMT_STALE_PROPOSAL', /superseded by proposal/);
+        });
+
         it('refuses a non-member', async () => {
             await refused(tally(T1 + 1, outsider.client), 'MGMT_NOT_MEMBER');
         });

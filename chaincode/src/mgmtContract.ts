@@ -462,6 +462,12 @@ export class MgmtContract extends Contract {
         if ((latest?.height ?? -1) !== height - 1) {
             throw new MgmtError('MGMT_STALE_PROPOSAL', `proposal ${id} is for height ${height}, but the latest block is ${latest?.height ?? 'none'}`);
         }
+        // A later cycle's proposal supersedes this one: a vote that commits late (its timestamp
+        // inside the old cycle) must not seal a proposal the rotation has moved past.
+        const open = await readJson<OpenProposalPointer>(ctx, KEY_OPEN_PROPOSAL);
+        if (open !== undefined && open.proposalId !== id) {
+            throw new MgmtError('MGMT_STALE_PROPOSAL', `proposal ${id} was superseded by proposal ${open.proposalId}`);
+        }
 
         const votes = await readVotes(ctx, id, params.members);
         const tally = tallyVotes(votes, params.members.map((m) => m.mspId));

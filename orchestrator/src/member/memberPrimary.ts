@@ -9,7 +9,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Gateway } from '@hyperledger/fabric-gateway';
 import { SigningIdentity } from 'fabric-devnet/dist/msp';
-import type { MemberConnection } from '../gateway';
+import { readFileSync } from 'node:fs';
+import type { ConnectionFile, MemberConnection } from '../gateway';
 import { newGrpcConnection } from '../gateway';
 import { Logger, Observer } from '../observer';
 import { AppliedConfiguration, FabricPrimaryAdapter, PrimaryNodeRuntime } from '../primary';
@@ -28,6 +29,8 @@ export interface MemberPrimaryOptions {
   readonly onApplied?: (applied: AppliedConfiguration) => void;
   /** Aborting while waiting for genesis stops what was started. */
   readonly signal?: AbortSignal;
+  /** The consortium's members (MSP ID and CA certificate PEM) the genesis must name exactly. */
+  readonly consortium: readonly { readonly mspId: string; readonly caCertificate: string }[];
   /** How long to wait for the genesis CB on start (it may not be sealed yet). */
   readonly genesisTimeoutMs?: number;
 }
@@ -37,6 +40,30 @@ export interface MemberPrimary {
   readonly runtime: PrimaryNodeRuntime;
   readonly adapter: FabricPrimaryAdapter;
   stop(): Promise<void>;
+}
+
+/** The consortium as a connection file describes it: each member's MSP ID and CA certificate. */
+export function consortiumOf(connection: ConnectionFile): { mspId: string; caCertificate: string }[] {
+  return connection.members.map((m) => ({ mspId: m.mspId, caCertificate: readFileSync(m.caCertPath, 'utf8') }));
+}
+
+/** Why a genesis member list is not the consortium's, or undefined when it is. */
+export function genesisMembersProblem(
+  genesis: readonly { readonly mspId: string; readonly caCertificate: string }[],
+  consortium: readonly { readonly mspId: string; readonly caCertificate: string }[],
+): string | undefined {
+  const pem = (s: string): string => s.replace(/\r\n/g, '\n').trim();
+  const expected = new Map(consortium.map((m) => [m.mspId, pem(m.caCertificate)]));
+  const named = new Map(genesis.map((m) => [m.mspId, pem(m.caCertificate)]));
+  const missing = [...expected.keys()].filter((id) => !named.has(id));
+  const extra = [...named.keys()].filter((id) => !expected.has(id));
+  const otherCa = [...expected.keys()].filter((id) => named.has(id) && named.get(id) !== expected.get(id));
+  const parts = [
+    missing.length > 0 ? `missing ${missing.join(', ')}` : '',
+    extra.length > 0 ? `unknown ${extra.join(', ')}` : '',
+    otherCa.length > 0 ? `another CA certificate for ${otherCa.join(', ')}` : '',
+  ].filter((p) => p !== '');
+  return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
 const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -87,6 +114,14 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
     await observer.stop();
     orderer.close();
     throw err;
+  }
+  // Genesis is sealed by a quorum of the members it names, so a genesis naming only one member
+  // would be that member's alone: the consortium this member knows (its connection file) anchors it.
+  const problem = genesisMembersProblem(observer.chain[0]?.params?.members ?? [], options.consortium);
+  if (problem !== undefined) {
+    await observer.stop();
+    orderer.close();
+    throw new Error(`the management chain's genesis does not name this consortium: ${problem}`);
   }
   const runtime = new PrimaryNodeRuntime({
     adapter,

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { quorum } from 'mgmt-chaincode/dist/protocol';
 import { Consortium } from '../../consortium/runner';
-import { startMemberPrimary } from '../../member';
+import { consortiumOf, startMemberPrimary } from '../../member';
 import type { CliContext } from '../context';
 import { InterruptedExit } from '../errors';
 import type { ConsortiumCliOptions } from './options';
@@ -63,6 +63,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
             member: member.member,
             gateway: member.gateway,
             channels: member.connection.channels,
+            consortium: consortiumOf(member.connection),
             stateDir: path.join(stateRoot, member.member.mspId),
             signal: ctx.ioOptions.signal,
             onApplied: (a) => {

@@ -5,7 +5,7 @@ import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { parseIJson } from 'mgmt-chaincode/dist/protocol';
 import * as path from 'node:path';
 import { isRefusal } from '../../managementNode/errors';
-import { startMemberPrimary } from '../../member';
+import { consortiumOf, startMemberPrimary } from '../../member';
 import { voteSignerFromMsp } from '../../managementNode/identity';
 import { ManagementNode } from '../../managementNode/managementNode';
 import type { MgmtLedger } from '../../managementNode/ledger';
@@ -109,6 +109,7 @@ export async function nodeHandler(ctx: CliContext, options: NodeOptions): Promis
             member: s.member,
             gateway: s.gateway,
             channels: s.connection.channels,
+            consortium: consortiumOf(s.connection),
             stateDir: options.stateDir ?? path.join('.mgmt', s.member.mspId),
             signing: options.refuseSigning === true ? 'refuse' : 'sign',
             logger: { info: (line) => { ctx.verbose(line); }, warn: (line) => { ctx.progress(line); }, error: (line) => { ctx.progress(line); } },

@@ -1,0 +1,24 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import { describe, expect, it } from '@jest/globals';
+import { genesisMembersProblem } from './memberPrimary';
+
+const consortium = [
+  { mspId: 'Org1MSP', caCertificate: 'CA1' },
+  { mspId: 'Org2MSP', caCertificate: 'CA2' },
+];
+
+describe('genesisMembersProblem', () => {
+  it('accepts a genesis naming exactly the consortium, whatever the order and line endings', () => {
+    expect(genesisMembersProblem([{ mspId: 'Org2MSP', caCertificate: 'CA2\r\n' }, { mspId: 'Org1MSP', caCertificate: 'CA1' }], consortium)).toBeUndefined();
+  });
+
+  it.each([
+    ['a genesis naming one member only', [{ mspId: 'Org1MSP', caCertificate: 'CA1' }], /missing Org2MSP/],
+    ['an unknown member', [...consortium, { mspId: 'Org9MSP', caCertificate: 'CA9' }], /unknown Org9MSP/],
+    ['another CA for a member', [{ mspId: 'Org1MSP', caCertificate: 'EVIL' }, consortium[1]], /another CA certificate for Org1MSP/],
+  ])('refuses %s', (_name, genesis, message) => {
+    expect(genesisMembersProblem(genesis, consortium)).toMatch(message);
+  });
+});
