@@ -259,14 +259,20 @@ export class GatewayServer {
       return undefined;
     }
     const channel = this.deps.channels.get(channelId);
-    if (!channel) {
-      return gatewayError(grpc.status.UNAVAILABLE, `failed to get config for channel [${channelId}]: channel ${channelId} not found`);
-    }
-    if (step === 'endorse' && chaincode !== '' && !channel.chaincode(chaincode)) {
-      return gatewayError(
+    const noPlan = (): grpc.ServiceError =>
+      gatewayError(
         grpc.status.FAILED_PRECONDITION,
         `no combination of peers can be derived which satisfy the endorsement policy: No metadata was found for chaincode ${chaincode} in channel ${channelId}`,
       );
+    if (!channel) {
+      return step === 'endorse'
+        ? noPlan()
+        : gatewayError(grpc.status.UNAVAILABLE, `failed to get config for channel [${channelId}]: could not get last config for channel ${channelId}`);
+    }
+    if (chaincode !== '' && !channel.chaincode(chaincode)) {
+      return step === 'endorse'
+        ? noPlan()
+        : gatewayError(grpc.status.FAILED_PRECONDITION, `no peers available to evaluate chaincode ${chaincode} in channel ${channelId}`);
     }
     return undefined;
   }
