@@ -19,7 +19,7 @@ import { broadcast, fetchConfigBlock } from '../orchestrator/src/channelConfig/o
 import { endingOf } from '../orchestrator/src/cli/errors';
 import { registerAudit } from '../orchestrator/src/cli/audit';
 import { newGrpcConnection } from '../orchestrator/src/gateway';
-import { closeSessions, genesisParams, json, MemberSession, openSessions, sleep, vote } from './support/mgmt';
+import { closeSessions, genesisParams, json, MemberSession, openSessions, sleep, tally, vote } from './support/mgmt';
 import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
 
 // 63050 was assigned, but the devnet's grid reaches base + 6001 (Org4's peer), past 65535. This base
@@ -87,7 +87,7 @@ async function waitForCycle(): Promise<Round> {
 /** Seals a CB with exactly a quorum (3 of 4) of approvals, so that dropping one breaks it. */
 async function seal(proposal: Proposal): Promise<ConfigBlock> {
   for (const x of s.slice(0, 3)) await vote(x, proposal.hash, true, 'audit e2e');
-  const block = await json<ConfigBlock>(s[3].mgmt.submitTransaction('Tally', proposal.id));
+  const block = await json<ConfigBlock>(tally(s[3], proposal.id));
   cbs.push(block);
   return block;
 }

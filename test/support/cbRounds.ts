@@ -9,7 +9,7 @@
 import type { ConfigBlock, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
 import type { ConnectionFile } from '../../orchestrator/src/gateway';
 import type { MemberSession } from './mgmt';
-import { genesisParams, json, sleep, vote } from './mgmt';
+import { genesisParams, json, sleep, tally, vote } from './mgmt';
 
 /** A sealed block and when its Tally returned as committed (epoch ms). */
 export interface ProducedBlock {
@@ -22,7 +22,7 @@ export async function produceGenesis(sessions: readonly MemberSession[], connect
   const [first] = sessions as [MemberSession];
   const proposal = await json<Proposal>(first.mgmt.submitTransaction('InitLedger', genesisParams(connection, timing)));
   await Promise.all(sessions.slice(0, 3).map((s) => vote(s, proposal.hash, true, 'genesis')));
-  const block = await json<ConfigBlock>(first.mgmt.submitTransaction('Tally', proposal.id));
+  const block = await json<ConfigBlock>(tally(first, proposal.id));
   return { block, committedAtMs: Date.now() };
 }
 
@@ -59,7 +59,7 @@ export async function produceBlock(sessions: readonly MemberSession[], config: R
     }
     const voters = [proposer, ...sessions.filter((s) => s !== proposer)].slice(0, approvers);
     await Promise.all(voters.map((s) => vote(s, proposal.hash, true, 'e2e')));
-    const block = await json<ConfigBlock>(proposer.mgmt.submitTransaction('Tally', proposal.id));
+    const block = await json<ConfigBlock>(tally(proposer, proposal.id));
     return { block, committedAtMs: Date.now() };
   }
   throw new Error(`could not produce a block with ${JSON.stringify(config)}`);

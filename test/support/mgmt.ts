@@ -70,9 +70,30 @@ export function genesisParams(connection: ConnectionFile, timing: { cbiSeconds: 
   });
 }
 
+/**
+ * Retries while the member's own peer has not committed what the caller just saw committed on
+ * another peer: on Fabric each peer commits on its own, so it can be a block behind.
+ */
+async function onceCaughtUp<T>(action: () => Promise<T>, lagging: string): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await action();
+    } catch (err) {
+      const text = err instanceof EndorseError ? err.details.map((d) => d.message).join(' ') : String(err);
+      if (attempt >= 50 || !text.includes(lagging)) throw err;
+      await sleep(100);
+    }
+  }
+}
+
 export async function vote(session: MemberSession, proposalHash: string, approve: boolean, reason = 'test'): Promise<void> {
   const signature = signVote({ hash: proposalHash, approve, privateKeyPem: session.privateKeyPem });
-  await session.mgmt.submitTransaction('Vote', proposalHash, String(approve), signature, reason);
+  await onceCaughtUp(() => session.mgmt.submitTransaction('Vote', proposalHash, String(approve), signature, reason), 'MGMT_UNKNOWN_PROPOSAL');
+}
+
+/** Tally once the member's peer has every vote the caller saw committed. */
+export async function tally(session: MemberSession, proposalId: string): Promise<Uint8Array> {
+  return onceCaughtUp(() => session.mgmt.submitTransaction('Tally', proposalId), 'MGMT_VOTES_PENDING');
 }
 
 /** The MGMT_ code a refusal carries, from the endorsement error's details. */
