@@ -69,7 +69,12 @@ export class Orderer extends EventEmitter {
     return result;
   }
 
-  async broadcast(envelope: common.Envelope): Promise<BroadcastResult> {
+  /** Answers as soon as the envelope is accepted for ordering (or refused), as Fabric's Broadcast does. */
+  broadcast(envelope: common.Envelope): Promise<BroadcastResult> {
+    return Promise.resolve(this.accept(envelope));
+  }
+
+  private accept(envelope: common.Envelope): BroadcastResult {
     if (this.closed) return { status: Status.SERVICE_UNAVAILABLE, info: 'orderer is shutting down' };
     let parsed;
     try {
