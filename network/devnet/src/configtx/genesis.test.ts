@@ -2,14 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { generateOrgCrypto, MspRegistry } from '../msp';
 import type { OrgCrypto } from '../msp';
 import { blockDataHash } from './blockHash';
 import { decodeConfigBlock, readBatchParams, readConfigBlock, readLastConfigIndex, readMsps } from './decode';
+import { withBatchParams } from './batch';
+import type { BatchChange } from './batch';
 import { buildGenesisBlock } from './genesis';
+import { computeUpdate } from './update';
 import { describeSignaturePolicy } from './policy';
 import type { ChannelProfile } from './profile';
 
@@ -249,6 +252,13 @@ function findConfigtxlator(): string | undefined {
 }
 
 const configtxlator = findConfigtxlator();
+
+/** configtxlator's JSON of a protobuf file; written to a file, as /dev/stdout may be unavailable. */
+function protoDecode(input: string, type: string): string {
+  const output = `${input}.json`;
+  execFileSync(configtxlator as string, ['proto_decode', '--input', input, '--type', type, '--output', output]);
+  return readFileSync(output, 'utf8');
+}
 const withConfigtxlator = configtxlator === undefined ? it.skip : it;
 
 describe('against Fabric', () => {
@@ -259,7 +269,7 @@ describe('against Fabric', () => {
     () => {
       const file = join(root, 'genesis.block');
       writeFileSync(file, buildGenesisBlock(profile()).serializeBinary());
-      const json = JSON.parse(execFileSync(configtxlator!, ['proto_decode', '--input', file, '--type', 'common.Block'], { encoding: 'utf8' })) as {
+      const json = JSON.parse(protoDecode(file, 'common.Block')) as {
         data: { data: { payload: { header: { channel_header: { channel_id: string } }; data: { config: { sequence: string; channel_group: { groups: Record<string, { groups: Record<string, unknown>; values: Record<string, { value: unknown }> }> } } } } }[] };
       };
       const envelope = json.data.data[0];
@@ -268,6 +278,73 @@ describe('against Fabric', () => {
       expect(groups['Orderer'].values['BatchTimeout'].value).toEqual({ timeout: '2s' });
       expect(groups['Orderer'].values['BatchSize'].value).toEqual({ max_message_count: 10, absolute_max_bytes: 10485760, preferred_max_bytes: 2097152 });
       expect(Object.keys(groups['Application'].groups).sort()).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP', 'Org4MSP']);
+    },
+  );
+
+  withConfigtxlator(
+    configtxlator === undefined
+      ? 'configtxlator and our decode agree field by field (SKIPPED: no configtxlator in $FABRIC_BIN or on the PATH)'
+      : 'configtxlator and our decode agree field by field',
+    () => {
+      const block = buildGenesisBlock(profile());
+      const file = join(root, 'genesis-fields.block');
+      writeFileSync(file, block.serializeBinary());
+      type Msp = { value: { config: { name: string; root_certs: string[]; tls_root_certs: string[]; fabric_node_ous: { enable: boolean } } } };
+      const json = JSON.parse(protoDecode(file, 'common.Block')) as {
+        data: { data: { payload: { data: { config: { sequence: string; channel_group: { groups: Record<string, { groups: Record<string, { values: { MSP: Msp } }>; values: Record<string, { value: Record<string, unknown> }> }> } } } } }[] };
+      };
+      const config = json.data.data[0].payload.data.config;
+      const view = decodeConfigBlock(block);
+      const pem = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
+      expect(Number(config.sequence)).toBe(view.sequence);
+      const ordererValues = config.channel_group.groups['Orderer'].values;
+      expect(ordererValues['BatchTimeout'].value).toEqual({ timeout: view.batchTimeout });
+      expect(ordererValues['BatchSize'].value).toEqual({
+        max_message_count: view.batchSize.maxMessageCount,
+        absolute_max_bytes: view.batchSize.absoluteMaxBytes,
+        preferred_max_bytes: view.batchSize.preferredMaxBytes,
+      });
+      expect((ordererValues['ConsensusType'].value as { type: string }).type).toBe(view.consensusType);
+      for (const org of view.orgs) {
+        for (const group of org.memberOf) {
+          const msp = config.channel_group.groups[group].groups[org.mspId].values.MSP.value.config;
+          expect(msp.name).toBe(org.mspId);
+          expect(msp.root_certs.map(pem)).toEqual(org.rootCerts);
+          expect(msp.tls_root_certs.map(pem)).toEqual(org.tlsRootCerts);
+          expect(msp.fabric_node_ous.enable).toBe(org.nodeOUs);
+        }
+      }
+    },
+  );
+
+  withConfigtxlator(
+    configtxlator === undefined
+      ? 'computeUpdate matches configtxlator compute_update (SKIPPED: no configtxlator in $FABRIC_BIN or on the PATH)'
+      : 'computeUpdate matches configtxlator compute_update on several config pairs',
+    () => {
+      const original = readConfigBlock(buildGenesisBlock(profile())).config;
+      const decodeUpdate = (bytes: Uint8Array, name: string): unknown => {
+        const file = join(root, `${name}.pb`);
+        writeFileSync(file, bytes);
+        return JSON.parse(protoDecode(file, 'common.ConfigUpdate'));
+      };
+      const pairs: [string, BatchChange][] = [
+        ['timeout', { batchTimeout: '750ms' }],
+        ['count', { maxMessageCount: 42 }],
+        ['both', { batchTimeout: '3s', maxMessageCount: 7, preferredMaxBytes: 1024 * 1024 }],
+      ];
+      for (const [name, change] of pairs) {
+        const updated = withBatchParams(original, change);
+        const originalFile = join(root, `${name}-original.pb`);
+        const updatedFile = join(root, `${name}-updated.pb`);
+        const fabricFile = join(root, `${name}-fabric-update.pb`);
+        writeFileSync(originalFile, original.serializeBinary());
+        writeFileSync(updatedFile, updated.serializeBinary());
+        execFileSync(configtxlator!, ['compute_update', '--channel_id', 'primary', '--original', originalFile, '--updated', updatedFile, '--output', fabricFile]);
+        const ours = decodeUpdate(computeUpdate('primary', original, updated).serializeBinary(), `${name}-ours`);
+        const theirs = JSON.parse(protoDecode(fabricFile, 'common.ConfigUpdate')) as unknown;
+        expect(ours).toEqual(theirs);
+      }
     },
   );
 });
