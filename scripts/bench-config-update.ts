@@ -5,7 +5,8 @@
  * Figure for the README (channel configuration issue): time from a majority-signed config update
  * submitted to the orderer until the new configuration is in force, i.e. its config block is
  * delivered by a peer (Fabric applies a config block before it cuts the next one). It starts a
- * devnet of its own on a private port grid (base 21225) and always brings it down.
+ * devnet (or, with --backend native, a native Fabric network) of its own on a private port grid
+ * (base 21225) and always brings it down.
  *
  * Example:
  *   npm run bench:config-update -- --updates 20
@@ -23,6 +24,7 @@ import { broadcast, fetchBlock, fetchConfigBlock } from 'mgmt-orchestrator/dist/
 import { connectGateway, newGrpcConnection, readConnectionFile } from 'mgmt-orchestrator';
 
 const DEVNET_CLI = path.join(path.dirname(require.resolve('fabric-devnet/package.json')), 'dist', 'cli.js');
+const NATIVE_SCRIPT = path.resolve(path.dirname(require.resolve('fabric-devnet/package.json')), '..', 'native', 'network.sh');
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -35,14 +37,21 @@ async function main(): Promise<void> {
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
       return n;
     }, 20)
-    .option('--base-port <port>', 'devnet port grid', (v) => Number(v), 21225)
+    .option('--base-port <port>', 'port grid of the network it starts', (v) => Number(v), 21225)
+    .option('--backend <name>', 'devnet, or native (Fabric v3 binaries from FABRIC_BIN or PATH)', 'devnet')
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nExample:\n  npm run bench:config-update -- --updates 20');
   program.parse();
-  const opts = program.opts<{ updates: number; basePort: number; json?: boolean }>();
+  const opts = program.opts<{ updates: number; basePort: number; backend: string; json?: boolean }>();
+  if (opts.backend !== 'devnet' && opts.backend !== 'native') throw new InvalidArgumentError(`--backend must be devnet or native, not ${opts.backend}`);
   const data = mkdtempSync(path.join(os.tmpdir(), 'bench-config-'));
   const cli = (...args: string[]): void => {
-    execFileSync(process.execPath, [DEVNET_CLI, '--data', data, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (opts.backend === 'native') {
+      // The native scripts take the same commands, with their options after the command.
+      execFileSync('bash', [NATIVE_SCRIPT, ...args, '--data', data], { stdio: ['ignore', 'ignore', 'inherit'] });
+    } else {
+      execFileSync(process.execPath, [DEVNET_CLI, '--data', data, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    }
   };
   const stop = (): void => {
     try {
@@ -56,7 +65,7 @@ async function main(): Promise<void> {
     process.exit(130);
   });
   try {
-    process.stderr.write(`» devnet up on ${data}\n`);
+    process.stderr.write(`» ${opts.backend} up on ${data}\n`);
     cli('up', '--base-port', String(opts.basePort));
     const connection = readConnectionFile(path.join(data, 'connection.json'));
     const admins = connection.members.map((m) => SigningIdentity.fromMspDir(m.adminMspDir, m.mspId));
@@ -99,12 +108,13 @@ async function main(): Promise<void> {
     const inForce = [...submitToInForce].sort((a, b) => a - b);
     const result = {
       updates: opts.updates,
+      backend: opts.backend,
       submitToOrdererAckMs: { p50: percentile(ack, 50), p95: percentile(ack, 95) },
       submitToInForceMs: { p50: percentile(inForce, 50), p95: percentile(inForce, 95) },
     };
     if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
     else {
-      process.stdout.write(`config updates (3 of 4 admins, BatchTimeout change), devnet, ${opts.updates} updates\n`);
+      process.stdout.write(`config updates (3 of 4 admins, BatchTimeout change), ${opts.backend}, ${opts.updates} updates\n`);
       process.stdout.write(`  submit → orderer SUCCESS      p50 ${result.submitToOrdererAckMs.p50.toFixed(1)} ms, p95 ${result.submitToOrdererAckMs.p95.toFixed(1)} ms\n`);
       process.stdout.write(`  submit → config block at peer p50 ${result.submitToInForceMs.p50.toFixed(1)} ms, p95 ${result.submitToInForceMs.p95.toFixed(1)} ms\n`);
     }
