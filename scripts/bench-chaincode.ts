@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, InvalidArgumentError } from 'commander';
+import { percentile } from './benchSupport';
 import type { Contract, Network } from '@hyperledger/fabric-gateway';
 import type { Proposal, Round } from 'mgmt-chaincode/dist/protocol';
 import { signVote } from 'mgmt-chaincode/dist/protocol';
@@ -27,10 +28,6 @@ const DEVNET_CLI = path.join(DEVNET_DIR, 'dist', 'cli.js');
 const CHAINCODE = path.resolve(DEVNET_DIR, '..', '..', 'chaincode');
 const utf8 = new TextDecoder();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 interface Member {
   mspId: string;

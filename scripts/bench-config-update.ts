@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, InvalidArgumentError } from 'commander';
+import { percentile } from './benchSupport';
 import { common } from '@hyperledger/fabric-protos';
 import { buildConfigUpdateEnvelope, computeUpdate, readConfigBlock, signConfigUpdate, withBatchParams } from 'fabric-devnet/dist/configtx';
 import { SigningIdentity } from 'fabric-devnet/dist/msp';
@@ -25,10 +26,6 @@ import { connectGateway, newGrpcConnection, readConnectionFile } from 'mgmt-orch
 
 const DEVNET_CLI = path.join(path.dirname(require.resolve('fabric-devnet/package.json')), 'dist', 'cli.js');
 const NATIVE_SCRIPT = path.resolve(path.dirname(require.resolve('fabric-devnet/package.json')), '..', 'native', 'network.sh');
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 async function main(): Promise<void> {
   const program = new Command('bench-config-update')

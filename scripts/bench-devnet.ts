@@ -29,7 +29,9 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type * as grpc from '@grpc/grpc-js';
 import { Contract, Gateway, StatusCode } from '@hyperledger/fabric-gateway';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { parsePort, positiveInt, progress, round, sleep, summarize } from './benchSupport';
+import type { Summary } from './benchSupport';
 import { DEFAULT_BATCH_TIMEOUT, DEFAULT_MAX_MESSAGE_COUNT } from 'fabric-devnet';
 import { connectGateway, MemberConnection, newGrpcConnection, readConnectionFile } from 'mgmt-orchestrator';
 
@@ -55,14 +57,6 @@ interface Options {
   chaincode: string;
   keepData?: boolean;
   json?: boolean;
-}
-
-interface Summary {
-  count: number;
-  p50: number;
-  p95: number;
-  max: number;
-  mean: number;
 }
 
 interface Failure {
@@ -122,45 +116,6 @@ class BenchError extends Error {
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-const progress = (line: string): void => {
-  process.stderr.write(`» ${line}\n`);
-};
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
-  return n;
-}
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  // The grid reaches base + 6001 (Org4's peer); the devnet CLI accepts base ports up to 65000.
-  if (!Number.isInteger(n) || n < 1024 || n > 59000) throw new InvalidArgumentError('a port between 1024 and 59000');
-  return n;
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-function summarize(values: readonly number[]): Summary {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mean = sorted.reduce((a, b) => a + b, 0) / (sorted.length || 1);
-  return {
-    count: sorted.length,
-    p50: round(percentile(sorted, 50)),
-    p95: round(percentile(sorted, 95)),
-    max: round(sorted[sorted.length - 1] ?? NaN),
-    mean: round(mean),
-  };
-}
-
-const round = (n: number, digits = 1): number => Number(n.toFixed(digits));
 
 const statusName = (code: number): string =>
   Object.entries(StatusCode).find(([, v]) => v === code)?.[0] ?? `code ${code}`;

@@ -38,7 +38,9 @@ import * as path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { CloseableAsyncIterable, Contract, Gateway } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { parsePort, positiveInt, progress, round, sleep, summarize } from './benchSupport';
+import type { Summary } from './benchSupport';
 import { readConfigBlock, readManagementLink } from 'fabric-devnet/dist/configtx';
 import { SigningIdentity } from 'fabric-devnet/dist/msp';
 import type { ConfigBlock, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
@@ -87,13 +89,6 @@ interface Options {
   verbose?: boolean;
 }
 
-interface Summary {
-  count: number;
-  p50: number;
-  p95: number;
-  max: number;
-}
-
 interface Results {
   config: { basePort: number; reconfigurations: number; workloadTxPerSecond: number; clients: number; cbiSeconds: number; cpus: number; node: string };
   propagationMs: Summary & { perMember: Record<string, Summary> };
@@ -109,37 +104,8 @@ class BenchError extends Error {
   override name = 'BenchError';
 }
 
-const progress = (line: string): void => {
-  process.stderr.write(`» ${line}\n`);
-};
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const utf8 = new TextDecoder();
 const json = async <T>(bytes: Promise<Uint8Array>): Promise<T> => JSON.parse(utf8.decode(await bytes)) as T;
-const round1 = (n: number): number => Number(n.toFixed(1));
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive integer');
-  return n;
-}
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  // The grid reaches base + 6001 (Org4's peer).
-  if (!Number.isInteger(n) || n < 1024 || n > 59534) throw new InvalidArgumentError('a port between 1024 and 59534');
-  return n;
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-function summarize(values: readonly number[]): Summary {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { count: sorted.length, p50: round1(percentile(sorted, 50)), p95: round1(percentile(sorted, 95)), max: round1(sorted.at(-1) ?? NaN) };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The devnet CLI and the session: what must be undone, whatever happens
@@ -526,7 +492,7 @@ async function bench(s: Session, o: Options): Promise<Results> {
       ratioMedian: Number((switchSummary.p50 / normalSummary.p50).toFixed(2)),
       ratioP95: Number((switchSummary.p95 / normalSummary.p95).toFixed(2)),
     },
-    workload: { submitted: load.submitted, valid: load.valid, failed: load.failed, txPerSecond: round1(load.valid / (load.wallMs / 1000)) },
+    workload: { submitted: load.submitted, valid: load.valid, failed: load.failed, txPerSecond: round(load.valid / (load.wallMs / 1000)) },
     raw: liveSamples(produced, channelUpdate, s.nodes.map((n) => n.observer), committedAt, normal, switching),
     perReconfiguration: produced.map(({ block }, i) => ({
       height: block.height,
