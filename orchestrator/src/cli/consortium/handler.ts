@@ -32,6 +32,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
   // Per CB: when each member's observer received and verified it.
   const observed = new Map<number, { received: number[]; verified: number[] }>();
   let members = 0;
+  const shown = new Set<number>();
   const consortium = new Consortium({
     rounds: options.rounds,
     cbiSeconds: options.cbi,
@@ -67,12 +68,15 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
             stateDir: path.join(stateRoot, member.member.mspId),
             signal: ctx.ioOptions.signal,
             onApplied: (a) => {
-              // One line per CB: from the member whose update the orderer took.
-              if (!a.result.submitted) return;
+              // One line per CB. SUCCESS from Broadcast means "accepted for ordering": two members'
+              // updates can both be accepted and the orderer then drops the later one, so the first
+              // report wins here.
+              if (!a.result.submitted || shown.has(a.height)) return;
+              shown.add(a.height);
               const block = primary.observer.entries[a.height];
               const committed = block?.receipt.receivedAtMs;
               const delay = committed === undefined ? '' : `, update delay ${((a.inForceAtMs - committed) / 1000).toFixed(2)} s`;
-              line(`  ⇢ CB ${a.height} in force on ${member.connection.channels.primary} (update submitted by ${member.member.mspId}${delay})`);
+              line(`  ⇢ CB ${a.height} in force on ${member.connection.channels.primary} (update broadcast by ${member.member.mspId}${delay})`);
             },
           });
           primary.observer.on('verified', (v) => {
