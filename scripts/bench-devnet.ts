@@ -30,7 +30,7 @@ import { performance } from 'node:perf_hooks';
 import type * as grpc from '@grpc/grpc-js';
 import { Contract, Gateway, StatusCode } from '@hyperledger/fabric-gateway';
 import { Command } from 'commander';
-import { parsePort, positiveInt, progress, round, sleep, summarize } from './benchSupport';
+import { closeOnSignals, parsePort, positiveInt, progress, round, sleep, summarize } from './benchSupport';
 import type { Summary } from './benchSupport';
 import { DEFAULT_BATCH_TIMEOUT, DEFAULT_MAX_MESSAGE_COUNT } from 'fabric-devnet';
 import { connectGateway, MemberConnection, newGrpcConnection, readConnectionFile } from 'mgmt-orchestrator';
@@ -593,20 +593,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   const session = new Session(o.keepData === true);
-  let signals = 0;
-  let interrupted = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals += 1;
-    interrupted = signal === 'SIGINT' ? 130 : 143;
-    if (signals > 1) {
-      process.stderr.write(`✖ ${signal} again: exiting now; if a devnet is left, run: node ${DEVNET_CLI} --data ${session.dataDir} down\n`);
-      process.exit(1);
-    }
-    progress(`${signal}: bringing the devnet down (again to exit at once)`);
-    void session.close().finally(() => process.exit(interrupted));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupted = closeOnSignals(() => session.close(), () => `if a devnet is left, run: node ${DEVNET_CLI} --data ${session.dataDir} down`);
 
   try {
     const results = await bench(session, o);
@@ -615,7 +602,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (failed > 0) process.stderr.write(`✖ ${failed} transaction(s) failed (warm-up included)\n`);
     return failed > 0 ? 1 : 0;
   } catch (err) {
-    if (interrupted) return interrupted;
+    if (interrupted() !== 0) return interrupted();
     const detail = err instanceof BenchError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
     process.stderr.write(`✖ ${detail}\nlast lines of ${path.join(session.dataDir, 'logs', 'devnet.log')}:\n${logTail(session.dataDir)}\n`);
     return 1;

@@ -39,7 +39,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { CloseableAsyncIterable, Contract, Gateway } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import { Command } from 'commander';
-import { parsePort, positiveInt, progress, round, sleep, summarize } from './benchSupport';
+import { closeOnSignals, parsePort, positiveInt, progress, round, sleep, summarize } from './benchSupport';
 import type { Summary } from './benchSupport';
 import { readConfigBlock, readManagementLink } from 'fabric-devnet/dist/configtx';
 import { SigningIdentity } from 'fabric-devnet/dist/msp';
@@ -591,20 +591,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const session = new Session(o.keepData === true);
-  let signals = 0;
-  let interrupted = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals += 1;
-    interrupted = signal === 'SIGINT' ? 130 : 143;
-    if (signals > 1) {
-      process.stderr.write(`✖ ${signal} again: exiting now; if a devnet is left, run: node ${DEVNET_CLI} --data ${session.dataDir} down\n`);
-      process.exit(1);
-    }
-    progress(`${signal}: bringing the devnet down (again to exit at once)`);
-    void session.close().finally(() => process.exit(interrupted));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupted = closeOnSignals(() => session.close(), () => `if a devnet is left, run: node ${DEVNET_CLI} --data ${session.dataDir} down`);
   try {
     const results = await bench(session, o);
     process.stdout.write(o.json ? `${JSON.stringify(results, null, 2)}\n` : `${humanReport(results)}\n`);
@@ -614,7 +601,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     return results.workload.failed > 0 ? 1 : 0;
   } catch (err) {
-    if (interrupted) return interrupted;
+    if (interrupted() !== 0) return interrupted();
     const detail = err instanceof BenchError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
     process.stderr.write(`✖ ${detail}\nlast lines of ${path.join(session.dataDir, 'logs', 'devnet.log')}:\n${logTail(session.dataDir)}\n`);
     return 1;

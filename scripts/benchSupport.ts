@@ -52,3 +52,25 @@ export function summarize(values: readonly number[]): Summary {
     mean: round(mean),
   };
 }
+
+/**
+ * The first SIGINT/SIGTERM brings the network down (`close`) and exits 130/143; a second exits
+ * at once, saying what may be left (`leftover`). Returns the exit code of an interruption, 0 if none.
+ */
+export function closeOnSignals(close: () => Promise<void>, leftover: () => string): () => number {
+  let signals = 0;
+  let interrupted = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    interrupted = signal === 'SIGINT' ? 130 : 143;
+    if (signals > 1) {
+      process.stderr.write(`✖ ${signal} again: exiting now; ${leftover()}\n`);
+      process.exit(1);
+    }
+    progress(`${signal}: bringing the devnet down (again to exit at once)`);
+    void close().finally(() => process.exit(interrupted));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => interrupted;
+}

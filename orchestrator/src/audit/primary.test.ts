@@ -7,9 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { common } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import {
   applyConfigUpdate,
   buildConfigUpdateEnvelope,
@@ -22,7 +20,8 @@ import {
   withBatchParams,
 } from 'fabric-devnet/dist/configtx';
 import type { BatchChange, ChannelProfile } from 'fabric-devnet/dist/configtx';
-import { generateOrgCrypto, MspRegistry, SigningIdentity } from 'fabric-devnet/dist/msp';
+import { MspRegistry, SigningIdentity } from 'fabric-devnet/dist/msp';
+import { generateTestOrgs, testChannelProfile } from 'fabric-devnet/dist/testing/orgs';
 import type { OrgCrypto } from 'fabric-devnet/dist/msp';
 import { decodePrimaryConfigBlock, scanConfigBlocks } from './primary';
 
@@ -31,10 +30,7 @@ let orgs: OrgCrypto[];
 let admins: SigningIdentity[];
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'audit-primary-'));
-  orgs = await Promise.all(
-    [1, 2, 3, 4].map((i) => generateOrgCrypto(root, { mspId: `Org${i}MSP`, domain: `org${i}.example.com`, peerName: 'peer0', ordererName: 'orderer0' })),
-  );
+  ({ root, orgs } = await generateTestOrgs('audit-primary', 4));
   admins = orgs.map((o) => new SigningIdentity(o.mspId, o.admin.certPem, o.admin.privateKeyPem));
 });
 
@@ -43,19 +39,7 @@ afterAll(() => {
 });
 
 function profile(): ChannelProfile {
-  return {
-    channelId: 'primary',
-    ordererType: 'devnet',
-    batchSize: { maxMessageCount: 10, absoluteMaxBytes: 10 * 1024 * 1024, preferredMaxBytes: 2 * 1024 * 1024 },
-    batchTimeout: '2s',
-    orgs: orgs.map((org, i) => ({
-      mspId: org.mspId,
-      rootCerts: [org.caCertPem],
-      tlsRootCerts: [org.tlsCaCertPem],
-      anchorPeer: { host: org.peer.host, port: 7051 + 1000 * i },
-      ordererEndpoint: `${org.orderer.host}:${7050 + 1000 * i}`,
-    })),
-  };
+  return testChannelProfile(orgs);
 }
 
 function block(number: number, envelopeBytes: Uint8Array, lastConfig: number): common.Block {

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { generateOrgCrypto, MspRegistry } from '../msp';
+import { MspRegistry } from '../msp';
 import type { OrgCrypto } from '../msp';
+import { generateTestOrgs, testChannelProfile } from '../testing/orgs';
 import { blockDataHash } from './blockHash';
 import { decodeConfigBlock, readBatchParams, readConfigBlock, readLastConfigIndex, readMsps } from './decode';
 import { withBatchParams } from './batch';
@@ -22,10 +22,7 @@ let root: string;
 let orgs: OrgCrypto[];
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'configtx-genesis-'));
-  orgs = await Promise.all(
-    [1, 2, 3, 4].map((i) => generateOrgCrypto(root, { mspId: `Org${i}MSP`, domain: `org${i}.example.com`, peerName: 'peer0', ordererName: 'orderer0' })),
-  );
+  ({ root, orgs } = await generateTestOrgs('configtx-genesis', 4));
 });
 
 afterAll(() => {
@@ -33,20 +30,7 @@ afterAll(() => {
 });
 
 function profile(overrides: Partial<ChannelProfile> = {}): ChannelProfile {
-  return {
-    channelId: 'primary',
-    ordererType: 'devnet',
-    batchSize: { maxMessageCount: 10, absoluteMaxBytes: 10 * 1024 * 1024, preferredMaxBytes: 2 * 1024 * 1024 },
-    batchTimeout: '2s',
-    orgs: orgs.map((org, i) => ({
-      mspId: org.mspId,
-      rootCerts: [org.caCertPem],
-      tlsRootCerts: [org.tlsCaCertPem],
-      anchorPeer: { host: org.peer.host, port: 7051 + 1000 * i },
-      ordererEndpoint: `${org.orderer.host}:${7050 + 1000 * i}`,
-    })),
-    ...overrides,
-  };
+  return testChannelProfile(orgs, overrides);
 }
 
 function withConsenters(p: ChannelProfile): ChannelProfile {

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { common } from '@hyperledger/fabric-protos';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateOrgCrypto, MspRegistry, SigningIdentity } from '../msp';
+import { rmSync } from 'node:fs';
+import { MspRegistry, SigningIdentity } from '../msp';
 import type { OrgCrypto } from '../msp';
+import { generateTestOrgs, testChannelProfile } from '../testing/orgs';
 import { readConfigBlock, readMsps } from './decode';
 import { buildGenesisBlock } from './genesis';
 import {
@@ -30,10 +29,8 @@ let msps: MspRegistry;
 const MESSAGE = Buffer.from('the exact signed bytes');
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'configtx-policy-'));
-  const all = await Promise.all(
-    [1, 2, 3, 4, 5].map((i) => generateOrgCrypto(root, { mspId: `Org${i}MSP`, domain: `org${i}.example.com`, peerName: 'peer0', ordererName: 'orderer0' })),
-  );
+  let all: OrgCrypto[];
+  ({ root, orgs: all } = await generateTestOrgs('configtx-policy', 5));
   orgs = all.slice(0, 4);
   outsider = all[4]!;
   config = readConfigBlock(buildGenesisBlock(profile())).config;
@@ -45,18 +42,7 @@ afterAll(() => {
 });
 
 function profile(): ChannelProfile {
-  return {
-    channelId: 'primary',
-    ordererType: 'devnet',
-    batchSize: { maxMessageCount: 10, absoluteMaxBytes: 10 * 1024 * 1024, preferredMaxBytes: 2 * 1024 * 1024 },
-    batchTimeout: '2s',
-    orgs: orgs.map((org, i) => ({
-      mspId: org.mspId,
-      rootCerts: [org.caCertPem],
-      tlsRootCerts: [org.tlsCaCertPem],
-      ordererEndpoint: `${org.orderer.host}:${7050 + 1000 * i}`,
-    })),
-  };
+  return testChannelProfile(orgs);
 }
 
 function signer(org: OrgCrypto, who: Who): SigningIdentity {

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { common, msp, orderer, peer } from '@hyperledger/fabric-protos';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generateOrgCrypto, MspRegistry, SigningIdentity } from '../msp';
+import { rmSync } from 'node:fs';
+import { MspRegistry, SigningIdentity } from '../msp';
 import type { OrgCrypto } from '../msp';
+import { generateTestOrgs, testChannelProfile } from '../testing/orgs';
 import { readBatchParams, readConfigBlock, readMsps, viewChannelConfig } from './decode';
 import { buildGenesisBlock } from './genesis';
 import type { ChannelProfile } from './profile';
@@ -25,10 +24,8 @@ let genesis: common.Config;
 let msps: MspRegistry;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'configtx-update-'));
-  const all = await Promise.all(
-    [1, 2, 3, 4, 5].map((i) => generateOrgCrypto(root, { mspId: `Org${i}MSP`, domain: `org${i}.example.com`, peerName: 'peer0', ordererName: 'orderer0' })),
-  );
+  let all: OrgCrypto[];
+  ({ root, orgs: all } = await generateTestOrgs('configtx-update', 5));
   orgs = all.slice(0, 4);
   outsider = all[4]!;
   genesis = readConfigBlock(buildGenesisBlock(profile())).config;
@@ -40,19 +37,7 @@ afterAll(() => {
 });
 
 function profile(): ChannelProfile {
-  return {
-    channelId: 'primary',
-    ordererType: 'devnet',
-    batchSize: { maxMessageCount: 10, absoluteMaxBytes: 10 * 1024 * 1024, preferredMaxBytes: 2 * 1024 * 1024 },
-    batchTimeout: '2s',
-    orgs: orgs.map((org, i) => ({
-      mspId: org.mspId,
-      rootCerts: [org.caCertPem],
-      tlsRootCerts: [org.tlsCaCertPem],
-      anchorPeer: { host: org.peer.host, port: 7051 + 1000 * i },
-      ordererEndpoint: `${org.orderer.host}:${7050 + 1000 * i}`,
-    })),
-  };
+  return testChannelProfile(orgs);
 }
 
 /** `'2.admin'` is Org2's admin, `'3.user'` Org3's client, `'5.admin'` the outsider's admin. */

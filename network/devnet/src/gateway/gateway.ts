@@ -44,16 +44,8 @@ export class GatewayServer {
   ) {}
 
   evaluate: grpc.handleUnaryCall<gateway.EvaluateRequest, gateway.EvaluateResponse> = (call, callback) => {
-    const signed = call.request.getProposedTransaction();
-    if (!signed) {
-      callback(gatewayError(grpc.status.INVALID_ARGUMENT, 'a signed proposal is required'));
-      return;
-    }
-    const unknown = this.unknownTarget(signed, 'evaluate');
-    if (unknown) {
-      callback(unknown);
-      return;
-    }
+    const signed = this.admit(call.request.getProposedTransaction(), 'evaluate', callback);
+    if (!signed) return;
     this.deps.endorser
       .simulate(signed)
       .then((sim) => {
@@ -75,16 +67,8 @@ export class GatewayServer {
   };
 
   endorse: grpc.handleUnaryCall<gateway.EndorseRequest, gateway.EndorseResponse> = (call, callback) => {
-    const signed = call.request.getProposedTransaction();
-    if (!signed) {
-      callback(gatewayError(grpc.status.INVALID_ARGUMENT, 'the proposed transaction must contain a signed proposal'));
-      return;
-    }
-    const unknown = this.unknownTarget(signed, 'endorse');
-    if (unknown) {
-      callback(unknown);
-      return;
-    }
+    const signed = this.admit(call.request.getProposedTransaction(), 'endorse', callback);
+    if (!signed) return;
     this.deps.endorser
       .simulate(signed)
       .then((sim) => {
@@ -239,6 +223,16 @@ export class GatewayServer {
       }
       next++;
     }
+  }
+
+  /** The signed proposal to run, or undefined once `callback` has the refusal. */
+  private admit(signed: peer.SignedProposal | undefined, step: 'evaluate' | 'endorse', callback: (err: grpc.ServiceError) => void): peer.SignedProposal | undefined {
+    const refusal = signed ? this.unknownTarget(signed, step) : gatewayError(grpc.status.INVALID_ARGUMENT, 'the proposed transaction must contain a signed proposal');
+    if (refusal) {
+      callback(refusal);
+      return undefined;
+    }
+    return signed;
   }
 
   /**
