@@ -81,6 +81,11 @@ describe('validateParams', () => {
         ['a schema with an unknown format', () => withField('configSchema', { type: 'string', format: 'date-time' }), 'params.configSchema: unknown format'],
         ['a schema of the wrong type', () => withField('configSchema', { type: 'objekt' }), 'params.configSchema: schema is invalid'],
         ['a lone surrogate', () => withField('configSchema', { title: '\ud800' }), 'params: params.configSchema.title: lone surrogate'],
+        [
+            'a schema over the size limit',
+            () => withField('configSchema', { type: 'object', description: 'x'.repeat(3 * 1024 * 1024) }),
+            'params.configSchema: is 3145762 bytes of canonical JSON; the limit is 262144 bytes',
+        ],
     ])('refuses %s, naming the field', (_label, make, message) => {
         expect(() => validateParams(make())).toThrow(expect.objectContaining({ name: 'MgmtError', code: 'MGMT_INVALID_PARAMS' }));
         expect(() => validateParams(make())).toThrow(message);

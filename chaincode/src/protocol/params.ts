@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 
-import { assertIJson } from './canonicalJson';
+import { assertIJson, canonicalJson } from './canonicalJson';
 import { parseCaCertificate } from './certificates';
 import { compileConfigSchema } from './config';
 import { MgmtError, isMgmtError } from './errors';
@@ -21,6 +21,14 @@ export const PARAM_DEFAULTS = {
 
 /** Longest MSP ID accepted. */
 export const MAX_MSP_ID_LENGTH = 256;
+
+/**
+ * Largest genesis `configSchema`, in bytes of its canonical JSON. The schema travels in the
+ * genesis transaction and in every verifier's copy of the params; an orderer refuses a
+ * transaction over its AbsoluteMaxBytes (often a few MB) long after the members have voted, so
+ * the bound is checked here, before anyone votes, well below any orderer's limit.
+ */
+export const MAX_CONFIG_SCHEMA_BYTES = 256 * 1024;
 
 const PARAM_FIELDS = ['members', 'cbiSeconds', 'cycleTimeoutSeconds', 'clockToleranceSeconds', 'configSchema'] as const;
 const MEMBER_FIELDS = ['mspId', 'caCertificate'] as const;
@@ -141,6 +149,10 @@ export function validateParams(value: unknown, options: ValidateParamsOptions = 
         fail(`${path}.configSchema`, 'must be a JSON Schema object');
     }
     const configSchema = value.configSchema;
+    const schemaBytes = Buffer.byteLength(canonicalJson(configSchema, `${path}.configSchema`), 'utf8');
+    if (schemaBytes > MAX_CONFIG_SCHEMA_BYTES) {
+        fail(`${path}.configSchema`, `is ${schemaBytes} bytes of canonical JSON; the limit is ${MAX_CONFIG_SCHEMA_BYTES} bytes`);
+    }
     try {
         compileConfigSchema(configSchema);
     } catch (err) {

@@ -10,6 +10,7 @@ import { MgmtError } from 'mgmt-chaincode/dist/protocol';
 import { NetworkStartError } from '../consortium/devnetProcess';
 import { LedgerCallError, LedgerUnavailableError } from '../managementNode/errors';
 import { MspReadError } from '../managementNode/identity';
+import { ObserverError } from '../observer/errors';
 import { TwinError } from '../twins/errors';
 
 /** Exit codes. */
@@ -57,9 +58,24 @@ export function endingOf(err: unknown): Ending {
   if (err instanceof LedgerUnavailableError) {
     return { code: EXIT.failed, text: `✖ ${err.message}\n  is the network up? (\`npm run devnet -- status\`, or pass --connection)\n` };
   }
+  if (err instanceof ObserverError) return { code: EXIT.failed, text: `✖ ${err.message}\n${observerHint(err)}` };
   if (err instanceof LedgerCallError || err instanceof MgmtError || err instanceof CliError || err instanceof TwinError || err instanceof NetworkStartError || err instanceof MspReadError) {
     return { code: EXIT.failed, text: `✖ ${err.message}\n` };
   }
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
   return { code: EXIT.failed, text: `${text}\n` };
+}
+
+/** How to get past an observer failure: its state folder is a cache of the chain, never the only copy. */
+function observerHint(err: ObserverError): string {
+  switch (err.code) {
+    case 'OBSERVER_STATE':
+      return '  another mgmt node (or consortium) uses this state folder: stop it, or give this one its own --state-dir\n';
+    case 'OBSERVER_STORE_CORRUPT':
+      return `  the state folder is only a verified copy of the management chain: move it aside${err.details === undefined ? '' : ` (${err.details})`} and start again to fetch and verify the chain anew\n`;
+    case 'OBSERVER_STORE_IO':
+      return '  check that the state folder exists and is writable by this user (--state-dir)\n';
+    case 'OBSERVER_FETCH_FAILED':
+      return '  the peer did not answer GetBlocks: is the network up and the mgmt chaincode deployed?\n';
+  }
 }

@@ -52,6 +52,18 @@ describe('RoundTracker', () => {
     expect(t.agreementDelays()).toEqual([650, 800]);
   });
 
+  it("shows a node's timeout as its local view and the chain's failure as the verdict", () => {
+    const t = new RoundTracker(4);
+    const local = (mspId: string, cycle: number): NodeEvent => ({ type: 'cycleFailed', mspId, atMs: 0, height: 3, cycle, reason: 'timeout', source: 'local' });
+    expect(t.onEvent(local('Org1MSP', 0))).toEqual(["  ⌛ cycle 0 of CB #3 timed out locally (Org1MSP: timeout); waiting for the chain's verdict"]);
+    expect(t.onEvent(local('Org2MSP', 0))).toEqual([]);
+    const chain: NodeEvent = { type: 'cycleFailed', mspId: 'Org2MSP', atMs: 0, height: 3, cycle: 0, reason: 'timeout', source: 'chain', approvals: 1, rejections: 0 };
+    expect(t.onEvent(chain)).toEqual(['  ✖ cycle 0 of CB #3 failed on the chain: timeout (1 approvals, 0 rejections)']);
+    // The chain sealed cycle 1 before a slow node's clock ran out: nothing is claimed about it.
+    t.onEvent({ ...committed('Org3MSP', 3, 900), block: block(3, 'Org4MSP', 1) });
+    expect(t.onEvent(local('Org4MSP', 1))).toEqual([]);
+  });
+
   it('ends with a table and p50/p95, with a column for propagation', () => {
     const t = new RoundTracker(4);
     for (let h = 1; h <= 3; h++) t.onEvent(committed('Org1MSP', h, h * 100));

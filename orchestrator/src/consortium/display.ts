@@ -67,9 +67,15 @@ export class RoundTracker {
       case 'committed':
         return this.onCommitted(e.block, e.atMs, e.agreementDelayMs, e.roundOpensAtMs);
       case 'cycleFailed': {
+        if (e.source === 'local') {
+          // One node's clock ran out: the chain may still seal this cycle (a Tally already in flight),
+          // so this is a local view, and the chain's verdict gets its own line.
+          if (this.sealedCycle(e.height, e.cycle) || !first(`local-timeout:${e.height}:${e.cycle}`)) return [];
+          return [`  ⌛ cycle ${e.cycle} of CB #${e.height} timed out locally (${e.mspId}: ${e.reason}); waiting for the chain's verdict`];
+        }
         if (!first(`failed:${e.height}:${e.cycle}`)) return [];
         const counts = e.approvals === undefined ? '' : ` (${e.approvals} approvals, ${e.rejections ?? 0} rejections)`;
-        return [`  ✖ cycle ${e.cycle} of CB #${e.height} failed: ${e.reason}${counts}`];
+        return [`  ✖ cycle ${e.cycle} of CB #${e.height} failed on the chain: ${e.reason}${counts}`];
       }
       default:
         return this.nodeLines(e);
@@ -92,6 +98,12 @@ export class RoundTracker {
       default:
         return this.verbose ? [`  ${e.mspId}: ${e.type}`] : [];
     }
+  }
+
+  /** Whether the chain sealed CB `height` in `cycle` (or later), as far as this tracker has seen. */
+  private sealedCycle(height: number, cycle: number): boolean {
+    const row = this.byHeight.get(height);
+    return row !== undefined && row.cycle >= cycle;
   }
 
   /** Sealed blocks after genesis, by height. */

@@ -32,6 +32,7 @@ import { PrimaryMetricsCollector } from '../twins/metrics';
 import { boundsFromSchema, DEFAULT_PRIMARY_CONFIG, PRIMARY_CONFIG_SCHEMA_FILE, readSchemaFile } from '../twins/primaryConfig';
 import { RulesTwin } from '../twins/rulesTwin';
 import type { DigitalTwin } from '../twins/twin';
+import { defaultCycleTimeout } from './defaults';
 import { deployChaincode, NetworkStartError, startDevnet } from './devnetProcess';
 import type { DevnetHandle } from './devnetProcess';
 import { RoundTracker, summaryTable } from './display';
@@ -60,6 +61,8 @@ export interface MemberContext {
   readonly ledger: MgmtLedger;
   readonly node: ManagementNode;
   readonly params: GenesisParams;
+  /** The management chain's genesis block (sealed now or found on the chain). */
+  readonly genesis: ConfigBlock;
 }
 
 /**
@@ -83,7 +86,8 @@ export interface ConsortiumOptions {
   /** Stop after this many CBs after genesis; 0 runs until `signal` aborts. */
   readonly rounds: number;
   readonly cbiSeconds: number;
-  readonly cycleTimeoutSeconds: number;
+  /** Undefined: the backend's default ({@link defaultCycleTimeout}). */
+  readonly cycleTimeoutSeconds?: number;
   /** Workload on `primary`, transactions per second (0: none). */
   readonly workloadTps: number;
   /** Leave the devnet running on the way out (stop it with `npm run devnet -- down`). */
@@ -207,7 +211,7 @@ export class Consortium {
       const schema = readSchemaFile(o.schemaFile ?? PRIMARY_CONFIG_SCHEMA_FILE);
       const input = genesisInput(membersFromConnection(connection), {
         cbiSeconds: o.cbiSeconds,
-        cycleTimeoutSeconds: o.cycleTimeoutSeconds,
+        cycleTimeoutSeconds: o.cycleTimeoutSeconds ?? defaultCycleTimeout(connection.backend),
         configSchema: schema,
         config: o.initialConfig ?? { ...DEFAULT_PRIMARY_CONFIG },
       });
@@ -224,7 +228,7 @@ export class Consortium {
       // 4. Metrics, twins, nodes, hooks, workload.
       let done: () => void = () => undefined;
       const finished = new Promise<void>((resolve) => (done = resolve));
-      await this.startMembers(connection, params, (session, e) => {
+      await this.startMembers(connection, params, sealed.block, (session, e) => {
         for (const line of tracker.onEvent(e)) out(line);
         o.onNodeEvent?.(e);
         if (e.type === 'committed') this.deliver(session, e.block, out);
@@ -264,7 +268,7 @@ export class Consortium {
   }
 
   /** Builds each member's collector, twin, node and hooks, then starts the workload and the nodes. */
-  private async startMembers(connection: ConnectionFile, params: GenesisParams, onEvent: (session: Session, e: NodeEvent) => void): Promise<void> {
+  private async startMembers(connection: ConnectionFile, params: GenesisParams, genesis: ConfigBlock, onEvent: (session: Session, e: NodeEvent) => void): Promise<void> {
     const o = this.options;
     const { primary } = connection.channels;
     const bounds = boundsFromSchema(params.configSchema);
@@ -283,7 +287,7 @@ export class Consortium {
       node.on('event', (e) => {
         onEvent(s, e);
       });
-      s.hooks = await o.attach?.({ member: s.member, connection, client: s.client, gateway: s.gateway, ledger: s.ledger, node, params });
+      s.hooks = await o.attach?.({ member: s.member, connection, client: s.client, gateway: s.gateway, ledger: s.ledger, node, params, genesis });
     }
     this.workload = new Workload({ contracts: this.sessions.map((s) => s.gateway.getNetwork(primary).getContract('assets')), tps: o.workloadTps });
     for (const s of this.sessions) s.collector?.start();

@@ -246,6 +246,37 @@ function isAlive(pid: number): boolean {
 }
 
 /** Takes the folder's lock, taking over one left by a process that no longer runs. */
+/**
+ * The hash of the genesis block stored in `dir`, undefined when none is stored (or the first line
+ * is unreadable: {@link ChainStore.open} reports that in full). Lets an owner tell a state folder
+ * of another chain (a network made anew) from one it can resume.
+ */
+export async function storedGenesisHash(dir: string): Promise<string | undefined> {
+  const text = await fs.readFile(path.join(dir, CHAIN_FILE), 'utf8').catch(() => '');
+  const first = text.slice(0, text.indexOf('\n') >= 0 ? text.indexOf('\n') : text.length);
+  try {
+    const hash = (JSON.parse(first) as { block?: { hash?: unknown } }).block?.hash;
+    return typeof hash === 'string' ? hash : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Fails the way {@link ChainStore.open} would if another live process holds `dir`, without taking
+ * it: a daemon checks this before it acts at all, so a second one on the same folder exits before
+ * it votes or proposes.
+ *
+ * @throws {@link ObserverError} `OBSERVER_STATE` naming the process that holds the folder.
+ */
+export async function assertStateFolderFree(dir: string): Promise<void> {
+  const file = path.join(dir, LOCK_FILE);
+  const holder = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim());
+  if (Number.isSafeInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+    throw new ObserverError(`${dir} is in use by process ${holder}`, { code: 'OBSERVER_STATE', details: file });
+  }
+}
+
 async function lock(dir: string): Promise<void> {
   const file = path.join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {

@@ -6,7 +6,7 @@
  */
 export { Observer } from './observer';
 export type { ObserverEvents, ObserverOptions } from './observer';
-export { ChainStore } from './chainStore';
+export { assertStateFolderFree, ChainStore, storedGenesisHash } from './chainStore';
 export { ObserverError } from './errors';
 export type { ObserverErrorCode, ObserverErrorOptions } from './errors';
 export type {

@@ -23,6 +23,10 @@ export interface ApplyResult {
   readonly chainHeight: number | undefined;
   /** Whether this node's own submission is the one that put it in force. */
   readonly submitted: boolean;
+  /** Height the chain's configuration was linked to when this apply began, if known. */
+  readonly fromHeight?: number;
+  /** Earlier blocks (from {@link ApplyContext.earlier}) put in force on the way, oldest first. */
+  readonly earlierInForce?: readonly number[];
 }
 
 /** Context of one {@link PrimaryChainAdapter.apply} call. */
@@ -34,6 +38,14 @@ export interface ApplyContext {
    * block (from the observer's receipt), for streams that must not miss what followed it.
    */
   readonly notBeforeBlock?: bigint;
+  /**
+   * Verified blocks between the one in force and this one, oldest first, that were superseded
+   * before they were put in force. Members may already have shared enough signatures for one of
+   * them: submitting it is progress, where abandoning it each time a newer block arrives could
+   * leave the chain on an old configuration for as long as blocks keep coming faster than
+   * updates are signed. The adapter never signs these itself, only submits what others signed.
+   */
+  readonly earlier?: readonly ConfigBlock[];
 }
 
 /**

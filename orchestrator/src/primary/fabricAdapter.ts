@@ -127,6 +127,15 @@ export interface FabricPrimaryAdapterEvents {
   submitted: [{ readonly height: number; readonly sequence: number; readonly status: string; readonly info: string; readonly signers: readonly string[] }];
 }
 
+/**
+ * Longest wait between two looks at the shared signatures and the channel: events wake the adapter
+ * at once, this only bounds the cost of an event that never came (a stream that stalled).
+ */
+const RECHECK_MS = 5_000;
+
+/** How many superseded blocks below the target an apply still submits when others signed them. */
+const MAX_EARLIER = 4;
+
 /** How far back past unlinked config updates (made outside the mechanism) the link is looked for. */
 const MAX_LINK_WALK = 64;
 
@@ -145,17 +154,18 @@ class Wakeup {
     this.poke();
   }
 
-  async wait(signal: AbortSignal): Promise<void> {
+  /** Resolves on a poke, on abort (then throws), or after `recheckMs` as a safety net against a missed event. */
+  async wait(signal: AbortSignal, recheckMs: number): Promise<void> {
     if (!this.#pending && !signal.aborted) {
       await new Promise<void>((resolve) => {
-        const onAbort = (): void => {
+        const done = (): void => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
           resolve();
         };
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.#resolve = (): void => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        };
+        const timer = setTimeout(done, recheckMs);
+        signal.addEventListener('abort', done, { once: true });
+        this.#resolve = done;
       });
       this.#resolve = undefined;
     }
@@ -307,8 +317,13 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     const change = (this.#options.toBatchChange ?? batchChangeOf)(cb.config);
     const { signal } = context;
     let channel = await this.readChannel();
+    const fromHeight = channel.link?.height;
     const first = this.#settled(cb, channel, false);
-    if (first !== undefined) return first;
+    if (first !== undefined) return { ...first, ...(fromHeight === undefined ? {} : { fromHeight }) };
+    // Newest first and at most a few: the newest earlier block with a majority is the best step.
+    const earlier = (context.earlier ?? []).filter((e) => e.height < cb.height).slice(-MAX_EARLIER).reverse();
+    const earlierInForce: number[] = [];
+    const watched = new Set([cb.height, ...earlier.map((e) => e.height)]);
 
     const wake = new Wakeup();
     const streams: CloseableAsyncIterable<unknown>[] = [];
@@ -338,22 +353,29 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
       // From the block that committed the CB: every signature shared for it comes after.
       await follow(
         () => this.#options.management.network.getChaincodeEvents(this.#chaincode, { startBlock: context.notBeforeBlock ?? 0n }),
-        (event: ChaincodeEvent) => event.eventName === EVENTS.UpdateSignatureShared && this.#eventHeight(event) === cb.height,
+        (event: ChaincodeEvent) => event.eventName === EVENTS.UpdateSignatureShared && watched.has(this.#eventHeight(event) ?? -1),
       );
       // From the block after the newest one read: any config change from now on wakes us.
       await follow(() => this.#options.primary.getBlockEvents({ startBlock: BigInt(channel.newestBlock + 1) }), isConfigBlock);
       let submitted = false;
       let lastAttempt = '';
+      const attempted = new Set<string>();
       for (;;) {
         signal.throwIfAborted();
+        const link = channel.link?.height;
+        if (link !== undefined && link < cb.height && watched.has(link) && !earlierInForce.includes(link)) earlierInForce.push(link);
         const settled = this.#settled(cb, channel, true, submitted);
-        if (settled !== undefined) return settled;
+        if (settled !== undefined) return { ...settled, ...(fromHeight === undefined ? {} : { fromHeight }), earlierInForce };
+        if (await this.#submitEarlier(earlier, channel, attempted)) {
+          channel = await this.readChannel();
+          continue;
+        }
         const attempt = await this.#step(cb, channel, change, lastAttempt);
         if (attempt.broadcast !== undefined) {
           lastAttempt = attempt.broadcast;
           submitted ||= attempt.success;
         } else {
-          await wake.wait(signal);
+          await wake.wait(signal, RECHECK_MS);
         }
         channel = await this.readChannel();
       }
@@ -419,7 +441,17 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     if (key === lastAttempt) return { success: false };
     const signatures = matching.map((r) => common.ConfigSignature.deserializeBinary(Buffer.from(r.configSignature, 'base64')));
     const envelope = buildConfigUpdateEnvelope(channelId, updateBytes, signatures, admin, { managementLink: { height: cb.height, hash: cb.hash } });
-    if (!this.#policySatisfied(channel, envelope)) return { success: false };
+    if (!this.#policySatisfied(channel, envelope)) {
+      const waitingKey = `waiting:${cb.height}:${channel.sequence}:${signers.join(',')}`;
+      if (!this.#warned.has(waitingKey)) {
+        this.#warned.add(waitingKey);
+        const missing = readMsps(channel.config).map((m) => m.mspId).filter((id) => !signers.includes(id));
+        this.#logger.info(
+          `not submitting the update for block ${cb.height} yet: signed by ${signers.join(', ') || 'nobody'} at sequence ${channel.sequence}, which does not satisfy the channel's policy; not signed by ${missing.join(', ') || 'anyone else'}`,
+        );
+      }
+      return { success: false };
+    }
     let outcome: Awaited<ReturnType<typeof broadcast>>;
     try {
       outcome = await broadcast(this.#options.orderer, envelope, this.#timeoutMs);
@@ -434,6 +466,51 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
       this.#logger.info(`orderer answered ${outcome.statusName} to the update for block ${cb.height}: ${outcome.info}`);
     }
     return { broadcast: key, success: outcome.statusName === 'SUCCESS' };
+  }
+
+  /**
+   * Submits the newest earlier block whose update, computed against the current config, other
+   * members have already signed enough times to satisfy the policy. Signs nothing itself.
+   *
+   * @returns whether the orderer accepted a submission (the channel's config is then moving).
+   */
+  async #submitEarlier(earlier: readonly ConfigBlock[], channel: ChannelConfigState, attempted: Set<string>): Promise<boolean> {
+    if ((this.#options.signing ?? 'sign') !== 'sign') return false;
+    const { channelId, admin } = this.#options;
+    for (const e of earlier) {
+      if (channel.link !== undefined && channel.link.height >= e.height) return false;
+      let change: BatchChange;
+      try {
+        change = (this.#options.toBatchChange ?? batchChangeOf)(e.config);
+      } catch {
+        continue;
+      }
+      const updateBytes = batchUpdate(channelId, channel.config, change).serializeBinary();
+      const sha = updateSha256(updateBytes);
+      const matching = (await this.#signatures(e.height)).filter(
+        (r) => r.configSequence === channel.sequence && r.updateSha256 === sha && r.update === b64(updateBytes),
+      );
+      if (matching.length === 0) continue;
+      const signers = matching.map((r) => r.mspId);
+      const key = `${e.height}:${channel.sequence}:${sha}:${signers.join(',')}`;
+      if (attempted.has(key)) continue;
+      const signatures = matching.map((r) => common.ConfigSignature.deserializeBinary(Buffer.from(r.configSignature, 'base64')));
+      const envelope = buildConfigUpdateEnvelope(channelId, updateBytes, signatures, admin, { managementLink: { height: e.height, hash: e.hash } });
+      if (!this.#policySatisfied(channel, envelope)) continue;
+      attempted.add(key);
+      let outcome: Awaited<ReturnType<typeof broadcast>>;
+      try {
+        outcome = await broadcast(this.#options.orderer, envelope, this.#timeoutMs);
+      } catch (err) {
+        throw new PrimaryError(`broadcast of the update for block ${e.height} failed: ${messageOf(err)}`, { code: 'PRIMARY_ORDERER', cause: err });
+      }
+      this.emit('submitted', { height: e.height, sequence: channel.sequence, status: outcome.statusName, info: outcome.info, signers });
+      this.#logger.info(
+        `block ${e.height} was superseded before it was in force, but ${signers.join(', ')} had signed its update: submitted it (${outcome.statusName}) on the way to a newer block`,
+      );
+      if (outcome.statusName === 'SUCCESS') return true;
+    }
+    return false;
   }
 
   /** Dry run of the orderer's own check: read set, versions and the Admins mod_policy. */

@@ -144,6 +144,39 @@ describe('PrimaryNodeRuntime', () => {
     expect(adapter.calls.map((c) => c.height)).toEqual([0, 1, 2]);
   });
 
+  it('hands superseded blocks to the next apply, so signatures already shared for them still count, and reports skips', async () => {
+    const adapter = new FakeAdapter();
+    const r = runtime(adapter);
+    r.start();
+    await nextApplied(r);
+    adapter.autoApply = false;
+    const skipped: { heights: readonly number[]; inForce: number }[] = [];
+    r.on('skipped', (s) => skipped.push(s));
+    // Blocks arrive faster than their updates are signed: 1, then 2, then 3 while each is in progress.
+    r.receive(chain[1]);
+    await settle();
+    r.receive(chain[2]);
+    await settle();
+    r.receive(chain[3]);
+    await settle();
+    expect(adapter.aborted).toEqual([1, 2]);
+    const last = adapter.calls.at(-1);
+    expect(last?.height).toBe(3);
+    expect(last?.context.earlier?.map((b) => b.height)).toEqual([1, 2]);
+    // The adapter put block 1 in force on the way (others had signed it), then block 3: 2 was skipped.
+    const applied = nextApplied(r);
+    last?.done.resolve({ outcome: 'applied', chainHeight: 3, submitted: true, fromHeight: 0, earlierInForce: [1] });
+    expect((await applied).height).toBe(3);
+    expect(skipped).toEqual([{ heights: [2], inForce: 3 }]);
+    // Nothing is earlier than the next block once 3 is in force.
+    adapter.autoApply = true;
+    const next = nextApplied(r);
+    r.receive(chain[4]);
+    expect((await next).height).toBe(4);
+    expect(adapter.calls.at(-1)?.context.earlier).toBeUndefined();
+    expect(skipped).toHaveLength(1);
+  });
+
   it('holds a future block, waits for the missing one, then switches straight to the latest', async () => {
     const adapter = new FakeAdapter();
     const r = runtime(adapter, chain.slice(0, 2));

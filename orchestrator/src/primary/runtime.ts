@@ -85,11 +85,20 @@ export interface PrimaryRuntimeEvents {
   switched: [{ readonly from: number; readonly to: number; readonly atMs: number }];
   /** The chain runs H_cc. */
   applied: [AppliedConfiguration];
+  /**
+   * Blocks that never had their configuration in force on their own: newer blocks arrived while
+   * their updates were being signed, and `inForce` was put in force directly. Allowed (the chain
+   * moves to the latest configuration) and reported, so that an operator and the audit see it.
+   */
+  skipped: [{ readonly heights: readonly number[]; readonly inForce: number }];
   /** apply() failed; it is retried after `retryInMs`. */
   applyFailed: [{ readonly height: number; readonly error: Error; readonly retryInMs: number }];
   /** checkBlock() refused a block produced under another configuration. */
   blockRejected: [{ readonly configHeight: number; readonly activeHeight: number }];
 }
+
+/** How many superseded blocks below the target an apply is told about (newest ones). */
+const EARLIER_PASSED = 4;
 
 class Superseded extends Error {
   constructor(readonly height: number) {
@@ -296,7 +305,14 @@ export class PrimaryNodeRuntime extends EventEmitter<PrimaryRuntimeEvents> {
     this.#applying = { height: block.height, controller };
     try {
       const notBeforeBlock = this.#notBefore.get(block.height);
-      const result = await this.#adapter.apply(block, { signal: controller.signal, ...(notBeforeBlock === undefined ? {} : { notBeforeBlock }) });
+      const below = this.#inForce ?? 0;
+      const earlier = this.#state.chain.filter((b) => b.height > below && b.height < block.height).slice(-EARLIER_PASSED);
+      const result = await this.#adapter.apply(block, {
+        signal: controller.signal,
+        ...(notBeforeBlock === undefined ? {} : { notBeforeBlock }),
+        ...(earlier.length === 0 ? {} : { earlier }),
+      });
+      this.#reportSkipped(block.height, result);
       this.#inForce = block.height;
       const applied: AppliedConfiguration = { height: block.height, result, switchedAtMs: this.#switchedAtMs, inForceAtMs: this.#clock() };
       this.#logger.info(`configuration ${block.height} in force (${result.outcome}${result.submitted ? ', submitted here' : ''})`);
@@ -308,6 +324,19 @@ export class PrimaryNodeRuntime extends EventEmitter<PrimaryRuntimeEvents> {
       this.#applying = undefined;
       this.#abort.signal.removeEventListener('abort', onStop);
     }
+  }
+
+  /** Heights between the configuration in force before and this one that never were in force. */
+  #reportSkipped(height: number, result: ApplyResult): void {
+    if (result.outcome !== 'applied') return;
+    const from = result.fromHeight ?? this.#inForce;
+    if (from === undefined || from >= height - 1) return;
+    const passed = new Set(result.earlierInForce ?? []);
+    const heights: number[] = [];
+    for (let h = from + 1; h < height; h++) if (!passed.has(h)) heights.push(h);
+    if (heights.length === 0) return;
+    this.#logger.info(`configuration blocks ${heights.join(', ')} skipped: block ${height} was put in force directly (blocks arrived faster than updates were signed)`);
+    this.emit('skipped', { heights, inForce: height });
   }
 
   /** Waits for receive() to add something, or for stop(). */

@@ -1,12 +1,12 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
+import { renameSync } from 'node:fs';
 import * as path from 'node:path';
 import { quorum } from 'mgmt-chaincode/dist/protocol';
 import { Consortium } from '../../consortium/runner';
 import { consortiumOf, startMemberPrimary } from '../../member';
+import { storedGenesisHash } from '../../observer';
 import type { CliContext } from '../context';
 import { InterruptedExit } from '../errors';
 import type { ConsortiumCliOptions } from './options';
@@ -27,12 +27,15 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
     if (json) ctx.progress(text);
     else ctx.out(`${text === '' ? '' : `${stamp()} `}${text}\n`);
   };
-  // Observer state lives only as long as this run (the chain itself is on the network).
-  const stateRoot = mkdtempSync(path.join(os.tmpdir(), 'mgmt-consortium-'));
+  // Observer state is kept across runs, as a member's `mgmt node` keeps it: a restart resumes
+  // where each observer stopped instead of replaying the whole chain. It lives beside the
+  // connection file (in a devnet's data folder, so it goes with the chain when the devnet is removed).
+  const stateRoot = path.resolve(options.stateDir ?? path.join(explicit ? path.dirname(ctx.globals.connection) : options.data, 'observers'));
   // Per CB: when each member's observer received and verified it.
   const observed = new Map<number, { received: number[]; verified: number[] }>();
   let members = 0;
   const shown = new Set<number>();
+  const shownSkips = new Set<string>();
   const consortium = new Consortium({
     rounds: options.rounds,
     cbiSeconds: options.cbi,
@@ -60,12 +63,20 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
     attach: options.apply
       ? async (member) => {
           members += 1;
+          const stateDir = path.join(stateRoot, member.member.mspId);
+          const stored = await storedGenesisHash(stateDir);
+          if (stored !== undefined && stored !== member.genesis.hash) {
+            // The state of another chain (a network made anew): keep it aside, never mix it in.
+            const aside = `${stateDir}.${new Date().toISOString().replace(/[:.]/g, '-')}.other-chain`;
+            renameSync(stateDir, aside);
+            line(`  ! ${member.member.mspId}: observer state of another chain (genesis ${stored.slice(0, 12)}…) moved to ${aside}`);
+          }
           const primary = await startMemberPrimary({
             member: member.member,
             gateway: member.gateway,
             channels: member.connection.channels,
             consortium: consortiumOf(member.connection),
-            stateDir: path.join(stateRoot, member.member.mspId),
+            stateDir,
             signal: ctx.ioOptions.signal,
             onApplied: (a) => {
               // One line per CB. SUCCESS from Broadcast means "accepted for ordering": two members'
@@ -78,6 +89,12 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
               const delay = committed === undefined ? '' : `, update delay ${((a.inForceAtMs - committed) / 1000).toFixed(2)} s`;
               line(`  ⇢ CB ${a.height} in force on ${member.connection.channels.primary} (update broadcast by ${member.member.mspId}${delay})`);
             },
+          });
+          primary.runtime.on('skipped', (k) => {
+            const key = `skipped:${k.heights.join(',')}:${k.inForce}`;
+            if (shownSkips.has(key)) return;
+            shownSkips.add(key);
+            line(`  ⇢ CB ${k.heights.join(', ')} skipped: CB ${k.inForce} put in force directly (CBs came faster than updates were signed)`);
           });
           primary.observer.on('verified', (v) => {
             const o = observed.get(v.block.height) ?? { received: [], verified: [] };
@@ -93,12 +110,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
     consortium.kill();
   });
   ctx.verbose(`consortium ${JSON.stringify(options)}${explicit ? ` on ${ctx.globals.connection}` : ''}`);
-  let result;
-  try {
-    result = await consortium.run();
-  } finally {
-    rmSync(stateRoot, { recursive: true, force: true });
-  }
+  const result = await consortium.run();
   if (json) ctx.out(`${JSON.stringify(result)}\n`);
   if (result.interrupted && options.rounds > 0) throw new InterruptedExit();
 }

@@ -6,6 +6,7 @@ import { parseIJson } from 'mgmt-chaincode/dist/protocol';
 import * as path from 'node:path';
 import { isRefusal } from '../../managementNode/errors';
 import { consortiumOf, startMemberPrimary } from '../../member';
+import { assertStateFolderFree } from '../../observer';
 import { voteSignerFromMsp } from '../../managementNode/identity';
 import { ManagementNode } from '../../managementNode/managementNode';
 import type { MgmtLedger } from '../../managementNode/ledger';
@@ -79,6 +80,9 @@ export async function nodeHandler(ctx: CliContext, options: NodeOptions): Promis
   checkTwinOptions(options);
   const signal = ctx.ioOptions.signal;
   await ctx.withSession(async (s) => {
+    const stateDir = options.stateDir ?? path.join('.mgmt', s.member.mspId);
+    // Before anything acts: a second node on the same folder must not vote or propose even once.
+    if (options.apply) await assertStateFolderFree(stateDir);
     const twin = makeTwin(options, await boundsOf(s.ledger, options.schema));
     const collector =
       options.metrics && s.gateway !== undefined
@@ -110,7 +114,7 @@ export async function nodeHandler(ctx: CliContext, options: NodeOptions): Promis
             gateway: s.gateway,
             channels: s.connection.channels,
             consortium: consortiumOf(s.connection),
-            stateDir: options.stateDir ?? path.join('.mgmt', s.member.mspId),
+            stateDir,
             signing: options.refuseSigning === true ? 'refuse' : 'sign',
             logger: { info: (line) => { ctx.verbose(line); }, warn: (line) => { ctx.progress(line); }, error: (line) => { ctx.progress(line); } },
             onApplied: (a) => {

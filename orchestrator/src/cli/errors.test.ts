@@ -1,0 +1,44 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { assertStateFolderFree } from '../observer';
+import { ObserverError } from '../observer/errors';
+import { endingOf, EXIT } from './errors';
+
+describe('endingOf for observer failures', () => {
+  it.each([
+    ['OBSERVER_STATE', /another mgmt node .* its own --state-dir/],
+    ['OBSERVER_STORE_CORRUPT', /move it aside \(\/x\/chain.jsonl\) and start again/],
+    ['OBSERVER_STORE_IO', /writable/],
+    ['OBSERVER_FETCH_FAILED', /GetBlocks/],
+  ] as const)('%s ends as one ✖ line and a hint, exit 1, no stack', (code, hint) => {
+    const ending = endingOf(new ObserverError('something happened', { code, details: '/x/chain.jsonl' }));
+    expect(ending.code).toBe(EXIT.failed);
+    expect(ending.text).toMatch(new RegExp(`^✖ ${code}: something happened\\n`));
+    expect(ending.text).toMatch(hint);
+    expect(ending.text).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('assertStateFolderFree', () => {
+  it('refuses a folder held by another live process and accepts a stale or absent lock', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'state-lock-'));
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => undefined, 30000)'], { stdio: 'ignore' });
+    try {
+      await expect(assertStateFolderFree(dir)).resolves.toBeUndefined();
+      writeFileSync(path.join(dir, 'LOCK'), String(holder.pid));
+      await expect(assertStateFolderFree(dir)).rejects.toThrow(`in use by process ${String(holder.pid)}`);
+      // Our own pid is not "another" process.
+      writeFileSync(path.join(dir, 'LOCK'), String(process.pid));
+      await expect(assertStateFolderFree(dir)).resolves.toBeUndefined();
+    } finally {
+      holder.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
