@@ -27,63 +27,62 @@
  *   only that key (`updsig~<height>~<sequence>~<mspId>`): members share in the same block
  *   without invalidating each other, and nothing that agreement reads or writes is touched.
  *
- * Each transaction authorises the caller, calls the pure rules in ./protocol, writes, and emits
- * at most one event (Fabric keeps only the last setEvent of a transaction).
+ * Each transaction parses its arguments, authorises the caller, calls the pure rules in
+ * ./protocol, writes through ./contract/storage, and emits at most one event (Fabric keeps only
+ * the last setEvent of a transaction).
  */
 
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
 
 import {
-    EVENTS,
-    HASH_PATTERN,
     MAX_BLOCKS_PER_CALL,
-    MAX_REASON_LENGTH,
-    MgmtError,
-    admitVote,
     MAX_CONFIG_SIGNATURE_BYTES,
     MAX_CONFIG_UPDATE_BYTES,
+    MgmtError,
+    admitVote,
     assertClockSkew,
     assertUpdateSignature,
     assertVoteSignature,
-    checkMemberCertificate,
     cycleOutcome,
-    decodeBase64Strict,
-    expectedProposer,
-    findMember,
-    isLastCycleOfRound,
-    locate,
     parseConfigUpdate,
     parseIJson,
     parseIsoMillis,
     planGenesis,
     planProposal,
-    scheduleAfter,
     sealProposal,
     tallyVotes,
     toIsoMillis,
-    unicodeProblem,
     updateSha256,
     validateConfig,
     validateParams,
     verifyBlock,
 } from './protocol';
-import type {
-    ConfigBlock,
-    CycleFailure,
-    CycleOutcome,
-    EventName,
-    FailureReason,
-    GenesisParams,
-    LatestBlock,
-    Member,
-    PreviousProposal,
-    Proposal,
-    Round,
-    UpdateSignature,
-    UpdateSignatureShared,
-    Vote,
-    VoteCast,
-} from './protocol';
+import type { UpdateSignature, UpdateSignatureShared, Vote, VoteCast } from './protocol';
+import { parseApprove, parseBase64, parseGenesisInput, parseHeight, parseProposalId, parseReason, parseVoteSignature } from './contract/arguments';
+import { emit } from './contract/events';
+import { authorise, callerOf, txTimeMs } from './contract/identity';
+import { describeFailure, previousProposal, roundAt } from './contract/round';
+import {
+    loadBlock,
+    loadLatest,
+    loadParams,
+    loadProposal,
+    paramsFor,
+    readBlocks,
+    readLatest,
+    readOpenProposal,
+    readUpdateSignature,
+    readUpdateSignatures,
+    readVote,
+    readVotes,
+    recordFailure,
+    recordProposal,
+    recordSeal,
+    writeUpdateSignature,
+    writeVote,
+} from './contract/storage';
+
+export { blockKey } from './contract/storage';
 
 /** Injected dependencies; the shim constructs the contract without arguments. */
 export interface MgmtContractOptions {
@@ -91,209 +90,11 @@ export interface MgmtContractOptions {
     readonly now?: () => number;
 }
 
-/** Storage keys; see chaincode/README.md "Storage". */
-const KEY_PARAMS = 'params';
-const KEY_LATEST = 'latest';
-const KEY_OPEN_PROPOSAL = 'openProposal';
-const BLOCK_KEY_PREFIX = 'cb:';
-const PROPOSAL_OBJECT = 'proposal';
-const VOTE_OBJECT = 'vote';
-const UPDATE_SIGNATURE_OBJECT = 'updsig';
-
-/** Zero-padded so that key order is height order for range reads (2^53-1 has 16 digits). */
-export function blockKey(height: number): string {
-    return `${BLOCK_KEY_PREFIX}${height.toString().padStart(16, '0')}`;
-}
-
-interface OpenProposalPointer {
-    readonly height: number;
-    readonly proposalId: string;
-}
-
-interface Caller {
-    readonly mspId: string;
-    /** `x509::<subject>::<issuer>`, for messages. */
-    readonly id: string;
-    readonly certificate: string;
-}
-
-const HEIGHT_PATTERN = /^(0|[1-9][0-9]{0,15})$/;
-
-function txTimeMs(ctx: Context): number {
-    const ts = ctx.stub.getTxTimestamp();
-    // Blocks carry milliseconds: truncate the nanoseconds.
-    return Number(ts.seconds.toString()) * 1000 + Math.floor(ts.nanos / 1_000_000);
-}
-
-function callerOf(ctx: Context): Caller {
-    return {
-        mspId: ctx.clientIdentity.getMSPID(),
-        id: ctx.clientIdentity.getID(),
-        certificate: Buffer.from(ctx.stub.getCreator().idBytes).toString('utf8'),
-    };
-}
-
-/** Only members act, with a client or admin certificate issued by their own CA. */
-function authorise(caller: Caller, params: GenesisParams, atMs: number): Member {
-    const member = findMember(params.members, caller.mspId);
-    if (member === undefined) {
-        throw new MgmtError('MGMT_NOT_MEMBER', `${caller.mspId} is not among ${params.members.map((m) => m.mspId).join(', ')} (caller ${caller.id})`);
-    }
-    checkMemberCertificate({ certificate: caller.certificate, mspId: member.mspId, caCertificate: member.caCertificate, atMs });
-    return member;
-}
-
-async function readJson<T>(ctx: Context, key: string): Promise<T | undefined> {
-    const bytes = await ctx.stub.getState(key);
-    // The shim answers an absent key with empty bytes.
-    if (bytes.length === 0) {
-        return undefined;
-    }
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
-}
-
-async function writeJson(ctx: Context, key: string, value: unknown): Promise<void> {
-    await ctx.stub.putState(key, Buffer.from(JSON.stringify(value), 'utf8'));
-}
-
-function emit(ctx: Context, name: EventName, payload: unknown): void {
-    ctx.stub.setEvent(EVENTS[name], Buffer.from(JSON.stringify(payload), 'utf8'));
-}
-
-function proposalKey(ctx: Context, proposalId: string): string {
-    return ctx.stub.createCompositeKey(PROPOSAL_OBJECT, [proposalId]);
-}
-
-function voteKey(ctx: Context, proposalId: string, mspId: string): string {
-    return ctx.stub.createCompositeKey(VOTE_OBJECT, [proposalId, mspId]);
-}
-
-/** Zero-padded sequence, so that a partial-key read returns a height's signatures by sequence. */
-function updateSignatureKey(ctx: Context, height: number, configSequence: number, mspId: string): string {
-    return ctx.stub.createCompositeKey(UPDATE_SIGNATURE_OBJECT, [String(height), configSequence.toString().padStart(16, '0'), mspId]);
-}
-
-async function loadParams(ctx: Context): Promise<GenesisParams> {
-    const params = await readJson<GenesisParams>(ctx, KEY_PARAMS);
-    if (params === undefined) {
-        throw new MgmtError('MGMT_NOT_INITIALISED');
-    }
-    return params;
-}
-
-async function loadLatest(ctx: Context): Promise<LatestBlock> {
-    const latest = await readJson<LatestBlock>(ctx, KEY_LATEST);
-    if (latest === undefined) {
-        throw new MgmtError('MGMT_NOT_INITIALISED');
-    }
-    return latest;
-}
-
-async function loadBlock(ctx: Context, height: number): Promise<ConfigBlock> {
-    const block = await readJson<ConfigBlock>(ctx, blockKey(height));
-    if (block === undefined) {
-        throw new MgmtError('MGMT_NOT_FOUND', `no configuration block at height ${height}`);
-    }
-    return block;
-}
-
-async function loadProposal(ctx: Context, proposalId: string): Promise<Proposal> {
-    const proposal = await readJson<Proposal>(ctx, proposalKey(ctx, proposalId));
-    if (proposal === undefined) {
-        throw new MgmtError('MGMT_UNKNOWN_PROPOSAL', `no proposal ${proposalId}`);
-    }
-    return proposal;
-}
-
-/** The params a proposal is judged under: its own at genesis, the chain's otherwise. */
-async function paramsFor(ctx: Context, proposal: Proposal): Promise<GenesisParams> {
-    if (proposal.header.height === 0 && proposal.header.params !== undefined) {
-        return proposal.header.params;
-    }
-    return loadParams(ctx);
-}
-
-/** Point reads of every member's vote key: never a range read, so no phantom conflicts. */
-async function readVotes(ctx: Context, proposalId: string, members: readonly Member[]): Promise<Vote[]> {
-    const votes: Vote[] = [];
-    for (const member of members) {
-        const vote = await readJson<Vote>(ctx, voteKey(ctx, proposalId, member.mspId));
-        if (vote !== undefined) {
-            votes.push(vote);
-        }
-    }
-    return votes;
-}
-
-interface RecordedProposal extends PreviousProposal {
-    readonly votes: readonly Vote[];
-}
-
 /**
- * The most recent proposal for `height` (from the open-proposal pointer) with its votes.
- *
- * @param members whose votes count; a genesis proposal's own members when omitted.
- */
-async function previousProposal(ctx: Context, height: number, members?: readonly Member[]): Promise<RecordedProposal | undefined> {
-    const pointer = await readJson<OpenProposalPointer>(ctx, KEY_OPEN_PROPOSAL);
-    if (pointer === undefined || pointer.height !== height) {
-        return undefined;
-    }
-    const proposal = await loadProposal(ctx, pointer.proposalId);
-    const voters = members ?? proposal.header.params?.members ?? [];
-    const votes = await readVotes(ctx, proposal.id, voters);
-    return { proposal, votes, tally: tallyVotes(votes, voters.map((m) => m.mspId)) };
-}
-
-function parseProposalId(proposalId: string): string {
-    if (typeof proposalId !== 'string' || !HASH_PATTERN.test(proposalId)) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', 'proposalId must be 64 lowercase hex digits');
-    }
-    return proposalId;
-}
-
-function parseHeight(text: string, name: string): number {
-    const height = typeof text === 'string' && HEIGHT_PATTERN.test(text) ? Number(text) : NaN;
-    if (!Number.isSafeInteger(height)) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', `${name} must be a non-negative integer, got ${JSON.stringify(text)}`);
-    }
-    return height;
-}
-
-function parseApprove(text: string): boolean {
-    if (text === 'true') {
-        return true;
-    }
-    if (text === 'false') {
-        return false;
-    }
-    throw new MgmtError('MGMT_BAD_ARGUMENT', `approve must be "true" or "false", got ${JSON.stringify(text)}`);
-}
-
-function parseReason(text: string): string {
-    if (typeof text !== 'string' || text.length > MAX_REASON_LENGTH) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', `reason must be a string of at most ${MAX_REASON_LENGTH} characters`);
-    }
-    const problem = unicodeProblem(text);
-    if (problem !== undefined) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', `reason has ${problem}`);
-    }
-    return text;
-}
-
-function parseBase64(text: string, name: string, maxBytes: number): Uint8Array {
-    const bytes = decodeBase64Strict(text);
-    if (bytes === undefined || bytes.length > maxBytes) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', `${name} must be canonical base64 of 1 to ${maxBytes} bytes`);
-    }
-    return bytes;
-}
-
-/**
- * The management chaincode. Transactions and their rules are those of DESIGN.md section 5, plus
+ * The management chaincode. Transactions and their rules are those of docs/protocol.md, plus
  * `Tally`, the step that seals or fails a cycle (see the comment at the top of this file), and
  * `ShareUpdateSignature`/`GetUpdateSignatures`, through which members' orchestrators pool their
- * admins' signatures of the primary channel update that applies a block (section 6).
+ * admins' signatures of the primary channel update that applies a block (Algorithm 2).
  */
 @Info({ title: 'MgmtContract', description: 'Management blockchain: configuration blocks sealed by a quorum of member votes' })
 export class MgmtContract extends Contract {
@@ -319,27 +120,19 @@ export class MgmtContract extends Contract {
     @Returns('string')
     public async InitLedger(ctx: Context, paramsJson: string): Promise<string> {
         const nowMs = txTimeMs(ctx);
-        if ((await readJson<LatestBlock>(ctx, KEY_LATEST)) !== undefined) {
+        if ((await readLatest(ctx)) !== undefined) {
             throw new MgmtError('MGMT_ALREADY_INITIALISED');
         }
-        const input = parseIJson(paramsJson, 'paramsJson');
-        if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-            throw new MgmtError('MGMT_BAD_ARGUMENT', 'paramsJson must be an object {"params": ..., "config": ...}');
-        }
-        const extra = Object.keys(input).filter((key) => key !== 'params' && key !== 'config');
-        if (extra.length > 0 || !('params' in input) || !('config' in input)) {
-            throw new MgmtError('MGMT_BAD_ARGUMENT', 'paramsJson must have exactly the fields "params" and "config"');
-        }
+        const input = parseGenesisInput(paramsJson);
         const params = validateParams(input.params);
-        const config = validateConfig(input.config ?? null, params.configSchema);
+        const config = validateConfig(input.config, params.configSchema);
         assertClockSkew(nowMs, this.now(), params.clockToleranceSeconds);
         const caller = callerOf(ctx);
         authorise(caller, params, nowMs);
 
         const previous = await previousProposal(ctx, 0);
         const proposal = planGenesis({ params, caller: caller.mspId, nowMs, config, previous, txId: ctx.stub.getTxID() });
-        await writeJson(ctx, proposalKey(ctx, proposal.id), proposal);
-        await writeJson(ctx, KEY_OPEN_PROPOSAL, { height: 0, proposalId: proposal.id } satisfies OpenProposalPointer);
+        await recordProposal(ctx, proposal);
         emit(ctx, 'ProposalCreated', proposal);
         return JSON.stringify(proposal);
     }
@@ -368,8 +161,7 @@ export class MgmtContract extends Contract {
         const latest = await loadLatest(ctx);
         const previous = await previousProposal(ctx, latest.height + 1, params.members);
         const proposal = planProposal({ params, latest, caller: caller.mspId, nowMs, config, previous, txId: ctx.stub.getTxID() });
-        await writeJson(ctx, proposalKey(ctx, proposal.id), proposal);
-        await writeJson(ctx, KEY_OPEN_PROPOSAL, { height: proposal.header.height, proposalId: proposal.id } satisfies OpenProposalPointer);
+        await recordProposal(ctx, proposal);
         emit(ctx, 'ProposalCreated', proposal);
         return JSON.stringify(proposal);
     }
@@ -397,9 +189,7 @@ export class MgmtContract extends Contract {
         const id = parseProposalId(proposalId);
         const approved = parseApprove(approve);
         const why = parseReason(reason);
-        if (typeof signature !== 'string') {
-            throw new MgmtError('MGMT_BAD_ARGUMENT', 'signature must be a string');
-        }
+        const voteSignature = parseVoteSignature(signature);
         const proposal = await loadProposal(ctx, id);
         const params = await paramsFor(ctx, proposal);
         assertClockSkew(nowMs, this.now(), params.clockToleranceSeconds);
@@ -407,22 +197,21 @@ export class MgmtContract extends Contract {
         const proposedAtMs = parseIsoMillis(proposal.header.timestamp) as number;
         authorise(caller, params, proposedAtMs);
 
-        const key = voteKey(ctx, id, caller.mspId);
-        const existing = await readJson<Vote>(ctx, key);
+        const existing = await readVote(ctx, id, caller.mspId);
         admitVote(proposal, caller.mspId, nowMs, existing !== undefined);
-        assertVoteSignature({ hash: proposal.hash, approve: approved, signature, certificate: caller.certificate });
+        assertVoteSignature({ hash: proposal.hash, approve: approved, signature: voteSignature, certificate: caller.certificate });
 
         const vote: Vote = {
             proposalId: id,
             mspId: caller.mspId,
             approve: approved,
-            signature,
+            signature: voteSignature,
             certificate: caller.certificate,
             reason: why,
             timestamp: toIsoMillis(nowMs),
             txId: ctx.stub.getTxID(),
         };
-        await writeJson(ctx, key, vote);
+        await writeVote(ctx, vote);
         emit(ctx, 'VoteCast', {
             proposalId: id,
             height: proposal.header.height,
@@ -458,13 +247,13 @@ export class MgmtContract extends Contract {
             throw new MgmtError('MGMT_STALE_PROPOSAL', `proposal ${id} is already ${proposal.status}`);
         }
         const { height } = proposal.header;
-        const latest = await readJson<LatestBlock>(ctx, KEY_LATEST);
+        const latest = await readLatest(ctx);
         if ((latest?.height ?? -1) !== height - 1) {
             throw new MgmtError('MGMT_STALE_PROPOSAL', `proposal ${id} is for height ${height}, but the latest block is ${latest?.height ?? 'none'}`);
         }
         // A later cycle's proposal supersedes this one: a vote that commits late (its timestamp
         // inside the old cycle) must not seal a proposal the rotation has moved past.
-        const open = await readJson<OpenProposalPointer>(ctx, KEY_OPEN_PROPOSAL);
+        const open = await readOpenProposal(ctx);
         if (open !== undefined && open.proposalId !== id) {
             throw new MgmtError('MGMT_STALE_PROPOSAL', `proposal ${id} was superseded by proposal ${open.proposalId}`);
         }
@@ -483,25 +272,20 @@ export class MgmtContract extends Contract {
             // The chaincode never stores a block that an offline verifier would reject.
             const previous = height === 0 ? undefined : await loadBlock(ctx, height - 1);
             verifyBlock(block, height === 0 ? {} : { previous, params });
-            await writeJson(ctx, blockKey(height), block);
-            await writeJson(ctx, KEY_LATEST, { height, hash: block.hash, timestamp: block.timestamp } satisfies LatestBlock);
-            if (height === 0) {
-                await writeJson(ctx, KEY_PARAMS, params);
-            }
-            await writeJson(ctx, proposalKey(ctx, id), { ...proposal, status: 'sealed' } satisfies Proposal);
+            await recordSeal(ctx, proposal, block, params);
             emit(ctx, 'ConfigBlockCommitted', block);
             return JSON.stringify(block);
         }
 
         const failure = describeFailure(proposal, params, outcome.reason, outcome);
-        await writeJson(ctx, proposalKey(ctx, id), { ...proposal, status: 'failed', failure: outcome.reason } satisfies Proposal);
+        await recordFailure(ctx, proposal, outcome.reason);
         emit(ctx, 'CycleFailed', failure);
         return JSON.stringify(failure);
     }
 
     /**
      * Records the calling member's admin signature of the `primary` channel configuration update
-     * that puts the configuration of the sealed block at `height` in force (DESIGN.md section 6).
+     * that puts the configuration of the sealed block at `height` in force (docs/protocol.md).
      * The signature is checked as Fabric's configtx checks a ConfigSignature (ECDSA over
      * `signature_header || update`) and must come from an admin certificate issued by the
      * caller's own CA; the update must parse as a common.ConfigUpdate. The contract cannot know
@@ -535,8 +319,7 @@ export class MgmtContract extends Contract {
         const { channelId } = parseConfigUpdate(updateBytes);
         const parts = assertUpdateSignature({ update: updateBytes, configSignature: signatureBytes, member, atMs: nowMs });
 
-        const key = updateSignatureKey(ctx, cbHeight, sequence, caller.mspId);
-        if ((await readJson<UpdateSignature>(ctx, key)) !== undefined) {
+        if ((await readUpdateSignature(ctx, cbHeight, sequence, caller.mspId)) !== undefined) {
             throw new MgmtError('MGMT_DUPLICATE_SIGNATURE', `${caller.mspId} already shared its signature for height ${cbHeight} at config sequence ${sequence}`);
         }
         const record: UpdateSignature = {
@@ -552,7 +335,7 @@ export class MgmtContract extends Contract {
             timestamp: toIsoMillis(nowMs),
             txId: ctx.stub.getTxID(),
         };
-        await writeJson(ctx, key, record);
+        await writeUpdateSignature(ctx, record);
         emit(ctx, 'UpdateSignatureShared', {
             height: cbHeight,
             configSequence: sequence,
@@ -630,23 +413,12 @@ export class MgmtContract extends Contract {
         if (first > last) {
             throw new MgmtError('MGMT_BAD_ARGUMENT', `from (${first}) must not exceed to (${last})`);
         }
-        const latest = await readJson<LatestBlock>(ctx, KEY_LATEST);
+        const latest = await readLatest(ctx);
         if (latest === undefined) {
             return '[]';
         }
         const end = Math.min(last, first + MAX_BLOCKS_PER_CALL - 1, latest.height);
-        const blocks: ConfigBlock[] = [];
-        if (first <= end) {
-            const iterator = await ctx.stub.getStateByRange(blockKey(first), blockKey(end + 1));
-            try {
-                for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-                    blocks.push(JSON.parse(Buffer.from(next.value.value).toString('utf8')) as ConfigBlock);
-                }
-            } finally {
-                await iterator.close();
-            }
-        }
-        return JSON.stringify(blocks);
+        return JSON.stringify(first <= end ? await readBlocks(ctx, first, end) : []);
     }
 
     /**
@@ -674,17 +446,7 @@ export class MgmtContract extends Contract {
     @Transaction(false)
     @Returns('string')
     public async GetUpdateSignatures(ctx: Context, height: string): Promise<string> {
-        const cbHeight = parseHeight(height, 'height');
-        const records: UpdateSignature[] = [];
-        const iterator = await ctx.stub.getStateByPartialCompositeKey(UPDATE_SIGNATURE_OBJECT, [String(cbHeight)]);
-        try {
-            for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-                records.push(JSON.parse(Buffer.from(next.value.value).toString('utf8')) as UpdateSignature);
-            }
-        } finally {
-            await iterator.close();
-        }
-        return JSON.stringify(records);
+        return JSON.stringify(await readUpdateSignatures(ctx, parseHeight(height, 'height')));
     }
 
     /**
@@ -696,76 +458,4 @@ export class MgmtContract extends Contract {
         const { fcn } = ctx.stub.getFunctionAndParameters();
         return Promise.reject(new MgmtError('MGMT_UNKNOWN_TRANSACTION', `no transaction named ${JSON.stringify(fcn)}`));
     }
-}
-
-function describeFailure(proposal: Proposal, params: GenesisParams, reason: FailureReason, outcome: CycleOutcome): CycleFailure {
-    const { height, cycle } = proposal.header;
-    const roundAbandoned = height > 0 && isLastCycleOfRound(cycle, params.members.length);
-    // Cycles of a round are back to back; after the last one the next round waits one CBI.
-    const endsAtMs = parseIsoMillis(proposal.cycleEndsAt) as number;
-    const nextCycleStartsAt = height === 0 ? null : toIsoMillis(endsAtMs + (roundAbandoned ? params.cbiSeconds * 1000 : 0));
-    return {
-        proposalId: proposal.id,
-        height,
-        cycle,
-        reason,
-        approvals: outcome.tally.approvals,
-        rejections: outcome.tally.rejections,
-        quorum: outcome.tally.quorum,
-        roundAbandoned,
-        nextCycleStartsAt,
-    };
-}
-
-async function roundAt(ctx: Context, nowMs: number): Promise<Round> {
-    const now = toIsoMillis(nowMs);
-    const latest = await readJson<LatestBlock>(ctx, KEY_LATEST);
-    if (latest === undefined) {
-        const previous = await previousProposal(ctx, 0);
-        return {
-            now,
-            nextHeight: 0,
-            latestHash: '',
-            phase: 'genesis',
-            round: null,
-            opensAt: null,
-            cycle: previous === undefined ? null : 0,
-            cycleStartsAt: previous?.proposal.cycleStartsAt ?? null,
-            cycleEndsAt: previous?.proposal.cycleEndsAt ?? null,
-            expectedProposer: null,
-            proposal: previous?.proposal ?? null,
-            votes: previous?.votes ?? [],
-            outcome: previous === undefined ? null : outcomeAt(previous, nowMs),
-        };
-    }
-    const params = await loadParams(ctx);
-    const position = locate(scheduleAfter(parseIsoMillis(latest.timestamp) as number, params), nowMs);
-    const previous = await previousProposal(ctx, latest.height + 1, params.members);
-    const inCycle = position.phase === 'cycle';
-    return {
-        now,
-        nextHeight: latest.height + 1,
-        latestHash: latest.hash,
-        phase: position.phase,
-        round: position.round,
-        opensAt: toIsoMillis(position.opensAtMs),
-        cycle: inCycle ? position.cycle : null,
-        cycleStartsAt: inCycle ? toIsoMillis(position.startsAtMs) : null,
-        cycleEndsAt: inCycle ? toIsoMillis(position.endsAtMs) : null,
-        expectedProposer: inCycle ? expectedProposer(params.members, latest.hash, position.cycle) : null,
-        proposal: previous?.proposal ?? null,
-        votes: previous?.votes ?? [],
-        outcome: previous === undefined ? null : outcomeAt(previous, nowMs),
-    };
-}
-
-function outcomeAt(previous: PreviousProposal, nowMs: number): CycleOutcome {
-    const { proposal, tally } = previous;
-    if (proposal.status === 'sealed') {
-        return { verdict: 'sealed', tally };
-    }
-    if (proposal.status === 'failed') {
-        return { verdict: 'failed', reason: proposal.failure ?? 'timeout', tally };
-    }
-    return cycleOutcome(tally, nowMs, parseIsoMillis(proposal.cycleEndsAt) as number);
 }

@@ -2,7 +2,7 @@
 #
 # SPDX-License-Identifier: Apache-2.0
 #
-# The native backend: DESIGN.md section 3's topology on Fabric v3 binaries run as plain processes
+# The native backend: the project's topology (docs/architecture.md) on Fabric v3 binaries run as plain processes
 # (no Docker), in the style of fabric-samples' test-network-nano-bash. Four orgs, each with a
 # peer and an orderer node; channel `mgmt` ordered by SmartBFT (four consenters) and `primary` by
 # etcdraft; channel participation API (osnadmin), no system channel; TLS on every link; chaincode

@@ -4,7 +4,7 @@
 
 /**
  * Member admins' signatures of a `primary` channel configuration update, shared through the
- * management chain (DESIGN.md section 6, Fig. 3 of the paper). Each member's orchestrator builds
+ * management chain (docs/protocol.md "Update-signature records"; Fig. 3 of the paper). Each member's orchestrator builds
  * the same ConfigUpdate from the same channel config, signs it as its admin, and records the
  * signature with `ShareUpdateSignature`; whoever sees a majority of signatures over identical
  * bytes assembles the CONFIG_UPDATE envelope. There is no central collector, and the chain keeps

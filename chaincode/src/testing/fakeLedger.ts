@@ -59,7 +59,6 @@ export interface TxOptions {
     readonly timestampMs: number;
     /** Extra nanoseconds below the millisecond, to test truncation. */
     readonly extraNanos?: number;
-    readonly txId?: string;
     readonly fcn?: string;
     readonly args?: readonly string[];
 }
@@ -101,11 +100,6 @@ export class FakeLedger {
     /** The committed version of a key. */
     version(key: string): Version | null {
         return this.state.get(key)?.version ?? null;
-    }
-
-    /** Committed keys in byte order. */
-    keys(): string[] {
-        return [...this.state.keys()].sort(compareKeys);
     }
 
     /** Keys and versions in [start, end) over the given view of the state. */
@@ -175,18 +169,14 @@ type StubMethods = Pick<
     ChaincodeStub,
     | 'getState'
     | 'putState'
-    | 'deleteState'
     | 'createCompositeKey'
-    | 'splitCompositeKey'
     | 'setEvent'
     | 'getTxTimestamp'
-    | 'getDateTimestamp'
     | 'getCreator'
     | 'getTxID'
     | 'getChannelID'
     | 'getFunctionAndParameters'
     | 'getArgs'
-    | 'getStringArgs'
 >;
 
 class FakeIterator implements Iterators.StateQueryIterator {
@@ -226,7 +216,7 @@ export class FakeStub implements StubMethods {
         private readonly options: TxOptions,
     ) {
         txCounter++;
-        this.txId = options.txId ?? `tx${txCounter.toString().padStart(6, '0')}`;
+        this.txId = `tx${txCounter.toString().padStart(6, '0')}`;
     }
 
     /** What this simulation read and wrote. */
@@ -253,11 +243,6 @@ export class FakeStub implements StubMethods {
         }
         // An empty value is a delete in Fabric.
         this.writes.set(key, value.length === 0 ? null : Buffer.from(value));
-        return Promise.resolve();
-    }
-
-    deleteState(key: string): Promise<void> {
-        this.writes.set(key, null);
         return Promise.resolve();
     }
 
@@ -297,11 +282,6 @@ export class FakeStub implements StubMethods {
         return `${COMPOSITE_NS}${objectType}${COMPOSITE_NS}${attributes.map((a) => `${a}${COMPOSITE_NS}`).join('')}`;
     }
 
-    splitCompositeKey(compositeKey: string): { objectType: string; attributes: string[] } {
-        const parts = compositeKey.split(COMPOSITE_NS).slice(1, -1);
-        return { objectType: parts[0] ?? '', attributes: parts.slice(1) };
-    }
-
     setEvent(name: string, payload: Uint8Array): void {
         this.lastEvent = { name, payload: Buffer.from(payload) };
     }
@@ -310,10 +290,6 @@ export class FakeStub implements StubMethods {
         const seconds = Math.floor(this.options.timestampMs / 1000);
         const nanos = (this.options.timestampMs - seconds * 1000) * 1_000_000 + (this.options.extraNanos ?? 0);
         return { seconds: Long.fromNumber(seconds, true), nanos };
-    }
-
-    getDateTimestamp(): Date {
-        return new Date(this.options.timestampMs);
     }
 
     getCreator(): SerializedIdentity {
@@ -334,10 +310,6 @@ export class FakeStub implements StubMethods {
 
     getArgs(): string[] {
         return [this.options.fcn ?? '', ...(this.options.args ?? [])];
-    }
-
-    getStringArgs(): string[] {
-        return this.getArgs();
     }
 
     /** What fabric-shim's dispatcher reads (`ChaincodeFromContract.invokeFunctionality`). */

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * The topology of DESIGN.md section 3 and its port grid. With the default base port 7050:
+ * The topology (docs/architecture.md, "Topology") and its port grid. With the default base port 7050:
  *
  *   org   orderer  peer    (all on 127.0.0.1, TLS)
  *   Org1  7050     7051

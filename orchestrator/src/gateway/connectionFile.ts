@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * Reading the connection file of DESIGN.md section 3 (its format is defined beside its writer in
+ * Reading the connection file (docs/architecture.md, "The two backends"; its format is defined beside its writer in
  * fabric-devnet's connectionProfile.ts): every field is checked, so that a hand-written file for an
  * existing Fabric network fails with the field to fix rather than deep inside a gRPC call.
  */

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * The observer of DESIGN.md section 6: one per member, it follows the management chain's
+ * The observer (docs/architecture.md, "Data flow", step 5): one per member, it follows the management chain's
  * `ConfigBlockCommitted` events through the member's own peer, verifies every configuration block
  * with the protocol core before anything else sees it, keeps the verified chain on disk, and
  * hands each block on exactly once, in height order.

@@ -7,7 +7,7 @@
  * together they drive the block cutter.
  *
  * TODO(BFT): under SmartBFT, BatchTimeout is ignored and the block interval is the
- * ConsensusType metadata's `request_batch_max_interval` (FABRIC-WIRE.md section 8), while
+ * ConsensusType metadata's `request_batch_max_interval` (50 ms by default in Fabric v3), while
  * MaxMessageCount still caps the batch. Mapping batchTimeoutMs there means rewriting the
  * ConsensusType value (orderer.smartbft.Options inside it); until then the adapter refuses BFT
  * channels with PRIMARY_UNSUPPORTED_CONSENSUS rather than change a parameter that has no effect.

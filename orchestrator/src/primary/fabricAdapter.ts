@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * The Fabric `primary` channel as the chain Algorithm 2 reconfigures (DESIGN.md section 6).
+ * The Fabric `primary` channel as the chain Algorithm 2 reconfigures (docs/protocol.md, "Applying a CB to the primary channel").
  *
  * Applying a configuration block (CB) is a channel configuration update of the orderer batch
  * parameters, authorised by the channel's own Admins policy (MAJORITY of member admins), and

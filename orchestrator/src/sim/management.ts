@@ -10,7 +10,7 @@
  * the CBI (drawn per block from Normal(mean, sd)) has passed since the latest CB's timestamp; a
  * cycle fails on timeout (a crashed proposer) or early when enough validators' twins reject; after
  * |MN| failed cycles the round is abandoned and the next opens a CBI later, with FC still counting
- * (DESIGN.md section 4). Once committed, each management node hands the CB to its own primary node,
+ * (docs/protocol.md, "Rounds, cycles, CBI and timeouts"). Once committed, each management node hands the CB to its own primary node,
  * which gossips it on (Algorithm 1, line 6; Algorithm 2, line 4).
  *
  * Not modelled: signatures and certificates (the proof lists a quorum of members without

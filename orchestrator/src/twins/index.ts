@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * Digital twins (DESIGN.md section 7) behind one interface, and the primary-channel metrics that
+ * Digital twins (docs/architecture.md, "Digital twins") behind one interface, and the primary-channel metrics that
  * feed them.
  */
 export type { DigitalTwin, PrimaryMetrics, TwinState, Verdict } from './twin';

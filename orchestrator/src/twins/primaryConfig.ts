@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * The primary configuration C^prim that the built-in twins reason about: the orderer batch
- * parameters of the Fabric channel `primary` (DESIGN.md section 3), and the bounds that the
+ * parameters of the Fabric channel `primary` (docs/architecture.md, "Topology"), and the bounds that the
  * genesis schema puts on them.
  */
 import { readFileSync } from 'node:fs';
@@ -68,7 +68,7 @@ function numberAt(schema: JsonObject, key: string, bound: 'minimum' | 'maximum')
 
 /**
  * The bounds a configuration schema puts on the primary configuration: each property's
- * `minimum` and `maximum` (DESIGN.md section 4: "its minimum/maximum are the bounds"). A missing
+ * `minimum` and `maximum` (docs/protocol.md, "Genesis params": they are the consortium's bounds). A missing
  * bound is 1 below and `Number.MAX_SAFE_INTEGER` above, the widest a positive integer may be.
  */
 export function boundsFromSchema(schema: JsonObject): PrimaryBounds {

@@ -3,7 +3,7 @@
  */
 
 /**
- * The simulation-based ("model") twin of DESIGN.md section 7: it scores candidate primary
+ * The simulation-based ("model") twin (docs/architecture.md, "Digital twins"): it scores candidate primary
  * configurations C^prim = `{batchTimeoutMs, maxMessageCount}` (Fabric's block interval and block
  * size) for the observed workload by short runs of the project's simulator, proposes the best as
  * proposer, and as validator approves a proposal that scores within a tolerance of the best.

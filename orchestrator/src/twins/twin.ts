@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * A member's digital twin of the primary chain (DESIGN.md section 7): as proposer it decides the
+ * A member's digital twin of the primary chain (docs/architecture.md, "Digital twins"): as proposer it decides the
  * next configuration, as validator it judges a proposed one, fed with metrics observed on the
  * primary channel. The management node never applies a twin's answer unchecked: the chaincode
  * validates every configuration against the genesis schema and bounds.

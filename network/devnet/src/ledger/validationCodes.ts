@@ -6,7 +6,3 @@ import { peer } from '@hyperledger/fabric-protos';
 /** Fabric's TxValidationCode, by name, so that code reads like the peer's logs. */
 export const TxCode = peer.TxValidationCode;
 
-export function txCodeName(code: number): string {
-  const entry = Object.entries(peer.TxValidationCode).find(([, v]) => v === code);
-  return entry ? entry[0] : `UNKNOWN(${code})`;
-}
