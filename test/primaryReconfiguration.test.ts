@@ -55,14 +55,14 @@ interface MemberNode {
 }
 
 /** One member's orchestrator: observer -> runtime -> Fabric adapter, state under root/<msp>. */
-async function startNode(session: MemberSession, signing: 'sign' | 'refuse' = 'sign'): Promise<MemberNode> {
+async function startNode(session: MemberSession, signing: 'sign' | 'refuse' = 'sign', options: { shareDelayMs?: number } = {}): Promise<MemberNode> {
   const { member } = session;
   const orderer = await newGrpcConnection(member.orderer);
   const adapter = new FabricPrimaryAdapter({
     channelId: 'primary',
     admin: SigningIdentity.fromMspDir(member.adminMspDir, member.mspId),
     orderer,
-    management: { contract: session.mgmt, network: session.gateway.getNetwork('mgmt') },
+    management: { contract: options.shareDelayMs === undefined ? session.mgmt : slowSharing(session.mgmt, options.shareDelayMs), network: session.gateway.getNetwork('mgmt') },
     primary: session.gateway.getNetwork('primary'),
     signing,
     logger: quiet,
@@ -91,6 +91,21 @@ async function startNode(session: MemberSession, signing: 'sign' | 'refuse' = 's
   const node = { session, orderer, adapter, observer, runtime, applied, shared };
   nodes.set(member.mspId, node);
   return node;
+}
+
+/**
+ * The member's contract, answering ShareUpdateSignature only `delayMs` after it committed: a
+ * loaded member whose signing round takes longer than the gap between two CBs.
+ */
+function slowSharing(contract: Contract, delayMs: number): Pick<Contract, 'submitTransaction' | 'evaluateTransaction'> {
+  return {
+    submitTransaction: async (name: string, ...args: string[]) => {
+      const result = await contract.submitTransaction(name, ...args);
+      if (name === 'ShareUpdateSignature') await sleep(delayMs);
+      return result;
+    },
+    evaluateTransaction: (name: string, ...args: string[]) => contract.evaluateTransaction(name, ...args),
+  };
 }
 
 async function stopNode(mspId: string): Promise<void> {
@@ -297,4 +312,27 @@ describe('reconfiguring the primary channel from the management chain', () => {
     expect(links[0].link).toBeUndefined();
     expect(links.slice(1).map((l) => l.link)).toEqual(produced.map((cb) => ({ height: cb.height, hash: cb.hash })));
   });
+
+  it('CBs arriving faster than updates are signed: CBs keep going into force while they come, skips are reported, the newest ends in force', async () => {
+    for (const mspId of [...nodes.keys()]) await stopNode(mspId);
+    const skipped: number[] = [];
+    for (const session of s) {
+      const n = await startNode(session, 'sign', { shareDelayMs: 2_500 });
+      n.runtime.on('skipped', (k) => skipped.push(...k.heights));
+    }
+    const before = produced.at(-1)?.height ?? 0;
+    await allInForce(before);
+    // Each CB comes about 1.5 s after the last; each member's signing round takes 2.5 s.
+    const burst: ConfigBlock[] = [];
+    for (let i = 0; i < 6; i++) burst.push(await produce({ batchTimeoutMs: 400 + i * 10, maxMessageCount: 30 + i }));
+    const last = burst[burst.length - 1].height;
+    const linkedDuringBurst = (await linkedConfigBlocks()).flatMap((b) => (b.link !== undefined && b.link.height > before && b.link.height < last ? [b.link.height] : []));
+    expect(linkedDuringBurst.length).toBeGreaterThan(0);
+    await allInForce(last);
+    const links = (await linkedConfigBlocks()).flatMap((b) => (b.link === undefined ? [] : [b.link.height]));
+    expect(links.at(-1)).toBe(last);
+    // Whatever never had a config block of its own was reported as skipped by some member.
+    const neverInForce = burst.map((b) => b.height).filter((h) => !links.includes(h));
+    expect(neverInForce.filter((h) => !skipped.includes(h))).toEqual([]);
+  }, 120_000);
 });

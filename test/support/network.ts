@@ -10,6 +10,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { adminEndpointOf, adminRequest } from '../../network/devnet/src/admin/client';
 import { readConnectionFile, ConnectionFile } from '../../orchestrator/src/gateway';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -88,13 +89,11 @@ export async function startNetwork(options: { basePort: number; batchTimeout?: s
       network.connection = readConnectionFile(connectionFile);
     },
     deploy: async (folder, channel, name) => {
-      const adminUrl = (JSON.parse(readFileSync(connectionFile, 'utf8')) as { adminUrl: string }).adminUrl;
-      const res = await fetch(`${adminUrl}/deploy`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ folder, channel, name }),
+      const endpoint = adminEndpointOf(connectionFile);
+      if (!endpoint) throw new Error(`${connectionFile} names no admin API`);
+      await adminRequest(endpoint, 'POST', '/deploy', { folder, channel, name }).catch((err: unknown) => {
+        throw new Error(`deploy failed: ${(err as Error).message}`);
       });
-      if (!res.ok) throw new Error(`deploy failed: ${await res.text()}`);
     },
     stop: async () => {
       await killGroup('SIGTERM');
@@ -200,5 +199,5 @@ async function stopStrayDevnet(dataDir: string): Promise<void> {
  * one. Grids ending in 50 with distinct hundreds never share a port (benchmarks use bases ending
  * in 25, which never meet those either):
  *   19650 observer, 19750 primaryReconfiguration, 19950 managementNodes, 20050 devnet, 20150 devnetFaults,
- *   20350 channelConfig, 20450 mgmtChaincode, 20550 audit.
+ *   20250 devnetFaults (its crash-recovery devnet), 20350 channelConfig, 20450 mgmtChaincode, 20550 audit.
  */

@@ -4,20 +4,23 @@
  *
  * devnet up | down | status | deploy | run
  *
- * Exit codes: 0 success, 1 the operation failed, 2 bad usage.
+ * Exit codes: 0 success, 1 the operation failed (`status`: the devnet or one of its deployed
+ * chaincodes is not running), 2 bad usage.
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { readAdminUrl } from './connectionProfile';
+import { AdminApiError, adminEndpointOf, adminRequest as callAdmin } from './admin/client';
+import { isProcessAlive } from './chaincode/leftovers';
 import { Devnet, DevnetError } from './devnet';
 import { DEFAULT_BASE_PORT } from './topology';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const DEFAULT_DATA = process.env.DEVNET_DATA ?? path.join(REPO_ROOT, '.devnet');
-const UP_DEADLINE_MS = 60_000;
+// Start-up relaunches every deployed chaincode, with a few tries each, before it reports success.
+const UP_DEADLINE_MS = 120_000;
 const DOWN_DEADLINE_MS = 15_000;
 
 interface GlobalOptions {
@@ -42,16 +45,11 @@ function runningPid(data: string): number | undefined {
   const file = pidFile(data);
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
+  // A devnet killed after `up` exited is an orphan that may stay a zombie: that is not running.
+  return isProcessAlive(pid) ? pid : undefined;
 }
 
-function logTail(file: string, lines = 20): string {
+function logTail(file: string, lines = 60): string {
   if (!existsSync(file)) return '(no log)';
   return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }
@@ -138,16 +136,20 @@ async function down(opts: GlobalOptions & { keepData?: boolean }): Promise<void>
 async function adminRequest(data: string, method: 'GET' | 'POST', route: string, body?: unknown): Promise<unknown> {
   const connection = path.join(path.resolve(data), 'connection.json');
   if (!runningPid(data) || !existsSync(connection)) throw new DevnetError(`no devnet is running on ${path.resolve(data)}: run 'devnet up' first`);
-  const adminUrl = readAdminUrl(connection);
-  if (!adminUrl) throw new DevnetError(`${connection} has no adminUrl: it was not written by the devnet`);
-  const res = await fetch(adminUrl + route, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await res.json()) as { error?: string };
-  if (!res.ok) throw new DevnetError(json.error ?? `admin API answered ${res.status}`);
-  return json;
+  const endpoint = adminEndpointOf(connection);
+  if (!endpoint) throw new DevnetError(`${connection} has no adminUrl: it was not written by the devnet`);
+  try {
+    // The token file sits in the data folder; the connection file names it.
+    return await callAdmin(
+      { url: endpoint.url, tokenPath: endpoint.tokenPath ?? path.join(path.resolve(data), 'admin.token') },
+      method,
+      route,
+      body,
+    );
+  } catch (err) {
+    if (err instanceof AdminApiError) throw new DevnetError(err.message);
+    throw err;
+  }
 }
 
 async function status(opts: GlobalOptions): Promise<void> {
@@ -162,10 +164,15 @@ async function status(opts: GlobalOptions): Promise<void> {
     channels: { id: string; height: number; chaincodes: string[] }[];
     chaincodes: { name: string; running: boolean; pid?: number }[];
   };
+  const down = s.chaincodes.filter((c) => !c.running).map((c) => c.name);
   const lines = [`devnet: running (pid ${pid}), data folder ${data}`];
   for (const c of s.channels) lines.push(`  channel ${c.id}: height ${c.height}, chaincodes: ${c.chaincodes.join(', ') || '(none)'}`);
   for (const c of s.chaincodes) lines.push(`  chaincode ${c.name}: ${c.running ? `running (pid ${String(c.pid)})` : 'NOT running'}`);
-  print(opts, lines.join('\n'), { running: true, pid, dataDir: data, ...s });
+  if (down.length > 0) {
+    lines.push(`  ${down.join(', ')} not running: the devnet restarts a dead chaincode with backoff; see ${path.join(data, 'logs')}`);
+    process.exitCode = 1;
+  }
+  print(opts, lines.join('\n'), { running: true, pid, dataDir: data, allChaincodesRunning: down.length === 0, ...s });
 }
 
 async function deploy(folder: string, channel: string, name: string, opts: GlobalOptions): Promise<void> {
@@ -224,7 +231,11 @@ export function buildCli(): Command {
     .option('--data <dir>', 'data folder (env DEVNET_DATA)', DEFAULT_DATA)
     .option('--json', 'machine-readable output')
     .showHelpAfterError()
-    .addHelpText('after', '\nExample:\n  devnet up && devnet deploy ./chaincode mgmt mgmt && devnet status');
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 success, 1 the operation failed (status: the devnet or a deployed chaincode is not running), 2 bad usage.\n' +
+        '\nExample:\n  devnet up && devnet deploy ./chaincode mgmt mgmt && devnet status',
+    );
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
   program
@@ -240,7 +251,11 @@ export function buildCli(): Command {
     .action((o: { keepData?: boolean }) => down({ ...globals(), ...o }));
   program
     .command('status')
-    .description('whether the devnet runs, channel heights and chaincodes (exit 1 if not running)')
+    .description('whether the devnet runs, channel heights and chaincodes (exit 1 if it or a deployed chaincode is not running)')
+    .addHelpText(
+      'after',
+      '\nExit codes:\n  0  the devnet runs and every deployed chaincode runs\n  1  the devnet is not running, one of its deployed chaincodes is not running, or its admin API does not answer\n  2  bad usage',
+    )
     .action(() => status(globals()));
   program
     .command('deploy')

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * The connection file of DESIGN.md section 3, written by both backends (devnet and native) and
+ * The connection file (docs/architecture.md, "The two backends"), written by both backends (devnet and native) and
  * read by the orchestrator, the tests and users' own clients: where each member's peer and
  * orderer listen, which TLS CA to trust, and where its admin's and user's MSP folders are.
  */
@@ -38,6 +38,11 @@ export interface ConnectionFile {
   members: MemberConnection[];
   /** The devnet's admin API (deploy/status), absent for native Fabric. */
   adminUrl?: string;
+  /**
+   * Absolute path of the file (mode 0600) holding the admin API's bearer token; absent for native
+   * Fabric and in files written before the admin API required one.
+   */
+  adminTokenPath?: string;
 }
 
 /** The devnet CLI's own read of the file it wrote (full validation lives in the orchestrator). */
@@ -69,6 +74,7 @@ export const CONNECTION_FILE_SCHEMA = {
       properties: { management: { type: 'string', minLength: 1 }, primary: { type: 'string', minLength: 1 } },
     },
     adminUrl: { type: 'string' },
+    adminTokenPath: { type: 'string', minLength: 1 },
     members: {
       type: 'array',
       minItems: 1,

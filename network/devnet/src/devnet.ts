@@ -6,14 +6,17 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway, orderer, peer } from '@hyperledger/fabric-protos';
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { BodyTooLargeError, guardLocalRequest, readLimitedBody, writeTokenFile } from './admin/localEndpoint';
+import type { Refusal } from './admin/localEndpoint';
 import { ChaincodeDefinition, Channel } from './channel';
 import { ChaincodeRuntime } from './chaincode';
+import { ChaincodePidFiles, endLeftoverChaincodes } from './chaincode/leftovers';
+import { hashChaincodeFolder } from './chaincode/packageId';
 import { buildGenesisBlock, ChannelProfile, DEVNET_CONSENSUS_TYPE, readConfigBlock, readLastConfigIndex } from './configtx';
 import { CONNECTION_FILE_VERSION, ConnectionFile } from './connectionProfile';
 import { BlockSource } from './deliver/blockSource';
@@ -41,6 +44,17 @@ export interface DevnetOptions {
 export const DEFAULT_BATCH_TIMEOUT = '100ms';
 export const DEFAULT_MAX_MESSAGE_COUNT = 10;
 
+/** Largest admin API request body (a deploy request is a few hundred bytes). */
+export const ADMIN_MAX_BODY_BYTES = 64 * 1024;
+/** Tries to relaunch a deployed chaincode at start-up before the start fails. */
+export const RELAUNCH_ATTEMPTS = 3;
+// From spawn to READY; a local Node server needs a second or two, so three tries fit `up`'s deadline.
+const CHAINCODE_LAUNCH_TIMEOUT_MS = 30_000;
+// Restart backoff after an unexpected exit: 1 s doubling to 30 s, back to 1 s after a minute of running.
+const RESTART_FIRST_DELAY_MS = 1000;
+const RESTART_MAX_DELAY_MS = 30_000;
+const RESTART_STABLE_MS = 60_000;
+
 export class DevnetError extends Error {
   constructor(message: string) {
     super(message);
@@ -60,6 +74,12 @@ export class Devnet {
   private admin?: http.Server;
   private stopping = false;
   private readonly restartDelays = new Map<string, number>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly launchedAt = new Map<string, number>();
+  /** Deploys and restarts run one at a time, so that two never start the same chaincode. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private adminToken = '';
+  private readonly pidFiles: ChaincodePidFiles;
 
   private constructor(
     readonly options: Required<Omit<DevnetOptions, 'log'>> & { log: (line: string) => void },
@@ -69,16 +89,26 @@ export class Devnet {
     private readonly orderer: Orderer,
     private readonly runtime: ChaincodeRuntime,
     private readonly commits: EventEmitter,
-  ) {}
+  ) {
+    this.pidFiles = new ChaincodePidFiles(path.join(options.dataDir, 'chaincode-pids'));
+  }
 
   get connectionFilePath(): string {
     return path.join(this.options.dataDir, 'connection.json');
   }
 
+  /** The admin API's bearer token (mode 0600), rewritten with a fresh token at every start. */
+  get adminTokenPath(): string {
+    return path.join(this.options.dataDir, 'admin.token');
+  }
+
   /**
    * Starts the devnet on a data folder, creating crypto material and channels on first start and
-   * resuming every committed block, and relaunching deployed chaincodes, on later starts.
-   * @throws DevnetError naming a port in use or a data folder locked by another devnet.
+   * resuming every committed block, and relaunching deployed chaincodes, on later starts. Chaincode
+   * servers left running by an earlier run that died are ended first; a chaincode whose address is
+   * still taken moves to a free port. The start succeeds only when every deployed chaincode answers.
+   * @throws DevnetError naming a port in use, a data folder locked by another devnet, or a deployed
+   *   chaincode that could not be relaunched (with the end of its log).
    */
   static async start(opts: DevnetOptions): Promise<Devnet> {
     const options = {
@@ -106,9 +136,12 @@ export class Devnet {
     ordererService.on('block', (channelId: string, result: unknown) => commits.emit('block', channelId, result));
     ordererService.on('error', (err: unknown) => { options.log(`orderer error: ${(err as Error).message}`); });
     ordererService.on('dropped', (channelId: string, reason: string) => { options.log(`${channelId}: ${reason}`); });
-    const runtime = new ChaincodeRuntime();
+    const runtime = new ChaincodeRuntime({ launchTimeoutMs: CHAINCODE_LAUNCH_TIMEOUT_MS });
     const devnet = new Devnet(options, store, members, channels, ordererService, runtime, commits);
     try {
+      // Before the admin API listens, and so before the connection file that names it.
+      devnet.adminToken = writeTokenFile(devnet.adminTokenPath);
+      devnet.watchRuntime();
       await devnet.openChannels();
       await devnet.startServers();
       await devnet.relaunchChaincodes();
@@ -221,42 +254,12 @@ export class Devnet {
   }
 
   private async startAdmin(): Promise<void> {
-    const server = http.createServer((req, res) => {
-      const reply = (status: number, body: unknown): void => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      if (req.method === 'GET' && req.url === '/status') {
-        void this.status().then((s) => { reply(200, s); }, (err: unknown) => { reply(500, { error: errorMessage(err) }); });
-        return;
-      }
-      if (req.method === 'POST' && req.url === '/deploy') {
-        let body = '';
-        req.on('data', (chunk: Buffer) => {
-          body += chunk.toString('utf8');
-        });
-        req.on('end', () => {
-          let request: { folder?: unknown; channel?: unknown; name?: unknown };
-          try {
-            request = JSON.parse(body) as typeof request;
-          } catch {
-            reply(400, { error: 'the request body is not JSON' });
-            return;
-          }
-          if (typeof request.folder !== 'string' || typeof request.channel !== 'string' || typeof request.name !== 'string') {
-            reply(400, { error: 'deploy needs string fields folder, channel and name' });
-            return;
-          }
-          this.deploy(request.folder, request.channel, request.name).then(
-            (def) => { reply(200, def); },
-            (err: unknown) => { reply(err instanceof DevnetError ? 400 : 500, { error: errorMessage(err) }); },
-          );
-        });
-        return;
-      }
-      reply(404, { error: `no such admin endpoint: ${req.method ?? ''} ${req.url ?? ''}` });
-    });
     const port = adminPort(this.options.basePort);
+    const server = http.createServer((req, res) => {
+      this.serveAdmin(req, res, port).catch((err: unknown) => {
+        if (!res.headersSent) sendJson(res, 500, { error: errorMessage(err) });
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => { reject(new DevnetError(`cannot listen on 127.0.0.1:${port} (port in use?): ${err.message}`)); });
       server.listen(port, '127.0.0.1', () => { resolve(); });
@@ -264,7 +267,55 @@ export class Devnet {
     this.admin = server;
   }
 
-  async status(): Promise<{ channels: { id: string; height: number; chaincodes: string[] }[]; chaincodes: { name: string; running: boolean; pid?: number }[] }> {
+  /**
+   * The admin API: GET /status and POST /deploy, for the user who started the devnet only (the
+   * rules of ./admin/localEndpoint.ts: bearer token, no browser-style request, JSON bodies of at
+   * most {@link ADMIN_MAX_BODY_BYTES}).
+   */
+  private async serveAdmin(req: http.IncomingMessage, res: http.ServerResponse, port: number): Promise<void> {
+    const verdict = guardLocalRequest(req, { port, token: this.adminToken, maxBodyBytes: ADMIN_MAX_BODY_BYTES });
+    if (!verdict.ok) {
+      refuse(req, res, verdict);
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/status') {
+      sendJson(res, 200, await this.status());
+      return;
+    }
+    if (req.method === 'POST' && req.url === '/deploy') {
+      let body: Buffer;
+      try {
+        body = await readLimitedBody(req, ADMIN_MAX_BODY_BYTES);
+      } catch (err) {
+        if (err instanceof BodyTooLargeError) refuse(req, res, err.refusal);
+        else sendJson(res, 400, { error: `cannot read the request body: ${errorMessage(err)}` });
+        return;
+      }
+      let request: { folder?: unknown; channel?: unknown; name?: unknown };
+      try {
+        request = JSON.parse(body.toString('utf8')) as typeof request;
+      } catch {
+        sendJson(res, 400, { error: 'the request body is not JSON' });
+        return;
+      }
+      if (typeof request !== 'object' || request === null || typeof request.folder !== 'string' || typeof request.channel !== 'string' || typeof request.name !== 'string') {
+        sendJson(res, 400, { error: 'deploy needs string fields folder, channel and name' });
+        return;
+      }
+      try {
+        sendJson(res, 200, await this.deploy(request.folder, request.channel, request.name));
+      } catch (err) {
+        sendJson(res, err instanceof DevnetError ? 400 : 500, { error: errorMessage(err) });
+      }
+      return;
+    }
+    sendJson(res, 404, { error: `no such admin endpoint: ${req.method ?? ''} ${req.url ?? ''}` });
+  }
+
+  async status(): Promise<{
+    channels: { id: string; height: number; chaincodes: string[] }[];
+    chaincodes: { name: string; running: boolean; pid?: number; ccid?: string; address?: string }[];
+  }> {
     const channels = [];
     for (const channel of this.channels.values()) {
       channels.push({ id: channel.id, height: await this.store.height(channel.id), chaincodes: channel.chaincodeNames() });
@@ -272,17 +323,34 @@ export class Devnet {
     const names = new Set([...this.channels.values()].flatMap((c) => c.chaincodeNames()));
     return {
       channels,
-      chaincodes: [...names].map((name) => ({ name, running: this.runtime.isRunning(name), pid: this.runtime.pidOf(name) })),
+      chaincodes: [...names].map((name) => {
+        const running = this.runtime.isRunning(name);
+        const def = this.definitionOf(name);
+        return {
+          name,
+          running,
+          pid: running ? this.runtime.pidOf(name) : undefined,
+          ccid: (running ? this.runtime.packageIdOf(name) : undefined) ?? def?.ccid,
+          address: def?.address,
+        };
+      }),
     };
   }
 
   /**
    * Starts a chaincode folder as a service and defines it on a channel (Fabric's package, install,
-   * approve and commit in one step). Redeploying a name replaces its process (an upgrade).
+   * approve and commit in one step). The package id hashes the whole folder as Fabric would package
+   * it. A deploy replaces the running process with a fresh one of the folder's current code (an
+   * upgrade, or a restart when the same package is deployed again on the same channel); only the
+   * same package newly defined on another channel keeps the process that already serves it.
    * @throws DevnetError for an unknown channel, a folder that is not a built Node chaincode, or a
    *   name already served from another folder.
    */
-  async deploy(folderArg: string, channelId: string, name: string): Promise<ChaincodeDefinition> {
+  deploy(folderArg: string, channelId: string, name: string): Promise<ChaincodeDefinition> {
+    return this.exclusive(() => this.deployNow(folderArg, channelId, name));
+  }
+
+  private async deployNow(folderArg: string, channelId: string, name: string): Promise<ChaincodeDefinition> {
     const channel = this.channels.get(channelId);
     if (!channel) throw new DevnetError(`unknown channel '${channelId}' (channels: ${[...this.channels.keys()].join(', ')})`);
     if (!/^[A-Za-z0-9]+([-_][A-Za-z0-9]+)*$/.test(name)) {
@@ -290,32 +358,38 @@ export class Devnet {
     }
     const folder = path.resolve(folderArg);
     const pkg = readChaincodePackage(folder);
-    const existing = [...this.channels.values()].map((c) => c.chaincode(name)).find((d) => d !== undefined);
+    const existing = this.definitionOf(name);
     if (existing && existing.folder !== folder && existing.channel !== channelId) {
       throw new DevnetError(`chaincode name '${name}' is already served from ${existing.folder} on channel ${existing.channel}; choose another name`);
     }
     const version = pkg.version;
     const label = `${name}_${version}`;
-    const address = existing?.address ?? `127.0.0.1:${await freePort()}`;
-    const def: ChaincodeDefinition = {
+    let def: ChaincodeDefinition = {
       channel: channelId,
       name,
       version,
       ccid: `${label}:${pkg.hash}`,
       folder,
-      address,
+      address: existing?.address ?? `127.0.0.1:${await freePort()}`,
       endorsementPolicy: '/Channel/Application/Endorsement',
     };
-    // The same package already serving another channel keeps running: one process serves every
+    // The same package newly defined on another channel keeps running: one process serves every
     // channel a chaincode is defined on, as an installed package does on a Fabric peer.
-    const samePackageRunning = existing?.ccid === def.ccid && this.runtime.isRunning(name);
-    if (!samePackageRunning) {
-      if (this.runtime.isRunning(name)) await this.runtime.stop(name);
-      await this.launch(def);
+    const keepRunning = existing?.ccid === def.ccid && channel.chaincode(name) === undefined && this.runtime.isRunning(name);
+    if (!keepRunning) {
+      this.cancelRestart(name);
+      await this.runtime.stop(name);
+      try {
+        def = await this.launchDefinition(def);
+      } catch (err) {
+        // The deployed definition stays as it was: bring its process back.
+        if (existing) this.scheduleRestart(name, 'was stopped for a deploy that failed');
+        throw err;
+      }
     }
     channel.defineChaincode(def);
     await this.store.putChaincode(channelId, name, def);
-    this.options.log(`chaincode ${name} ${version} deployed on ${channelId} (${def.ccid})`);
+    this.options.log(`chaincode ${name} ${version} deployed on ${channelId} (${def.ccid})${keepRunning ? ', its running process kept' : ''}`);
     return def;
   }
 
@@ -331,36 +405,115 @@ export class Devnet {
     });
   }
 
-  private async relaunchChaincodes(): Promise<void> {
-    mkdirSync(path.join(this.options.dataDir, 'logs'), { recursive: true });
+  /**
+   * Launches a definition; when its address is taken (by a process this devnet does not know),
+   * first moves the chaincode, on every channel it is defined on, to a free port.
+   * @returns the definition launched, with its address.
+   */
+  private async launchDefinition(def: ChaincodeDefinition): Promise<ChaincodeDefinition> {
+    let current = def;
+    if (!(await isAddressFree(def.address))) {
+      const address = `127.0.0.1:${await freePort()}`;
+      this.options.log(`chaincode ${def.name}: ${def.address} is taken by another process; moving it to ${address}`);
+      current = { ...def, address };
+      for (const channel of this.channels.values()) {
+        const defined = channel.chaincode(def.name);
+        if (!defined) continue;
+        const moved = { ...defined, address };
+        channel.defineChaincode(moved);
+        await this.store.putChaincode(channel.id, def.name, moved);
+      }
+    }
+    await this.launch(current);
+    this.launchedAt.set(def.name, Date.now());
+    return current;
+  }
+
+  /** The definition a chaincode name runs with: the first channel's (mgmt before primary). */
+  private definitionOf(name: string): ChaincodeDefinition | undefined {
+    return [...this.channels.values()].map((c) => c.chaincode(name)).find((d) => d !== undefined);
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Records each chaincode pid (for the next start after a crash) and restarts chaincodes that die. */
+  private watchRuntime(): void {
+    this.runtime.on('spawn', (name, pid, info) => {
+      try {
+        this.pidFiles.write({ name, pid, ccid: info.packageId, address: info.address });
+      } catch (err) {
+        this.options.log(`chaincode ${name}: cannot record its pid ${pid}: ${errorMessage(err)}`);
+      }
+    });
     this.runtime.on('exit', (name, code, info) => {
       if (info.requested || this.stopping) return;
-      const delay = Math.min((this.restartDelays.get(name) ?? 500) * 2, 30_000);
-      this.restartDelays.set(name, delay);
-      this.options.log(`chaincode ${name} exited (code ${String(code)}, signal ${String(info.signal)}); restarting in ${delay} ms`);
-      setTimeout(() => {
-        const def = [...this.channels.values()].map((c) => c.chaincode(name)).find((d) => d !== undefined);
-        if (!def || this.stopping || this.runtime.isRunning(name)) return;
-        this.launch(def).then(
-          () => { this.options.log(`chaincode ${name} restarted`); },
-          (err: unknown) => { this.options.log(`chaincode ${name} restart failed: ${errorMessage(err)}`); },
-        );
-      }, delay).unref();
+      if (Date.now() - (this.launchedAt.get(name) ?? 0) >= RESTART_STABLE_MS) this.restartDelays.delete(name);
+      this.scheduleRestart(name, `exited (code ${String(code)}, signal ${String(info.signal)})`);
     });
+  }
+
+  /** Relaunches a chaincode after a delay that doubles with each failure, up to 30 s, until it runs. */
+  private scheduleRestart(name: string, reason: string): void {
+    if (this.stopping || this.restartTimers.has(name)) return;
+    const previous = this.restartDelays.get(name);
+    const delay = previous === undefined ? RESTART_FIRST_DELAY_MS : Math.min(previous * 2, RESTART_MAX_DELAY_MS);
+    this.restartDelays.set(name, delay);
+    this.options.log(`chaincode ${name} ${reason}; restarting in ${delay} ms`);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(name);
+      this.exclusive(async () => {
+        const def = this.definitionOf(name);
+        if (!def || this.stopping || this.runtime.isRunning(name)) return;
+        await this.launchDefinition(def);
+        this.options.log(`chaincode ${name} restarted`);
+      }).catch((err: unknown) => {
+        this.scheduleRestart(name, `restart failed (${firstLine(errorMessage(err))})`);
+      });
+    }, delay);
+    timer.unref();
+    this.restartTimers.set(name, timer);
+  }
+
+  private cancelRestart(name: string): void {
+    clearTimeout(this.restartTimers.get(name));
+    this.restartTimers.delete(name);
+  }
+
+  private async relaunchChaincodes(): Promise<void> {
+    mkdirSync(path.join(this.options.dataDir, 'logs'), { recursive: true });
+    // The ledger is open (and locked), so no live devnet owns these: they are an earlier run's.
+    await endLeftoverChaincodes(this.pidFiles, this.options.log);
     const defs = await this.store.listChaincodes<ChaincodeDefinition>();
     for (const def of defs) {
       this.channels.get(def.channel)?.defineChaincode(def);
     }
-    const launched = new Set<string>();
-    for (const def of defs) {
-      if (launched.has(def.name)) continue;
-      launched.add(def.name);
+    for (const name of new Set(defs.map((d) => d.name))) {
+      await this.relaunchAtStart(name);
+    }
+  }
+
+  private async relaunchAtStart(name: string): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= RELAUNCH_ATTEMPTS; attempt++) {
+      const def = this.definitionOf(name);
+      if (!def) return;
       try {
-        await this.launch(def);
+        await this.launchDefinition(def);
+        this.options.log(`chaincode ${name} relaunched (${def.ccid})`);
+        return;
       } catch (err) {
-        this.options.log(`chaincode ${def.name} could not be relaunched: ${(err as Error).message}`);
+        lastError = err;
+        this.options.log(`chaincode ${name}: relaunch ${attempt} of ${RELAUNCH_ATTEMPTS} failed: ${firstLine(errorMessage(err))}`);
+        if (attempt < RELAUNCH_ATTEMPTS) await sleep(500 * 2 ** (attempt - 1));
       }
     }
+    throw new DevnetError(
+      `deployed chaincode ${name} (folder ${this.definitionOf(name)?.folder ?? '?'}) could not be relaunched after ${RELAUNCH_ATTEMPTS} tries, so the devnet did not start; fix the folder (it must still hold the built chaincode) and start again. Last error: ${errorMessage(lastError)}`,
+    );
   }
 
   private writeConnectionFile(): void {
@@ -369,6 +522,7 @@ export class Devnet {
       backend: 'devnet',
       channels: { management: 'mgmt', primary: 'primary' },
       adminUrl: `http://127.0.0.1:${adminPort(this.options.basePort)}`,
+      adminTokenPath: this.adminTokenPath,
       members: this.members.map((m) => ({
         mspId: m.topology.mspId,
         domain: m.topology.domain,
@@ -389,6 +543,7 @@ export class Devnet {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    for (const name of [...this.restartTimers.keys()]) this.cancelRestart(name);
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => { s.tryShutdown(() => { resolve(); }); })));
     for (const s of this.servers) s.forceShutdown();
     if (this.admin) {
@@ -397,7 +552,10 @@ export class Devnet {
       await new Promise<void>((resolve) => admin.close(() => { resolve(); }));
     }
     await this.orderer.close();
+    const names = this.runtime.names();
     await this.runtime.stopAll();
+    // Every chaincode process has exited: nothing is left for the next start to end.
+    for (const name of names) this.pidFiles.remove(name);
     await this.store.close();
   }
 
@@ -437,12 +595,50 @@ function readChaincodePackage(folder: string): { version: string; hash: string }
   if (!existsSync(main)) {
     throw new DevnetError(`the chaincode's main file ${main} does not exist: run 'npm install && npm run build' in ${folder}`);
   }
-  const hash = createHash('sha256').update(raw).update(readFileSync(main)).digest('hex');
+  // Every file Fabric's Node platform would package (node_modules and .git left out), not only
+  // package.json and main: changed code anywhere in the folder is a new package id.
+  const hash = hashChaincodeFolder(folder);
   return { version: typeof pkg.version === 'string' ? pkg.version : '1.0', hash };
 }
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * Answers a refused admin request. A 413 closes the connection once the answer is out, without
+ * reading the rest of the body.
+ */
+function refuse(req: http.IncomingMessage, res: http.ServerResponse, refusal: Refusal): void {
+  if (refusal.status === 413) {
+    req.pause();
+    res.once('finish', () => { req.socket.destroy(); });
+  }
+  sendJson(res, refusal.status, { error: refusal.error, code: refusal.code }, refusal.headers);
+}
+
+/** Whether a `127.0.0.1:port` address can be listened on now. */
+async function isAddressFree(address: string): Promise<boolean> {
+  const separator = address.lastIndexOf(':');
+  const host = address.slice(0, separator);
+  const port = Number(address.slice(separator + 1));
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) return false;
+  return new Promise<boolean>((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => { resolve(false); });
+    probe.listen(port, host, () => probe.close(() => { resolve(true); }));
+  });
 }
 
 async function assertPortFree(port: number): Promise<void> {

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { adminRequest } from 'fabric-devnet/dist/admin/client';
 
 /** Where the devnet's CLI is, from its workspace package. */
 export const DEVNET_CLI = path.join(path.dirname(require.resolve('fabric-devnet/package.json')), 'dist', 'cli.js');
@@ -173,21 +174,16 @@ export async function startDevnet(options: Readonly<DevnetProcessOptions>): Prom
 }
 
 /**
- * Deploys a chaincode folder through the devnet's admin API (what `devnet deploy` does).
+ * Deploys a chaincode folder through the devnet's admin API (what `devnet deploy` does), with the
+ * bearer token from `adminTokenPath` (the connection file's field of that name; a devnet that
+ * writes none needs no token).
  *
  * @throws {@link NetworkStartError} `DEPLOY_FAILED` with the devnet's answer.
  */
-export async function deployChaincode(adminUrl: string, folder: string, channel: string, name: string): Promise<void> {
-  let response: Response;
+export async function deployChaincode(adminUrl: string, folder: string, channel: string, name: string, adminTokenPath?: string): Promise<void> {
   try {
-    response = await fetch(`${adminUrl}/deploy`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ folder, channel, name }),
-      signal: AbortSignal.timeout(120_000),
-    });
+    await adminRequest({ url: adminUrl, tokenPath: adminTokenPath }, 'POST', '/deploy', { folder, channel, name }, { timeoutMs: 120_000 });
   } catch (err) {
-    throw new NetworkStartError('DEPLOY_FAILED', `cannot reach the devnet admin API at ${adminUrl}: ${(err as Error).message}`, { cause: err });
+    throw new NetworkStartError('DEPLOY_FAILED', `deploying ${folder} as ${name} on ${channel} through ${adminUrl} failed: ${(err as Error).message}`, { cause: err });
   }
-  if (!response.ok) throw new NetworkStartError('DEPLOY_FAILED', `deploying ${folder} as ${name} on ${channel} failed: ${await response.text()}`);
 }

@@ -60,7 +60,7 @@ describe('RoundTracker', () => {
     const chain: NodeEvent = { type: 'cycleFailed', mspId: 'Org2MSP', atMs: 0, height: 3, cycle: 0, reason: 'timeout', source: 'chain', approvals: 1, rejections: 0 };
     expect(t.onEvent(chain)).toEqual(['  ✖ cycle 0 of CB #3 failed on the chain: timeout (1 approvals, 0 rejections)']);
     // The chain sealed cycle 1 before a slow node's clock ran out: nothing is claimed about it.
-    t.onEvent({ ...committed('Org3MSP', 3, 900), block: block(3, 'Org4MSP', 1) });
+    t.onEvent({ type: 'committed', mspId: 'Org3MSP', atMs: 1900, block: block(3, 'Org4MSP', 1), roundOpensAtMs: 1000, agreementDelayMs: 900, late: false });
     expect(t.onEvent(local('Org4MSP', 1))).toEqual([]);
   });
 

@@ -331,7 +331,7 @@ export class Consortium {
         throw new NetworkStartError('DEPLOY_FAILED', `chaincode ${name} does not answer on ${channel}, and the network has no devnet admin API: deploy ${folder} as ${name} on ${channel} (native: network/native/network.sh deploy)`);
       }
       const t = Date.now();
-      await deployChaincode(adminUrl, folder, channel, name);
+      await deployChaincode(adminUrl, folder, channel, name, connection.adminTokenPath);
       out(`chaincode ${name} deployed on ${channel} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     }
   }

@@ -153,7 +153,7 @@ interface Proposal {
   timestamp: { seconds: number; nanos: number };
 }
 
-/** A SignedProposal as fabric-gateway builds it (FABRIC-WIRE section 1). */
+/** A SignedProposal as fabric-gateway builds it: 24-byte nonce, txId = hex(sha256(nonce || creator)). */
 function makeProposal(identity: Identity, chaincodeName: string, args: string[], transient: Record<string, string> = {}): Proposal {
   const creator = new msp.SerializedIdentity();
   creator.setMspid(CLIENT_MSP);

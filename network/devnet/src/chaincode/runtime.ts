@@ -4,7 +4,7 @@
  * The peer side of chaincode as a service: starts the unmodified fabric-shim server
  * (`fabric-chaincode-node server`), dials its `/protos.Chaincode/Connect` stream the way a Fabric
  * peer's ccaas builder does, and serves the shim's state requests of each transaction through the
- * ledger's StateAccess. Wire facts: shared/FABRIC-WIRE.md section 3; peer behaviour mirrored from
+ * ledger's StateAccess. Wire facts: the shim sends REGISTER, the peer answers REGISTERED then READY; peer behaviour mirrored from
  * Fabric's core/chaincode/handler.go and query_response_generator.go.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ledger, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
+import { parentWatchNodeArgs } from './parentWatch';
 import type { StateAccess } from './stateAccess';
 
 /** How the devnet reaches a chaincode server over TLS. Without it the dial is plaintext on 127.0.0.1. */
@@ -84,6 +85,8 @@ export interface ChaincodeExitInfo {
 
 /** Events of {@link ChaincodeRuntime}. */
 export type ChaincodeRuntimeEvents = {
+  /** A chaincode process was spawned (before its handshake), e.g. to record its pid. */
+  spawn: [name: string, pid: number, info: { packageId: string; address: string }];
   /** A launched chaincode process ended; `code` is null when a signal ended it. */
   exit: [name: string, code: number | null, info: ChaincodeExitInfo];
 };
@@ -197,6 +200,8 @@ export function ccaasPackageId(label: string, address: string, tlsRequired = fal
  *
  * Children are killed on `process.on('exit')`, which Node does not reach on an unhandled signal:
  * a daemon owning this runtime should handle SIGINT/SIGTERM and call {@link ChaincodeRuntime.stopAll}.
+ * When this process dies without either (SIGKILL, a crash), each child ends itself as its stdin
+ * pipe closes (see ./parentWatch.ts).
  *
  * @example
  * const runtime = new ChaincodeRuntime();
@@ -225,11 +230,14 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
   }
 
   /**
-   * Starts `node <fabric-shim cli.js> server --chaincode-address <address> --chaincode-id <ccid>` in
+   * Starts `node <parent watch> <fabric-shim cli.js> server --chaincode-address <address> --chaincode-id <ccid>` in
    * the chaincode's folder, waits until its port accepts a gRPC connection, dials
    * `/protos.Chaincode/Connect` and completes the handshake (REGISTER from the chaincode, then
    * REGISTERED and READY from the devnet). The shim is resolved from the chaincode folder, so a
-   * chaincode's own install wins over the devnet's.
+   * chaincode's own install wins over the devnet's. The process gets a pipe on stdin that this
+   * process never writes or closes: the preloaded parent watch (./parentWatch.ts) ends the server
+   * when the pipe closes, so a chaincode never outlives its runtime's process, even one killed
+   * with SIGKILL.
    *
    * @throws ChaincodeError `ALREADY_RUNNING` if a chaincode of that name is running or launching
    *   (one whose stream has died is stopped first instead).
@@ -258,7 +266,7 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
       throw fail(`fabric-shim is not installed for ${options.folder}`, err);
     }
 
-    const args = [cli, 'server', '--chaincode-address', options.address, '--chaincode-id', packageId];
+    const args = [...parentWatchNodeArgs(), cli, 'server', '--chaincode-address', options.address, '--chaincode-id', packageId];
     if (options.tls) {
       args.push('--chaincode-tls-key-file', options.tls.keyFile, '--chaincode-tls-cert-file', options.tls.certFile);
       if (options.tls.clientCaCertFile) args.push('--chaincode-tls-client-cacert-file', options.tls.clientCaCertFile);
@@ -271,12 +279,14 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
       child = spawn(process.execPath, args, {
         cwd: options.folder,
         env: childEnv(options, packageId),
-        stdio: ['ignore', logFd, logFd],
+        stdio: ['pipe', logFd, logFd],
       });
     } finally {
       // The child holds its own copy of the descriptor.
       fs.closeSync(logFd);
     }
+    // Kept open and never written: its end is the child's sign that this process is gone.
+    child.stdin?.on('error', () => undefined);
 
     let markExited!: () => void;
     const cc: Running = {
@@ -293,6 +303,7 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
     };
     this.running.set(name, cc);
     this.installExitHook();
+    if (child.pid !== undefined) this.emit('spawn', name, child.pid, { packageId, address: options.address });
 
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (!cc.alive) return;
