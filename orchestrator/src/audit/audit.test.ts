@@ -453,7 +453,8 @@ describe('the export', () => {
     ['not JSON', (t) => t.slice(0, 100), /\$: not strict JSON/],
     ['a duplicate member name', (t) => t.replace('"version": 1,', '"version": 1, "version": 1,'), /duplicate member name "version"/],
     ['another format', (t) => t.replace('"mgmt-audit-export"', '"something-else"'), /\$\.format: must be "mgmt-audit-export"/],
-    ['another version', (t) => t.replace('"version": 1,', '"version": 2,'), /\$\.version: 2 is not supported/],
+    ['another version', (t) => t.replace('"version": 1,', '"version": 3,'), /\$\.version: 3 is not supported/],
+    ['a version 2 export without its signed blocks', (t) => t.replace('"version": 1,', '"version": 2,'), /\$\.managementChannel\.headBlocks: must be an array/],
     ['a batch timeout text that disagrees with its milliseconds', (t) => t.replace('"batchTimeout": "2s"', '"batchTimeout": "3s"'), /configBlocks\[0\]\.batchTimeoutMs: must be the milliseconds of batchTimeout "3s"/],
     ['a missing channel', (t) => t.replace('"primaryChannel":', '"primaryChannelX":'), /\$\.primaryChannel: must be an object/],
   ];
@@ -530,6 +531,15 @@ describe('mgmt audit --verify-export (no network)', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('');
     expect(auditEvidence(parseExport(readFileSync(out, 'utf8'))).ok).toBe(true);
+  });
+
+  it('exits 1 with --require-heads for an export without signed heads (version 1)', async () => {
+    const file = writeExport('v1.json', chain);
+    expect((await run(['--verify-export', file])).code).toBe(0);
+    expect(await run(['--verify-export', file, '--require-heads'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^✖ .*v1\.json carries no orderer-signed heads \(export version 1\): --require-heads refuses it$/m),
+    });
   });
 
   it('exits 1 for a file that is not an export, 2 for a missing file', async () => {

@@ -7,6 +7,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { ConfigBlock, JsonObject, JsonValue, Member } from 'mgmt-chaincode/dist/protocol';
 import { diffConfig } from './diff';
+import { checkSignedBlocks, classifyPrimary, DEFAULT_GRACE_SECONDS } from './heads';
+import type { SignedBlocksCheck } from './heads';
 import type {
   AuditedBlock,
   AuditedPrimaryConfig,
@@ -21,7 +23,18 @@ import { verifyManagementChain } from './verifyChain';
 import type { VerifyManagementChainOptions } from './verifyChain';
 
 /** Options of {@link auditEvidence}. */
-export type AuditOptions = VerifyManagementChainOptions;
+export interface AuditOptions extends VerifyManagementChainOptions {
+  /**
+   * Seconds a CB may take, from its Tally to the primary config block that puts it in force,
+   * before the newest CB not in force is a fault (`AUDIT_NOT_IN_FORCE`); 30 by default.
+   */
+  readonly graceSeconds?: number;
+}
+
+/** The notice of evidence without signed blocks (a version 1 export). */
+export const NO_HEAD_EVIDENCE_NOTICE =
+  'this evidence (export version 1) carries no orderer-signed blocks: the records are taken as stated, and nothing shows ' +
+  'whether the history was cut at the end or a record relinked; re-export with this mgmt (version 2) for head evidence';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -245,13 +258,16 @@ export function checkPrimaryConfigs(records: readonly PrimaryConfigRecord[], con
 /**
  * Audits the evidence: verifies the management chain from genesis (hash links, proposer formula,
  * cycle windows, timing, schema, proof signatures and certificates against the genesis CAs),
- * anchors the genesis members in the management channel's configuration, and checks every
- * config block of the primary channel against the CB it links. Faults are collected, not thrown,
- * so that one run names all of them; CB verification stops at the first invalid CB, because
+ * anchors the genesis members in the management channel's configuration, checks the signed
+ * blocks when the evidence has them (re-deriving the primary records from them, and checking
+ * the heads: see {@link checkSignedBlocks}), checks every config block of the primary channel
+ * against the CB it links, and classifies each CB on the primary channel (in force, applied,
+ * skipped, pending; the newest not in force after the grace is a fault). Faults are collected,
+ * not thrown, so that one run names all of them; CB verification stops at the first invalid CB, because
  * every later one depends on it.
  *
  * @param evidence - from {@link collectEvidence} or an export.
- * @param options - `reference: true` to verify with the core's verifyBlock only.
+ * @param options - `reference: true` to verify with the core's verifyBlock only; `graceSeconds`.
  * @returns the report; `ok` is false when any fault was found.
  * @throws nothing for faulty evidence (faults are in the report); only an unexpected error (a bug).
  */
@@ -264,21 +280,41 @@ export function auditEvidence(evidence: AuditEvidence, options: Readonly<AuditOp
   if (verification.fault !== undefined) {
     faults.push({ code: 'AUDIT_CB_INVALID', height: verification.fault.height, reason: verification.fault.reason });
   }
-  const records = [...evidence.primaryChannel.configBlocks];
+  // With signed blocks, the records are what the orderer-signed config blocks say, not what the export states.
+  let signed: SignedBlocksCheck | undefined;
+  if (evidence.signedBlocks !== undefined) {
+    signed = checkSignedBlocks(evidence, evidence.signedBlocks, members);
+    faults.push(...signed.faults);
+  }
+  const records = signed?.records ?? [...evidence.primaryChannel.configBlocks];
   const primary = checkPrimaryConfigs(records, {
     verified: verification.verified,
     chainLength: chain.length,
     clockToleranceMs: (verification.params?.clockToleranceSeconds ?? 0) * 1000,
   });
   faults.push(...primary.faults);
+  const graceSeconds = options.graceSeconds ?? DEFAULT_GRACE_SECONDS;
+  const classification = classifyPrimary(verification.verified, records, {
+    primaryChannel: evidence.primaryChannel.channelId,
+    graceSeconds,
+    ...(signed === undefined ? {} : { timing: { referenceMs: signed.referenceMs, newestSealedMs: signed.newestSealedMs } }),
+  });
+  faults.push(...classification.faults);
+  const blocks = auditedBlocks(chain, verification.verified.length, verification.fault !== undefined, records).map((block, index) => {
+    const primaryStatus = classification.statuses[index];
+    return primaryStatus === undefined ? block : { ...block, primaryStatus };
+  });
   return {
     ok: faults.length === 0,
     managementChannel: evidence.managementChannel.channelId,
     primaryChannel: evidence.primaryChannel.channelId,
     members: members.map((m) => m.mspId),
     verifiedHeight: verification.verified.length === 0 ? null : verification.verified.length - 1,
-    blocks: auditedBlocks(chain, verification.verified.length, verification.fault !== undefined, records),
+    blocks,
     primaryConfigBlocks: primary.audited,
     faults,
+    notices: signed === undefined ? [NO_HEAD_EVIDENCE_NOTICE] : signed.notices,
+    ...(signed === undefined ? {} : { heads: signed.heads }),
+    inForce: classification.summary,
   };
 }

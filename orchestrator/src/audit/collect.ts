@@ -8,21 +8,22 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Gateway } from '@hyperledger/fabric-gateway';
 import type { common } from '@hyperledger/fabric-protos';
-import { readConfigBlock, readMsps } from 'fabric-devnet/dist/configtx';
+import { readConfigBlock, readLastConfigIndex, readMsps } from 'fabric-devnet/dist/configtx';
 import { SigningIdentity } from 'fabric-devnet/dist/msp';
 import { parseIJson } from 'mgmt-chaincode/dist/protocol';
 import type { JsonValue } from 'mgmt-chaincode/dist/protocol';
 import { fetchBlock, fetchConfigBlock } from '../channelConfig/ordererClient';
 import { connectGateway, newGrpcConnection } from '../gateway';
 import type { ConnectionFile, MemberConnection } from '../gateway';
+import { cbWritesOf } from './blockEvidence';
 import { AuditError } from './errors';
-import { scanConfigBlocks } from './primary';
+import { scanConfigBlockChain, scanConfigBlocks } from './primary';
 import type { AuditEvidence } from './types';
 
 /** The most CBs `GetBlocks` returns in one call (chaincode README). */
 export const GET_BLOCKS_PAGE = 100;
 
-/** The management chaincode's name (DESIGN.md section 3). */
+/** The management chaincode's name (docs/architecture.md, "Topology"). */
 export const MANAGEMENT_CHAINCODE = 'mgmt';
 
 /** Evaluates a query of the management chaincode and returns its result bytes. */
@@ -85,17 +86,99 @@ export async function readManagementChain(evaluate: EvaluateQuery, onPage?: (cou
   }
 }
 
+/** The most management blocks {@link readManagementTail} walks back from the head before it gives up. */
+export const MAX_TAIL_BLOCKS = 10_000;
+
+/** How often {@link readManagementTail} re-reads a chain that grew while it was walking. */
+const TAIL_ATTEMPTS = 3;
+
+/** Options of {@link collectEvidence}. */
+export interface CollectOptions {
+  /**
+   * Also read the signed blocks (export version 2): keep the primary config blocks and head, read
+   * the management chain's head blocks back to the newest CB, and the management config block
+   * the head names. False by default (a version 1 reading, as before).
+   */
+  readonly headEvidence?: boolean;
+  /** The clock for `readAt`; `new Date()` by default. */
+  readonly now?: () => Date;
+}
+
+function newestHeight(chain: readonly JsonValue[]): number {
+  return chain.length - 1;
+}
+
+/**
+ * Reads the management channel's blocks from its head back to the block whose valid Tally
+ * transaction wrote the newest CB of `chain`: the evidence that nothing was sealed after it. Call
+ * it after reading the chain: the orderer's head then holds every CB the chain has. When a block
+ * on the way holds a valid write of a later CB (sealed meanwhile), the chain is read again and the
+ * walk starts again from the new head (blocks already read are reused).
+ *
+ * @param fetch - reads a block of the management channel.
+ * @param chaincode - the management chaincode's name.
+ * @param chain - the management chain as read.
+ * @param reread - reads the management chain again.
+ * @param what - the step, for errors.
+ * @returns the chain (re-read or not) and the blocks, ascending, ending with the head.
+ * @throws {@link AuditError} `AUDIT_READ_FAILED` when no block up to the head holds the newest CB,
+ *   the walk passes {@link MAX_TAIL_BLOCKS} blocks, or the chain keeps growing.
+ */
+export async function readManagementTail(
+  fetch: (which: number | 'newest') => Promise<common.Block>,
+  chaincode: string,
+  chain: JsonValue[],
+  reread: () => Promise<JsonValue[]>,
+  what = 'head blocks of the management channel',
+): Promise<{ chain: JsonValue[]; tail: common.Block[] }> {
+  const cache = new Map<number, common.Block>();
+  let current = chain;
+  for (let attempt = 1; ; attempt++) {
+    const head = await fetch('newest');
+    const headNumber = head.getHeader()?.getNumber() ?? 0;
+    cache.set(headNumber, head);
+    const height = newestHeight(current);
+    const tail: common.Block[] = [];
+    let grew = false;
+    for (let n = headNumber; ; n--) {
+      const block = cache.get(n) ?? (await fetch(n));
+      cache.set(n, block);
+      tail.unshift(block);
+      const writes = cbWritesOf(block, chaincode).filter((w) => w.valid);
+      if (writes.some((w) => w.height > height)) {
+        grew = true;
+        break;
+      }
+      if (height < 0 || writes.some((w) => w.height === height)) break;
+      if (n === 0) throw new AuditError('AUDIT_READ_FAILED', what, `no block up to the head block ${headNumber} holds a valid write of CB ${height}`);
+      if (tail.length >= MAX_TAIL_BLOCKS) {
+        throw new AuditError('AUDIT_READ_FAILED', what, `CB ${height} is more than ${MAX_TAIL_BLOCKS} blocks behind the head block ${headNumber}`);
+      }
+    }
+    if (!grew) return { chain: current, tail };
+    if (attempt === TAIL_ATTEMPTS) {
+      throw new AuditError('AUDIT_READ_FAILED', what, `the management chain grew while it was read, ${TAIL_ATTEMPTS} times: run the audit again`);
+    }
+    current = await reread();
+  }
+}
+
 /**
  * Reads the evidence of an audit: every config block of the primary channel (walking back along
  * last-config indexes, see {@link scanConfigBlocks}), the MSPs of the management channel's
- * current configuration, and the management chain, in that order.
+ * current configuration, and the management chain, in that order. With `headEvidence`, the
+ * order is: the primary channel (keeping its head and config blocks), the management chain, the
+ * management channel's blocks from its head back to the newest CB ({@link readManagementTail}),
+ * and the config block that head names (its MSPs).
  *
  * @param sources - where to read from.
  * @param onProgress - one line per step, for progress output.
+ * @param options - `headEvidence` to read the signed blocks as well.
  * @returns the evidence, unverified.
  * @throws {@link AuditError} `AUDIT_READ_FAILED` naming the step that failed.
  */
-export async function collectEvidence(sources: EvidenceSources, onProgress?: (message: string) => void): Promise<AuditEvidence> {
+export async function collectEvidence(sources: EvidenceSources, onProgress?: (message: string) => void, options: Readonly<CollectOptions> = {}): Promise<AuditEvidence> {
+  if (options.headEvidence === true) return collectSignedEvidence(sources, onProgress, options.now ?? ((): Date => new Date()));
   // Primary first: every CB a primary config block links was sealed before that block was made,
   // so the management chain, read afterwards and append-only, holds them all even while the
   // consortium keeps working. Read the other way round, a CB sealed and applied in between would
@@ -120,6 +203,56 @@ export async function collectEvidence(sources: EvidenceSources, onProgress?: (me
     },
     managementChain,
     primaryChannel: { channelId: sources.primaryChannel, configBlocks },
+  };
+}
+
+async function collectSignedEvidence(sources: EvidenceSources, onProgress: ((message: string) => void) | undefined, now: () => Date): Promise<AuditEvidence> {
+  // The clock before the first head is read: a CB sealed after it is at most as late as it looks.
+  const readAt = now().toISOString();
+  // Primary first, as in collectEvidence; then the chain; then the management head, which is
+  // therefore at least as new as the chain's newest CB.
+  const primary = await step(`config blocks of ${sources.primaryChannel}`, () =>
+    scanConfigBlockChain((which) => sources.fetchBlock(sources.primaryChannel, which)),
+  );
+  const primaryHead = primary.head.getHeader()?.getNumber() ?? 0;
+  onProgress?.(`found ${primary.records.length} config blocks on ${sources.primaryChannel} (head block ${primaryHead})`);
+  const first = await readManagementChain(sources.evaluate);
+  const { chain: managementChain, tail } = await step(`head blocks of ${sources.managementChannel}`, () =>
+    readManagementTail(
+      (which) => sources.fetchBlock(sources.managementChannel, which),
+      sources.chaincode,
+      first,
+      () => readManagementChain(sources.evaluate),
+      `head blocks of ${sources.managementChannel}`,
+    ),
+  );
+  onProgress?.(`read ${managementChain.length} CBs from ${sources.managementChannel}`);
+  const head = tail[tail.length - 1];
+  const headNumber = head.getHeader()?.getNumber() ?? 0;
+  const fromNumber = tail[0].getHeader()?.getNumber() ?? 0;
+  onProgress?.(`read ${tail.length} blocks of ${sources.managementChannel}, from block ${fromNumber} (newest CB) to the head block ${headNumber}`);
+  const mgmtConfig = await step(`config block of ${sources.managementChannel}`, async () => {
+    const block = await sources.fetchBlock(sources.managementChannel, readLastConfigIndex(head));
+    return { block, number: block.getHeader()?.getNumber() ?? 0, msps: readMsps(readConfigBlock(block).config) };
+  });
+  onProgress?.(`read the MSPs of ${sources.managementChannel} from its config block ${mgmtConfig.number}`);
+  const bytes = (block: common.Block): Uint8Array => block.serializeBinary();
+  return {
+    managementChannel: {
+      channelId: sources.managementChannel,
+      chaincode: sources.chaincode,
+      configBlockNumber: mgmtConfig.number,
+      msps: mgmtConfig.msps.map((m) => ({ mspId: m.mspId, rootCerts: [...m.rootCerts] })),
+    },
+    managementChain,
+    primaryChannel: { channelId: sources.primaryChannel, configBlocks: primary.records },
+    signedBlocks: {
+      readAt,
+      managementConfigBlock: bytes(mgmtConfig.block),
+      managementTail: tail.map(bytes),
+      primaryConfigBlocks: primary.blocks.map(bytes),
+      primaryHead: bytes(primary.head),
+    },
   };
 }
 

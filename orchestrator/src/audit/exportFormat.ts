@@ -5,21 +5,28 @@
  * re-runs the whole audit with no network. Format documented in orchestrator/README.md.
  */
 import { parseGoDuration } from 'fabric-devnet/dist/configtx';
-import { HASH_PATTERN, parseIJson, parseIsoMillis } from 'mgmt-chaincode/dist/protocol';
+import { decodeBase64Strict, HASH_PATTERN, parseIJson, parseIsoMillis } from 'mgmt-chaincode/dist/protocol';
 import type { JsonValue } from 'mgmt-chaincode/dist/protocol';
 import { AuditError } from './errors';
-import type { AuditEvidence, AuditReport, ChannelMsp, PrimaryConfigRecord } from './types';
+import type { AuditEvidence, AuditReport, ChannelMsp, PrimaryConfigRecord, SignedBlocks } from './types';
 
 /** The `format` field of every export. */
 export const AUDIT_EXPORT_FORMAT = 'mgmt-audit-export';
 
-/** The export version this code writes and reads; a reader refuses any other. */
-export const AUDIT_EXPORT_VERSION = 1;
+/**
+ * The export version this code writes when the evidence has signed blocks (version 2); evidence
+ * without them is written as version 1. A reader takes versions 1 and 2 and refuses any other.
+ */
+export const AUDIT_EXPORT_VERSION = 2;
+
+/** The versions {@link parseExport} reads. */
+export const AUDIT_EXPORT_VERSIONS: readonly number[] = [1, 2];
 
 /** The export document: the evidence, plus the report of the run that wrote it. */
 export interface AuditExport extends AuditEvidence {
   readonly format: typeof AUDIT_EXPORT_FORMAT;
-  readonly version: typeof AUDIT_EXPORT_VERSION;
+  /** 2 with signed blocks, 1 without. */
+  readonly version: 1 | 2;
   /** When the export was written, ISO 8601 UTC. */
   readonly exportedAt: string;
   /** The report of the run that wrote the export: for reading only, `--verify-export` recomputes it. */
@@ -27,7 +34,7 @@ export interface AuditExport extends AuditEvidence {
 }
 
 /**
- * Builds the export document.
+ * Builds the export document: version 2 when the evidence has signed blocks, else version 1.
  *
  * @param evidence - what was audited.
  * @param report - its report.
@@ -37,18 +44,25 @@ export interface AuditExport extends AuditEvidence {
 export function buildExport(evidence: AuditEvidence, report: AuditReport, exportedAt: Date = new Date()): AuditExport {
   return {
     format: AUDIT_EXPORT_FORMAT,
-    version: AUDIT_EXPORT_VERSION,
+    version: evidence.signedBlocks === undefined ? 1 : 2,
     exportedAt: exportedAt.toISOString(),
     managementChannel: evidence.managementChannel,
     managementChain: evidence.managementChain,
     primaryChannel: evidence.primaryChannel,
+    ...(evidence.signedBlocks === undefined ? {} : { signedBlocks: evidence.signedBlocks }),
     report,
   };
 }
 
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64');
+}
+
 /**
  * The export as JSON text: one CB per line inside `managementChain`, so that a diff of two
- * exports or a `grep` shows whole blocks, and the rest indented.
+ * exports or a `grep` shows whole blocks, and the rest indented. Version 2 puts the signed
+ * blocks, base64, beside what they prove: `managementChannel.configBlock` and `.headBlocks`,
+ * each record's `block`, `primaryChannel.headBlock`, and `headsReadAt`.
  *
  * @param document - from {@link buildExport}.
  * @returns the text, ending with a newline.
@@ -58,13 +72,27 @@ export function serializeExport(document: AuditExport): string {
   const nested = (value: unknown): string => JSON.stringify(value, null, 2).replace(/\n/g, '\n  ');
   const chain =
     document.managementChain.length === 0 ? '[]' : `[\n${document.managementChain.map((cb) => `    ${JSON.stringify(cb)}`).join(',\n')}\n  ]`;
+  const signed = document.signedBlocks;
+  const managementChannel =
+    signed === undefined
+      ? document.managementChannel
+      : { ...document.managementChannel, configBlock: base64(signed.managementConfigBlock), headBlocks: signed.managementTail.map(base64) };
+  const primaryChannel =
+    signed === undefined
+      ? document.primaryChannel
+      : {
+          channelId: document.primaryChannel.channelId,
+          configBlocks: document.primaryChannel.configBlocks.map((record, i) => ({ ...record, block: base64(signed.primaryConfigBlocks[i]) })),
+          headBlock: base64(signed.primaryHead),
+        };
   const fields = [
     `"format": ${JSON.stringify(document.format)}`,
     `"version": ${JSON.stringify(document.version)}`,
     `"exportedAt": ${JSON.stringify(document.exportedAt)}`,
-    `"managementChannel": ${nested(document.managementChannel)}`,
+    ...(signed === undefined ? [] : [`"headsReadAt": ${JSON.stringify(signed.readAt)}`]),
+    `"managementChannel": ${nested(managementChannel)}`,
     `"managementChain": ${chain}`,
-    `"primaryChannel": ${nested(document.primaryChannel)}`,
+    `"primaryChannel": ${nested(primaryChannel)}`,
     `"report": ${nested(document.report)}`,
   ];
   return `{\n  ${fields.join(',\n  ')}\n}\n`;
@@ -97,6 +125,18 @@ class ExportReader {
   integer(value: JsonValue | undefined, path: string): number {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) return this.fail(path, 'must be a non-negative integer');
     return value;
+  }
+
+  bytes(value: JsonValue | undefined, path: string): Uint8Array {
+    const decoded = decodeBase64Strict(this.string(value, path));
+    if (decoded === undefined) return this.fail(path, 'must be canonical base64');
+    return decoded;
+  }
+
+  timestamp(value: JsonValue | undefined, path: string): string {
+    const text = this.string(value, path);
+    if (parseIsoMillis(text) === undefined) this.fail(path, 'must be YYYY-MM-DDTHH:mm:ss.sssZ');
+    return text;
   }
 
   strings(value: JsonValue | undefined, path: string): string[] {
@@ -150,13 +190,15 @@ class ExportReader {
 /**
  * Reads an export back into evidence. The text is parsed strictly (RFC 8259, I-JSON, duplicate
  * member names refused), because two parsers must never read one file differently; the CBs are
- * passed on untouched, for the audit to verify, and the stored report is ignored.
+ * passed on untouched, for the audit to verify, and the stored report is ignored. Version 2's
+ * signed blocks (canonical base64) come back as `signedBlocks`; version 1 has none.
  *
  * @param text - the file's content.
  * @param file - the file's name, for messages.
  * @returns the evidence.
  * @throws {@link AuditError} `AUDIT_EXPORT_UNREADABLE` naming the path of the first problem: not
- *   I-JSON, not an audit export, another version, or a field of the wrong shape.
+ *   I-JSON, not an audit export, a version other than 1 and 2, or a field of the wrong shape
+ *   (in version 2, a missing or non-canonical base64 block too).
  */
 export function parseExport(text: string, file = 'export'): AuditEvidence {
   const reader = new ExportReader(file);
@@ -168,10 +210,13 @@ export function parseExport(text: string, file = 'export'): AuditEvidence {
   }
   const o = reader.object(root, '$');
   if (o.format !== AUDIT_EXPORT_FORMAT) reader.fail('$.format', `must be ${JSON.stringify(AUDIT_EXPORT_FORMAT)}: this is not an audit export`);
-  if (o.version !== AUDIT_EXPORT_VERSION) reader.fail('$.version', `${JSON.stringify(o.version ?? null)} is not supported (this mgmt reads version ${AUDIT_EXPORT_VERSION})`);
+  if (typeof o.version !== 'number' || !AUDIT_EXPORT_VERSIONS.includes(o.version)) {
+    reader.fail('$.version', `${JSON.stringify(o.version ?? null)} is not supported (this mgmt reads versions ${AUDIT_EXPORT_VERSIONS.join(' and ')})`);
+  }
   const management = reader.object(o.managementChannel, '$.managementChannel');
   const primary = reader.object(o.primaryChannel, '$.primaryChannel');
-  return {
+  const rawRecords = reader.array(primary.configBlocks, '$.primaryChannel.configBlocks');
+  const evidence: AuditEvidence = {
     managementChannel: {
       channelId: reader.string(management.channelId, '$.managementChannel.channelId'),
       chaincode: reader.string(management.chaincode, '$.managementChannel.chaincode'),
@@ -181,7 +226,18 @@ export function parseExport(text: string, file = 'export'): AuditEvidence {
     managementChain: reader.array(o.managementChain, '$.managementChain'),
     primaryChannel: {
       channelId: reader.string(primary.channelId, '$.primaryChannel.channelId'),
-      configBlocks: reader.array(primary.configBlocks, '$.primaryChannel.configBlocks').map((r, i) => reader.record(r, `$.primaryChannel.configBlocks[${i}]`)),
+      configBlocks: rawRecords.map((r, i) => reader.record(r, `$.primaryChannel.configBlocks[${i}]`)),
     },
   };
+  if (o.version === 1) return evidence;
+  const headBlocks = reader.array(management.headBlocks, '$.managementChannel.headBlocks');
+  if (headBlocks.length === 0) reader.fail('$.managementChannel.headBlocks', 'must hold at least the head block');
+  const signedBlocks: SignedBlocks = {
+    readAt: reader.timestamp(o.headsReadAt, '$.headsReadAt'),
+    managementConfigBlock: reader.bytes(management.configBlock, '$.managementChannel.configBlock'),
+    managementTail: headBlocks.map((b, i) => reader.bytes(b, `$.managementChannel.headBlocks[${i}]`)),
+    primaryConfigBlocks: rawRecords.map((r, i) => reader.bytes(reader.object(r, `$.primaryChannel.configBlocks[${i}]`).block, `$.primaryChannel.configBlocks[${i}].block`)),
+    primaryHead: reader.bytes(primary.headBlock, '$.primaryChannel.headBlock'),
+  };
+  return { ...evidence, signedBlocks };
 }

@@ -2,20 +2,42 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * `mgmt audit`: verifies the management chain and the primary channel's config history against
- * each other. Pure parts (verifyChain, audit, diff, exportFormat, render, primary's decoding)
- * are separate from the I/O edge (collect).
+ * each other. Pure parts (verifyChain, audit, heads, blockEvidence, diff, exportFormat, render,
+ * primary's decoding) are separate from the I/O edge (collect).
  */
-export { auditEvidence, checkMembersAnchored, checkPrimaryConfigs } from './audit';
+export { auditEvidence, checkMembersAnchored, checkPrimaryConfigs, NO_HEAD_EVIDENCE_NOTICE } from './audit';
 export type { AuditOptions } from './audit';
-export { collectEvidence, GET_BLOCKS_PAGE, MANAGEMENT_CHAINCODE, openEvidenceSources, readManagementChain } from './collect';
-export type { ChannelBlockFetcher, EvaluateQuery, EvidenceSources, OpenSources } from './collect';
+export {
+  BlockProblem,
+  cbWritesOf,
+  checkChannel,
+  checkDataHash,
+  checkHashLink,
+  checkOrdererSignatures,
+  decodeBlock,
+  latestEnvelopeTime,
+  ordererTrust,
+} from './blockEvidence';
+export type { CbWrite, OrdererOrg, OrdererTrust, SignedMetadata } from './blockEvidence';
+export {
+  collectEvidence,
+  GET_BLOCKS_PAGE,
+  MANAGEMENT_CHAINCODE,
+  MAX_TAIL_BLOCKS,
+  openEvidenceSources,
+  readManagementChain,
+  readManagementTail,
+} from './collect';
+export type { ChannelBlockFetcher, CollectOptions, EvaluateQuery, EvidenceSources, OpenSources } from './collect';
 export { describeChanges, diffConfig } from './diff';
 export { AuditError } from './errors';
 export type { AuditErrorCode } from './errors';
-export { AUDIT_EXPORT_FORMAT, AUDIT_EXPORT_VERSION, buildExport, parseExport, serializeExport } from './exportFormat';
+export { AUDIT_EXPORT_FORMAT, AUDIT_EXPORT_VERSION, AUDIT_EXPORT_VERSIONS, buildExport, parseExport, serializeExport } from './exportFormat';
 export type { AuditExport } from './exportFormat';
-export { decodePrimaryConfigBlock, scanConfigBlocks } from './primary';
-export type { BlockFetcher, ScanConfigBlocksOptions } from './primary';
+export { checkSignedBlocks, classifyPrimary, DEFAULT_GRACE_SECONDS } from './heads';
+export type { ClassifyOptions, SignedBlocksCheck } from './heads';
+export { decodePrimaryConfigBlock, scanConfigBlockChain, scanConfigBlocks } from './primary';
+export type { BlockFetcher, ConfigBlockChain, ScanConfigBlocksOptions } from './primary';
 export { CSV_COLUMNS, formatFault, renderCsv, renderTable } from './render';
 export type {
   AuditedBlock,
@@ -28,7 +50,11 @@ export type {
   CbStatus,
   ChannelMsp,
   ConfigChange,
+  HeadsSummary,
+  InForceSummary,
   PrimaryConfigRecord,
+  PrimaryStatus,
+  SignedBlocks,
 } from './types';
 export { verifyManagementChain } from './verifyChain';
 export type { ChainVerification, VerifyManagementChainOptions } from './verifyChain';

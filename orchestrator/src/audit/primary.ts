@@ -93,14 +93,39 @@ export interface ScanConfigBlocksOptions {
  *   malformed, Error when a last-config index does not point backwards, and whatever `fetch` throws.
  */
 export async function scanConfigBlocks(fetch: BlockFetcher, options: Readonly<ScanConfigBlocksOptions> = {}): Promise<PrimaryConfigRecord[]> {
+  return (await scanConfigBlockChain(fetch, options)).records;
+}
+
+/** What {@link scanConfigBlockChain} found: the head it started from, and every config block. */
+export interface ConfigBlockChain {
+  /** The channel's newest block when the walk started. */
+  readonly head: common.Block;
+  /** The config blocks, by ascending block number. */
+  readonly blocks: readonly common.Block[];
+  /** Their records, in the same order. */
+  readonly records: PrimaryConfigRecord[];
+}
+
+/**
+ * {@link scanConfigBlocks}, keeping the blocks themselves and the head the walk started from:
+ * the signed evidence of an export (version 2).
+ *
+ * @param fetch - reads a block (the I/O boundary).
+ * @param options - progress callback.
+ * @returns the head, the config blocks and their records.
+ * @throws as {@link scanConfigBlocks}.
+ */
+export async function scanConfigBlockChain(fetch: BlockFetcher, options: Readonly<ScanConfigBlocksOptions> = {}): Promise<ConfigBlockChain> {
   const newest = await fetch('newest');
   const newestNumber = newest.getHeader()?.getNumber() ?? 0;
   const records: PrimaryConfigRecord[] = [];
+  const blocks: common.Block[] = [];
   let index = readLastConfigIndex(newest);
   for (;;) {
     const block = index === newestNumber ? newest : await fetch(index);
     const record = decodePrimaryConfigBlock(block);
     records.push(record);
+    blocks.push(block);
     options.onConfigBlock?.(record);
     if (index === 0) break;
     const previousIndex = readLastConfigIndex(await fetch(index - 1));
@@ -109,5 +134,5 @@ export async function scanConfigBlocks(fetch: BlockFetcher, options: Readonly<Sc
     }
     index = previousIndex;
   }
-  return records.reverse();
+  return { head: newest, blocks: blocks.reverse(), records: records.reverse() };
 }

@@ -63,6 +63,33 @@ export interface AuditEvidence {
     /** Every config block of the channel, by block number. */
     readonly configBlocks: readonly PrimaryConfigRecord[];
   };
+  /**
+   * The orderer-signed Fabric blocks behind the records and the heads of both channels (export
+   * version 2). Absent in a version 1 export: then nothing shows whether the history was cut.
+   */
+  readonly signedBlocks?: SignedBlocks;
+}
+
+/**
+ * Raw Fabric blocks (as the orderer's Deliver returned them, serialized) that let a reader check
+ * the evidence against orderer signatures offline: what the config blocks say, and where each
+ * channel's history ended when it was read.
+ */
+export interface SignedBlocks {
+  /** When the heads were read (the collector's clock, before the first head was fetched), ISO 8601 UTC. */
+  readonly readAt: string;
+  /** The config block of the management channel the MSPs come from (number `managementChannel.configBlockNumber`). */
+  readonly managementConfigBlock: Uint8Array;
+  /**
+   * Consecutive blocks of the management channel, ascending: from the block whose Tally
+   * transaction wrote the newest CB of the chain (or the head alone when the chain is empty) up
+   * to the channel's newest block when it was read.
+   */
+  readonly managementTail: readonly Uint8Array[];
+  /** The primary config blocks, one per record of `primaryChannel.configBlocks`, in the same order. */
+  readonly primaryConfigBlocks: readonly Uint8Array[];
+  /** The primary channel's newest block when it was read; its last-config index names the latest config block. */
+  readonly primaryHead: Uint8Array;
 }
 
 /** The stable codes of audit faults. */
@@ -86,15 +113,30 @@ export type AuditFaultCode =
   /** The primary config blocks are not a complete history (sequence gap, no genesis, order). */
   | 'AUDIT_PRIMARY_INCOMPLETE'
   /** A primary config block carries a malformed management link. */
-  | 'AUDIT_PRIMARY_MALFORMED';
+  | 'AUDIT_PRIMARY_MALFORMED'
+  /**
+   * A signed Fabric block of the evidence does not hold: it does not decode, its data hash or
+   * its place in the hash chain is wrong, or no orderer of the channel signed it.
+   */
+  | 'AUDIT_BLOCK_INVALID'
+  /** What the export states (a record, the MSPs, the newest CB) differs from its signed blocks. */
+  | 'AUDIT_EVIDENCE_MISMATCH'
+  /** The signed heads show history past the end of the evidence: a config block or a CB is missing at the end. */
+  | 'AUDIT_TRUNCATED'
+  /** An organisation of the primary channel's genesis Orderer group is not a consortium member with its genesis CA. */
+  | 'AUDIT_ORDERER_UNANCHORED'
+  /** The newest CB is not in force on the primary channel, longer after it was sealed than the grace allows. */
+  | 'AUDIT_NOT_IN_FORCE';
 
 /** One fault, naming where it is: a CB height, a primary block, or both. */
 export interface AuditFault {
   readonly code: AuditFaultCode;
   /** Height of the CB concerned. */
   readonly height?: number;
-  /** Number of the primary config block concerned. */
+  /** Number of the primary config block (or head block) concerned. */
   readonly primaryBlock?: number;
+  /** Number of the management channel's Fabric block concerned (head evidence). */
+  readonly managementBlock?: number;
   /** Why, in words; for CB faults exactly the reason of the core's BlockVerificationError. */
   readonly reason: string;
 }
@@ -107,6 +149,18 @@ export type ConfigChange =
 
 /** Verification status of a CB in the report. */
 export type CbStatus = 'verified' | 'invalid' | 'unverified';
+
+/**
+ * Where a verified CB stands on the primary channel:
+ * - `in-force`: the latest linked primary config block applies it;
+ * - `applied`: a primary config block applied it, a newer CB is in force since;
+ * - `skipped`: it never got a primary config block of its own, and a newer CB exists (the
+ *   runtime moves straight to the latest CB): not a fault;
+ * - `pending`: the newest CB, not in force yet, sealed within the grace before the heads were read: not a fault;
+ * - `not-in-force`: the newest CB, not in force longer after it was sealed than the grace allows (`AUDIT_NOT_IN_FORCE`);
+ * - `unchecked`: the newest CB, not applied, and the evidence has no signed heads to judge it by (version 1).
+ */
+export type PrimaryStatus = 'in-force' | 'applied' | 'skipped' | 'pending' | 'not-in-force' | 'unchecked';
 
 /** One CB in the report. Fields of an `invalid` or `unverified` block are shown as found. */
 export interface AuditedBlock {
@@ -122,6 +176,8 @@ export interface AuditedBlock {
   /** Primary config blocks whose link names this CB with its hash. */
   readonly appliedIn: readonly number[];
   readonly status: CbStatus;
+  /** Where the CB stands on the primary channel; absent for a CB that did not verify. */
+  readonly primaryStatus?: PrimaryStatus;
 }
 
 /** One primary config block in the report. */
@@ -143,4 +199,49 @@ export interface AuditReport {
   readonly blocks: readonly AuditedBlock[];
   readonly primaryConfigBlocks: readonly AuditedPrimaryConfig[];
   readonly faults: readonly AuditFault[];
+  /** What the audit could not establish, in words (e.g. a version 1 export has no head evidence). Not faults. */
+  readonly notices?: readonly string[];
+  /** What the signed head evidence showed; absent when the evidence has none. */
+  readonly heads?: HeadsSummary;
+  /** Which CB is in force on the primary channel, and which were skipped or are pending. */
+  readonly inForce?: InForceSummary;
+}
+
+/** The signed heads, as the audit read them from the blocks. */
+export interface HeadsSummary {
+  /** When the collector read the heads, as the evidence states it (not signed). */
+  readonly readAt: string;
+  /** The later of `readAt` and the newest transaction time in either signed head block: the time the in-force check judges at. */
+  readonly referenceTime: string;
+  readonly primary: {
+    /** Number of the primary channel's newest block when read. */
+    readonly headBlock: number;
+    /** The latest config block it names (orderer-signed metadata). */
+    readonly lastConfig: number;
+    /** MSP IDs of the orderers whose signatures on the head verified. */
+    readonly signers: readonly string[];
+  } | null;
+  readonly management: {
+    /** Number of the management channel's newest block when read. */
+    readonly headBlock: number;
+    /** The block whose Tally transaction wrote the newest CB, or null when the chain is empty. */
+    readonly cbBlock: number | null;
+    /** Height of the newest CB found there, or null. */
+    readonly cbHeight: number | null;
+    readonly signers: readonly string[];
+  } | null;
+}
+
+/** Summary of the primary channel's state against the management chain. */
+export interface InForceSummary {
+  /** The CB the latest linked primary config block applies, or null when none is linked. */
+  readonly height: number | null;
+  /** That config block's number, or null. */
+  readonly block: number | null;
+  /** Heights of skipped CBs (see {@link PrimaryStatus}). */
+  readonly skipped: readonly number[];
+  /** Height of the newest CB when it is pending, else null. */
+  readonly pending: number | null;
+  /** The grace allowed between sealing a CB and its primary config block, in seconds. */
+  readonly graceSeconds: number;
 }

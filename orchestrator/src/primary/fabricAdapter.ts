@@ -319,7 +319,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     let channel = await this.readChannel();
     const fromHeight = channel.link?.height;
     const first = this.#settled(cb, channel, false);
-    if (first !== undefined) return { ...first, ...(fromHeight === undefined ? {} : { fromHeight }) };
+    if (first !== undefined) return first;
     // Newest first and at most a few: the newest earlier block with a majority is the best step.
     const earlier = (context.earlier ?? []).filter((e) => e.height < cb.height).slice(-MAX_EARLIER).reverse();
     const earlierInForce: number[] = [];

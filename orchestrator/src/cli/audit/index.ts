@@ -15,6 +15,9 @@ const HELP_AFTER = `
 Verifies every CB of the management chain offline (hash links, proposer formula, cycle, timing,
 proof signatures against the members' CA certificates, which must match the management
 channel's configuration) and every config block of the primary channel against the CB it links.
+The export (version 2) carries the orderer-signed Fabric blocks: every primary config block and
+both channels' heads, so that a history cut at the end or a relinked block fails offline; the
+newest CB must be in force on the primary channel within --grace seconds of its Tally.
 
 Example:
   mgmt audit --connection ./connection.json --json --out audit.json && mgmt audit --verify-export audit.json

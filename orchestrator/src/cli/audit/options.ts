@@ -18,6 +18,10 @@ export interface AuditCommandOptions {
   readonly out?: string;
   /** Re-verify this export offline instead of reading the network. */
   readonly verifyExport?: string;
+  /** Seconds the newest CB may take to be in force on the primary channel (default 30). */
+  readonly graceSeconds?: number;
+  /** Refuse evidence without signed heads (a version 1 export, or one turned into version 1). */
+  readonly requireHeads: boolean;
 }
 
 /**
@@ -33,7 +37,16 @@ export function auditOptions(): Option[] {
     new Option('--csv', 'write the report as CSV instead of the table'),
     new Option('--out <file>', 'write the output to a file instead of stdout'),
     new Option('--verify-export <file>', 're-verify a JSON export offline: no network is used'),
+    new Option('--grace <seconds>', 'seconds the newest CB may take to be in force on the primary channel before it is a fault (default 30)'),
+    new Option('--require-heads', 'refuse an export without orderer-signed heads (version 1): exit 1'),
   ];
+}
+
+function grace(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(seconds)) throw new UsageError(`--grace needs a number of seconds, got ${JSON.stringify(value)}`);
+  return seconds;
 }
 
 /**
@@ -43,7 +56,7 @@ export function auditOptions(): Option[] {
  * @param raw - the parsed values.
  * @returns the options.
  * @throws {@link UsageError} when neither a connection file nor `--verify-export` is given, when
- *   both `--json` and `--csv` are, or a value has the wrong type.
+ *   both `--json` and `--csv` are, or a value has the wrong type (`--grace` not a number of seconds).
  */
 export function parseAuditOptions(raw: Readonly<Record<string, unknown>>): AuditCommandOptions {
   const text = (name: string, flag: string): string | undefined => {
@@ -59,6 +72,8 @@ export function parseAuditOptions(raw: Readonly<Record<string, unknown>>): Audit
     csv: raw.csv === true,
     out: text('out', '--out'),
     verifyExport: text('verifyExport', '--verify-export'),
+    graceSeconds: grace(text('grace', '--grace')),
+    requireHeads: raw.requireHeads === true,
   };
   // Commander's own conflict check misses a --json taken by the global option of `mgmt`.
   if (options.json && options.csv) throw new UsageError('--json and --csv cannot be used together');
