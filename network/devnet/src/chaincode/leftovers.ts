@@ -56,8 +56,9 @@ export function readCmdline(pid: number): string[] | undefined {
 }
 
 /**
- * Whether an argv is the devnet's chaincode server for a record: the runtime's parent watch, the
- * shim's `server` command, and the record's `--chaincode-id` and `--chaincode-address`.
+ * Whether an argv is the devnet's chaincode server for a record: the launcher's parent watch, the
+ * shim's `server` command, and the record's `--chaincode-id` and `--chaincode-address` (the
+ * command line ./launcher.ts builds).
  */
 export function isChaincodeServerCommand(argv: readonly string[], record: Pick<ChaincodePidRecord, 'ccid' | 'address'>): boolean {
   const option = (name: string): string | undefined => {

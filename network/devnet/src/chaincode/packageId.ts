@@ -1,11 +1,12 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * The hash behind a deployed chaincode's package id: what Fabric's Node platform would package
- * (core/chaincode/platforms/node and util.WriteFolderToTarPackage: every file under the folder,
- * skipping directories named node_modules and .git at any depth, file modes and times
- * normalised), hashed in a deterministic order. Any change to any packaged file, main or not,
- * gives a new id.
+ * Package ids (ccids), `label:sha256hex` as in Fabric. The devnet installs no package file, so the
+ * hash covers what the package would hold. A deployed chaincode's hash is over what Fabric's Node
+ * platform would package (core/chaincode/platforms/node and util.WriteFolderToTarPackage: every
+ * file under the folder, skipping directories named node_modules and .git at any depth, file modes
+ * and times normalised), hashed in a deterministic order: any change to any packaged file, main or
+ * not, gives a new id. A launch given no package id falls back to {@link ccaasPackageId}.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -70,4 +71,17 @@ export function hashChaincodeFolder(folder: string): string {
     hash.update(Buffer.from(file.relativePath, 'utf8')).update(Buffer.from([0])).update(length).update(content);
   }
   return hash.digest('hex');
+}
+
+/**
+ * The ccid of a ccaas package, whose hash covers what such a package would hold (its type, label
+ * and connection): the ccid stays the same across restarts at one address and changes when the
+ * package would.
+ */
+export function ccaasPackageId(label: string, address: string, tlsRequired = false): string {
+  const description = JSON.stringify({
+    connection: { address, dial_timeout: '10s', tls_required: tlsRequired },
+    metadata: { label, type: 'ccaas' },
+  });
+  return `${label}:${createHash('sha256').update(description).digest('hex')}`;
 }

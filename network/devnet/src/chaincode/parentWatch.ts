@@ -1,15 +1,16 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * Chaincode servers die with the devnet. Node has no prctl(PR_SET_PDEATHSIG), so the runtime
- * gives each chaincode process a pipe on stdin and preloads this small watch: when the pipe ends or
- * closes (the devnet exited, even by SIGKILL, and the kernel closed its end), the process exits.
+ * Chaincode servers die with the devnet. Node has no prctl(PR_SET_PDEATHSIG), so the launcher
+ * (./launcher.ts) gives each chaincode process a pipe on stdin and preloads this small watch: when
+ * the pipe ends or closes (the devnet exited, even by SIGKILL, and the kernel closed its end), the
+ * process exits.
  * The chaincode's own code is not touched: the watch is a preload (`node --import <watch>`), given
  * inline as a data: URL so that it works from the compiled package and from the TypeScript sources
  * alike, and so that /proc/<pid>/cmdline names it (see {@link PARENT_WATCH_MARKER}).
  */
 
-/** Appears in the command line of every chaincode server the runtime starts. */
+/** Appears in the command line of every chaincode server the launcher starts. */
 export const PARENT_WATCH_MARKER = 'fabric-devnet-parent-watch';
 
 /** Exit code of a chaincode server that left because the devnet is gone. */

@@ -14,8 +14,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ChaincodeExitInfo, InvokeResult } from './runtime';
-import { ChaincodeError, ChaincodeRuntime, ccaasPackageId } from './runtime';
+import type { ChaincodeExitInfo, InvokeResult } from '.';
+import { ChaincodeError, ChaincodeRuntime, ccaasPackageId } from '.';
 import type { HistoryEntry, KeyValue, RangePage, StateAccess } from './stateAccess';
 
 jest.setTimeout(60_000);

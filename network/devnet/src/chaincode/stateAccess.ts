@@ -1,8 +1,8 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * The contract between the chaincode runtime and the ledger: the runtime serves the shim's state
- * requests through this interface and never sees the ledger itself, so the simulator decides
+ * The contract between the chaincode runtime and the ledger: ./stateRequests.ts serves the shim's
+ * state requests through this interface and never sees the ledger itself, so the simulator decides
  * read/write-set recording, MVCC versions and the no-read-your-writes rule in one place.
  */
 
@@ -15,7 +15,7 @@ export interface KeyValue {
 /** One page of a range query. */
 export interface RangePage {
   results: KeyValue[];
-  /* next start key for pagination, '' when done */
+  /** Next start key for pagination, '' when done. */
   bookmark: string;
 }
 
