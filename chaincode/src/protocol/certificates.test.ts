@@ -17,76 +17,76 @@ let org1: TestOrg;
 let org2: TestOrg;
 
 beforeAll(async () => {
-    org1 = await createTestOrg('Org1MSP');
-    org2 = await createTestOrg('Org2MSP');
+  org1 = await createTestOrg('Org1MSP');
+  org2 = await createTestOrg('Org2MSP');
 });
 
 function check(certificate: string, atMs = AT, caCertificate = org1.caCertificate): X509Certificate {
-    return checkMemberCertificate({ certificate, mspId: 'Org1MSP', caCertificate, atMs });
+  return checkMemberCertificate({ certificate, mspId: 'Org1MSP', caCertificate, atMs });
 }
 
 describe('checkMemberCertificate', () => {
-    it('accepts client and admin certificates of the member CA', () => {
-        expect(check(org1.client.certificate)).toBeInstanceOf(X509Certificate);
-        expect(check(org1.admin.certificate)).toBeInstanceOf(X509Certificate);
-    });
+  it('accepts client and admin certificates of the member CA', () => {
+    expect(check(org1.client.certificate)).toBeInstanceOf(X509Certificate);
+    expect(check(org1.admin.certificate)).toBeInstanceOf(X509Certificate);
+  });
 
-    it('accepts a certificate without NodeOUs (an MSP without them)', async () => {
-        expect(check((await org1.issue({ role: null })).certificate)).toBeInstanceOf(X509Certificate);
-    });
+  it('accepts a certificate without NodeOUs (an MSP without them)', async () => {
+    expect(check((await org1.issue({ role: null })).certificate)).toBeInstanceOf(X509Certificate);
+  });
 
-    it.each(['peer', 'orderer'] as const)('refuses a %s identity', (role) => {
-        expect(() => check(org1[role].certificate)).toThrow(expect.objectContaining(badCertificate));
-        expect(() => check(org1[role].certificate)).toThrow(/peer or orderer/);
-    });
+  it.each(['peer', 'orderer'] as const)('refuses a %s identity', (role) => {
+    expect(() => check(org1[role].certificate)).toThrow(expect.objectContaining(badCertificate));
+    expect(() => check(org1[role].certificate)).toThrow(/peer or orderer/);
+  });
 
-    it("refuses a certificate of another member's CA", () => {
-        expect(() => check(org2.client.certificate)).toThrow(/not issued by the Org1MSP CA/);
-    });
+  it("refuses a certificate of another member's CA", () => {
+    expect(() => check(org2.client.certificate)).toThrow(/not issued by the Org1MSP CA/);
+  });
 
-    it('refuses the CA certificate itself, although it is self-issued', () => {
-        expect(() => check(org1.caCertificate)).toThrow(/is a CA certificate/);
-    });
+  it('refuses the CA certificate itself, although it is self-issued', () => {
+    expect(() => check(org1.caCertificate)).toThrow(/is a CA certificate/);
+  });
 
-    it('checks validity at the given instant, both ends inclusive', async () => {
-        const notBefore = new Date('2025-06-01T00:00:00Z');
-        const notAfter = new Date('2025-12-31T23:59:59Z');
-        const { certificate } = await org1.issue({ notBefore, notAfter });
-        expect(() => check(certificate, notBefore.getTime())).not.toThrow();
-        expect(() => check(certificate, notAfter.getTime())).not.toThrow();
-        expect(() => check(certificate, notBefore.getTime() - 1)).toThrow(/not valid at 2025-05-31T23:59:59.999Z/);
-        expect(() => check(certificate, notAfter.getTime() + 1000)).toThrow(expect.objectContaining(badCertificate));
-    });
+  it('checks validity at the given instant, both ends inclusive', async () => {
+    const notBefore = new Date('2025-06-01T00:00:00Z');
+    const notAfter = new Date('2025-12-31T23:59:59Z');
+    const { certificate } = await org1.issue({ notBefore, notAfter });
+    expect(() => check(certificate, notBefore.getTime())).not.toThrow();
+    expect(() => check(certificate, notAfter.getTime())).not.toThrow();
+    expect(() => check(certificate, notBefore.getTime() - 1)).toThrow(/not valid at 2025-05-31T23:59:59.999Z/);
+    expect(() => check(certificate, notAfter.getTime() + 1000)).toThrow(expect.objectContaining(badCertificate));
+  });
 
-    it('refuses a key that is not P-256', async () => {
-        const { certificate } = await org1.issue({ curve: 'P-384' });
-        expect(() => check(certificate)).toThrow(/not ECDSA P-256/);
-    });
+  it('refuses a key that is not P-256', async () => {
+    const { certificate } = await org1.issue({ curve: 'P-384' });
+    expect(() => check(certificate)).toThrow(/not ECDSA P-256/);
+  });
 
-    it('refuses text that is not a certificate', () => {
-        expect(() => check('hello')).toThrow(/not a PEM certificate/);
-        expect(() => check('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')).toThrow(/does not parse/);
-    });
+  it('refuses text that is not a certificate', () => {
+    expect(() => check('hello')).toThrow(/not a PEM certificate/);
+    expect(() => check('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')).toThrow(/does not parse/);
+  });
 });
 
 describe('NodeOU roles', () => {
-    it('reads the subject OUs', () => {
-        expect(subjectOrganizationalUnits(parseCertificate(org1.peer.certificate))).toEqual(['peer']);
-        expect(isNodeIdentity(parseCertificate(org1.orderer.certificate))).toBe(true);
-        expect(isNodeIdentity(parseCertificate(org1.admin.certificate))).toBe(false);
-    });
+  it('reads the subject OUs', () => {
+    expect(subjectOrganizationalUnits(parseCertificate(org1.peer.certificate))).toEqual(['peer']);
+    expect(isNodeIdentity(parseCertificate(org1.orderer.certificate))).toBe(true);
+    expect(isNodeIdentity(parseCertificate(org1.admin.certificate))).toBe(false);
+  });
 
-    it('finds a role hidden in a multi-valued RDN, case-insensitively', async () => {
-        const { certificate } = await org1.issue({ role: null, commonName: 'x' });
-        const cert = parseCertificate(certificate);
-        const fake = Object.create(cert, { subject: { value: 'C=US\nCN=x + OU=Peer' } }) as X509Certificate;
-        expect(isNodeIdentity(fake)).toBe(true);
-    });
+  it('finds a role hidden in a multi-valued RDN, case-insensitively', async () => {
+    const { certificate } = await org1.issue({ role: null, commonName: 'x' });
+    const cert = parseCertificate(certificate);
+    const fake = Object.create(cert, { subject: { value: 'C=US\nCN=x + OU=Peer' } }) as X509Certificate;
+    expect(isNodeIdentity(fake)).toBe(true);
+  });
 });
 
 describe('parseCaCertificate', () => {
-    it('accepts a CA and refuses a leaf certificate', () => {
-        expect(parseCaCertificate(org1.caCertificate).ca).toBe(true);
-        expect(() => parseCaCertificate(org1.client.certificate)).toThrow(/not a CA certificate/);
-    });
+  it('accepts a CA and refuses a leaf certificate', () => {
+    expect(parseCaCertificate(org1.caCertificate).ca).toBe(true);
+    expect(() => parseCaCertificate(org1.client.certificate)).toThrow(/not a CA certificate/);
+  });
 });

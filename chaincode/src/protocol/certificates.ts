@@ -16,14 +16,14 @@ const NODE_ROLES: ReadonlySet<string> = new Set(['peer', 'orderer']);
  * @throws {@link MgmtError} `MGMT_BAD_CERTIFICATE` when the text is not a parseable X.509 certificate.
  */
 export function parseCertificate(pem: string, what = 'certificate'): X509Certificate {
-    if (typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----')) {
-        throw new MgmtError('MGMT_BAD_CERTIFICATE', `${what} is not a PEM certificate`);
-    }
-    try {
-        return new X509Certificate(pem);
-    } catch (err) {
-        throw new MgmtError('MGMT_BAD_CERTIFICATE', `${what} does not parse: ${messageOf(err)}`, { cause: err });
-    }
+  if (typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new MgmtError('MGMT_BAD_CERTIFICATE', `${what} is not a PEM certificate`);
+  }
+  try {
+    return new X509Certificate(pem);
+  } catch (err) {
+    throw new MgmtError('MGMT_BAD_CERTIFICATE', `${what} does not parse: ${messageOf(err)}`, { cause: err });
+  }
 }
 
 /**
@@ -31,29 +31,29 @@ export function parseCertificate(pem: string, what = 'certificate'): X509Certifi
  * (`client`, `admin`, `peer`, `orderer`). Multi-valued RDNs are split as well.
  */
 export function subjectOrganizationalUnits(cert: X509Certificate): string[] {
-    const units: string[] = [];
-    for (const line of cert.subject.split('\n')) {
-        // Node prints a multi-valued RDN on one line as `A=x + B=y`, escaping '+' inside values.
-        for (const part of line.split(' + ')) {
-            const eq = part.indexOf('=');
-            if (eq > 0 && part.slice(0, eq) === 'OU') {
-                units.push(part.slice(eq + 1).replace(/\\(.)/g, '$1'));
-            }
-        }
+  const units: string[] = [];
+  for (const line of cert.subject.split('\n')) {
+    // Node prints a multi-valued RDN on one line as `A=x + B=y`, escaping '+' inside values.
+    for (const part of line.split(' + ')) {
+      const eq = part.indexOf('=');
+      if (eq > 0 && part.slice(0, eq) === 'OU') {
+        units.push(part.slice(eq + 1).replace(/\\(.)/g, '$1'));
+      }
     }
-    return units;
+  }
+  return units;
 }
 
 /** Whether the certificate belongs to a peer or an orderer node rather than a client or admin. */
 export function isNodeIdentity(cert: X509Certificate): boolean {
-    return subjectOrganizationalUnits(cert).some((unit) => NODE_ROLES.has(unit.toLowerCase()));
+  return subjectOrganizationalUnits(cert).some((unit) => NODE_ROLES.has(unit.toLowerCase()));
 }
 
 /** Whether `atMs` lies within the certificate's validity period (both ends inclusive). */
 export function isValidAt(cert: X509Certificate, atMs: number): boolean {
-    const from = Date.parse(cert.validFrom);
-    const to = Date.parse(cert.validTo);
-    return Number.isFinite(from) && Number.isFinite(to) && from <= atMs && atMs <= to;
+  const from = Date.parse(cert.validFrom);
+  const to = Date.parse(cert.validTo);
+  return Number.isFinite(from) && Number.isFinite(to) && from <= atMs && atMs <= to;
 }
 
 /**
@@ -62,15 +62,15 @@ export function isValidAt(cert: X509Certificate, atMs: number): boolean {
  * @throws {@link MgmtError} `MGMT_BAD_CERTIFICATE` when the key is not ECDSA P-256.
  */
 export function p256PublicKey(cert: X509Certificate): Uint8Array {
-    const key = cert.publicKey;
-    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-        throw new MgmtError('MGMT_BAD_CERTIFICATE', 'certificate key is not ECDSA P-256');
-    }
-    const jwk = key.export({ format: 'jwk' });
-    if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') {
-        throw new MgmtError('MGMT_BAD_CERTIFICATE', 'certificate key has no affine coordinates');
-    }
-    return Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+  const key = cert.publicKey;
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new MgmtError('MGMT_BAD_CERTIFICATE', 'certificate key is not ECDSA P-256');
+  }
+  const jwk = key.export({ format: 'jwk' });
+  if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') {
+    throw new MgmtError('MGMT_BAD_CERTIFICATE', 'certificate key has no affine coordinates');
+  }
+  return Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
 }
 
 /**
@@ -79,23 +79,23 @@ export function p256PublicKey(cert: X509Certificate): Uint8Array {
  * @throws {@link MgmtError} `MGMT_BAD_CERTIFICATE` otherwise.
  */
 export function parseCaCertificate(pem: string, what = 'CA certificate'): X509Certificate {
-    const ca = parseCertificate(pem, what);
-    if (!ca.ca) {
-        throw new MgmtError('MGMT_BAD_CERTIFICATE', `${what} is not a CA certificate (basic constraints CA:FALSE)`);
-    }
-    return ca;
+  const ca = parseCertificate(pem, what);
+  if (!ca.ca) {
+    throw new MgmtError('MGMT_BAD_CERTIFICATE', `${what} is not a CA certificate (basic constraints CA:FALSE)`);
+  }
+  return ca;
 }
 
 /** What {@link checkMemberCertificate} needs to know. */
 export interface MemberCertificateCheck {
-    /** PEM of the certificate under test. */
-    readonly certificate: string;
-    /** MSP ID the certificate claims, for messages. */
-    readonly mspId: string;
-    /** PEM of the member's CA from the genesis params. */
-    readonly caCertificate: string;
-    /** The instant at which the certificate must be valid. */
-    readonly atMs: number;
+  /** PEM of the certificate under test. */
+  readonly certificate: string;
+  /** MSP ID the certificate claims, for messages. */
+  readonly mspId: string;
+  /** PEM of the member's CA from the genesis params. */
+  readonly caCertificate: string;
+  /** The instant at which the certificate must be valid. */
+  readonly atMs: number;
 }
 
 /**
@@ -106,24 +106,24 @@ export interface MemberCertificateCheck {
  * @throws {@link MgmtError} `MGMT_BAD_CERTIFICATE` naming the failed check.
  */
 export function checkMemberCertificate(check: MemberCertificateCheck): X509Certificate {
-    const cert = parseCertificate(check.certificate, `certificate of ${check.mspId}`);
-    const ca = parseCertificate(check.caCertificate, `CA certificate of ${check.mspId}`);
-    if (cert.ca) {
-        // As Fabric's MSP does: a CA certificate never acts as an identity.
-        throw new MgmtError('MGMT_BAD_CERTIFICATE', `certificate of ${check.mspId} is a CA certificate`);
-    }
-    if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
-        throw new MgmtError('MGMT_BAD_CERTIFICATE', `certificate is not issued by the ${check.mspId} CA of the genesis params`);
-    }
-    if (!isValidAt(cert, check.atMs)) {
-        throw new MgmtError(
-            'MGMT_BAD_CERTIFICATE',
-            `certificate of ${check.mspId} (valid ${cert.validFrom} to ${cert.validTo}) is not valid at ${new Date(check.atMs).toISOString()}`,
-        );
-    }
-    if (isNodeIdentity(cert)) {
-        throw new MgmtError('MGMT_BAD_CERTIFICATE', `certificate of ${check.mspId} is a peer or orderer identity`);
-    }
-    p256PublicKey(cert);
-    return cert;
+  const cert = parseCertificate(check.certificate, `certificate of ${check.mspId}`);
+  const ca = parseCertificate(check.caCertificate, `CA certificate of ${check.mspId}`);
+  if (cert.ca) {
+    // As Fabric's MSP does: a CA certificate never acts as an identity.
+    throw new MgmtError('MGMT_BAD_CERTIFICATE', `certificate of ${check.mspId} is a CA certificate`);
+  }
+  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
+    throw new MgmtError('MGMT_BAD_CERTIFICATE', `certificate is not issued by the ${check.mspId} CA of the genesis params`);
+  }
+  if (!isValidAt(cert, check.atMs)) {
+    throw new MgmtError(
+      'MGMT_BAD_CERTIFICATE',
+      `certificate of ${check.mspId} (valid ${cert.validFrom} to ${cert.validTo}) is not valid at ${new Date(check.atMs).toISOString()}`,
+    );
+  }
+  if (isNodeIdentity(cert)) {
+    throw new MgmtError('MGMT_BAD_CERTIFICATE', `certificate of ${check.mspId} is a peer or orderer identity`);
+  }
+  p256PublicKey(cert);
+  return cert;
 }

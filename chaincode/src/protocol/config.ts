@@ -22,36 +22,36 @@ const MAX_CACHED = 16;
  * does not compile.
  */
 export function compileConfigSchema(schema: JsonObject): ValidateFunction {
-    const key = canonicalJson(schema, 'params.configSchema');
-    const cached = compiled.get(key);
-    if (cached !== undefined) {
-        return cached;
-    }
-    let validate: ValidateFunction;
-    try {
-        const ajv = new Ajv2020({
-            allErrors: true,
-            strict: true,
-            strictTypes: false,
-            strictTuples: false,
-            strictRequired: false,
-            logger: false,
-        });
-        validate = ajv.compile(schema);
-    } catch (err) {
-        throw new MgmtError('MGMT_INVALID_PARAMS', `params.configSchema: ${messageOf(err)}`, { cause: err });
-    }
-    if (compiled.size >= MAX_CACHED) {
-        compiled.clear();
-    }
-    compiled.set(key, validate);
-    return validate;
+  const key = canonicalJson(schema, 'params.configSchema');
+  const cached = compiled.get(key);
+  if (cached !== undefined) {
+    return cached;
+  }
+  let validate: ValidateFunction;
+  try {
+    const ajv = new Ajv2020({
+      allErrors: true,
+      strict: true,
+      strictTypes: false,
+      strictTuples: false,
+      strictRequired: false,
+      logger: false,
+    });
+    validate = ajv.compile(schema);
+  } catch (err) {
+    throw new MgmtError('MGMT_INVALID_PARAMS', `params.configSchema: ${messageOf(err)}`, { cause: err });
+  }
+  if (compiled.size >= MAX_CACHED) {
+    compiled.clear();
+  }
+  compiled.set(key, validate);
+  return validate;
 }
 
 function describe(errors: readonly ErrorObject[]): string {
-    return errors
-        .map((e) => `config${e.instancePath.replace(/\//g, '.')} ${e.message ?? 'is invalid'}`)
-        .join('; ');
+  return errors
+    .map((e) => `config${e.instancePath.replace(/\//g, '.')} ${e.message ?? 'is invalid'}`)
+    .join('; ');
 }
 
 /**
@@ -63,12 +63,12 @@ function describe(errors: readonly ErrorObject[]): string {
  * configuration is not a JSON object; `MGMT_INVALID_PARAMS` when the schema does not compile.
  */
 export function validateConfig(config: JsonValue, schema: JsonObject): JsonObject {
-    if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-        throw new MgmtError('MGMT_INVALID_CONFIG', 'config must be a JSON object');
-    }
-    const validate = compileConfigSchema(schema);
-    if (!validate(config)) {
-        throw new MgmtError('MGMT_INVALID_CONFIG', describe(validate.errors ?? []));
-    }
-    return config;
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new MgmtError('MGMT_INVALID_CONFIG', 'config must be a JSON object');
+  }
+  const validate = compileConfigSchema(schema);
+  if (!validate(config)) {
+    throw new MgmtError('MGMT_INVALID_CONFIG', describe(validate.errors ?? []));
+  }
+  return config;
 }

@@ -9,25 +9,25 @@
 
 /** Transaction names: submitted ones change the ledger, evaluated ones are queries. */
 export const TRANSACTIONS = {
-    submit: ['InitLedger', 'Propose', 'Vote', 'Tally', 'ShareUpdateSignature'],
-    evaluate: ['GetParams', 'GetMembers', 'GetLatest', 'GetBlock', 'GetBlocks', 'GetRound', 'GetUpdateSignatures'],
+  submit: ['InitLedger', 'Propose', 'Vote', 'Tally', 'ShareUpdateSignature'],
+  evaluate: ['GetParams', 'GetMembers', 'GetLatest', 'GetBlock', 'GetBlocks', 'GetRound', 'GetUpdateSignatures'],
 } as const;
 
 /** Chaincode event names; payloads are UTF-8 JSON. */
 export const EVENTS = {
-    /** A proposal opened (payload: `Proposal`). */
-    ProposalCreated: 'ProposalCreated',
-    /** A vote was recorded (payload: `VoteCast`); lets clients submit `Tally` without polling. */
-    VoteCast: 'VoteCast',
-    /** A block was sealed (payload: `ConfigBlock`). */
-    ConfigBlockCommitted: 'ConfigBlockCommitted',
-    /** A cycle failed (payload: `CycleFailure`). */
-    CycleFailed: 'CycleFailed',
-    /**
-     * A member admin's signature of a primary channel configuration update was recorded
-     * (payload: `UpdateSignatureShared`); lets orchestrators assemble the update without polling.
-     */
-    UpdateSignatureShared: 'UpdateSignatureShared',
+  /** A proposal opened (payload: `Proposal`). */
+  ProposalCreated: 'ProposalCreated',
+  /** A vote was recorded (payload: `VoteCast`); lets clients submit `Tally` without polling. */
+  VoteCast: 'VoteCast',
+  /** A block was sealed (payload: `ConfigBlock`). */
+  ConfigBlockCommitted: 'ConfigBlockCommitted',
+  /** A cycle failed (payload: `CycleFailure`). */
+  CycleFailed: 'CycleFailed',
+  /**
+   * A member admin's signature of a primary channel configuration update was recorded
+   * (payload: `UpdateSignatureShared`); lets orchestrators assemble the update without polling.
+   */
+  UpdateSignatureShared: 'UpdateSignatureShared',
 } as const;
 
 /** A chaincode event name. */

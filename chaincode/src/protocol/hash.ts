@@ -16,16 +16,16 @@ export const HASH_PATTERN = /^[0-9a-f]{64}$/;
  * that fields outside the header can never change a hash.
  */
 export function headerOf(block: ConfigBlockHeader): ConfigBlockHeader {
-    const { height, prevHash, proposer, cycle, timestamp, config } = block;
-    if (height === 0) {
-        return { height, prevHash, proposer, cycle, timestamp, config, params: block.params };
-    }
-    return { height, prevHash, proposer, cycle, timestamp, config };
+  const { height, prevHash, proposer, cycle, timestamp, config } = block;
+  if (height === 0) {
+    return { height, prevHash, proposer, cycle, timestamp, config, params: block.params };
+  }
+  return { height, prevHash, proposer, cycle, timestamp, config };
 }
 
 /** Lowercase hex SHA-256 of bytes or of a UTF-8 string. */
 export function sha256Hex(data: string | Uint8Array): string {
-    return createHash('sha256').update(data).digest('hex');
+  return createHash('sha256').update(data).digest('hex');
 }
 
 /**
@@ -35,5 +35,5 @@ export function sha256Hex(data: string | Uint8Array): string {
  * @throws {@link MgmtError} `MGMT_INVALID_JSON` when the header is not I-JSON.
  */
 export function hashHeader(block: ConfigBlockHeader): string {
-    return sha256Hex(canonicalJson(headerOf(block), 'header'));
+  return sha256Hex(canonicalJson(headerOf(block), 'header'));
 }

@@ -18,16 +18,16 @@ import type { Member } from './types';
  * FC, or a non-positive n.
  */
 export function proposerIndex(latestHash: string, fc: number, n: number): number {
-    if (!HASH_PATTERN.test(latestHash)) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', `latest hash must be 64 lowercase hex digits, got ${JSON.stringify(latestHash)}`);
-    }
-    if (!Number.isSafeInteger(fc) || fc < 0) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', `cycle must be a non-negative integer, got ${fc}`);
-    }
-    if (!Number.isSafeInteger(n) || n < 1) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', `member count must be a positive integer, got ${n}`);
-    }
-    return Number((BigInt(`0x${latestHash}`) + BigInt(fc)) % BigInt(n));
+  if (!HASH_PATTERN.test(latestHash)) {
+    throw new MgmtError('MGMT_BAD_ARGUMENT', `latest hash must be 64 lowercase hex digits, got ${JSON.stringify(latestHash)}`);
+  }
+  if (!Number.isSafeInteger(fc) || fc < 0) {
+    throw new MgmtError('MGMT_BAD_ARGUMENT', `cycle must be a non-negative integer, got ${fc}`);
+  }
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new MgmtError('MGMT_BAD_ARGUMENT', `member count must be a positive integer, got ${n}`);
+  }
+  return Number((BigInt(`0x${latestHash}`) + BigInt(fc)) % BigInt(n));
 }
 
 /**
@@ -37,6 +37,6 @@ export function proposerIndex(latestHash: string, fc: number, n: number): number
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` as {@link proposerIndex}.
  */
 export function expectedProposer(members: readonly Pick<Member, 'mspId'>[], latestHash: string, fc: number): string {
-    // proposerIndex refuses n = 0, so the index is always in range.
-    return members[proposerIndex(latestHash, fc, members.length)].mspId;
+  // proposerIndex refuses n = 0, so the index is always in range.
+  return members[proposerIndex(latestHash, fc, members.length)].mspId;
 }

@@ -5,9 +5,9 @@
 import { MgmtError } from './errors';
 
 function assertMemberCount(n: number): void {
-    if (!Number.isSafeInteger(n) || n < 1) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', `member count must be a positive integer, got ${n}`);
-    }
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new MgmtError('MGMT_BAD_ARGUMENT', `member count must be a positive integer, got ${n}`);
+  }
 }
 
 /**
@@ -17,8 +17,8 @@ function assertMemberCount(n: number): void {
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` unless n is a positive integer.
  */
 export function quorum(n: number): number {
-    assertMemberCount(n);
-    return Math.floor((2 * n) / 3) + 1;
+  assertMemberCount(n);
+  return Math.floor((2 * n) / 3) + 1;
 }
 
 /**
@@ -28,7 +28,7 @@ export function quorum(n: number): number {
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` unless n is a positive integer.
  */
 export function rejectionThreshold(n: number): number {
-    return n - quorum(n) + 1;
+  return n - quorum(n) + 1;
 }
 
 /**
@@ -37,5 +37,5 @@ export function rejectionThreshold(n: number): number {
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` unless n is a positive integer.
  */
 export function maxFaulty(n: number): number {
-    return n - quorum(n);
+  return n - quorum(n);
 }

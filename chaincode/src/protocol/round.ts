@@ -25,55 +25,55 @@ import type { GenesisParams } from './types';
 
 /** The inputs of the arithmetic, in milliseconds. */
 export interface Schedule {
-    /** Timestamp of the latest configuration block. */
-    readonly latestMs: number;
-    readonly cbiMs: number;
-    readonly cycleMs: number;
-    /** Number of members, which is also the number of cycles per round. */
-    readonly n: number;
+  /** Timestamp of the latest configuration block. */
+  readonly latestMs: number;
+  readonly cbiMs: number;
+  readonly cycleMs: number;
+  /** Number of members, which is also the number of cycles per round. */
+  readonly n: number;
 }
 
 /** Where an instant falls relative to the latest block. */
 export type RoundPosition =
-    | {
-          readonly phase: 'waiting';
-          /** The round that opens next. */
-          readonly round: number;
-          readonly opensAtMs: number;
-      }
-    | {
-          readonly phase: 'cycle';
-          readonly round: number;
-          /** When this round opened. */
-          readonly opensAtMs: number;
-          /** FC: `round * n + cycleInRound`. */
-          readonly cycle: number;
-          readonly cycleInRound: number;
-          readonly startsAtMs: number;
-          /** Exclusive end of the cycle. */
-          readonly endsAtMs: number;
-      };
+  | {
+      readonly phase: 'waiting';
+      /** The round that opens next. */
+      readonly round: number;
+      readonly opensAtMs: number;
+    }
+  | {
+      readonly phase: 'cycle';
+      readonly round: number;
+      /** When this round opened. */
+      readonly opensAtMs: number;
+      /** FC: `round * n + cycleInRound`. */
+      readonly cycle: number;
+      readonly cycleInRound: number;
+      readonly startsAtMs: number;
+      /** Exclusive end of the cycle. */
+      readonly endsAtMs: number;
+    };
 
 /** The window of one cycle. */
 export interface CycleWindow {
-    readonly round: number;
-    readonly cycleInRound: number;
-    readonly startsAtMs: number;
-    /** Exclusive. */
-    readonly endsAtMs: number;
+  readonly round: number;
+  readonly cycleInRound: number;
+  readonly startsAtMs: number;
+  /** Exclusive. */
+  readonly endsAtMs: number;
 }
 
 function assertInteger(name: string, value: number, min: number): void {
-    if (!Number.isSafeInteger(value) || value < min) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', `${name} must be an integer >= ${min}, got ${value}`);
-    }
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new MgmtError('MGMT_BAD_ARGUMENT', `${name} must be an integer >= ${min}, got ${value}`);
+  }
 }
 
 function checkSchedule(s: Schedule): void {
-    assertInteger('latestMs', s.latestMs, 0);
-    assertInteger('cbiMs', s.cbiMs, 1);
-    assertInteger('cycleMs', s.cycleMs, 1);
-    assertInteger('n', s.n, 1);
+  assertInteger('latestMs', s.latestMs, 0);
+  assertInteger('cbiMs', s.cbiMs, 1);
+  assertInteger('cycleMs', s.cycleMs, 1);
+  assertInteger('n', s.n, 1);
 }
 
 /**
@@ -82,17 +82,17 @@ function checkSchedule(s: Schedule): void {
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` for a negative or fractional time.
  */
 export function scheduleAfter(
-    latestMs: number,
-    params: Pick<GenesisParams, 'cbiSeconds' | 'cycleTimeoutSeconds' | 'members'>,
+  latestMs: number,
+  params: Pick<GenesisParams, 'cbiSeconds' | 'cycleTimeoutSeconds' | 'members'>,
 ): Schedule {
-    const schedule = {
-        latestMs,
-        cbiMs: params.cbiSeconds * 1000,
-        cycleMs: params.cycleTimeoutSeconds * 1000,
-        n: params.members.length,
-    };
-    checkSchedule(schedule);
-    return schedule;
+  const schedule = {
+    latestMs,
+    cbiMs: params.cbiSeconds * 1000,
+    cycleMs: params.cycleTimeoutSeconds * 1000,
+    n: params.members.length,
+  };
+  checkSchedule(schedule);
+  return schedule;
 }
 
 /**
@@ -101,8 +101,8 @@ export function scheduleAfter(
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` for an invalid schedule.
  */
 export function roundPeriodMs(s: Schedule): number {
-    checkSchedule(s);
-    return s.n * s.cycleMs + s.cbiMs;
+  checkSchedule(s);
+  return s.n * s.cycleMs + s.cbiMs;
 }
 
 /**
@@ -111,8 +111,8 @@ export function roundPeriodMs(s: Schedule): number {
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` for an invalid schedule or round.
  */
 export function roundOpensAt(s: Schedule, round: number): number {
-    assertInteger('round', round, 0);
-    return s.latestMs + s.cbiMs + round * roundPeriodMs(s);
+  assertInteger('round', round, 0);
+  return s.latestMs + s.cbiMs + round * roundPeriodMs(s);
 }
 
 /**
@@ -121,11 +121,11 @@ export function roundOpensAt(s: Schedule, round: number): number {
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` for an invalid schedule or a negative FC.
  */
 export function cycleWindow(s: Schedule, fc: number): CycleWindow {
-    assertInteger('cycle', fc, 0);
-    const round = Math.floor(fc / s.n);
-    const cycleInRound = fc - round * s.n;
-    const startsAtMs = roundOpensAt(s, round) + cycleInRound * s.cycleMs;
-    return { round, cycleInRound, startsAtMs, endsAtMs: startsAtMs + s.cycleMs };
+  assertInteger('cycle', fc, 0);
+  const round = Math.floor(fc / s.n);
+  const cycleInRound = fc - round * s.n;
+  const startsAtMs = roundOpensAt(s, round) + cycleInRound * s.cycleMs;
+  return { round, cycleInRound, startsAtMs, endsAtMs: startsAtMs + s.cycleMs };
 }
 
 /**
@@ -134,33 +134,33 @@ export function cycleWindow(s: Schedule, fc: number): CycleWindow {
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` for an invalid schedule or time.
  */
 export function locate(s: Schedule, nowMs: number): RoundPosition {
-    checkSchedule(s);
-    assertInteger('now', nowMs, 0);
-    const firstOpen = s.latestMs + s.cbiMs;
-    if (nowMs < firstOpen) {
-        return { phase: 'waiting', round: 0, opensAtMs: firstOpen };
-    }
-    const period = roundPeriodMs(s);
-    const round = Math.floor((nowMs - firstOpen) / period);
-    const opensAtMs = firstOpen + round * period;
-    const offset = nowMs - opensAtMs;
-    if (offset >= s.n * s.cycleMs) {
-        return { phase: 'waiting', round: round + 1, opensAtMs: opensAtMs + period };
-    }
-    const cycleInRound = Math.floor(offset / s.cycleMs);
-    const startsAtMs = opensAtMs + cycleInRound * s.cycleMs;
-    return {
-        phase: 'cycle',
-        round,
-        opensAtMs,
-        cycle: round * s.n + cycleInRound,
-        cycleInRound,
-        startsAtMs,
-        endsAtMs: startsAtMs + s.cycleMs,
-    };
+  checkSchedule(s);
+  assertInteger('now', nowMs, 0);
+  const firstOpen = s.latestMs + s.cbiMs;
+  if (nowMs < firstOpen) {
+    return { phase: 'waiting', round: 0, opensAtMs: firstOpen };
+  }
+  const period = roundPeriodMs(s);
+  const round = Math.floor((nowMs - firstOpen) / period);
+  const opensAtMs = firstOpen + round * period;
+  const offset = nowMs - opensAtMs;
+  if (offset >= s.n * s.cycleMs) {
+    return { phase: 'waiting', round: round + 1, opensAtMs: opensAtMs + period };
+  }
+  const cycleInRound = Math.floor(offset / s.cycleMs);
+  const startsAtMs = opensAtMs + cycleInRound * s.cycleMs;
+  return {
+    phase: 'cycle',
+    round,
+    opensAtMs,
+    cycle: round * s.n + cycleInRound,
+    cycleInRound,
+    startsAtMs,
+    endsAtMs: startsAtMs + s.cycleMs,
+  };
 }
 
 /** Whether the cycle with this FC is the last of its round, so that its failure abandons the round. */
 export function isLastCycleOfRound(fc: number, n: number): boolean {
-    return fc % n === n - 1;
+  return fc % n === n - 1;
 }

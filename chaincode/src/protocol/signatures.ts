@@ -21,10 +21,10 @@ export const VOTE_DOMAIN = 'mgmt-cb-v1';
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` unless hash is 64 lowercase hex digits.
  */
 export function voteText(hash: string, approve: boolean): string {
-    if (!HASH_PATTERN.test(hash)) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', `hash must be 64 lowercase hex digits, got ${JSON.stringify(hash)}`);
-    }
-    return `${VOTE_DOMAIN}:${approve ? 'approve' : 'reject'}:${hash}`;
+  if (!HASH_PATTERN.test(hash)) {
+    throw new MgmtError('MGMT_BAD_ARGUMENT', `hash must be 64 lowercase hex digits, got ${JSON.stringify(hash)}`);
+  }
+  return `${VOTE_DOMAIN}:${approve ? 'approve' : 'reject'}:${hash}`;
 }
 
 /**
@@ -33,11 +33,11 @@ export function voteText(hash: string, approve: boolean): string {
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` as {@link voteText}.
  */
 export function voteMessage(hash: string, approve: boolean): Uint8Array {
-    return Buffer.from(voteText(hash, approve), 'utf8');
+  return Buffer.from(voteText(hash, approve), 'utf8');
 }
 
 function digest(message: Uint8Array): Uint8Array {
-    return createHash('sha256').update(message).digest();
+  return createHash('sha256').update(message).digest();
 }
 
 /**
@@ -46,21 +46,21 @@ function digest(message: Uint8Array): Uint8Array {
  * @returns the bytes, or `undefined` when the text is not canonical base64.
  */
 export function decodeBase64Strict(text: string): Uint8Array | undefined {
-    if (typeof text !== 'string' || text.length === 0 || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
-        return undefined;
-    }
-    const bytes = Buffer.from(text, 'base64');
-    return bytes.toString('base64') === text ? bytes : undefined;
+  if (typeof text !== 'string' || text.length === 0 || text.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
+    return undefined;
+  }
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text ? bytes : undefined;
 }
 
 /** Inputs of {@link verifyVoteSignature}. */
 export interface VoteSignatureCheck {
-    readonly hash: string;
-    readonly approve: boolean;
-    /** Base64 DER ECDSA signature. */
-    readonly signature: string;
-    /** PEM certificate of the signer. */
-    readonly certificate: string;
+  readonly hash: string;
+  readonly approve: boolean;
+  /** Base64 DER ECDSA signature. */
+  readonly signature: string;
+  /** PEM certificate of the signer. */
+  readonly certificate: string;
 }
 
 /**
@@ -72,27 +72,27 @@ export interface VoteSignatureCheck {
  * `MGMT_BAD_CERTIFICATE` when the certificate is unusable.
  */
 export function assertVoteSignature(check: VoteSignatureCheck): void {
-    const publicKey = p256PublicKey(parseCertificate(check.certificate));
-    const der = decodeBase64Strict(check.signature);
-    if (der === undefined) {
-        throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature is not canonical base64');
-    }
-    let signature: ReturnType<typeof p256.Signature.fromBytes>;
-    try {
-        signature = p256.Signature.fromBytes(der, 'der');
-    } catch (err) {
-        throw new MgmtError('MGMT_BAD_SIGNATURE', `signature is not DER: ${messageOf(err)}`, { cause: err });
-    }
-    if (Buffer.compare(Buffer.from(signature.toBytes('der')), Buffer.from(der)) !== 0) {
-        throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature DER is not canonical');
-    }
-    if (signature.hasHighS()) {
-        throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature has a high S value');
-    }
-    const message = voteMessage(check.hash, check.approve);
-    if (!p256.verify(der, digest(message), publicKey, { lowS: true, prehash: false, format: 'der' })) {
-        throw new MgmtError('MGMT_BAD_SIGNATURE', `signature does not verify over "${voteText(check.hash, check.approve)}"`);
-    }
+  const publicKey = p256PublicKey(parseCertificate(check.certificate));
+  const der = decodeBase64Strict(check.signature);
+  if (der === undefined) {
+    throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature is not canonical base64');
+  }
+  let signature: ReturnType<typeof p256.Signature.fromBytes>;
+  try {
+    signature = p256.Signature.fromBytes(der, 'der');
+  } catch (err) {
+    throw new MgmtError('MGMT_BAD_SIGNATURE', `signature is not DER: ${messageOf(err)}`, { cause: err });
+  }
+  if (Buffer.compare(Buffer.from(signature.toBytes('der')), Buffer.from(der)) !== 0) {
+    throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature DER is not canonical');
+  }
+  if (signature.hasHighS()) {
+    throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature has a high S value');
+  }
+  const message = voteMessage(check.hash, check.approve);
+  if (!p256.verify(der, digest(message), publicKey, { lowS: true, prehash: false, format: 'der' })) {
+    throw new MgmtError('MGMT_BAD_SIGNATURE', `signature does not verify over "${voteText(check.hash, check.approve)}"`);
+  }
 }
 
 /**
@@ -101,20 +101,20 @@ export function assertVoteSignature(check: VoteSignatureCheck): void {
  * @returns true when the signature is valid.
  */
 export function verifyVoteSignature(check: VoteSignatureCheck): boolean {
-    try {
-        assertVoteSignature(check);
-        return true;
-    } catch {
-        return false;
-    }
+  try {
+    assertVoteSignature(check);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Inputs of {@link signVote}. */
 export interface SignVoteOptions {
-    readonly hash: string;
-    readonly approve: boolean;
-    /** PEM PKCS#8 (or SEC1) private key of the voter's Fabric identity, ECDSA P-256. */
-    readonly privateKeyPem: string;
+  readonly hash: string;
+  readonly approve: boolean;
+  /** PEM PKCS#8 (or SEC1) private key of the voter's Fabric identity, ECDSA P-256. */
+  readonly privateKeyPem: string;
 }
 
 /**
@@ -128,20 +128,20 @@ export interface SignVoteOptions {
  * hash is malformed.
  */
 export function signVote(options: SignVoteOptions): string {
-    let d: Uint8Array;
-    try {
-        const key = createPrivateKey(options.privateKeyPem);
-        if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-            throw new Error('not an ECDSA P-256 key');
-        }
-        const jwk = key.export({ format: 'jwk' });
-        if (typeof jwk.d !== 'string') {
-            throw new Error('no private scalar');
-        }
-        d = Buffer.from(jwk.d, 'base64url');
-    } catch (err) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', `private key: ${messageOf(err)}`, { cause: err });
+  let d: Uint8Array;
+  try {
+    const key = createPrivateKey(options.privateKeyPem);
+    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      throw new Error('not an ECDSA P-256 key');
     }
-    const signature = p256.sign(digest(voteMessage(options.hash, options.approve)), d, { lowS: true, prehash: false });
-    return Buffer.from(signature.toBytes('der')).toString('base64');
+    const jwk = key.export({ format: 'jwk' });
+    if (typeof jwk.d !== 'string') {
+      throw new Error('no private scalar');
+    }
+    d = Buffer.from(jwk.d, 'base64url');
+  } catch (err) {
+    throw new MgmtError('MGMT_BAD_ARGUMENT', `private key: ${messageOf(err)}`, { cause: err });
+  }
+  const signature = p256.sign(digest(voteMessage(options.hash, options.approve)), d, { lowS: true, prehash: false });
+  return Buffer.from(signature.toBytes('der')).toString('base64');
 }

@@ -8,10 +8,10 @@ import type { CycleOutcome, Tally, Vote } from './types';
 
 /** The counts a tally is taken from. */
 export interface TallyInput {
-    /** Number of members. */
-    readonly n: number;
-    readonly approvals: number;
-    readonly rejections: number;
+  /** Number of members. */
+  readonly n: number;
+  readonly approvals: number;
+  readonly rejections: number;
 }
 
 /**
@@ -24,24 +24,24 @@ export interface TallyInput {
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` when counts are negative, fractional or exceed n.
  */
 export function tally(input: TallyInput): Tally {
-    const { n, approvals, rejections } = input;
-    const q = quorum(n);
-    const threshold = rejectionThreshold(n);
-    for (const [name, value] of [['approvals', approvals], ['rejections', rejections]] as const) {
-        if (!Number.isSafeInteger(value) || value < 0) {
-            throw new MgmtError('MGMT_BAD_ARGUMENT', `${name} must be a non-negative integer, got ${value}`);
-        }
+  const { n, approvals, rejections } = input;
+  const q = quorum(n);
+  const threshold = rejectionThreshold(n);
+  for (const [name, value] of [['approvals', approvals], ['rejections', rejections]] as const) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new MgmtError('MGMT_BAD_ARGUMENT', `${name} must be a non-negative integer, got ${value}`);
     }
-    if (approvals + rejections > n) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', `${approvals} approvals and ${rejections} rejections exceed ${n} members`);
-    }
-    let verdict: Tally['verdict'] = 'open';
-    if (approvals >= q) {
-        verdict = 'sealed';
-    } else if (rejections >= threshold) {
-        verdict = 'failed';
-    }
-    return { verdict, n, approvals, rejections, quorum: q, rejectionThreshold: threshold };
+  }
+  if (approvals + rejections > n) {
+    throw new MgmtError('MGMT_BAD_ARGUMENT', `${approvals} approvals and ${rejections} rejections exceed ${n} members`);
+  }
+  let verdict: Tally['verdict'] = 'open';
+  if (approvals >= q) {
+    verdict = 'sealed';
+  } else if (rejections >= threshold) {
+    verdict = 'failed';
+  }
+  return { verdict, n, approvals, rejections, quorum: q, rejectionThreshold: threshold };
 }
 
 /**
@@ -51,25 +51,25 @@ export function tally(input: TallyInput): Tally {
  * @throws {@link MgmtError} `MGMT_DUPLICATE_VOTE` when a member appears twice.
  */
 export function tallyVotes(votes: readonly Pick<Vote, 'mspId' | 'approve'>[], memberIds: readonly string[]): Tally {
-    const members = new Set(memberIds);
-    const seen = new Set<string>();
-    let approvals = 0;
-    let rejections = 0;
-    for (const vote of votes) {
-        if (!members.has(vote.mspId)) {
-            continue;
-        }
-        if (seen.has(vote.mspId)) {
-            throw new MgmtError('MGMT_DUPLICATE_VOTE', `${vote.mspId} voted twice`);
-        }
-        seen.add(vote.mspId);
-        if (vote.approve) {
-            approvals++;
-        } else {
-            rejections++;
-        }
+  const members = new Set(memberIds);
+  const seen = new Set<string>();
+  let approvals = 0;
+  let rejections = 0;
+  for (const vote of votes) {
+    if (!members.has(vote.mspId)) {
+      continue;
     }
-    return tally({ n: members.size, approvals, rejections });
+    if (seen.has(vote.mspId)) {
+      throw new MgmtError('MGMT_DUPLICATE_VOTE', `${vote.mspId} voted twice`);
+    }
+    seen.add(vote.mspId);
+    if (vote.approve) {
+      approvals++;
+    } else {
+      rejections++;
+    }
+  }
+  return tally({ n: members.size, approvals, rejections });
 }
 
 /**
@@ -80,14 +80,14 @@ export function tallyVotes(votes: readonly Pick<Vote, 'mspId' | 'approve'>[], me
  * @param cycleEndsAtMs exclusive end of the cycle.
  */
 export function cycleOutcome(t: Tally, nowMs: number, cycleEndsAtMs: number): CycleOutcome {
-    if (t.verdict === 'sealed') {
-        return { verdict: 'sealed', tally: t };
-    }
-    if (t.verdict === 'failed') {
-        return { verdict: 'failed', reason: 'rejected', tally: t };
-    }
-    if (nowMs >= cycleEndsAtMs) {
-        return { verdict: 'failed', reason: 'timeout', tally: t };
-    }
-    return { verdict: 'open', tally: t };
+  if (t.verdict === 'sealed') {
+    return { verdict: 'sealed', tally: t };
+  }
+  if (t.verdict === 'failed') {
+    return { verdict: 'failed', reason: 'rejected', tally: t };
+  }
+  if (nowMs >= cycleEndsAtMs) {
+    return { verdict: 'failed', reason: 'timeout', tally: t };
+  }
+  return { verdict: 'open', tally: t };
 }

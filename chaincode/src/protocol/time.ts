@@ -13,11 +13,11 @@ const ISO_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
  * @throws {@link MgmtError} `MGMT_BAD_ARGUMENT` for a time outside years 0000..9999.
  */
 export function toIsoMillis(ms: number): string {
-    const text = Number.isSafeInteger(ms) ? new Date(ms).toISOString() : '';
-    if (!ISO_MILLIS.test(text)) {
-        throw new MgmtError('MGMT_BAD_ARGUMENT', `time ${ms} has no YYYY-MM-DDTHH:mm:ss.sssZ form`);
-    }
-    return text;
+  const text = Number.isSafeInteger(ms) ? new Date(ms).toISOString() : '';
+  if (!ISO_MILLIS.test(text)) {
+    throw new MgmtError('MGMT_BAD_ARGUMENT', `time ${ms} has no YYYY-MM-DDTHH:mm:ss.sssZ form`);
+  }
+  return text;
 }
 
 /**
@@ -27,14 +27,14 @@ export function toIsoMillis(ms: number): string {
  * @returns epoch milliseconds, or `undefined` when the text is not in canonical form.
  */
 export function parseIsoMillis(text: unknown): number | undefined {
-    if (typeof text !== 'string' || !ISO_MILLIS.test(text)) {
-        return undefined;
-    }
-    const ms = Date.parse(text);
-    if (!Number.isSafeInteger(ms) || new Date(ms).toISOString() !== text) {
-        return undefined;
-    }
-    return ms;
+  if (typeof text !== 'string' || !ISO_MILLIS.test(text)) {
+    return undefined;
+  }
+  const ms = Date.parse(text);
+  if (!Number.isSafeInteger(ms) || new Date(ms).toISOString() !== text) {
+    return undefined;
+  }
+  return ms;
 }
 
 /**
@@ -45,10 +45,10 @@ export function parseIsoMillis(text: unknown): number | undefined {
  * @throws {@link MgmtError} `MGMT_CLOCK_SKEW` naming both times.
  */
 export function assertClockSkew(txMs: number, endorserMs: number, toleranceSeconds: number): void {
-    if (Math.abs(txMs - endorserMs) > toleranceSeconds * 1000) {
-        throw new MgmtError(
-            'MGMT_CLOCK_SKEW',
-            `transaction time ${toIsoMillis(txMs)} is more than ${toleranceSeconds}s from endorser time ${toIsoMillis(Math.trunc(endorserMs))}`,
-        );
-    }
+  if (Math.abs(txMs - endorserMs) > toleranceSeconds * 1000) {
+    throw new MgmtError(
+      'MGMT_CLOCK_SKEW',
+      `transaction time ${toIsoMillis(txMs)} is more than ${toleranceSeconds}s from endorser time ${toIsoMillis(Math.trunc(endorserMs))}`,
+    );
+  }
 }

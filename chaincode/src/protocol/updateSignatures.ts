@@ -36,66 +36,66 @@ export const MAX_CONFIG_SIGNATURE_BYTES = 16_384;
 
 /** A signature of a configuration update as the chaincode stores it, one key per member. */
 export interface UpdateSignature {
-    /** Height of the configuration block whose configuration the update puts in force. */
-    readonly height: number;
-    /** Hash of that configuration block. */
-    readonly cbHash: string;
-    /** Sequence of the channel config the update was computed against. */
-    readonly configSequence: number;
-    /** The channel the update is for (ConfigUpdate.channel_id). */
-    readonly channelId: string;
-    /** The serialized common.ConfigUpdate, base64, exactly as signed. */
-    readonly update: string;
-    /** Lowercase hex SHA-256 of the update bytes: members compare these, not the bytes. */
-    readonly updateSha256: string;
-    /** The serialized common.ConfigSignature, base64. */
-    readonly configSignature: string;
-    readonly mspId: string;
-    /** PEM of the admin certificate that signed (from the signature header's creator). */
-    readonly signer: string;
-    /** Transaction timestamp, `YYYY-MM-DDTHH:mm:ss.sssZ`. */
-    readonly timestamp: string;
-    readonly txId: string;
+  /** Height of the configuration block whose configuration the update puts in force. */
+  readonly height: number;
+  /** Hash of that configuration block. */
+  readonly cbHash: string;
+  /** Sequence of the channel config the update was computed against. */
+  readonly configSequence: number;
+  /** The channel the update is for (ConfigUpdate.channel_id). */
+  readonly channelId: string;
+  /** The serialized common.ConfigUpdate, base64, exactly as signed. */
+  readonly update: string;
+  /** Lowercase hex SHA-256 of the update bytes: members compare these, not the bytes. */
+  readonly updateSha256: string;
+  /** The serialized common.ConfigSignature, base64. */
+  readonly configSignature: string;
+  readonly mspId: string;
+  /** PEM of the admin certificate that signed (from the signature header's creator). */
+  readonly signer: string;
+  /** Transaction timestamp, `YYYY-MM-DDTHH:mm:ss.sssZ`. */
+  readonly timestamp: string;
+  readonly txId: string;
 }
 
 /** Payload of the `UpdateSignatureShared` event. */
 export interface UpdateSignatureShared {
-    readonly height: number;
-    readonly configSequence: number;
-    readonly channelId: string;
-    readonly updateSha256: string;
-    readonly mspId: string;
+  readonly height: number;
+  readonly configSequence: number;
+  readonly channelId: string;
+  readonly updateSha256: string;
+  readonly mspId: string;
 }
 
 /** What {@link parseConfigSignature} finds in a ConfigSignature. */
 export interface ConfigSignatureParts {
-    /** The serialized SignatureHeader, exactly as signed. */
-    readonly signatureHeader: Uint8Array;
-    /** DER ECDSA signature. */
-    readonly signature: Uint8Array;
-    /** SignatureHeader.creator's MSP ID. */
-    readonly creatorMspId: string;
-    /** SignatureHeader.creator's certificate (PEM). */
-    readonly creatorCertificate: string;
+  /** The serialized SignatureHeader, exactly as signed. */
+  readonly signatureHeader: Uint8Array;
+  /** DER ECDSA signature. */
+  readonly signature: Uint8Array;
+  /** SignatureHeader.creator's MSP ID. */
+  readonly creatorMspId: string;
+  /** SignatureHeader.creator's certificate (PEM). */
+  readonly creatorCertificate: string;
 }
 
 /** What {@link parseConfigUpdate} finds in a ConfigUpdate. */
 export interface ConfigUpdateSummary {
-    readonly channelId: string;
+  readonly channelId: string;
 }
 
 /** ConfigUpdate fields: channel_id 1, read_set 2, write_set 3, isolated_data 5 (4 is reserved). */
 const CONFIG_UPDATE_FIELDS: ReadonlySet<number> = new Set([1, 2, 3, 5]);
 
 function wire<T>(code: 'MGMT_BAD_UPDATE' | 'MGMT_BAD_SIGNATURE', what: string, fn: () => T): T {
-    try {
-        return fn();
-    } catch (err) {
-        if (err instanceof WireFormatError) {
-            throw new MgmtError(code, `${what}: ${err.message}`, { cause: err });
-        }
-        throw err;
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof WireFormatError) {
+      throw new MgmtError(code, `${what}: ${err.message}`, { cause: err });
     }
+    throw err;
+  }
 }
 
 /**
@@ -106,25 +106,25 @@ function wire<T>(code: 'MGMT_BAD_UPDATE' | 'MGMT_BAD_SIGNATURE', what: string, f
  * @throws {@link MgmtError} `MGMT_BAD_UPDATE` naming what is wrong.
  */
 export function parseConfigUpdate(update: Uint8Array): ConfigUpdateSummary {
-    if (update.length === 0 || update.length > MAX_CONFIG_UPDATE_BYTES) {
-        throw new MgmtError('MGMT_BAD_UPDATE', `update must be 1 to ${MAX_CONFIG_UPDATE_BYTES} bytes, got ${update.length}`);
-    }
-    const fields: WireField[] = wire('MGMT_BAD_UPDATE', 'update', () => readWireFields(update));
-    const unknown = fields.find((f) => !CONFIG_UPDATE_FIELDS.has(f.number));
-    if (unknown !== undefined) {
-        throw new MgmtError('MGMT_BAD_UPDATE', `update has field ${unknown.number}, which common.ConfigUpdate does not`);
-    }
-    const channelId = wire('MGMT_BAD_UPDATE', 'update channel_id', () => stringField(fields, 1));
-    if (channelId === '') {
-        throw new MgmtError('MGMT_BAD_UPDATE', 'update has no channel_id');
-    }
-    const writeSet = wire('MGMT_BAD_UPDATE', 'update write_set', () => bytesField(fields, 3));
-    if (writeSet.length === 0) {
-        throw new MgmtError('MGMT_BAD_UPDATE', 'update has an empty write_set');
-    }
-    wire('MGMT_BAD_UPDATE', 'update read_set', () => readWireFields(bytesField(fields, 2)));
-    wire('MGMT_BAD_UPDATE', 'update write_set', () => readWireFields(writeSet));
-    return { channelId };
+  if (update.length === 0 || update.length > MAX_CONFIG_UPDATE_BYTES) {
+    throw new MgmtError('MGMT_BAD_UPDATE', `update must be 1 to ${MAX_CONFIG_UPDATE_BYTES} bytes, got ${update.length}`);
+  }
+  const fields: WireField[] = wire('MGMT_BAD_UPDATE', 'update', () => readWireFields(update));
+  const unknown = fields.find((f) => !CONFIG_UPDATE_FIELDS.has(f.number));
+  if (unknown !== undefined) {
+    throw new MgmtError('MGMT_BAD_UPDATE', `update has field ${unknown.number}, which common.ConfigUpdate does not`);
+  }
+  const channelId = wire('MGMT_BAD_UPDATE', 'update channel_id', () => stringField(fields, 1));
+  if (channelId === '') {
+    throw new MgmtError('MGMT_BAD_UPDATE', 'update has no channel_id');
+  }
+  const writeSet = wire('MGMT_BAD_UPDATE', 'update write_set', () => bytesField(fields, 3));
+  if (writeSet.length === 0) {
+    throw new MgmtError('MGMT_BAD_UPDATE', 'update has an empty write_set');
+  }
+  wire('MGMT_BAD_UPDATE', 'update read_set', () => readWireFields(bytesField(fields, 2)));
+  wire('MGMT_BAD_UPDATE', 'update write_set', () => readWireFields(writeSet));
+  return { channelId };
 }
 
 /**
@@ -134,44 +134,44 @@ export function parseConfigUpdate(update: Uint8Array): ConfigUpdateSummary {
  * @throws {@link MgmtError} `MGMT_BAD_SIGNATURE` when any layer does not parse or is empty.
  */
 export function parseConfigSignature(configSignature: Uint8Array): ConfigSignatureParts {
-    if (configSignature.length === 0 || configSignature.length > MAX_CONFIG_SIGNATURE_BYTES) {
-        throw new MgmtError('MGMT_BAD_SIGNATURE', `configSignature must be 1 to ${MAX_CONFIG_SIGNATURE_BYTES} bytes, got ${configSignature.length}`);
+  if (configSignature.length === 0 || configSignature.length > MAX_CONFIG_SIGNATURE_BYTES) {
+    throw new MgmtError('MGMT_BAD_SIGNATURE', `configSignature must be 1 to ${MAX_CONFIG_SIGNATURE_BYTES} bytes, got ${configSignature.length}`);
+  }
+  return wire('MGMT_BAD_SIGNATURE', 'configSignature', () => {
+    const outer = readWireFields(configSignature);
+    const signatureHeader = bytesField(outer, 1);
+    const signature = bytesField(outer, 2);
+    const creator = bytesField(readWireFields(signatureHeader), 1);
+    const identity = readWireFields(creator);
+    const creatorMspId = stringField(identity, 1);
+    const creatorCertificate = stringField(identity, 2);
+    if (signature.length === 0 || creatorMspId === '' || creatorCertificate === '') {
+      throw new WireFormatError('signature, creator MSP ID and creator certificate must all be present');
     }
-    return wire('MGMT_BAD_SIGNATURE', 'configSignature', () => {
-        const outer = readWireFields(configSignature);
-        const signatureHeader = bytesField(outer, 1);
-        const signature = bytesField(outer, 2);
-        const creator = bytesField(readWireFields(signatureHeader), 1);
-        const identity = readWireFields(creator);
-        const creatorMspId = stringField(identity, 1);
-        const creatorCertificate = stringField(identity, 2);
-        if (signature.length === 0 || creatorMspId === '' || creatorCertificate === '') {
-            throw new WireFormatError('signature, creator MSP ID and creator certificate must all be present');
-        }
-        return { signatureHeader, signature, creatorMspId, creatorCertificate };
-    });
+    return { signatureHeader, signature, creatorMspId, creatorCertificate };
+  });
 }
 
 /** Whether the certificate carries Fabric's NodeOU `admin` role in its subject. */
 export function hasAdminRole(cert: X509Certificate): boolean {
-    return subjectOrganizationalUnits(cert).some((unit) => unit.toLowerCase() === 'admin');
+  return subjectOrganizationalUnits(cert).some((unit) => unit.toLowerCase() === 'admin');
 }
 
 /** Lowercase hex SHA-256 of the update bytes, the name members compare updates by. */
 export function updateSha256(update: Uint8Array): string {
-    return createHash('sha256').update(update).digest('hex');
+  return createHash('sha256').update(update).digest('hex');
 }
 
 /** Inputs of {@link assertUpdateSignature}. */
 export interface UpdateSignatureCheck {
-    /** The serialized ConfigUpdate, exactly as signed. */
-    readonly update: Uint8Array;
-    /** The serialized ConfigSignature. */
-    readonly configSignature: Uint8Array;
-    /** The member the signature must come from (from the genesis params). */
-    readonly member: Member;
-    /** The instant at which the signer's certificate must be valid. */
-    readonly atMs: number;
+  /** The serialized ConfigUpdate, exactly as signed. */
+  readonly update: Uint8Array;
+  /** The serialized ConfigSignature. */
+  readonly configSignature: Uint8Array;
+  /** The member the signature must come from (from the genesis params). */
+  readonly member: Member;
+  /** The instant at which the signer's certificate must be valid. */
+  readonly atMs: number;
 }
 
 /**
@@ -186,34 +186,34 @@ export interface UpdateSignatureCheck {
  * verifying) or `MGMT_BAD_CERTIFICATE` (not the member's CA, not valid then, not an admin).
  */
 export function assertUpdateSignature(check: UpdateSignatureCheck): ConfigSignatureParts {
-    const parts = parseConfigSignature(check.configSignature);
-    if (parts.creatorMspId !== check.member.mspId) {
-        throw new MgmtError('MGMT_BAD_SIGNATURE', `signature is by a ${parts.creatorMspId} identity; a member shares only its own (${check.member.mspId})`);
-    }
-    const cert = checkMemberCertificate({
-        certificate: parts.creatorCertificate,
-        mspId: check.member.mspId,
-        caCertificate: check.member.caCertificate,
-        atMs: check.atMs,
-    });
-    if (!hasAdminRole(cert)) {
-        throw new MgmtError('MGMT_BAD_CERTIFICATE', `signer of ${check.member.mspId} is not an admin (NodeOU admin): the channel's Admins policies would not count it`);
-    }
-    let signature: ReturnType<typeof p256.Signature.fromBytes>;
-    try {
-        signature = p256.Signature.fromBytes(parts.signature, 'der');
-    } catch (err) {
-        throw new MgmtError('MGMT_BAD_SIGNATURE', `signature is not DER: ${messageOf(err)}`, { cause: err });
-    }
-    if (Buffer.compare(Buffer.from(signature.toBytes('der')), Buffer.from(parts.signature)) !== 0) {
-        throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature DER is not canonical');
-    }
-    if (signature.hasHighS()) {
-        throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature has a high S value');
-    }
-    const digest = createHash('sha256').update(parts.signatureHeader).update(check.update).digest();
-    if (!p256.verify(parts.signature, digest, p256PublicKey(cert), { lowS: true, prehash: false, format: 'der' })) {
-        throw new MgmtError('MGMT_BAD_SIGNATURE', `signature of ${check.member.mspId} does not verify over signature_header || update`);
-    }
-    return parts;
+  const parts = parseConfigSignature(check.configSignature);
+  if (parts.creatorMspId !== check.member.mspId) {
+    throw new MgmtError('MGMT_BAD_SIGNATURE', `signature is by a ${parts.creatorMspId} identity; a member shares only its own (${check.member.mspId})`);
+  }
+  const cert = checkMemberCertificate({
+    certificate: parts.creatorCertificate,
+    mspId: check.member.mspId,
+    caCertificate: check.member.caCertificate,
+    atMs: check.atMs,
+  });
+  if (!hasAdminRole(cert)) {
+    throw new MgmtError('MGMT_BAD_CERTIFICATE', `signer of ${check.member.mspId} is not an admin (NodeOU admin): the channel's Admins policies would not count it`);
+  }
+  let signature: ReturnType<typeof p256.Signature.fromBytes>;
+  try {
+    signature = p256.Signature.fromBytes(parts.signature, 'der');
+  } catch (err) {
+    throw new MgmtError('MGMT_BAD_SIGNATURE', `signature is not DER: ${messageOf(err)}`, { cause: err });
+  }
+  if (Buffer.compare(Buffer.from(signature.toBytes('der')), Buffer.from(parts.signature)) !== 0) {
+    throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature DER is not canonical');
+  }
+  if (signature.hasHighS()) {
+    throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature has a high S value');
+  }
+  const digest = createHash('sha256').update(parts.signatureHeader).update(check.update).digest();
+  if (!p256.verify(parts.signature, digest, p256PublicKey(cert), { lowS: true, prehash: false, format: 'der' })) {
+    throw new MgmtError('MGMT_BAD_SIGNATURE', `signature of ${check.member.mspId} does not verify over signature_header || update`);
+  }
+  return parts;
 }

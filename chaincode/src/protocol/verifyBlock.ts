@@ -18,26 +18,26 @@ import type { ConfigBlock, GenesisParams, ProofEntry } from './types';
 
 /** What a block is verified against. */
 export interface VerifyContext {
-    /** The already verified block at height-1; omitted for genesis. */
-    readonly previous?: ConfigBlock;
-    /**
-     * The genesis parameters. Required above height 0; at height 0, when given, the block's
-     * params must equal them (a verifier that trusts a known genesis).
-     */
-    readonly params?: GenesisParams;
+  /** The already verified block at height-1; omitted for genesis. */
+  readonly previous?: ConfigBlock;
+  /**
+   * The genesis parameters. Required above height 0; at height 0, when given, the block's
+   * params must equal them (a verifier that trusts a known genesis).
+   */
+  readonly params?: GenesisParams;
 }
 
 /** Result of {@link verifyChain}. */
 export interface VerifiedChain {
-    readonly params: GenesisParams;
-    /** The last block of the verified range. */
-    readonly latest: ConfigBlock;
+  readonly params: GenesisParams;
+  /** The last block of the verified range. */
+  readonly latest: ConfigBlock;
 }
 
 const PROOF_FIELDS = ['certificate', 'mspId', 'signature'];
 
 function isObject(value: unknown): value is Record<string, unknown> {
-    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**
@@ -53,163 +53,163 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * @throws {@link BlockVerificationError} (code `MGMT_INVALID_BLOCK`) naming the height and reason.
  */
 export function verifyBlock(block: unknown, context: VerifyContext = {}): ConfigBlock {
-    const expectedHeight = context.previous === undefined ? 0 : context.previous.height + 1;
-    const check = checker(expectedHeight);
-    const { typed, ts } = checkShape(block, expectedHeight, check);
-    const recomputed = check.wrap('header', () => hashHeader(typed));
-    if (recomputed !== typed.hash) {
-        check.fail(`hash ${typed.hash} does not match the header (recomputed ${recomputed})`);
-    }
-    const params = context.previous === undefined ? checkGenesis(typed, context, check) : checkLink(typed, ts, context.previous, context, check);
-    check.wrap('config', () => validateConfig(typed.config, params.configSchema));
-    verifyProof(typed.proof, typed.hash, params, ts, check.fail);
-    return typed;
+  const expectedHeight = context.previous === undefined ? 0 : context.previous.height + 1;
+  const check = checker(expectedHeight);
+  const { typed, ts } = checkShape(block, expectedHeight, check);
+  const recomputed = check.wrap('header', () => hashHeader(typed));
+  if (recomputed !== typed.hash) {
+    check.fail(`hash ${typed.hash} does not match the header (recomputed ${recomputed})`);
+  }
+  const params = context.previous === undefined ? checkGenesis(typed, context, check) : checkLink(typed, ts, context.previous, context, check);
+  check.wrap('config', () => validateConfig(typed.config, params.configSchema));
+  verifyProof(typed.proof, typed.hash, params, ts, check.fail);
+  return typed;
 }
 
 interface Checker {
-    /** Throws the verification error. */
-    readonly fail: (reason: string, cause?: unknown) => never;
-    /** Runs a check, turning any error into a verification error prefixed with `what`. */
-    readonly wrap: <T>(what: string, fn: () => T) => T;
+  /** Throws the verification error. */
+  readonly fail: (reason: string, cause?: unknown) => never;
+  /** Runs a check, turning any error into a verification error prefixed with `what`. */
+  readonly wrap: <T>(what: string, fn: () => T) => T;
 }
 
 function checker(height: number): Checker {
-    const fail = (reason: string, cause?: unknown): never => {
-        throw new BlockVerificationError(height, reason, cause === undefined ? undefined : { cause });
-    };
-    return {
-        fail,
-        wrap: <T>(what: string, fn: () => T): T => {
-            try {
-                return fn();
-            } catch (err) {
-                return fail(`${what}: ${messageOf(err)}`, err);
-            }
-        },
-    };
+  const fail = (reason: string, cause?: unknown): never => {
+    throw new BlockVerificationError(height, reason, cause === undefined ? undefined : { cause });
+  };
+  return {
+    fail,
+    wrap: <T>(what: string, fn: () => T): T => {
+      try {
+        return fn();
+      } catch (err) {
+        return fail(`${what}: ${messageOf(err)}`, err);
+      }
+    },
+  };
 }
 
 /** Field types and formats; returns the block typed and its timestamp in milliseconds. */
 function checkShape(block: unknown, expectedHeight: number, check: Checker): { typed: ConfigBlock; ts: number } {
-    if (!isObject(block)) {
-        return check.fail('not a JSON object');
-    }
-    const { height, hash, prevHash, proposer, cycle, timestamp, config, proof } = block;
-    if (height !== expectedHeight) {
-        check.fail(`height is ${JSON.stringify(height)}, expected ${expectedHeight}`);
-    }
-    if (typeof hash !== 'string' || !HASH_PATTERN.test(hash)) {
-        check.fail('hash is not 64 lowercase hex digits');
-    }
-    if (typeof prevHash !== 'string' || typeof proposer !== 'string') {
-        check.fail('prevHash and proposer must be strings');
-    }
-    if (typeof cycle !== 'number' || !Number.isSafeInteger(cycle) || cycle < 0) {
-        check.fail('cycle is not a non-negative integer');
-    }
-    const ts = parseIsoMillis(timestamp);
-    if (ts === undefined) {
-        return check.fail('timestamp is not YYYY-MM-DDTHH:mm:ss.sssZ');
-    }
-    if (!isObject(config)) {
-        check.fail('config is not a JSON object');
-    }
-    if (!Array.isArray(proof)) {
-        check.fail('proof is not an array');
-    }
-    return { typed: block as unknown as ConfigBlock, ts };
+  if (!isObject(block)) {
+    return check.fail('not a JSON object');
+  }
+  const { height, hash, prevHash, proposer, cycle, timestamp, config, proof } = block;
+  if (height !== expectedHeight) {
+    check.fail(`height is ${JSON.stringify(height)}, expected ${expectedHeight}`);
+  }
+  if (typeof hash !== 'string' || !HASH_PATTERN.test(hash)) {
+    check.fail('hash is not 64 lowercase hex digits');
+  }
+  if (typeof prevHash !== 'string' || typeof proposer !== 'string') {
+    check.fail('prevHash and proposer must be strings');
+  }
+  if (typeof cycle !== 'number' || !Number.isSafeInteger(cycle) || cycle < 0) {
+    check.fail('cycle is not a non-negative integer');
+  }
+  const ts = parseIsoMillis(timestamp);
+  if (ts === undefined) {
+    return check.fail('timestamp is not YYYY-MM-DDTHH:mm:ss.sssZ');
+  }
+  if (!isObject(config)) {
+    check.fail('config is not a JSON object');
+  }
+  if (!Array.isArray(proof)) {
+    check.fail('proof is not an array');
+  }
+  return { typed: block as unknown as ConfigBlock, ts };
 }
 
 function checkGenesis(block: ConfigBlock, context: VerifyContext, check: Checker): GenesisParams {
-    const params = check.wrap('params', () => validateParams(block.params, { requireSorted: true }));
-    if (context.params !== undefined && canonicalJson(context.params) !== canonicalJson(block.params)) {
-        check.fail('params differ from the trusted genesis params');
-    }
-    if (block.prevHash !== '') {
-        check.fail('prevHash of genesis must be ""');
-    }
-    if (block.cycle !== 0) {
-        check.fail('cycle of genesis must be 0');
-    }
-    if (findMember(params.members, block.proposer) === undefined) {
-        check.fail(`proposer ${block.proposer} is not a member`);
-    }
-    return params;
+  const params = check.wrap('params', () => validateParams(block.params, { requireSorted: true }));
+  if (context.params !== undefined && canonicalJson(context.params) !== canonicalJson(block.params)) {
+    check.fail('params differ from the trusted genesis params');
+  }
+  if (block.prevHash !== '') {
+    check.fail('prevHash of genesis must be ""');
+  }
+  if (block.cycle !== 0) {
+    check.fail('cycle of genesis must be 0');
+  }
+  if (findMember(params.members, block.proposer) === undefined) {
+    check.fail(`proposer ${block.proposer} is not a member`);
+  }
+  return params;
 }
 
 function checkLink(block: ConfigBlock, ts: number, previous: ConfigBlock, context: VerifyContext, check: Checker): GenesisParams {
-    const params = context.params;
-    if (params === undefined) {
-        return check.fail('genesis params are needed to verify this block');
-    }
-    if ('params' in block) {
-        check.fail('params may only appear at height 0');
-    }
-    if (block.prevHash !== previous.hash) {
-        check.fail(`prevHash ${block.prevHash} does not link to block ${previous.height} (${previous.hash})`);
-    }
-    const prevTs = parseIsoMillis(previous.timestamp) ?? check.fail('the previous block has a malformed timestamp');
-    if (ts <= prevTs) {
-        check.fail(`timestamp ${block.timestamp} is not after ${previous.timestamp}`);
-    }
-    if (ts - prevTs < params.cbiSeconds * 1000) {
-        check.fail(`timestamp ${block.timestamp} is less than CBI (${params.cbiSeconds}s) after ${previous.timestamp}`);
-    }
-    const window = check.wrap('cycle', () => cycleWindow(scheduleAfter(prevTs, params), block.cycle));
-    if (ts < window.startsAtMs || ts >= window.endsAtMs) {
-        check.fail(
-            `timestamp ${block.timestamp} is outside cycle ${block.cycle} ` +
-                `[${new Date(window.startsAtMs).toISOString()}, ${new Date(window.endsAtMs).toISOString()})`,
-        );
-    }
-    const expected = check.wrap('proposer', () => expectedProposer(params.members, previous.hash, block.cycle));
-    if (block.proposer !== expected) {
-        check.fail(`proposer is ${block.proposer}, expected ${expected} for cycle ${block.cycle}`);
-    }
-    return params;
+  const params = context.params;
+  if (params === undefined) {
+    return check.fail('genesis params are needed to verify this block');
+  }
+  if ('params' in block) {
+    check.fail('params may only appear at height 0');
+  }
+  if (block.prevHash !== previous.hash) {
+    check.fail(`prevHash ${block.prevHash} does not link to block ${previous.height} (${previous.hash})`);
+  }
+  const prevTs = parseIsoMillis(previous.timestamp) ?? check.fail('the previous block has a malformed timestamp');
+  if (ts <= prevTs) {
+    check.fail(`timestamp ${block.timestamp} is not after ${previous.timestamp}`);
+  }
+  if (ts - prevTs < params.cbiSeconds * 1000) {
+    check.fail(`timestamp ${block.timestamp} is less than CBI (${params.cbiSeconds}s) after ${previous.timestamp}`);
+  }
+  const window = check.wrap('cycle', () => cycleWindow(scheduleAfter(prevTs, params), block.cycle));
+  if (ts < window.startsAtMs || ts >= window.endsAtMs) {
+    check.fail(
+      `timestamp ${block.timestamp} is outside cycle ${block.cycle} ` +
+        `[${new Date(window.startsAtMs).toISOString()}, ${new Date(window.endsAtMs).toISOString()})`,
+    );
+  }
+  const expected = check.wrap('proposer', () => expectedProposer(params.members, previous.hash, block.cycle));
+  if (block.proposer !== expected) {
+    check.fail(`proposer is ${block.proposer}, expected ${expected} for cycle ${block.cycle}`);
+  }
+  return params;
 }
 
 function verifyProof(
-    proof: readonly unknown[],
-    hash: string,
-    params: GenesisParams,
-    ts: number,
-    fail: (reason: string, cause?: unknown) => never,
+  proof: readonly unknown[],
+  hash: string,
+  params: GenesisParams,
+  ts: number,
+  fail: (reason: string, cause?: unknown) => never,
 ): void {
-    const q = quorum(params.members.length);
-    if (proof.length < q) {
-        fail(`proof has ${proof.length} approvals, quorum is ${q}`);
+  const q = quorum(params.members.length);
+  if (proof.length < q) {
+    fail(`proof has ${proof.length} approvals, quorum is ${q}`);
+  }
+  const entries: ProofEntry[] = proof.map((entry, i) => {
+    if (!isObject(entry)) {
+      return fail(`proof[${i}] is not an object`);
     }
-    const entries: ProofEntry[] = proof.map((entry, i) => {
-        if (!isObject(entry)) {
-            return fail(`proof[${i}] is not an object`);
-        }
-        const keys = Object.keys(entry).sort();
-        if (keys.length !== PROOF_FIELDS.length || keys.some((k, j) => k !== PROOF_FIELDS[j])) {
-            return fail(`proof[${i}] must have exactly the fields mspId, certificate, signature`);
-        }
-        const { mspId, certificate, signature } = entry;
-        if (typeof mspId !== 'string' || typeof certificate !== 'string' || typeof signature !== 'string') {
-            return fail(`proof[${i}] fields must be strings`);
-        }
-        return { mspId, certificate, signature };
-    });
-    if (!isStrictlySorted(entries.map((e) => e.mspId))) {
-        fail('proof entries are not sorted by MSP ID or repeat a member');
+    const keys = Object.keys(entry).sort();
+    if (keys.length !== PROOF_FIELDS.length || keys.some((k, j) => k !== PROOF_FIELDS[j])) {
+      return fail(`proof[${i}] must have exactly the fields mspId, certificate, signature`);
     }
-    entries.forEach((entry, i) => {
-        const member = findMember(params.members, entry.mspId);
-        if (member === undefined) {
-            return fail(`proof[${i}]: ${entry.mspId} is not a member`);
-        }
-        try {
-            checkMemberCertificate({ certificate: entry.certificate, mspId: entry.mspId, caCertificate: member.caCertificate, atMs: ts });
-            assertVoteSignature({ hash, approve: true, signature: entry.signature, certificate: entry.certificate });
-        } catch (err) {
-            return fail(`proof[${i}] (${entry.mspId}): ${messageOf(err)}`, err);
-        }
-        return undefined;
-    });
+    const { mspId, certificate, signature } = entry;
+    if (typeof mspId !== 'string' || typeof certificate !== 'string' || typeof signature !== 'string') {
+      return fail(`proof[${i}] fields must be strings`);
+    }
+    return { mspId, certificate, signature };
+  });
+  if (!isStrictlySorted(entries.map((e) => e.mspId))) {
+    fail('proof entries are not sorted by MSP ID or repeat a member');
+  }
+  entries.forEach((entry, i) => {
+    const member = findMember(params.members, entry.mspId);
+    if (member === undefined) {
+      return fail(`proof[${i}]: ${entry.mspId} is not a member`);
+    }
+    try {
+      checkMemberCertificate({ certificate: entry.certificate, mspId: entry.mspId, caCertificate: member.caCertificate, atMs: ts });
+      assertVoteSignature({ hash, approve: true, signature: entry.signature, certificate: entry.certificate });
+    } catch (err) {
+      return fail(`proof[${i}] (${entry.mspId}): ${messageOf(err)}`, err);
+    }
+    return undefined;
+  });
 }
 
 /**
@@ -220,17 +220,17 @@ function verifyProof(
  * @throws {@link BlockVerificationError} for the first block that fails, or for an empty run.
  */
 export function verifyChain(blocks: readonly unknown[], from: VerifyContext = {}): VerifiedChain {
-    let previous = from.previous;
-    let params = from.params;
-    for (const block of blocks) {
-        const verified = verifyBlock(block, { previous, params });
-        if (verified.height === 0) {
-            params = verified.params ?? params;
-        }
-        previous = verified;
+  let previous = from.previous;
+  let params = from.params;
+  for (const block of blocks) {
+    const verified = verifyBlock(block, { previous, params });
+    if (verified.height === 0) {
+      params = verified.params ?? params;
     }
-    if (previous === undefined || params === undefined) {
-        throw new BlockVerificationError(0, 'no blocks to verify');
-    }
-    return { params, latest: previous };
+    previous = verified;
+  }
+  if (previous === undefined || params === undefined) {
+    throw new BlockVerificationError(0, 'no blocks to verify');
+  }
+  return { params, latest: previous };
 }
