@@ -4,8 +4,9 @@
  *
  * Figures for the README: the management delay's agreement part, measured live on the devnet.
  * It runs the one-command consortium (four management nodes with rules twins, a workload on
- * `primary`) on a devnet of its own (fresh temporary data folder, private port grid) for N
- * configuration blocks, and reports per block and as p50/p95:
+ * `primary`) on a devnet of its own (fresh temporary data folder, private port grid; the
+ * consortium starts it through network/backends) for N configuration blocks, and reports per
+ * block and as p50/p95:
  *
  *   agreement = round open (CBI after the previous CB's timestamp, plus any abandoned rounds)
  *               -> CB committed (the earliest of the four nodes to see ConfigBlockCommitted).
@@ -28,6 +29,7 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { Consortium, summaryTable } from 'mgmt-orchestrator/dist/consortium';
 import type { ConsortiumResult } from 'mgmt-orchestrator/dist/consortium';
+import { progress, runProgram } from './benchSupport';
 
 interface Options {
   rounds: number;
@@ -53,10 +55,6 @@ function nonNegative(value: string): number {
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number >= 0');
   return n;
 }
-
-const progress = (line: string): void => {
-  process.stderr.write(`» ${line}\n`);
-};
 
 async function main(options: Options): Promise<number> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-management-'));
@@ -127,12 +125,4 @@ const program = new Command('bench-management')
   .option('--json', 'machine-readable result on stdout')
   .addHelpText('after', '\nExample:\n  npm run bench:management -- --rounds 20 --json');
 
-program
-  .parseAsync(process.argv)
-  .then(async () => {
-    process.exitCode = await main(program.opts<Options>());
-  })
-  .catch((err: unknown) => {
-    process.stderr.write(`✖ ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  });
+runProgram(program, () => main(program.opts<Options>()));

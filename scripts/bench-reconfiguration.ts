@@ -31,32 +31,24 @@
  * Exit codes: 0 done, 1 a phase failed or a workload transaction failed, 2 bad usage, 130/143
  * interrupted.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type * as grpc from '@grpc/grpc-js';
-import type { CloseableAsyncIterable, Contract, Gateway } from '@hyperledger/fabric-gateway';
+import type { Contract, Gateway } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import { Command } from 'commander';
-import { closeOnSignals, parsePort, positiveInt, progress, round, sleep, summarize } from './benchSupport';
-import type { Summary } from './benchSupport';
-import { readConfigBlock, readManagementLink } from 'fabric-devnet/dist/configtx';
-import { SigningIdentity } from 'fabric-devnet/dist/msp';
-import type { ConfigBlock, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
-import { quorum, signVote } from 'mgmt-chaincode/dist/protocol';
-import { connectGateway, newGrpcConnection, readConnectionFile } from 'mgmt-orchestrator';
-import type { ConnectionFile, MemberConnection } from 'mgmt-orchestrator';
-import { Observer } from 'mgmt-orchestrator/dist/observer';
-import type { Logger } from 'mgmt-orchestrator/dist/observer';
-import { FabricPrimaryAdapter, PrimaryNodeRuntime } from 'mgmt-orchestrator/dist/primary';
-import type { AppliedConfiguration } from 'mgmt-orchestrator/dist/primary';
-
-const DEVNET_DIR = path.dirname(require.resolve('fabric-devnet/package.json'));
-const REPO_ROOT = path.resolve(DEVNET_DIR, '..', '..');
-const DEVNET_CLI = path.join(DEVNET_DIR, 'dist', 'cli.js');
-const MGMT_CHAINCODE = path.join(REPO_ROOT, 'chaincode');
-const ASSETS_CHAINCODE = path.join(REPO_ROOT, 'test', 'fixtures', 'assets-chaincode');
+import { readConfigBlock } from 'fabric-config/configtx';
+import { quorum } from 'mgmt-chaincode/dist/protocol';
+import type { MemberConnection } from 'mgmt-orchestrator';
+import { Workload } from 'mgmt-orchestrator/dist/consortium';
+import { consortiumOf, startMemberPrimary } from 'mgmt-orchestrator/dist/member';
+import type { Logger, Observer } from 'mgmt-orchestrator/dist/observer';
+import { readManagementLink } from 'mgmt-orchestrator/dist/primary';
+import type { AppliedConfiguration, PrimaryNodeRuntime } from 'mgmt-orchestrator/dist/primary';
+import { closeSessions, inForce as runtimeInForce, openSessions, produceBlock, produceGenesis } from 'mgmt-orchestrator/dist/testing/cbRounds';
+import type { ProducedBlock } from 'mgmt-orchestrator/dist/testing/cbRounds';
+import { benchMain, CHAINCODES, parsePort, positiveInt, progress, round, sleep, summarize } from './benchSupport';
+import type { BenchSession, Summary } from './benchSupport';
 
 /** Configurations the reconfigurations cycle through: every CB changes the parameters. */
 const CONFIGS: readonly { batchTimeoutMs: number; maxMessageCount: number }[] = [
@@ -65,17 +57,6 @@ const CONFIGS: readonly { batchTimeoutMs: number; maxMessageCount: number }[] = 
   { batchTimeoutMs: 150, maxMessageCount: 20 },
   { batchTimeoutMs: 250, maxMessageCount: 8 },
 ];
-
-const CONFIG_SCHEMA = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  type: 'object',
-  properties: {
-    batchTimeoutMs: { type: 'integer', minimum: 50, maximum: 10000 },
-    maxMessageCount: { type: 'integer', minimum: 1, maximum: 1000 },
-  },
-  required: ['batchTimeoutMs', 'maxMessageCount'],
-  additionalProperties: false,
-};
 
 interface Options {
   basePort: number;
@@ -100,204 +81,22 @@ interface Results {
   raw: Record<'agreement' | 'propagation' | 'update' | 'total' | 'normal' | 'switch', number[]>;
 }
 
-class BenchError extends Error {
-  override name = 'BenchError';
-}
-
-const utf8 = new TextDecoder();
-const json = async <T>(bytes: Promise<Uint8Array>): Promise<T> => JSON.parse(utf8.decode(await bytes)) as T;
-
 // ---------------------------------------------------------------------------------------------
-// The devnet CLI and the session: what must be undone, whatever happens
-
-function runCli(args: readonly string[], detached = false): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DEVNET_CLI, ...args], { detached, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      resolve({ code, output });
-    });
-  });
-}
+// The members' orchestrators: observer -> primary runtime -> Fabric adapter (mgmt-orchestrator's member primary)
 
 interface MemberNode {
   readonly member: MemberConnection;
-  readonly mgmt: Contract;
-  readonly gateway: Gateway;
-  readonly votingKeyPem: string;
   readonly observer: Observer;
   readonly runtime: PrimaryNodeRuntime;
   readonly applied: AppliedConfiguration[];
 }
 
-class Session {
-  readonly dataDir = mkdtempSync(path.join(os.tmpdir(), 'reconfiguration-bench-'));
-  readonly stateDir = path.join(this.dataDir, 'orchestrators');
-  readonly clients: grpc.Client[] = [];
-  readonly gateways: Gateway[] = [];
-  readonly streams: CloseableAsyncIterable<unknown>[] = [];
-  readonly nodes: MemberNode[] = [];
-  upRunning?: Promise<unknown>;
-  #teardown?: Promise<void>;
-
-  constructor(private readonly keepData: boolean) {}
-
-  checkOpen(): void {
-    if (this.#teardown) throw new BenchError('interrupted');
-  }
-
-  async connect(member: MemberConnection): Promise<Gateway> {
-    this.checkOpen();
-    const client = await newGrpcConnection(member.peer);
-    this.clients.push(client);
-    const gateway = await connectGateway(client, member, 'user');
-    this.gateways.push(gateway);
-    return gateway;
-  }
-
-  async orderer(member: MemberConnection): Promise<grpc.Client> {
-    const client = await newGrpcConnection(member.orderer);
-    this.clients.push(client);
-    return client;
-  }
-
-  close(): Promise<void> {
-    this.#teardown ??= (async (): Promise<void> => {
-      for (const n of this.nodes.splice(0)) {
-        await n.runtime.stop();
-        await n.observer.stop();
-      }
-      for (const s of this.streams.splice(0)) s.close();
-      for (const g of this.gateways.splice(0)) g.close();
-      for (const c of this.clients.splice(0)) c.close();
-      if (this.upRunning) await this.upRunning.catch(() => undefined);
-      if (!existsSync(this.dataDir)) return;
-      progress(`down: stopping the devnet on ${this.dataDir}`);
-      const r = await runCli(['--data', this.dataDir, 'down', ...(this.keepData ? ['--keep-data'] : [])]);
-      if (r.code !== 0) progress(`down failed (exit ${String(r.code)}): ${r.output.trim()}`);
-      if (!this.keepData) rmSync(this.dataDir, { recursive: true, force: true });
-    })();
-    return this.#teardown;
-  }
-}
-
-function logTail(dataDir: string, lines = 30): string {
-  const file = path.join(dataDir, 'logs', 'devnet.log');
-  return existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '(no devnet.log)';
-}
-
-// ---------------------------------------------------------------------------------------------
-// Producing configuration blocks (what the management nodes do; they are not under test here)
-
-async function vote(node: MemberNode, hash: string): Promise<void> {
-  const signature = signVote({ hash, approve: true, privateKeyPem: node.votingKeyPem });
-  await node.mgmt.submitTransaction('Vote', hash, 'true', signature, 'bench');
-}
-
-async function produceGenesis(nodes: readonly Pick<MemberNode, 'mgmt' | 'votingKeyPem'>[], connection: ConnectionFile, cbi: number): Promise<void> {
-  const [first] = nodes as [MemberNode];
-  const paramsJson = JSON.stringify({
-    params: {
-      members: connection.members.map((m) => ({ mspId: m.mspId, caCertificate: readFileSync(m.caCertPath, 'utf8') })),
-      cbiSeconds: cbi,
-      cycleTimeoutSeconds: 3,
-      clockToleranceSeconds: 30,
-      configSchema: CONFIG_SCHEMA,
-    },
-    config: { batchTimeoutMs: 100, maxMessageCount: 10 },
-  });
-  const proposal = await json<Proposal>(first.mgmt.submitTransaction('InitLedger', paramsJson));
-  await Promise.all(nodes.slice(0, 3).map((n) => vote(n as MemberNode, proposal.hash)));
-  await first.mgmt.submitTransaction('Tally', proposal.id);
-}
-
-/** The next block with `config`; returns it and when its Tally's commit status came back. */
-async function produceBlock(nodes: readonly MemberNode[], config: object): Promise<{ block: ConfigBlock; committedAtMs: number; openedAtMs: number }> {
-  const first = nodes[0];
-  for (let attempt = 0; attempt < 400; attempt++) {
-    const r = await json<Round>(first.mgmt.evaluateTransaction('GetRound'));
-    const proposedThisCycle = r.proposal !== null && r.proposal.header.height === r.nextHeight && r.proposal.header.cycle === r.cycle;
-    if (r.phase !== 'cycle' || proposedThisCycle) {
-      const until = r.phase === 'waiting' ? r.opensAt : r.cycleEndsAt;
-      await sleep(Math.max(10, Math.min((until === null ? 100 : Date.parse(until) - Date.parse(r.now)) + 10, 5_000)));
-      continue;
-    }
-    const proposer = nodes.find((n) => n.member.mspId === r.expectedProposer) as MemberNode;
-    let proposal: Proposal;
-    try {
-      proposal = await json<Proposal>(proposer.mgmt.submitTransaction('Propose', JSON.stringify(config)));
-    } catch {
-      continue; // the cycle rolled over between GetRound and Propose
-    }
-    const voters = [proposer, ...nodes.filter((n) => n !== proposer)].slice(0, 3);
-    await Promise.all(voters.map((n) => vote(n, proposal.hash)));
-    const block = await json<ConfigBlock>(proposer.mgmt.submitTransaction('Tally', proposal.id));
-    return { block, committedAtMs: Date.now(), openedAtMs: Date.parse(r.cycleStartsAt ?? r.now) };
-  }
-  throw new BenchError('no agreement cycle opened');
-}
-
-// ---------------------------------------------------------------------------------------------
-// The members' orchestrators
-
-async function startNode(s: Session, member: MemberConnection, logger: Logger): Promise<MemberNode> {
-  const gateway = await s.connect(member);
-  const keystore = path.join(member.userMspDir, 'keystore');
-  const votingKeyPem = readFileSync(path.join(keystore, readdirSync(keystore).sort()[0]), 'utf8');
-  const mgmt = gateway.getNetwork('mgmt').getContract('mgmt');
-  const adapter = new FabricPrimaryAdapter({
-    channelId: 'primary',
-    admin: SigningIdentity.fromMspDir(member.adminMspDir, member.mspId),
-    orderer: await s.orderer(member),
-    management: { contract: mgmt, network: gateway.getNetwork('mgmt') },
-    primary: gateway.getNetwork('primary'),
-    logger,
-    name: member.mspId,
-  });
-  const holder: { runtime?: PrimaryNodeRuntime } = {};
-  const observer = new Observer({
-    network: gateway.getNetwork('mgmt'),
-    stateDir: path.join(s.stateDir, member.mspId),
-    onConfigBlock: (v) => {
-      holder.runtime?.receive(v.block, v.receipt);
-    },
-    logger,
-    name: member.mspId,
-  });
-  await observer.start();
-  await observer.waitForDelivered(0, 60_000);
-  const runtime = new PrimaryNodeRuntime({ adapter, chain: observer.chain, hints: observer.entries.map((e) => e.receipt), logger, name: member.mspId });
-  holder.runtime = runtime;
-  const applied: AppliedConfiguration[] = [];
-  runtime.on('applied', (a) => applied.push(a));
-  runtime.start();
-  const node: MemberNode = { member, mgmt, gateway, votingKeyPem, observer, runtime, applied };
-  s.nodes.push(node);
-  return node;
-}
-
 function inForce(node: MemberNode, height: number, timeoutMs = 60_000): Promise<void> {
-  if ((node.runtime.inForceHeight ?? -1) >= height) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      node.runtime.off('applied', listener);
-      reject(new BenchError(`${node.member.mspId}: CB ${height} not in force within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const listener = (a: AppliedConfiguration): void => {
-      if (a.height < height) return;
-      clearTimeout(timer);
-      node.runtime.off('applied', listener);
-      resolve();
-    };
-    node.runtime.on('applied', listener);
-  });
+  return runtimeInForce(node.runtime, height, timeoutMs, node.member.mspId);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Watching `primary` and loading it
+// Watching `primary`
 
 interface PrimaryBlock {
   readonly number: number;
@@ -318,9 +117,11 @@ function describeBlock(block: common.Block, arrivalMs: number): PrimaryBlock {
   }
 }
 
-async function watchPrimary(s: Session, gateway: Gateway, into: PrimaryBlock[]): Promise<void> {
+async function watchPrimary(s: BenchSession, gateway: Gateway, into: PrimaryBlock[]): Promise<void> {
   const events = await gateway.getNetwork('primary').getBlockEvents({ startBlock: 0n });
-  s.streams.push(events);
+  s.onClose(() => {
+    events.close();
+  });
   void (async (): Promise<void> => {
     try {
       for await (const block of events) into.push(describeBlock(block, Date.now()));
@@ -330,73 +131,50 @@ async function watchPrimary(s: Session, gateway: Gateway, into: PrimaryBlock[]):
   })();
 }
 
-/** A steady offered load: one Put every 1000/rate ms, round robin over the clients. */
-function startWorkload(contracts: readonly Contract[], rate: number): { stop: () => Promise<{ submitted: number; valid: number; failed: number; wallMs: number }> } {
-  let submitted = 0;
-  let valid = 0;
-  let failed = 0;
-  const pending = new Set<Promise<void>>();
-  const started = Date.now();
-  const timer = setInterval(() => {
-    if (pending.size > 500) return; // the network fell behind: do not pile up more
-    const i = submitted++;
-    const contract = contracts[i % contracts.length];
-    const p = contract
-      .submitAsync('Put', { arguments: [`load-${i}`, `v-${i}`] })
-      .then((tx) => tx.getStatus())
-      .then((status) => {
-        if (status.successful) valid++;
-        else failed++;
-      })
-      .catch(() => {
-        failed++;
-      })
-      .finally(() => pending.delete(p));
-    pending.add(p);
-  }, 1000 / rate);
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      const wallMs = Date.now() - started;
-      await Promise.all([...pending]);
-      return { submitted, valid, failed, wallMs };
-    },
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 
-async function bench(s: Session, o: Options): Promise<Results> {
+async function bench(s: BenchSession, o: Options): Promise<Results> {
   const logger: Logger = o.verbose ? console : { info: () => undefined, warn: () => undefined, error: (m) => process.stderr.write(`${m}\n`) };
-  progress(`up: devnet on ${s.dataDir}, base port ${o.basePort}`);
-  s.upRunning = runCli(['--data', s.dataDir, 'up', '--base-port', String(o.basePort)], true);
-  const up = (await s.upRunning) as { code: number | null; output: string };
-  if (up.code !== 0) throw new BenchError(`devnet up failed:\n${up.output}`);
+  progress(`up: devnet, base port ${o.basePort}`);
+  const { network } = await s.start();
   for (const [folder, channel, name] of [
-    [MGMT_CHAINCODE, 'mgmt', 'mgmt'],
-    [ASSETS_CHAINCODE, 'primary', 'assets'],
+    [CHAINCODES.mgmt, 'mgmt', 'mgmt'],
+    [CHAINCODES.assets, 'primary', 'assets'],
   ] as const) {
     progress(`deploy: ${name} on ${channel}`);
-    const r = await runCli(['--data', s.dataDir, 'deploy', folder, channel, name]);
-    if (r.code !== 0) throw new BenchError(`deploy ${name} failed:\n${r.output}`);
+    await s.deploy(folder, channel, name);
   }
-  const connection = readConnectionFile(path.join(s.dataDir, 'connection.json'));
+  const connection = network.connection;
 
   progress('genesis: InitLedger, 3 approvals, Tally');
-  const drivers = await Promise.all(
-    connection.members.map(async (member) => {
-      const gateway = await s.connect(member);
-      const keystore = path.join(member.userMspDir, 'keystore');
-      return { mgmt: gateway.getNetwork('mgmt').getContract('mgmt'), votingKeyPem: readFileSync(path.join(keystore, readdirSync(keystore).sort()[0]), 'utf8') };
-    }),
-  );
-  await produceGenesis(drivers, connection, o.cbi);
+  const sessions = await openSessions(connection);
+  s.onClose(() => {
+    closeSessions(sessions);
+  });
+  await produceGenesis(sessions, connection, { cbiSeconds: o.cbi, cycleTimeoutSeconds: 3 });
 
   const blocks: PrimaryBlock[] = [];
-  await watchPrimary(s, s.gateways[0], blocks);
+  await watchPrimary(s, sessions[0].gateway, blocks);
   progress('orchestrators: 4 members, each observer -> primary runtime -> Fabric adapter');
-  for (const member of connection.members) await startNode(s, member, logger);
-  await Promise.all(s.nodes.map((n) => inForce(n, 0)));
+  const nodes: MemberNode[] = [];
+  const consortium = consortiumOf(connection);
+  for (const { member, gateway } of sessions) {
+    s.checkOpen();
+    const applied: AppliedConfiguration[] = [];
+    const primary = await startMemberPrimary({
+      member,
+      gateway,
+      channels: connection.channels,
+      stateDir: path.join(network.dataDir, 'orchestrators', member.mspId),
+      consortium,
+      logger,
+      onApplied: (a) => applied.push(a),
+      genesisTimeoutMs: 60_000,
+    });
+    s.onClose(() => primary.stop());
+    nodes.push({ member, observer: primary.observer, runtime: primary.runtime, applied });
+  }
+  await Promise.all(nodes.map((n) => inForce(n, 0)));
 
   const contracts: Contract[] = [];
   for (let i = 0; i < o.clients; i++) {
@@ -404,33 +182,41 @@ async function bench(s: Session, o: Options): Promise<Results> {
     contracts.push(gateway.getNetwork('primary').getContract('assets'));
   }
   progress(`workload: ${o.rate} tx/s over ${o.clients} clients; warming up 3 s`);
-  const workload = startWorkload(contracts, o.rate);
+  // The network may fall behind: at most 500 transactions wait for their commit, the rest are skipped.
+  const workload = new Workload({ contracts, tps: o.rate, maxInFlight: 500 });
+  const workloadStarted = Date.now();
+  workload.start();
+  s.onClose(async () => {
+    await workload.stop();
+  });
   await sleep(3_000);
 
-  const produced: { block: ConfigBlock; committedAtMs: number; openedAtMs: number }[] = [];
+  const produced: ProducedBlock[] = [];
   for (let k = 1; k <= o.reconfigurations; k++) {
     s.checkOpen();
     const config = CONFIGS[(k - 1) % CONFIGS.length];
-    const cb = await produceBlock(s.nodes, config);
+    const cb = await produceBlock(sessions, config);
     produced.push(cb);
-    await Promise.all(s.nodes.map((n) => inForce(n, cb.block.height)));
+    await Promise.all(nodes.map((n) => inForce(n, cb.block.height)));
     progress(`reconfiguration ${k}/${o.reconfigurations}: CB ${cb.block.height} ${JSON.stringify(config)} in force at all 4 members`);
   }
   await sleep(2_000);
-  const load = await workload.stop();
+  const wallMs = Date.now() - workloadStarted;
+  const stats = await workload.stop();
+  const load = { submitted: stats.submitted, valid: stats.committed, failed: stats.failed, wallMs };
   await sleep(500);
 
   // Committed = the first notice of the sealing Tally in this process.
   const committedAt = new Map<number, number>();
   for (const { block, committedAtMs } of produced) {
-    const notices = s.nodes.map((n) => n.observer.entries[block.height]?.receipt.receivedAtMs ?? Infinity);
+    const notices = nodes.map((n) => n.observer.entries[block.height]?.receipt.receivedAtMs ?? Infinity);
     committedAt.set(block.height, Math.min(committedAtMs, ...notices));
   }
 
   const propagation: number[] = [];
   const propagationPerMember: Record<string, number[]> = {};
   const updatePerMember: Record<string, number[]> = {};
-  for (const node of s.nodes) {
+  for (const node of nodes) {
     const mine: number[] = (propagationPerMember[node.member.mspId] = []);
     const updates: number[] = (updatePerMember[node.member.mspId] = []);
     for (const { block } of produced) {
@@ -493,11 +279,11 @@ async function bench(s: Session, o: Options): Promise<Results> {
       ratioP95: Number((switchSummary.p95 / normalSummary.p95).toFixed(2)),
     },
     workload: { submitted: load.submitted, valid: load.valid, failed: load.failed, txPerSecond: round(load.valid / (load.wallMs / 1000)) },
-    raw: liveSamples(produced, channelUpdate, s.nodes.map((n) => n.observer), committedAt, normal, switching),
+    raw: liveSamples(produced, channelUpdate, nodes.map((n) => n.observer), committedAt, normal, switching),
     perReconfiguration: produced.map(({ block }, i) => ({
       height: block.height,
       config: JSON.stringify(block.config),
-      propagationMs: s.nodes.map((n) => (n.observer.entries[block.height]?.receipt.verifiedAtMs ?? NaN) - (committedAt.get(block.height) as number)),
+      propagationMs: nodes.map((n) => (n.observer.entries[block.height]?.receipt.verifiedAtMs ?? NaN) - (committedAt.get(block.height) as number)),
       updateDelayMs: channelUpdate[i],
       switchIntervalMs: switchByHeight.get(block.height),
     })),
@@ -510,7 +296,7 @@ async function bench(s: Session, o: Options): Promise<Results> {
  * from there → the linked config block committed on `primary` (all peers then run it); total = the sum.
  */
 function liveSamples(
-  produced: readonly { block: ConfigBlock; committedAtMs: number; openedAtMs: number }[],
+  produced: readonly ProducedBlock[],
   channelUpdate: readonly number[],
   observers: readonly Observer[],
   committedAt: ReadonlyMap<number, number>,
@@ -565,8 +351,8 @@ function humanReport(r: Results): string {
   ].join('\n');
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  const program = new Command('bench-reconfiguration')
+benchMain<Options>({
+  program: new Command('bench-reconfiguration')
     .description('Measure Algorithm 2 on the devnet: propagation and update delays, normal versus switch inter-block times')
     .option('--base-port <port>', 'first port of a private port grid (orderers base+0..3000, peers base+1..6001, admin base+9)', parsePort, 19850)
     .option('--reconfigurations <n>', 'configuration blocks after genesis (each changes the parameters)', positiveInt, 24)
@@ -578,21 +364,9 @@ async function main(argv: readonly string[]): Promise<number> {
     .option('--json', 'print the results as one JSON object')
     .option('--samples <file>', "also write the per-CB samples as the simulator's samples.csv (source devnet), for `npm run sim -- report`)")
     .showHelpAfterError()
-    .addHelpText('after', '\nExample:\n  npm run bench:reconfiguration -- --reconfigurations 24 --json');
-  program.exitOverride();
-  try {
-    program.parse([...argv]);
-  } catch (err) {
-    return (err as { exitCode?: number }).exitCode === 0 ? 0 : 2;
-  }
-  const o = program.opts<Options>();
-  if (!existsSync(DEVNET_CLI)) {
-    process.stderr.write(`✖ ${DEVNET_CLI} is missing: run 'npm run build' first\n`);
-    return 2;
-  }
-  const session = new Session(o.keepData === true);
-  const interrupted = closeOnSignals(() => session.close(), () => `if a devnet is left, run: node ${DEVNET_CLI} --data ${session.dataDir} down`);
-  try {
+    .addHelpText('after', '\nExample:\n  npm run bench:reconfiguration -- --reconfigurations 24 --json'),
+  session: (o) => ({ basePort: o.basePort, keepData: o.keepData === true }),
+  run: async (session, o) => {
     const results = await bench(session, o);
     process.stdout.write(o.json ? `${JSON.stringify(results, null, 2)}\n` : `${humanReport(results)}\n`);
     if (o.samples !== undefined) {
@@ -600,20 +374,5 @@ async function main(argv: readonly string[]): Promise<number> {
       progress(`samples for the simulator's report written to ${o.samples}`);
     }
     return results.workload.failed > 0 ? 1 : 0;
-  } catch (err) {
-    if (interrupted() !== 0) return interrupted();
-    const detail = err instanceof BenchError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
-    process.stderr.write(`✖ ${detail}\nlast lines of ${path.join(session.dataDir, 'logs', 'devnet.log')}:\n${logTail(session.dataDir)}\n`);
-    return 1;
-  } finally {
-    await session.close();
-  }
-}
-
-main(process.argv).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
   },
-);
+});

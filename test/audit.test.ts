@@ -11,12 +11,13 @@ import { Command } from 'commander';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildConfigUpdateEnvelope, formatGoDuration, readConfigBlock, signConfigUpdate } from 'fabric-devnet/dist/configtx';
-import type { BatchChange } from 'fabric-devnet/dist/configtx';
-import { SigningIdentity } from 'fabric-devnet/dist/msp';
+import { buildConfigUpdateEnvelope, formatGoDuration, readConfigBlock, signConfigUpdate } from 'fabric-config/configtx';
+import type { BatchChange } from 'fabric-config/configtx';
+import { SigningIdentity } from 'fabric-config/msp';
 import type { ConfigBlock, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
 import { broadcast, fetchConfigBlock } from '../orchestrator/src/channelConfig/ordererClient';
 import { batchUpdate } from '../orchestrator/src/primary/batchConfig';
+import { managementLinkTxId } from '../orchestrator/src/primary/managementLink';
 import { endingOf } from '../orchestrator/src/cli/errors';
 import { registerAudit } from '../orchestrator/src/cli/audit';
 import { newGrpcConnection } from '../orchestrator/src/gateway';
@@ -108,7 +109,7 @@ async function applyToPrimary(cb: ConfigBlock, change: BatchChange): Promise<num
   const update = batchUpdate('primary', current, change).serializeBinary();
   const signers = admins.slice(1, 4);
   const envelope = buildConfigUpdateEnvelope('primary', update, signers.map((a) => signConfigUpdate(update, a)), signers[0], {
-    managementLink: { height: cb.height, hash: cb.hash },
+    txId: managementLinkTxId({ height: cb.height, hash: cb.hash }),
   });
   expect(await broadcast(ordererClient, envelope)).toMatchObject({ statusName: 'SUCCESS' });
   // SUCCESS means accepted for ordering; the update is in force once its config block is.

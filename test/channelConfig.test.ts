@@ -10,18 +10,11 @@ import * as grpc from '@grpc/grpc-js';
 import { Gateway } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import * as path from 'node:path';
-import {
-  buildConfigUpdateEnvelope,
-  computeUpdate,
-  readBatchParams,
-  readConfigBlock,
-  readManagementLink,
-  signConfigUpdate,
-  withBatchParams,
-} from 'fabric-devnet/dist/configtx';
-import { SigningIdentity } from 'fabric-devnet/dist/msp';
+import { buildConfigUpdateEnvelope, computeUpdate, readBatchParams, readConfigBlock, signConfigUpdate, withBatchParams } from 'fabric-config/configtx';
+import { SigningIdentity } from 'fabric-config/msp';
 import { broadcast, fetchConfigBlock } from '../orchestrator/src/channelConfig/ordererClient';
 import { connectGateway, newGrpcConnection } from '../orchestrator/src/gateway';
+import { managementLinkTxId, readManagementLink } from '../orchestrator/src/primary/managementLink';
 import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
 
 const CHAINCODE = path.join(REPO_ROOT, 'test', 'fixtures', 'assets-chaincode');
@@ -69,7 +62,7 @@ async function waitForSequence(sequence: number): Promise<{ block: common.Block;
 function signedUpdate(config: common.Config, change: Parameters<typeof withBatchParams>[1], signers: SigningIdentity[], link?: { height: number; hash: string }): common.Envelope {
   const update = computeUpdate('primary', config, withBatchParams(config, change)).serializeBinary();
   const signatures = signers.map((s) => signConfigUpdate(update, s));
-  return buildConfigUpdateEnvelope('primary', update, signatures, signers[0], { managementLink: link });
+  return buildConfigUpdateEnvelope('primary', update, signatures, signers[0], { txId: link === undefined ? undefined : managementLinkTxId(link) });
 }
 
 describe('channel configuration updates on the devnet', () => {

@@ -15,17 +15,17 @@ import { common } from '@hyperledger/fabric-protos';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildConfigUpdateEnvelope, readConfigBlock, readManagementLink } from 'fabric-devnet/dist/configtx';
-import type { ManagementLink } from 'fabric-devnet/dist/configtx';
-import { SigningIdentity } from 'fabric-devnet/dist/msp';
+import { buildConfigUpdateEnvelope, readConfigBlock } from 'fabric-config/configtx';
+import { SigningIdentity } from 'fabric-config/msp';
 import type { ConfigBlock, UpdateSignature } from 'mgmt-chaincode/dist/protocol';
 import { broadcast, fetchBlock, lastConfigIndex } from '../orchestrator/src/channelConfig/ordererClient';
 import { newGrpcConnection } from '../orchestrator/src/gateway';
 import { Observer } from '../orchestrator/src/observer';
 import type { Logger } from '../orchestrator/src/observer';
-import { FabricPrimaryAdapter, PrimaryNodeRuntime } from '../orchestrator/src/primary';
+import { FabricPrimaryAdapter, managementLinkTxId, PrimaryNodeRuntime, readManagementLink } from '../orchestrator/src/primary';
+import type { ManagementLink } from '../orchestrator/src/primary';
 import type { AppliedConfiguration } from '../orchestrator/src/primary';
-import { produceBlock, produceGenesis } from './support/cbRounds';
+import { inForce as runtimeInForce, produceBlock, produceGenesis } from './support/cbRounds';
 import { closeSessions, json, MemberSession, openSessions, sleep } from './support/mgmt';
 import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
 
@@ -125,20 +125,7 @@ function node(mspId: string): MemberNode {
 
 /** Resolves when the runtime reports `height` (or later) in force on the channel. */
 function inForce(n: MemberNode, height: number, timeoutMs = 30_000): Promise<void> {
-  if ((n.runtime.inForceHeight ?? -1) >= height) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      n.runtime.off('applied', listener);
-      reject(new Error(`${n.session.member.mspId}: block ${height} not in force within ${timeoutMs} ms (at ${String(n.runtime.inForceHeight)})`));
-    }, timeoutMs);
-    const listener = (a: AppliedConfiguration): void => {
-      if (a.height < height) return;
-      clearTimeout(timer);
-      n.runtime.off('applied', listener);
-      resolve();
-    };
-    n.runtime.on('applied', listener);
-  });
+  return runtimeInForce(n.runtime, height, timeoutMs, n.session.member.mspId);
 }
 
 async function allInForce(height: number): Promise<void> {
@@ -298,7 +285,7 @@ describe('reconfiguring the primary channel from the management chain', () => {
       Buffer.from(records[0].update, 'base64'),
       records.map((r) => common.ConfigSignature.deserializeBinary(Buffer.from(r.configSignature, 'base64'))),
       admin,
-      { managementLink: { height: older.height, hash: older.hash } },
+      { txId: managementLinkTxId({ height: older.height, hash: older.hash }) },
     );
     const outcome = await broadcast(n.orderer, envelope);
     expect(outcome.statusName).toBe('BAD_REQUEST');

@@ -314,13 +314,13 @@ generate_crypto() {
   for n in ${NATIVE_ORGS}; do
     specs+="{\"mspId\":\"$(org_msp "${n}")\",\"domain\":\"$(org_domain "${n}")\",\"peerName\":\"peer0\",\"ordererName\":\"orderer0\"},"
   done
-  # The devnet's cryptogen: Fabric's cryptogen folder layout, with each org's orderer under its
+  # fabric-config's cryptogen: Fabric's cryptogen folder layout, with each org's orderer under its
   # own peerOrganizations folder and MSP (cryptogen keeps orderer orgs apart).
   node -e '
     const { generateOrgCrypto } = require(process.argv[1]);
     Promise.all(JSON.parse(process.argv[3]).map((spec) => generateOrgCrypto(process.argv[2], spec)))
       .catch((err) => { console.error(err.stack || String(err)); process.exit(1); });
-  ' "${REPO_ROOT}/network/devnet/dist/msp" "${NATIVE_DATA}" "[${specs%,}]"
+  ' "${REPO_ROOT}/network/fabric-config/dist/msp" "${NATIVE_DATA}" "[${specs%,}]"
 }
 
 write_node_config() {
@@ -339,8 +339,8 @@ create_network() {
     require_free_port "$(port_of "${n}" orderer)" "$(orderer_host "${n}")"
     require_free_port "$(port_of "${n}" peer)" "$(peer_host "${n}")"
   done
-  [ -f "${REPO_ROOT}/network/devnet/dist/msp/index.js" ] ||
-    die "${REPO_ROOT}/network/devnet/dist is missing (its cryptogen makes the crypto material): run 'npm run build' first"
+  [ -f "${REPO_ROOT}/network/fabric-config/dist/msp/index.js" ] ||
+    die "${REPO_ROOT}/network/fabric-config/dist is missing (its cryptogen makes the crypto material): run 'npm run build' first"
   # Leftovers of an `up` that was itself killed: its processes go first, then its files.
   for name in $(node_names) $(chaincode_names | sed 's/^/chaincode-/'); do stop_process "${name}" KILL; done
   rm -rf "${NATIVE_DATA:?}/chaincode" "${NATIVE_DATA}/organizations" "${NATIVE_DATA}/config" "${NATIVE_DATA}/channel-artifacts" "${NATIVE_DATA}/nodes"

@@ -5,9 +5,9 @@
  * config block), the MSPs that configuration defines, and the chaincodes defined on it.
  */
 import { common } from '@hyperledger/fabric-protos';
-import { BatchParams, evaluatePolicy, readBatchParams, readMsps } from './configtx';
+import { BatchParams, evaluatePolicy, readBatchParams, readMsps } from 'fabric-config/configtx';
 import type { ChannelView, SignedData } from './ledger/committer';
-import { MspRegistry } from './msp';
+import { MspRegistry } from 'fabric-config/msp';
 
 export interface ChaincodeDefinition {
   channel: string;

@@ -5,6 +5,9 @@ import 'reflect-metadata';
 
 export { Devnet, DevnetError, DEFAULT_BATCH_TIMEOUT, DEFAULT_MAX_MESSAGE_COUNT } from './devnet';
 export type { DevnetOptions } from './devnet';
-export { CONNECTION_FILE_VERSION } from './connectionProfile';
-export type { ConnectionFile, MemberConnection, EndpointInfo } from './connectionProfile';
+export { CONNECTION_FILE_VERSION } from 'fabric-config/connection';
+export type { ConnectionFile, MemberConnection, EndpointInfo } from 'fabric-config/connection';
 export { DEFAULT_BASE_PORT, orgTopology, adminPort } from './topology';
+export { AdminApiError, adminEndpointFrom, adminEndpointOf, adminRequest } from './admin/client';
+export type { AdminEndpoint } from './admin/client';
+export { isProcessAlive } from './chaincode/leftovers';

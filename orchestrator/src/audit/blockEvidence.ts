@@ -7,7 +7,7 @@
  */
 import { X509Certificate, verify as verifySignature } from 'node:crypto';
 import { common, ledger, msp, peer } from '@hyperledger/fabric-protos';
-import { blockDataHash, blockHeaderBytes, blockHeaderHash, ConfigKey, viewChannelConfig } from 'fabric-devnet/dist/configtx';
+import { blockDataHash, blockHeaderBytes, blockHeaderHash, ConfigKey, viewChannelConfig } from 'fabric-config/configtx';
 import { parseIJson, subjectOrganizationalUnits } from 'mgmt-chaincode/dist/protocol';
 import type { JsonValue } from 'mgmt-chaincode/dist/protocol';
 

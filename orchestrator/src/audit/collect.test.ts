@@ -4,9 +4,9 @@
  * The I/O edge with fake sources: paging GetBlocks, the order of reads, and failures named by step.
  */
 import { describe, expect, it } from '@jest/globals';
-import { buildGenesisBlock } from 'fabric-devnet/dist/configtx';
-import type { ChannelProfile } from 'fabric-devnet/dist/configtx';
-import { generateOrgCrypto } from 'fabric-devnet/dist/msp';
+import { buildGenesisBlock } from 'fabric-config/configtx';
+import type { ChannelProfile } from 'fabric-config/configtx';
+import { generateOrgCrypto } from 'fabric-config/msp';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -8,8 +8,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Gateway } from '@hyperledger/fabric-gateway';
 import type { common } from '@hyperledger/fabric-protos';
-import { readConfigBlock, readLastConfigIndex, readMsps } from 'fabric-devnet/dist/configtx';
-import { SigningIdentity } from 'fabric-devnet/dist/msp';
+import { readConfigBlock, readLastConfigIndex, readMsps } from 'fabric-config/configtx';
+import { SigningIdentity } from 'fabric-config/msp';
 import { parseIJson } from 'mgmt-chaincode/dist/protocol';
 import type { JsonValue } from 'mgmt-chaincode/dist/protocol';
 import { fetchBlock, fetchConfigBlock } from '../channelConfig/ordererClient';

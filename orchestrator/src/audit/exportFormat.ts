@@ -4,7 +4,7 @@
  * The `mgmt audit --json` export: a self-contained file from which `mgmt audit --verify-export`
  * re-runs the whole audit with no network. Format documented in orchestrator/README.md.
  */
-import { parseGoDuration } from 'fabric-devnet/dist/configtx';
+import { parseGoDuration } from 'fabric-config/configtx';
 import { decodeBase64Strict, HASH_PATTERN, parseIJson, parseIsoMillis } from 'mgmt-chaincode/dist/protocol';
 import type { JsonValue } from 'mgmt-chaincode/dist/protocol';
 import { AuditError } from './errors';

@@ -13,7 +13,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  applyConfigUpdate,
   blockDataHash,
   blockHeaderBytes,
   blockHeaderHash,
@@ -24,13 +23,14 @@ import {
   readMsps,
   signConfigUpdate,
   withBatchParams,
-} from 'fabric-devnet/dist/configtx';
-import type { BatchChange } from 'fabric-devnet/dist/configtx';
-import { generateOrgCrypto, MspRegistry, SigningIdentity } from 'fabric-devnet/dist/msp';
-import type { OrgCrypto } from 'fabric-devnet/dist/msp';
-import { generateTestOrgs, testChannelProfile } from 'fabric-devnet/dist/testing/orgs';
+} from 'fabric-config/configtx';
+import type { BatchChange } from 'fabric-config/configtx';
+import { generateOrgCrypto, MspRegistry, SigningIdentity } from 'fabric-config/msp';
+import type { OrgCrypto } from 'fabric-config/msp';
+import { acceptConfigUpdate, generateTestOrgs, testChannelProfile } from 'fabric-config/testing';
 import { cycleWindow, expectedProposer, hashHeader, parseIsoMillis, scheduleAfter, toIsoMillis, voteMessage } from 'mgmt-chaincode/dist/protocol';
 import type { ConfigBlock, ConfigBlockHeader, GenesisParams, JsonObject, JsonValue } from 'mgmt-chaincode/dist/protocol';
+import { managementLinkTxId } from '../primary/managementLink';
 import { auditEvidence, NO_HEAD_EVIDENCE_NOTICE } from './audit';
 import { BlockProblem, cbWritesOf, checkDataHash, checkHashLink, checkOrdererSignatures, decodeBlock, ordererTrust } from './blockEvidence';
 import { collectEvidence } from './collect';
@@ -183,8 +183,8 @@ function envelopeOf(channelId: string, type: number, data: Uint8Array, at: Date,
 function configEnvelope(current: common.Config, change: BatchChange, at: Date, link?: { height: number; hash: string }): { envelope: Uint8Array; config: common.Config } {
   const update = computeUpdate('primary', current, withBatchParams(current, change)).serializeBinary();
   const signers = admins.slice(1, 4);
-  const updateEnvelope = buildConfigUpdateEnvelope('primary', update, signers.map((s) => signConfigUpdate(update, s)), signers[0], { timestamp: at, ...(link === undefined ? {} : { managementLink: link }) });
-  const applied = applyConfigUpdate('primary', current, updateEnvelope, new MspRegistry(readMsps(current)));
+  const updateEnvelope = buildConfigUpdateEnvelope('primary', update, signers.map((s) => signConfigUpdate(update, s)), signers[0], { timestamp: at, ...(link === undefined ? {} : { txId: managementLinkTxId(link) }) });
+  const applied = acceptConfigUpdate('primary', current, updateEnvelope, new MspRegistry(readMsps(current)));
   const ce = new common.ConfigEnvelope();
   ce.setConfig(applied.config);
   ce.setLastUpdate(updateEnvelope);

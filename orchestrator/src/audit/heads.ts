@@ -9,7 +9,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { common } from '@hyperledger/fabric-protos';
-import { readConfigBlock, readMsps } from 'fabric-devnet/dist/configtx';
+import { readConfigBlock, readMsps } from 'fabric-config/configtx';
 import { toIsoMillis } from 'mgmt-chaincode/dist/protocol';
 import type { ConfigBlock, JsonValue, Member } from 'mgmt-chaincode/dist/protocol';
 import {

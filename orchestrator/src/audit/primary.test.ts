@@ -9,7 +9,6 @@ import { common } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
 import { rmSync } from 'node:fs';
 import {
-  applyConfigUpdate,
   buildConfigUpdateEnvelope,
   buildGenesisBlock,
   computeUpdate,
@@ -18,11 +17,11 @@ import {
   readMsps,
   signConfigUpdate,
   withBatchParams,
-} from 'fabric-devnet/dist/configtx';
-import type { BatchChange, ChannelProfile } from 'fabric-devnet/dist/configtx';
-import { MspRegistry, SigningIdentity } from 'fabric-devnet/dist/msp';
-import { generateTestOrgs, testChannelProfile } from 'fabric-devnet/dist/testing/orgs';
-import type { OrgCrypto } from 'fabric-devnet/dist/msp';
+} from 'fabric-config/configtx';
+import type { BatchChange, ChannelProfile } from 'fabric-config/configtx';
+import { MspRegistry, SigningIdentity } from 'fabric-config/msp';
+import { acceptConfigUpdate, generateTestOrgs, testChannelProfile } from 'fabric-config/testing';
+import type { OrgCrypto } from 'fabric-config/msp';
 import { decodePrimaryConfigBlock, scanConfigBlocks } from './primary';
 
 let root: string;
@@ -66,7 +65,7 @@ function configBlock(number: number, current: common.Config, change: BatchChange
     payload.getHeader()!.setChannelHeader(channelHeader.serializeBinary());
     envelope.setPayload(payload.serializeBinary());
   }
-  const applied = applyConfigUpdate('primary', current, envelope, new MspRegistry(readMsps(current)));
+  const applied = acceptConfigUpdate('primary', current, envelope, new MspRegistry(readMsps(current)));
   const configEnvelope = new common.ConfigEnvelope();
   configEnvelope.setConfig(applied.config);
   configEnvelope.setLastUpdate(envelope);

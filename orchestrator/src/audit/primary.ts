@@ -5,7 +5,8 @@
  * all of them without reading the whole channel.
  */
 import { common, msp } from '@hyperledger/fabric-protos';
-import { ConfigtxError, readBatchParams, readConfigBlock, readLastConfigIndex, readManagementLink } from 'fabric-devnet/dist/configtx';
+import { ConfigtxError, readBatchParams, readConfigBlock, readLastConfigIndex } from 'fabric-config/configtx';
+import { readManagementLink } from '../primary/managementLink';
 import type { PrimaryConfigRecord } from './types';
 
 function envelopeTimestamp(block: common.Block): string {

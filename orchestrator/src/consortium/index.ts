@@ -5,7 +5,7 @@
  */
 export { Consortium, DEFAULT_DATA_DIR, REPO_ROOT } from './runner';
 export type { ConsortiumOptions, ConsortiumResult, MemberContext, MemberHooks, TwinContext } from './runner';
-export { deployChaincode, DEVNET_CLI, NetworkStartError, startDevnet } from './devnetProcess';
+export { deployChaincode, NetworkStartError, startDevnet } from './devnetProcess';
 export type { DevnetHandle, DevnetProcessOptions } from './devnetProcess';
 export { RoundTracker, summaryTable } from './display';
 export type { CbRow } from './display';

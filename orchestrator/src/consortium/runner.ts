@@ -6,6 +6,9 @@
  * rules twin fed by that member's own metrics of a workload on `primary`, each round shown live,
  * a summary at the end, and everything stopped on the way out.
  *
+ * The devnet, when the consortium starts one, comes from the repository's network backend
+ * (network/backends), loaded only then: see ./devnetProcess.ts.
+ *
  * The four nodes run in this process, each with its own gRPC connection to its own member's
  * peer, its own gateway identity and its own vote key. Child processes would isolate them
  * further, but on a small machine four extra Node.js runtimes cost more than the whole devnet,
@@ -356,7 +359,7 @@ export class Consortium {
     if (this.devnet !== undefined) {
       if (this.options.keep === true) {
         this.devnet.detach();
-        out(`devnet left running on ${this.devnet.dataDir} (pid ${this.devnet.pid}); stop it with \`npm run devnet -- --data ${this.devnet.dataDir} down\``);
+        out(`devnet left running on ${this.devnet.dataDir} (pid ${String(this.devnet.pid)}); stop it with \`npm run devnet -- --data ${this.devnet.dataDir} down\``);
       } else {
         await this.devnet.stop();
         out('devnet stopped');

@@ -1,21 +1,21 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * Reading the connection file (docs/architecture.md, "The two backends"; its format is defined beside its writer in
- * fabric-devnet's connectionProfile.ts): every field is checked, so that a hand-written file for an
+ * Reading the connection file (docs/architecture.md, "The two backends"; its format and JSON
+ * schema are defined once, in fabric-config's connection.ts): every field is checked, so that a hand-written file for an
  * existing Fabric network fails with the field to fix rather than deep inside a gRPC call.
  */
 import Ajv2020 from 'ajv/dist/2020';
 import { readFileSync } from 'node:fs';
 
-import { CONNECTION_FILE_SCHEMA, CONNECTION_FILE_VERSION } from 'fabric-devnet/dist/connectionProfile';
-import type { ConnectionFile } from 'fabric-devnet/dist/connectionProfile';
+import { CONNECTION_FILE_SCHEMA, CONNECTION_FILE_VERSION } from 'fabric-config/connection';
+import type { ConnectionFile } from 'fabric-config/connection';
 
-// The format is defined once, beside its writer; both backends write it.
+// The format is defined once, in fabric-config; both backends write it.
 export { CONNECTION_FILE_VERSION };
 
 const validate = new Ajv2020({ allErrors: true }).compile<ConnectionFile>(CONNECTION_FILE_SCHEMA);
-export type { ConnectionFile, EndpointInfo, MemberConnection } from 'fabric-devnet/dist/connectionProfile';
+export type { ConnectionFile, EndpointInfo, MemberConnection } from 'fabric-config/connection';
 
 /**
  * Reads and checks a connection file against its JSON Schema.

@@ -8,7 +8,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Gateway } from '@hyperledger/fabric-gateway';
-import { SigningIdentity } from 'fabric-devnet/dist/msp';
+import { SigningIdentity } from 'fabric-config/msp';
 import { readFileSync } from 'node:fs';
 import type { ConnectionFile, MemberConnection } from '../gateway';
 import { newGrpcConnection } from '../gateway';

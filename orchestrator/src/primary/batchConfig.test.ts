@@ -2,26 +2,19 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * C^prim to the channel's batch parameters, and the update every member computes: same bytes
- * from the same config, accepted by the orderer's validator with a majority of admin signatures.
+ * from the same config, authorised as the orderer decides it by a majority of admin signatures.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  applyConfigUpdate,
-  buildConfigUpdateEnvelope,
-  buildGenesisBlock,
-  readBatchParams,
-  readConfigBlock,
-  readManagementLink,
-  readMsps,
-  signConfigUpdate,
-} from 'fabric-devnet/dist/configtx';
-import { generateOrgCrypto, MspRegistry, SigningIdentity } from 'fabric-devnet/dist/msp';
-import type { OrgCrypto } from 'fabric-devnet/dist/msp';
+import { buildConfigUpdateEnvelope, buildGenesisBlock, readBatchParams, readConfigBlock, readMsps, signConfigUpdate } from 'fabric-config/configtx';
+import { generateOrgCrypto, MspRegistry, SigningIdentity } from 'fabric-config/msp';
+import type { OrgCrypto } from 'fabric-config/msp';
+import { acceptConfigUpdate } from 'fabric-config/testing';
 import { batchChangeOf, batchMatches, batchUpdate } from './batchConfig';
+import { managementLinkTxId, readManagementLink } from './managementLink';
 
 let root: string;
 let orgs: OrgCrypto[];
@@ -59,16 +52,16 @@ function admin(i: number): SigningIdentity {
   return new SigningIdentity(org.mspId, org.admin.certPem, org.admin.privateKeyPem);
 }
 
-function submit(config: common.Config, update: Uint8Array, signers: number[]): ReturnType<typeof applyConfigUpdate> {
+function submit(config: common.Config, update: Uint8Array, signers: number[]): ReturnType<typeof acceptConfigUpdate> {
   const envelope = buildConfigUpdateEnvelope(
     'primary',
     update,
     signers.map((i) => signConfigUpdate(update, admin(i))),
     admin(signers[0]),
-    { managementLink: { height: 4, hash: 'ab'.repeat(32) } },
+    { txId: managementLinkTxId({ height: 4, hash: 'ab'.repeat(32) }) },
   );
   expect(readManagementLink(envelope)).toEqual({ height: 4, hash: 'ab'.repeat(32) });
-  return applyConfigUpdate('primary', config, envelope, new MspRegistry(readMsps(config)));
+  return acceptConfigUpdate('primary', config, envelope, new MspRegistry(readMsps(config)));
 }
 
 describe('batchChangeOf', () => {

@@ -13,8 +13,8 @@
  * channels with PRIMARY_UNSUPPORTED_CONSENSUS rather than change a parameter that has no effect.
  */
 import { common } from '@hyperledger/fabric-protos';
-import type { BatchChange, BatchParams } from 'fabric-devnet/dist/configtx';
-import { computeUpdate, formatGoDuration, parseGoDuration, readBatchParams, withBatchParams } from 'fabric-devnet/dist/configtx';
+import type { BatchChange, BatchParams } from 'fabric-config/configtx';
+import { computeUpdate, formatGoDuration, parseGoDuration, readBatchParams, withBatchParams } from 'fabric-config/configtx';
 import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { PrimaryError } from './errors';
 

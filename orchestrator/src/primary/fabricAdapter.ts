@@ -17,9 +17,9 @@
  *     sequence, update, signature)`, which checks the signer is that member's admin.
  *  3. It follows `UpdateSignatureShared` events (from the block that committed the CB, so none is
  *     missed) and, once the signatures over bytes identical to its own satisfy the channel's
- *     policy (checked with the configtx validator, as the orderer will), it assembles the
- *     CONFIG_UPDATE envelope, signed by its own admin, with the link to the CB in the tx_id
- *     (`mgmt-cb:<height>:<hash>`, Fig. 3), and broadcasts it to its own member's orderer.
+ *     policy (checked as the orderer will, with fabric-config's checkUpdateAuthorised), it
+ *     assembles the CONFIG_UPDATE envelope, signed by its own admin, with the link to the CB in
+ *     the tx_id (`mgmt-cb:<height>:<hash>`, Fig. 3), and broadcasts it to its own member's orderer.
  *  4. Several members may broadcast the same update; the orderer accepts the first and refuses
  *     the others (their read set pins the version the first one moved on): exactly once in effect.
  *     A BAD_REQUEST is therefore fine when the channel now carries this CB's link or a newer one.
@@ -41,19 +41,17 @@ import type * as grpc from '@grpc/grpc-js';
 import type { BlockEventsOptions, ChaincodeEvent, ChaincodeEventsOptions, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import { EndorseError } from '@hyperledger/fabric-gateway';
 import { common, orderer as ordererProtos } from '@hyperledger/fabric-protos';
-import type { BatchChange, BatchParams, ManagementLink } from 'fabric-devnet/dist/configtx';
+import type { BatchChange, BatchParams } from 'fabric-config/configtx';
 import {
   ConfigUpdateError,
-  applyConfigUpdate,
   buildConfigUpdateEnvelope,
+  checkUpdateAuthorised,
   readBatchParams,
   readConfigBlock,
-  readManagementLink,
   readMsps,
   signConfigUpdate,
-} from 'fabric-devnet/dist/configtx';
-import { MspRegistry } from 'fabric-devnet/dist/msp';
-import type { SigningIdentity } from 'fabric-devnet/dist/msp';
+} from 'fabric-config/configtx';
+import type { SigningIdentity } from 'fabric-config/msp';
 import type { ConfigBlock, JsonObject, UpdateSignature } from 'mgmt-chaincode/dist/protocol';
 import { EVENTS, messageOf, mgmtErrorCodeOf, updateSha256 } from 'mgmt-chaincode/dist/protocol';
 import { broadcast, fetchBlock, lastConfigIndex } from '../channelConfig/ordererClient';
@@ -61,6 +59,8 @@ import type { Logger } from '../observer';
 import type { ApplyContext, ApplyResult, PrimaryChainAdapter } from './adapter';
 import { BATCH_DRIVEN_CONSENSUS_TYPES, batchChangeOf, batchUpdate } from './batchConfig';
 import { PrimaryError } from './errors';
+import { managementLinkTxId, readManagementLink } from './managementLink';
+import type { ManagementLink } from './managementLink';
 
 /** The management channel as the adapter uses it; a gateway Contract and Network fit. */
 export interface ManagementChannel {
@@ -440,7 +440,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     const key = `${channel.sequence}:${sha}:${signers.join(',')}`;
     if (key === lastAttempt) return { success: false };
     const signatures = matching.map((r) => common.ConfigSignature.deserializeBinary(Buffer.from(r.configSignature, 'base64')));
-    const envelope = buildConfigUpdateEnvelope(channelId, updateBytes, signatures, admin, { managementLink: { height: cb.height, hash: cb.hash } });
+    const envelope = buildConfigUpdateEnvelope(channelId, updateBytes, signatures, admin, { txId: managementLinkTxId({ height: cb.height, hash: cb.hash }) });
     if (!this.#policySatisfied(channel, envelope)) {
       const waitingKey = `waiting:${cb.height}:${channel.sequence}:${signers.join(',')}`;
       if (!this.#warned.has(waitingKey)) {
@@ -495,7 +495,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
       const key = `${e.height}:${channel.sequence}:${sha}:${signers.join(',')}`;
       if (attempted.has(key)) continue;
       const signatures = matching.map((r) => common.ConfigSignature.deserializeBinary(Buffer.from(r.configSignature, 'base64')));
-      const envelope = buildConfigUpdateEnvelope(channelId, updateBytes, signatures, admin, { managementLink: { height: e.height, hash: e.hash } });
+      const envelope = buildConfigUpdateEnvelope(channelId, updateBytes, signatures, admin, { txId: managementLinkTxId({ height: e.height, hash: e.hash }) });
       if (!this.#policySatisfied(channel, envelope)) continue;
       attempted.add(key);
       let outcome: Awaited<ReturnType<typeof broadcast>>;
@@ -513,11 +513,14 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     return false;
   }
 
-  /** Dry run of the orderer's own check: read set, versions and the Admins mod_policy. */
+  /**
+   * The orderer's check of the signatures: do they satisfy the mod_policy (Admins) of every element
+   * the update changes? The update was computed from this same config, so its read set and
+   * versions match it.
+   */
   #policySatisfied(channel: ChannelConfigState, envelope: common.Envelope): boolean {
     try {
-      applyConfigUpdate(this.#options.channelId, channel.config, envelope, new MspRegistry(readMsps(channel.config)));
-      return true;
+      return checkUpdateAuthorised(this.#options.channelId, channel.config, envelope).ok;
     } catch (err) {
       if (err instanceof ConfigUpdateError && err.code !== 'CONFIG_UPDATE_MALFORMED' && err.code !== 'CONFIG_UPDATE_INVALID_CONFIG') return false;
       throw err;

@@ -3,13 +3,16 @@
  *
  * The primary side of the mechanism: Algorithm 2 for one node (PrimaryNodeRuntime), the seam to
  * the chain being reconfigured (PrimaryChainAdapter), and the Fabric `primary` channel behind it
- * (FabricPrimaryAdapter: majority-signed channel config updates linked to their CB).
+ * (FabricPrimaryAdapter: majority-signed channel config updates linked to their CB, the link
+ * being the update envelope's tx_id: managementLink).
  */
 export type { ApplyContext, ApplyOutcome, ApplyResult, PrimaryChainAdapter } from './adapter';
 export { BATCH_DRIVEN_CONSENSUS_TYPES, batchChangeOf, batchMatches, batchUpdate } from './batchConfig';
 export { PrimaryError } from './errors';
 export type { PrimaryErrorCode, PrimaryErrorOptions } from './errors';
 export { FabricPrimaryAdapter } from './fabricAdapter';
+export { MANAGEMENT_LINK_PREFIX, managementLinkTxId, readManagementLink } from './managementLink';
+export type { ManagementLink } from './managementLink';
 export type { ChannelConfigState, FabricPrimaryAdapterEvents, FabricPrimaryAdapterOptions, ManagementChannel, PrimaryChannelEvents } from './fabricAdapter';
 export { PrimaryNodeRuntime } from './runtime';
 export type { AppliedConfiguration, PrimaryNodeRuntimeOptions, PrimaryRuntimeEvents, ReceiveHints } from './runtime';

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import type { ConnectionFile } from '../connectionProfile';
+import type { ConnectionFile } from 'fabric-config/connection';
 import { bearer, readTokenFile } from './localEndpoint';
 
 /** Where the admin API is and which file holds its token. */

@@ -10,7 +10,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import type { Channel } from '../channel';
-import { envelopeSignedData } from '../configtx';
+import { envelopeSignedData } from 'fabric-config/configtx';
 import { blockTransactions } from '../ledger/blockInfo';
 import { HeaderTypeCode, parseEnvelope, StatusCode, timestampMs, TxValidationCodeValue } from '../protoutil';
 import { TIME_WINDOW_MS } from '../endorser/endorser';

@@ -9,7 +9,7 @@
  */
 import { common, peer } from '@hyperledger/fabric-protos';
 import type { ChaincodeRuntime } from '../chaincode';
-import type { Identity } from '../msp';
+import type { Identity } from 'fabric-config/msp';
 import type { Channel } from '../channel';
 import { TxSimulator } from '../ledger/simulator';
 import type { LedgerStore } from '../ledger/store';

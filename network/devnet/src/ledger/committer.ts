@@ -8,8 +8,8 @@
  */
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { computeTxId, decode, parseEnvelope, ParsedEnvelope, sha256 } from '../protoutil';
-import type { SignedData } from '../configtx';
-import type { MspRegistry } from '../msp';
+import type { SignedData } from 'fabric-config/configtx';
+import type { MspRegistry } from 'fabric-config/msp';
 import { compareKeys, TOTAL_QUERY_LIMIT } from './simulator';
 import type { HistoryRecord, LedgerStore, StateUpdate, Version } from './store';
 import { TxCode } from './validationCodes';

@@ -5,7 +5,7 @@
  * MaxMessageCount, when a message would push it past PreferredMaxBytes (an oversized message goes
  * alone in its own batch), or when BatchTimeout has passed since the first pending message.
  */
-import type { BatchSizeParams } from '../configtx';
+import type { BatchSizeParams } from 'fabric-config/configtx';
 
 export class BlockCutter {
   private pending: Uint8Array[] = [];

@@ -9,11 +9,12 @@
 import { common } from '@hyperledger/fabric-protos';
 import { EventEmitter } from 'node:events';
 import type { Channel } from '../channel';
-import { applyConfigUpdate, blockDataHash, blockHeaderBytes, envelopeSignedData } from '../configtx';
+import { blockDataHash, blockHeaderBytes, envelopeSignedData } from 'fabric-config/configtx';
 import type { CommitResult, Committer } from '../ledger/committer';
 import type { LedgerStore } from '../ledger/store';
 import { newChannelHeader, newNonce, newSignedEnvelope, parseEnvelope, sha256, Signer, StatusCode } from '../protoutil';
 import { BlockCutter } from './blockCutter';
+import { applyConfigUpdate } from './configValidation';
 
 const Status = common.Status;
 

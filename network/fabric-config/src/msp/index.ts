@@ -1,6 +1,6 @@
 /**
- * Membership for the devnet: cryptogen-layout crypto material, signing identities, and the
- * identity validator used by the endorser, committer, orderer and policy engine.
+ * Membership: cryptogen-layout crypto material, signing identities, and the identity validator
+ * used by the policy engine (and by the devnet's endorser, committer and orderer).
  */
 export { MspError } from './errors';
 export type { MspErrorCode, MspErrorOptions } from './errors';

@@ -2,13 +2,18 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Channel configuration, as Fabric's configtxgen, configtxlator and configtx validator handle it:
- * genesis blocks from a profile, reading config blocks, the policy engine, and config updates.
- * Pure: no I/O, no clock except default timestamps and random nonces.
+ * genesis blocks from a profile, reading config blocks, the policy engine, config updates and
+ * whether their signatures authorise them. Pure: no I/O, no clock except default timestamps and
+ * random nonces.
  */
+export { authorisationError, checkUpdateAuthorised, decodeConfigUpdateEnvelope } from './authorisation';
+export type { DecodedConfigUpdate, UpdateAuthorisation, UpdateAuthorised, UpdateNotAuthorised } from './authorisation';
 export { withBatchParams } from './batch';
 export type { BatchChange } from './batch';
 export { blockDataHash, blockHeaderBytes, blockHeaderHash } from './blockHash';
 export type { BlockHeaderLike } from './blockHash';
+export { configAfterUpdate, deltaSet, elementKey, elementModPolicy, elementVersion, mapConfig, modPolicyPath } from './configMap';
+export type { ConfigElement, ConfigElementKind } from './configMap';
 export {
   decodeConfigBlock,
   configFromBlock,
@@ -53,13 +58,5 @@ export {
   validateProfile,
 } from './profile';
 export type { BatchSizeParams, CapabilitiesProfile, ChannelProfile, ConsenterProfile, OrdererType, OrgProfile } from './profile';
-export {
-  MANAGEMENT_LINK_PREFIX,
-  applyConfigUpdate,
-  buildConfigUpdateEnvelope,
-  computeUpdate,
-  managementLinkTxId,
-  readManagementLink,
-  signConfigUpdate,
-} from './update';
-export type { AppliedConfigUpdate, ComputeUpdateOptions, ConfigUpdateEnvelopeOptions, ManagementLink } from './update';
+export { buildConfigUpdateEnvelope, computeUpdate, signConfigUpdate } from './update';
+export type { ComputeUpdateOptions, ConfigUpdateEnvelopeOptions } from './update';

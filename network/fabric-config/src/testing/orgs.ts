@@ -1,8 +1,8 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * Test fixtures shared by the configtx tests here and the orchestrator's: real member crypto
- * material and the channel profile the devnet builds from it. Not used by the devnet itself.
+ * Test fixtures shared by the configtx tests here, the devnet's and the orchestrator's: real
+ * member crypto material and the channel profile the devnet builds from it.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

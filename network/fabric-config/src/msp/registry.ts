@@ -1,5 +1,5 @@
 /**
- * The devnet's membership service: turns SerializedIdentity bytes into validated identities,
+ * A channel's membership service (the devnet's, and the policy engine's): turns SerializedIdentity bytes into validated identities,
  * answers MSPRole questions with NodeOU semantics, and verifies their signatures the way Fabric's
  * MSP and BCCSP do (F `msp/mspimpl.go`, `msp/mspimplvalidate.go`, `msp/mspmgrimpl.go`).
  *

@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Errors of the configtx module. Messages follow Fabric's wording (the orderer returns them to
- * clients as BroadcastResponse.info); the codes let devnet callers branch without parsing text.
+ * clients as BroadcastResponse.info); the codes let callers branch without parsing text.
  */
 
 /** Why a profile, block, config or duration was refused. */
@@ -70,8 +70,9 @@ export interface ConfigUpdateErrorOptions {
 }
 
 /**
- * A CONFIG_UPDATE refused by {@link applyConfigUpdate}. The orderer answers a Broadcast of it with
- * BAD_REQUEST and this message as info, as Fabric's does.
+ * A CONFIG_UPDATE refused by an orderer's validation (the devnet's applyConfigUpdate) or by
+ * {@link checkUpdateAuthorised}. The orderer answers a Broadcast of it with BAD_REQUEST and this
+ * message as info, as Fabric's does.
  */
 export class ConfigUpdateError extends Error {
   /** Stable cause of the refusal. */

@@ -1,0 +1,181 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Drives the management chaincode as all four members at once, for the end-to-end tests and the
+ * benchmarks (scripts/), not for a member's node: one gateway per member, votes signed with each
+ * member's own identity key, genesis parameters from the connection file and the C^prim schema
+ * (orchestrator/schemas/primary-config.schema.json), and configuration blocks produced the way
+ * management nodes produce them (wait for the round, the expected proposer proposes, members
+ * approve, one tallies), and a wait until a member's primary runtime has put one in force. The
+ * management nodes themselves are tested elsewhere.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type * as grpc from '@grpc/grpc-js';
+import { EndorseError } from '@hyperledger/fabric-gateway';
+import type { Contract, Gateway } from '@hyperledger/fabric-gateway';
+import { signVote } from 'mgmt-chaincode/dist/protocol';
+import type { ConfigBlock, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
+import { connectGateway, newGrpcConnection } from '../gateway';
+import type { ConnectionFile, MemberConnection } from '../gateway';
+import type { AppliedConfiguration, PrimaryNodeRuntime } from '../primary';
+import { readSchemaFile } from '../twins/primaryConfig';
+
+export const utf8 = new TextDecoder();
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The JSON answer of a transaction. */
+export async function json<T>(bytes: Promise<Uint8Array>): Promise<T> {
+  return JSON.parse(utf8.decode(await bytes)) as T;
+}
+
+/** One member: its gateway (as its user) and the management contract through it. */
+export interface MemberSession {
+  member: MemberConnection;
+  client: grpc.Client;
+  gateway: Gateway;
+  mgmt: Contract;
+  /** The user's identity key, which signs its votes. */
+  privateKeyPem: string;
+}
+
+/** A session per member of the connection file. */
+export async function openSessions(connection: ConnectionFile): Promise<MemberSession[]> {
+  return Promise.all(
+    connection.members.map(async (member) => {
+      const client = await newGrpcConnection(member.peer);
+      const gateway = await connectGateway(client, member);
+      const keystore = path.join(member.userMspDir, 'keystore');
+      return {
+        member,
+        client,
+        gateway,
+        mgmt: gateway.getNetwork(connection.channels.management).getContract('mgmt'),
+        privateKeyPem: readFileSync(path.join(keystore, readdirSync(keystore).sort()[0]), 'utf8'),
+      };
+    }),
+  );
+}
+
+export function closeSessions(sessions: MemberSession[]): void {
+  for (const s of sessions) {
+    s.gateway.close();
+    s.client.close();
+  }
+}
+
+/** InitLedger's argument: every member of the connection file, the C^prim schema, a small initial config. */
+export function genesisParams(connection: ConnectionFile, timing: { cbiSeconds: number; cycleTimeoutSeconds: number }): string {
+  return JSON.stringify({
+    params: {
+      members: connection.members.map((m) => ({ mspId: m.mspId, caCertificate: readFileSync(m.caCertPath, 'utf8') })),
+      cbiSeconds: timing.cbiSeconds,
+      cycleTimeoutSeconds: timing.cycleTimeoutSeconds,
+      clockToleranceSeconds: 30,
+      configSchema: readSchemaFile(),
+    },
+    config: { batchTimeoutMs: 100, maxMessageCount: 10 },
+  });
+}
+
+/**
+ * Retries while the member's own peer has not committed what the caller just saw committed on
+ * another peer: on Fabric each peer commits on its own, so it can be a block behind.
+ */
+async function onceCaughtUp<T>(action: () => Promise<T>, lagging: string): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await action();
+    } catch (err) {
+      const text = err instanceof EndorseError ? err.details.map((d) => d.message).join(' ') : String(err);
+      if (attempt >= 50 || !text.includes(lagging)) throw err;
+      await sleep(100);
+    }
+  }
+}
+
+export async function vote(session: MemberSession, proposalHash: string, approve: boolean, reason = 'test'): Promise<void> {
+  const signature = signVote({ hash: proposalHash, approve, privateKeyPem: session.privateKeyPem });
+  await onceCaughtUp(() => session.mgmt.submitTransaction('Vote', proposalHash, String(approve), signature, reason), 'MGMT_UNKNOWN_PROPOSAL');
+}
+
+/** Tally once the member's peer has every vote the caller saw committed. */
+export async function tally(session: MemberSession, proposalId: string): Promise<Uint8Array> {
+  return onceCaughtUp(() => session.mgmt.submitTransaction('Tally', proposalId), 'MGMT_VOTES_PENDING');
+}
+
+/** A sealed block, when its Tally returned as committed and when its round opened (epoch ms). */
+export interface ProducedBlock {
+  readonly block: ConfigBlock;
+  readonly committedAtMs: number;
+  /** When the cycle it was proposed in started (genesis: when InitLedger was submitted). */
+  readonly openedAtMs: number;
+}
+
+/** Opens, approves (3 of 4) and tallies the genesis block. */
+export async function produceGenesis(sessions: readonly MemberSession[], connection: ConnectionFile, timing: { cbiSeconds: number; cycleTimeoutSeconds: number }): Promise<ProducedBlock> {
+  const [first] = sessions as [MemberSession];
+  const openedAtMs = Date.now();
+  const proposal = await json<Proposal>(first.mgmt.submitTransaction('InitLedger', genesisParams(connection, timing)));
+  await Promise.all(sessions.slice(0, 3).map((s) => vote(s, proposal.hash, true, 'genesis')));
+  const block = await json<ConfigBlock>(tally(first, proposal.id));
+  return { block, committedAtMs: Date.now(), openedAtMs };
+}
+
+/** Waits until a cycle without a proposal of its own is running, and returns the round. */
+async function openCycle(sessions: readonly MemberSession[]): Promise<Round> {
+  const [first] = sessions as [MemberSession];
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const r = await json<Round>(first.mgmt.evaluateTransaction('GetRound'));
+    const proposedThisCycle = r.proposal !== null && r.proposal.header.height === r.nextHeight && r.proposal.header.cycle === r.cycle;
+    if (r.phase === 'cycle' && !proposedThisCycle) return r;
+    // Sleep until the instant the schedule names, not a fixed poll.
+    const until = r.phase === 'waiting' ? r.opensAt : r.cycleEndsAt;
+    const waitMs = until === null ? 100 : Date.parse(until) - Date.parse(r.now);
+    await sleep(Math.max(20, Math.min(waitMs + 20, 5_000)));
+  }
+  throw new Error('no agreement cycle opened');
+}
+
+/**
+ * The next configuration block with `config`: proposed by the expected proposer as soon as its
+ * cycle opens, approved by `approvers` members (3 by default: the quorum of 4), tallied.
+ */
+export async function produceBlock(sessions: readonly MemberSession[], config: Readonly<Record<string, number>>, approvers = 3): Promise<ProducedBlock> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const r = await openCycle(sessions);
+    const proposer = sessions.find((s) => s.member.mspId === r.expectedProposer);
+    if (proposer === undefined) throw new Error(`no session for ${String(r.expectedProposer)}`);
+    let proposal: Proposal;
+    try {
+      proposal = await json<Proposal>(proposer.mgmt.submitTransaction('Propose', JSON.stringify(config)));
+    } catch {
+      // The cycle rolled over between GetRound and Propose: try the next one.
+      continue;
+    }
+    const voters = [proposer, ...sessions.filter((s) => s !== proposer)].slice(0, approvers);
+    await Promise.all(voters.map((s) => vote(s, proposal.hash, true, 'e2e')));
+    const block = await json<ConfigBlock>(tally(proposer, proposal.id));
+    return { block, committedAtMs: Date.now(), openedAtMs: Date.parse(r.cycleStartsAt ?? r.now) };
+  }
+  throw new Error(`could not produce a block with ${JSON.stringify(config)}`);
+}
+
+/** Resolves when `runtime` reports configuration block `height` (or a later one) in force on its channel. */
+export function inForce(runtime: PrimaryNodeRuntime, height: number, timeoutMs: number, name: string): Promise<void> {
+  if ((runtime.inForceHeight ?? -1) >= height) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      runtime.off('applied', listener);
+      reject(new Error(`${name}: block ${height} not in force within ${timeoutMs} ms (at ${String(runtime.inForceHeight)})`));
+    }, timeoutMs);
+    const listener = (a: AppliedConfiguration): void => {
+      if (a.height < height) return;
+      clearTimeout(timer);
+      runtime.off('applied', listener);
+      resolve();
+    };
+    runtime.on('applied', listener);
+  });
+}
