@@ -130,15 +130,10 @@ export async function startDevnet(options: Readonly<StartNetworkOptions>): Promi
     },
     logFile,
     processes: () => (running() ? [current.pid] : []),
-    deploy: async (folder, channel, name): Promise<DeployResult> => {
+    deploy: (folder, channel, name): Promise<DeployResult> => {
       const endpoint = adminEndpointFrom(connection, dataDir);
       if (endpoint === undefined) throw new NetworkBackendError('DEPLOY_FAILED', `${connectionFile} names no admin API`);
-      try {
-        const answer = await adminRequest<{ ccid?: unknown }>(endpoint, 'POST', '/deploy', { folder: path.resolve(folder), channel, name }, { timeoutMs: 120_000 });
-        return { ccid: typeof answer.ccid === 'string' ? answer.ccid : undefined };
-      } catch (err) {
-        throw new NetworkBackendError('DEPLOY_FAILED', `deploying ${folder} as ${name} on ${channel} through ${endpoint.url} failed: ${(err as Error).message}`, { cause: err });
-      }
+      return deployToDevnet(endpoint, folder, channel, name);
     },
     crash: () => end('SIGKILL', 20_000),
     restart: async () => {
@@ -160,4 +155,21 @@ export async function startDevnet(options: Readonly<StartNetworkOptions>): Promi
       if (!detached) signalGroup(current.pid, 'SIGKILL');
     },
   };
+}
+
+/**
+ * Deploys a chaincode folder through a running devnet's admin API (what `devnet deploy` does), on
+ * any devnet, also one this process did not start.
+ *
+ * @param endpoint the admin URL and the bearer token file (the connection file's `adminUrl` and
+ *   `adminTokenPath`; a devnet that names no token file needs none).
+ * @throws {@link NetworkBackendError} `DEPLOY_FAILED` with the devnet's answer.
+ */
+export async function deployToDevnet(endpoint: { readonly url: string; readonly tokenPath?: string }, folder: string, channel: string, name: string): Promise<DeployResult> {
+  try {
+    const answer = await adminRequest<{ ccid?: unknown }>(endpoint, 'POST', '/deploy', { folder: path.resolve(folder), channel, name }, { timeoutMs: 120_000 });
+    return { ccid: typeof answer.ccid === 'string' ? answer.ccid : undefined };
+  } catch (err) {
+    throw new NetworkBackendError('DEPLOY_FAILED', `deploying ${folder} as ${name} on ${channel} through ${endpoint.url} failed: ${(err as Error).message}`, { cause: err });
+  }
 }

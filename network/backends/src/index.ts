@@ -10,7 +10,7 @@ import type { RunningNetwork, StartNetworkOptions } from './types';
 
 export { NetworkBackendError } from './types';
 export type { BackendName, DeployResult, NetworkBackendErrorCode, RunningNetwork, StartNetworkOptions, StopOptions } from './types';
-export { runningDevnetPid } from './devnet';
+export { deployToDevnet, runningDevnetPid } from './devnet';
 export { readConnection } from './connection';
 export { DEVNET_CLI, NATIVE_SCRIPT, REPO_ROOT } from './paths';
 

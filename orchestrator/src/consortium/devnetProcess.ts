@@ -7,7 +7,6 @@
  * it is loaded only when a devnet must be started, and its absence is a clear error, not a crash
  * at start-up.
  */
-import { adminRequest } from 'fabric-devnet/dist/admin/client';
 import type * as Backends from 'network-backends';
 
 /** A step of bringing the consortium's network up failed. */
@@ -102,9 +101,10 @@ function isStartCode(code: string): code is NetworkStartError['code'] {
  * @throws {@link NetworkStartError} `DEPLOY_FAILED` with the devnet's answer.
  */
 export async function deployChaincode(adminUrl: string, folder: string, channel: string, name: string, adminTokenPath?: string): Promise<void> {
+  const backends = await loadBackends();
   try {
-    await adminRequest({ url: adminUrl, tokenPath: adminTokenPath }, 'POST', '/deploy', { folder, channel, name }, { timeoutMs: 120_000 });
+    await backends.deployToDevnet({ url: adminUrl, ...(adminTokenPath === undefined ? {} : { tokenPath: adminTokenPath }) }, folder, channel, name);
   } catch (err) {
-    throw new NetworkStartError('DEPLOY_FAILED', `deploying ${folder} as ${name} on ${channel} through ${adminUrl} failed: ${(err as Error).message}`, { cause: err });
+    throw new NetworkStartError('DEPLOY_FAILED', (err as Error).message, { cause: err });
   }
 }
