@@ -17,6 +17,8 @@ import {
 import { common } from '@hyperledger/fabric-protos';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import * as path from 'node:path';
+import { SigningIdentity } from 'fabric-config/msp';
+import { fetchBlock, fetchPeerBlock } from '../orchestrator/src/channelConfig/ordererClient';
 import { connectGateway, newGrpcConnection, newIdentity, MemberConnection } from '../orchestrator/src/gateway';
 import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
 
@@ -212,6 +214,28 @@ describe('devnet through the fabric-gateway client', () => {
       const dataHash = createHash('sha256');
       for (const d of seen[i].getData()?.getDataList_asU8() ?? []) dataHash.update(d);
       expect(Buffer.from(seen[i].getHeader()?.getDataHash_asU8() ?? [])).toEqual(dataHash.digest());
+    }
+  });
+
+  it("serves a transaction's validation code from the peer's Deliver and leaves it empty in the orderer's, as Fabric does", async () => {
+    const member = net.connection.members[0];
+    const contract = contractOf(await gatewayFor(member));
+    const status = await (await contract.submitAsync('Put', { arguments: ['filter-key', 'v'] })).getStatus();
+    const signer = SigningIdentity.fromMspDir(member.userMspDir, member.mspId);
+    const peerClient = await newGrpcConnection(member.peer);
+    const ordererClient = await newGrpcConnection(member.orderer);
+    try {
+      const number = Number(status.blockNumber);
+      const fromPeer = await fetchPeerBlock(peerClient, 'primary', signer, number);
+      const fromOrderer = await fetchBlock(ordererClient, 'primary', signer, number);
+      const filter = (b: common.Block): Uint8Array => b.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER] ?? new Uint8Array(0);
+      expect(filter(fromPeer).length).toBe(fromPeer.getData()?.getDataList().length);
+      expect([...filter(fromPeer)].every((code) => code === 0)).toBe(true);
+      expect(filter(fromOrderer).length).toBe(0);
+      expect(fromOrderer.getHeader()?.serializeBinary()).toEqual(fromPeer.getHeader()?.serializeBinary());
+    } finally {
+      peerClient.close();
+      ordererClient.close();
     }
   });
 

@@ -2,8 +2,10 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 
-import { X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 
+import { pureVerifier } from './cryptoVerifier';
+import type { CryptoVerifier } from './cryptoVerifier';
 import { MgmtError, messageOf } from './errors';
 
 /** Fabric NodeOU roles that must never act in the protocol: only clients and admins vote. */
@@ -13,14 +15,15 @@ const NODE_ROLES: ReadonlySet<string> = new Set(['peer', 'orderer']);
  * Parses a PEM certificate.
  *
  * @param what names the certificate in error messages.
+ * @param verifier parses it (default {@link pureVerifier}: a new `X509Certificate` each time).
  * @throws {@link MgmtError} `MGMT_BAD_CERTIFICATE` when the text is not a parseable X.509 certificate.
  */
-export function parseCertificate(pem: string, what = 'certificate'): X509Certificate {
+export function parseCertificate(pem: string, what = 'certificate', verifier: CryptoVerifier = pureVerifier): X509Certificate {
   if (typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE-----')) {
     throw new MgmtError('MGMT_BAD_CERTIFICATE', `${what} is not a PEM certificate`);
   }
   try {
-    return new X509Certificate(pem);
+    return verifier.certificate(pem);
   } catch (err) {
     throw new MgmtError('MGMT_BAD_CERTIFICATE', `${what} does not parse: ${messageOf(err)}`, { cause: err });
   }
@@ -57,11 +60,22 @@ export function isValidAt(cert: X509Certificate, atMs: number): boolean {
 }
 
 /**
+ * Keys already read, by certificate object: with a verifier that parses each PEM once, each key
+ * is read once (reading it through JWK costs more than anything else in the rule).
+ */
+const p256Keys = new WeakMap<X509Certificate, Uint8Array>();
+
+/**
  * The uncompressed SEC1 public key (65 bytes) of a P-256 certificate.
  *
+ * @returns a fresh copy, the caller's to keep.
  * @throws {@link MgmtError} `MGMT_BAD_CERTIFICATE` when the key is not ECDSA P-256.
  */
 export function p256PublicKey(cert: X509Certificate): Uint8Array {
+  const known = p256Keys.get(cert);
+  if (known !== undefined) {
+    return Buffer.from(known);
+  }
   const key = cert.publicKey;
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new MgmtError('MGMT_BAD_CERTIFICATE', 'certificate key is not ECDSA P-256');
@@ -70,7 +84,9 @@ export function p256PublicKey(cert: X509Certificate): Uint8Array {
   if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') {
     throw new MgmtError('MGMT_BAD_CERTIFICATE', 'certificate key has no affine coordinates');
   }
-  return Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+  const point = Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')]);
+  p256Keys.set(cert, point);
+  return Buffer.from(point);
 }
 
 /**
@@ -102,17 +118,19 @@ export interface MemberCertificateCheck {
  * The certificate rule of the protocol: not a CA, issued directly by the member's CA from the
  * genesis params, valid at the given instant, ECDSA P-256, and not a peer or orderer identity.
  *
+ * @param verifier parses the certificates and answers "issued by" (default {@link pureVerifier});
+ * the rule and its messages are the same with any verifier.
  * @returns the parsed certificate.
  * @throws {@link MgmtError} `MGMT_BAD_CERTIFICATE` naming the failed check.
  */
-export function checkMemberCertificate(check: MemberCertificateCheck): X509Certificate {
-  const cert = parseCertificate(check.certificate, `certificate of ${check.mspId}`);
-  const ca = parseCertificate(check.caCertificate, `CA certificate of ${check.mspId}`);
+export function checkMemberCertificate(check: MemberCertificateCheck, verifier: CryptoVerifier = pureVerifier): X509Certificate {
+  const cert = parseCertificate(check.certificate, `certificate of ${check.mspId}`, verifier);
+  const ca = parseCertificate(check.caCertificate, `CA certificate of ${check.mspId}`, verifier);
   if (cert.ca) {
     // As Fabric's MSP does: a CA certificate never acts as an identity.
     throw new MgmtError('MGMT_BAD_CERTIFICATE', `certificate of ${check.mspId} is a CA certificate`);
   }
-  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
+  if (!verifier.issuedBy(cert, ca)) {
     throw new MgmtError('MGMT_BAD_CERTIFICATE', `certificate is not issued by the ${check.mspId} CA of the genesis params`);
   }
   if (!isValidAt(cert, check.atMs)) {

@@ -12,6 +12,7 @@ export * from './canonicalJson';
 export * from './certificates';
 export * from './config';
 export * from './contractInterface';
+export * from './cryptoVerifier';
 export * from './errors';
 export * from './hash';
 export * from './members';

@@ -7,6 +7,8 @@ import { createHash, createPrivateKey } from 'node:crypto';
 import { p256 } from '@noble/curves/nist';
 
 import { p256PublicKey, parseCertificate } from './certificates';
+import { pureVerifier } from './cryptoVerifier';
+import type { CryptoVerifier } from './cryptoVerifier';
 import { MgmtError, messageOf } from './errors';
 import { HASH_PATTERN } from './hash';
 
@@ -68,11 +70,15 @@ export interface VoteSignatureCheck {
  * {@link voteMessage}, with the public key of the given certificate. Non-canonical DER and
  * high-S signatures are refused, so each vote has exactly one valid encoding.
  *
+ * @param verifier parses the certificate and verifies the ECDSA signature once this function has
+ * found it canonical and low-S (default {@link pureVerifier}: `@noble/curves`); the rule and its
+ * messages are the same with any verifier.
  * @throws {@link MgmtError} `MGMT_BAD_SIGNATURE` naming why the signature fails, or
  * `MGMT_BAD_CERTIFICATE` when the certificate is unusable.
  */
-export function assertVoteSignature(check: VoteSignatureCheck): void {
-  const publicKey = p256PublicKey(parseCertificate(check.certificate));
+export function assertVoteSignature(check: VoteSignatureCheck, verifier: CryptoVerifier = pureVerifier): void {
+  const certificate = parseCertificate(check.certificate, 'certificate', verifier);
+  p256PublicKey(certificate);
   const der = decodeBase64Strict(check.signature);
   if (der === undefined) {
     throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature is not canonical base64');
@@ -90,7 +96,7 @@ export function assertVoteSignature(check: VoteSignatureCheck): void {
     throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature has a high S value');
   }
   const message = voteMessage(check.hash, check.approve);
-  if (!p256.verify(der, digest(message), publicKey, { lowS: true, prehash: false, format: 'der' })) {
+  if (!verifier.verifyVote(certificate, message, der)) {
     throw new MgmtError('MGMT_BAD_SIGNATURE', `signature does not verify over "${voteText(check.hash, check.approve)}"`);
   }
 }
@@ -100,9 +106,9 @@ export function assertVoteSignature(check: VoteSignatureCheck): void {
  *
  * @returns true when the signature is valid.
  */
-export function verifyVoteSignature(check: VoteSignatureCheck): boolean {
+export function verifyVoteSignature(check: VoteSignatureCheck, verifier: CryptoVerifier = pureVerifier): boolean {
   try {
-    assertVoteSignature(check);
+    assertVoteSignature(check, verifier);
     return true;
   } catch {
     return false;

@@ -3,10 +3,13 @@
  */
 
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { p256 } from '@noble/curves/nist';
 
 import { createTestConsortium, createTestOrg } from '../testing/pki';
 import type { TestIdentity, TestOrg } from '../testing/pki';
 import { planGenesis, planProposal, sealProposal } from './agreement';
+import { pureVerifier } from './cryptoVerifier';
+import type { CryptoVerifier } from './cryptoVerifier';
 import { hashHeader } from './hash';
 import { validateParams } from './params';
 import { expectedProposer } from './proposer';
@@ -205,5 +208,75 @@ describe('verifyBlock at genesis', () => {
   it('checks the params against trusted ones when given', () => {
     expect(() => verifyBlock(genesis, { params })).not.toThrow();
     expect(() => verifyBlock(genesis, { params: { ...params, cbiSeconds: 31 } })).toThrow(/differ from the trusted genesis params/);
+  });
+});
+
+describe('verifyBlock with an injected verifier', () => {
+  /** The pure verifier, counting the questions and optionally overriding answers. */
+  function spy(overrides: Partial<CryptoVerifier> = {}): { verifier: CryptoVerifier; asked: Record<keyof CryptoVerifier, number> } {
+    const asked = { certificate: 0, issuedBy: 0, verifyVote: 0 };
+    const verifier: CryptoVerifier = {
+      certificate: (pem) => {
+        asked.certificate++;
+        return (overrides.certificate ?? pureVerifier.certificate)(pem);
+      },
+      issuedBy: (certificate, ca) => {
+        asked.issuedBy++;
+        return (overrides.issuedBy ?? pureVerifier.issuedBy)(certificate, ca);
+      },
+      verifyVote: (certificate, message, signature) => {
+        asked.verifyVote++;
+        return (overrides.verifyVote ?? pureVerifier.verifyVote)(certificate, message, signature);
+      },
+    };
+    return { verifier, asked };
+  }
+  const reasonOf = (run: () => unknown): string | undefined => {
+    try {
+      run();
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+
+  it('defaults to the pure verifier, and asks the injected one about every proof entry', () => {
+    expect(verifyChain([genesis, b1, b2], { verifier: pureVerifier }).latest).toBe(b2);
+    const { verifier, asked } = spy();
+    expect(verifyBlock(b1, { previous: genesis, params, verifier })).toBe(b1);
+    // Each entry: its certificate and the CA (certificate rule), the certificate again (signature rule).
+    expect(asked).toEqual({ certificate: 3 * b1.proof.length, issuedBy: b1.proof.length, verifyVote: b1.proof.length });
+  });
+
+  it('keeps the rules and their reasons: a verifier only answers the primitive questions', () => {
+    const notIssued = spy({ issuedBy: () => false });
+    expect(reasonOf(() => verifyBlock(b1, { previous: genesis, params, verifier: notIssued.verifier }))).toMatch(
+      /^MGMT_INVALID_BLOCK: height 1: proof\[0\] \(Org1MSP\): MGMT_BAD_CERTIFICATE: certificate is not issued by the Org1MSP CA of the genesis params$/,
+    );
+    const forged = spy({ verifyVote: () => false });
+    expect(reasonOf(() => verifyBlock(b1, { previous: genesis, params, verifier: forged.verifier }))).toMatch(
+      /^MGMT_INVALID_BLOCK: height 1: proof\[0\] \(Org1MSP\): MGMT_BAD_SIGNATURE: signature does not verify over "mgmt-cb-v1:approve:/,
+    );
+    const unparsable = spy({
+      certificate: () => {
+        throw new Error('bad');
+      },
+    });
+    expect(reasonOf(() => verifyBlock(b1, { previous: genesis, params, verifier: unparsable.verifier }))).toBe(
+      'MGMT_INVALID_BLOCK: height 1: proof[0] (Org1MSP): MGMT_BAD_CERTIFICATE: certificate of Org1MSP does not parse: bad',
+    );
+  });
+
+  it('applies the low-S and canonical DER rules itself, before asking for the ECDSA check', () => {
+    const { verifier, asked } = spy({ verifyVote: () => true });
+    const signature = Buffer.from(b1.proof[0].signature, 'base64');
+    const padded = Buffer.concat([Buffer.from([0x30, signature[1] + 1, 0x02, signature[3] + 1, 0x00]), signature.subarray(4)]).toString('base64');
+    const proof = [{ ...b1.proof[0], signature: padded }, b1.proof[1], b1.proof[2]];
+    expect(() => verifyBlock({ ...b1, proof }, { previous: genesis, params, verifier })).toThrow(/proof\[0\] \(Org1MSP\): MGMT_BAD_SIGNATURE: signature is not DER/);
+    const low = p256.Signature.fromBytes(signature, 'der');
+    const high = Buffer.from(new p256.Signature(low.r, p256.Point.Fn.ORDER - low.s).toBytes('der')).toString('base64');
+    const highProof = [{ ...b1.proof[0], signature: high }, b1.proof[1], b1.proof[2]];
+    expect(() => verifyBlock({ ...b1, proof: highProof }, { previous: genesis, params, verifier })).toThrow(/proof\[0\] \(Org1MSP\): MGMT_BAD_SIGNATURE: signature has a high S value$/);
+    expect(asked.verifyVote).toBe(0);
   });
 });

@@ -5,6 +5,7 @@
 import { canonicalJson } from './canonicalJson';
 import { checkMemberCertificate } from './certificates';
 import { validateConfig } from './config';
+import type { CryptoVerifier } from './cryptoVerifier';
 import { BlockVerificationError, messageOf } from './errors';
 import { HASH_PATTERN, hashHeader } from './hash';
 import { findMember, isStrictlySorted } from './members';
@@ -25,6 +26,12 @@ export interface VerifyContext {
    * params must equal them (a verifier that trusts a known genesis).
    */
   readonly params?: GenesisParams;
+  /**
+   * Answers the cryptographic questions of the proof check (parse a certificate, "issued by",
+   * ECDSA); the rules, codes and messages do not depend on it. Default `pureVerifier`, the
+   * chaincode's: `@noble/curves` in pure JavaScript.
+   */
+  readonly verifier?: CryptoVerifier;
 }
 
 /** Result of {@link verifyChain}. */
@@ -62,7 +69,7 @@ export function verifyBlock(block: unknown, context: VerifyContext = {}): Config
   }
   const params = context.previous === undefined ? checkGenesis(typed, context, check) : checkLink(typed, ts, context.previous, context, check);
   check.wrap('config', () => validateConfig(typed.config, params.configSchema));
-  verifyProof(typed.proof, typed.hash, params, ts, check.fail);
+  verifyProof(typed.proof, typed.hash, params, ts, check.fail, context.verifier);
   return typed;
 }
 
@@ -175,6 +182,7 @@ function verifyProof(
   params: GenesisParams,
   ts: number,
   fail: (reason: string, cause?: unknown) => never,
+  verifier: CryptoVerifier | undefined,
 ): void {
   const q = quorum(params.members.length);
   if (proof.length < q) {
@@ -203,8 +211,8 @@ function verifyProof(
       return fail(`proof[${i}]: ${entry.mspId} is not a member`);
     }
     try {
-      checkMemberCertificate({ certificate: entry.certificate, mspId: entry.mspId, caCertificate: member.caCertificate, atMs: ts });
-      assertVoteSignature({ hash, approve: true, signature: entry.signature, certificate: entry.certificate });
+      checkMemberCertificate({ certificate: entry.certificate, mspId: entry.mspId, caCertificate: member.caCertificate, atMs: ts }, verifier);
+      assertVoteSignature({ hash, approve: true, signature: entry.signature, certificate: entry.certificate }, verifier);
     } catch (err) {
       return fail(`proof[${i}] (${entry.mspId}): ${messageOf(err)}`, err);
     }
@@ -214,7 +222,8 @@ function verifyProof(
 
 /**
  * Verifies a run of consecutive blocks. Without `from`, the run must start with the genesis
- * block; with `from`, it continues after `from.previous` under `from.params`.
+ * block; with `from`, it continues after `from.previous` under `from.params`. `from.verifier`
+ * applies to every block.
  *
  * @returns the genesis params and the last block.
  * @throws {@link BlockVerificationError} for the first block that fails, or for an empty run.
@@ -223,7 +232,7 @@ export function verifyChain(blocks: readonly unknown[], from: VerifyContext = {}
   let previous = from.previous;
   let params = from.params;
   for (const block of blocks) {
-    const verified = verifyBlock(block, { previous, params });
+    const verified = verifyBlock(block, { previous, params, verifier: from.verifier });
     if (verified.height === 0) {
       params = verified.params ?? params;
     }

@@ -12,9 +12,12 @@ import { readConfigBlock, readLastConfigIndex, readMsps } from 'fabric-config/co
 import { SigningIdentity } from 'fabric-config/msp';
 import { parseIJson } from 'mgmt-chaincode/dist/protocol';
 import type { JsonValue } from 'mgmt-chaincode/dist/protocol';
-import { fetchBlock, fetchConfigBlock } from '../channelConfig/ordererClient';
+import { fetchConfigBlock, fetchPeerBlock } from '../channelConfig/ordererClient';
 import { connectGateway, newGrpcConnection } from '../gateway';
 import type { ConnectionFile, MemberConnection } from '../gateway';
+import { DEFAULT_MGMT_CHAINCODE, MgmtReader } from '../mgmtClient/client';
+import type { MgmtQueryName } from '../mgmtClient/client';
+import { LedgerCallError } from '../mgmtClient/errors';
 import { cbWritesOf } from './blockEvidence';
 import { AuditError } from './errors';
 import { scanConfigBlockChain, scanConfigBlocks } from './primary';
@@ -23,13 +26,13 @@ import type { AuditEvidence } from './types';
 /** The most CBs `GetBlocks` returns in one call (chaincode README). */
 export const GET_BLOCKS_PAGE = 100;
 
-/** The management chaincode's name (docs/architecture.md, "Topology"). */
-export const MANAGEMENT_CHAINCODE = 'mgmt';
+/** The management chaincode's name by default (docs/architecture.md, "Topology"). */
+export const MANAGEMENT_CHAINCODE = DEFAULT_MGMT_CHAINCODE;
 
-/** Evaluates a query of the management chaincode and returns its result bytes. */
-export type EvaluateQuery = (name: string, ...args: string[]) => Promise<Uint8Array>;
+/** Evaluates a query of the management chaincode and returns its result bytes (`MgmtReader.queryBytes`). */
+export type EvaluateQuery = (name: MgmtQueryName, ...args: string[]) => Promise<Uint8Array>;
 
-/** Fetches a block of a channel from the orderer, by number or the newest. */
+/** Fetches a block of a channel from a peer (with its validation codes), by number or the newest. */
 export type ChannelBlockFetcher = (channelId: string, which: number | 'newest') => Promise<common.Block>;
 
 /** Where {@link collectEvidence} reads from; the caller owns (and closes) the connections behind it. */
@@ -43,7 +46,9 @@ export interface EvidenceSources {
   readonly fetchConfigBlock: (channelId: string) => Promise<common.Block>;
 }
 
-function describe(err: unknown): string {
+function describe(failure: unknown): string {
+  // The client's error keeps the gateway's as its cause: name the peers' answers as they came.
+  const err = failure instanceof LedgerCallError && failure.cause !== undefined ? failure.cause : failure;
   const message = err instanceof Error ? err.message : String(err);
   // Gateway errors carry the peers' answers in details; the MGMT_ code is there, not in the message.
   const details = (err as { details?: { message?: unknown }[] } | null)?.details;
@@ -281,7 +286,7 @@ export async function openEvidenceSources(connection: ConnectionFile, member: Me
     ordererClient = await newGrpcConnection(member.orderer);
     gateway = await connectGateway(peerClient, member, 'user');
     const signer = SigningIdentity.fromMspDir(member.userMspDir, member.mspId);
-    const contract = gateway.getNetwork(connection.channels.management).getContract(chaincode);
+    const reader = new MgmtReader({ network: gateway.getNetwork(connection.channels.management), chaincodeName: chaincode });
     const orderer = ordererClient;
     const opened = gateway;
     return {
@@ -289,8 +294,10 @@ export async function openEvidenceSources(connection: ConnectionFile, member: Me
         managementChannel: connection.channels.management,
         primaryChannel: connection.channels.primary,
         chaincode,
-        evaluate: (name, ...args) => contract.evaluateTransaction(name, ...args),
-        fetchBlock: (channelId, which) => fetchBlock(orderer, channelId, signer, which),
+        evaluate: (name, ...args) => reader.queryBytes(name, ...args),
+        // From the member's peer: only a committing peer's blocks say which transactions were
+        // valid, and the head evidence needs that for the Tally that wrote the newest CB.
+        fetchBlock: (channelId, which) => fetchPeerBlock(peerClient, channelId, signer, which),
         fetchConfigBlock: (channelId) => fetchConfigBlock(orderer, channelId, signer),
       },
       close: () => {

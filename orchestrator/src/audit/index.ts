@@ -36,6 +36,8 @@ export { AUDIT_EXPORT_FORMAT, AUDIT_EXPORT_VERSION, AUDIT_EXPORT_VERSIONS, build
 export type { AuditExport } from './exportFormat';
 export { checkSignedBlocks, classifyPrimary, DEFAULT_GRACE_SECONDS } from './heads';
 export type { ClassifyOptions, SignedBlocksCheck } from './heads';
+export { createOpenSslVerifier, openSslVerifier } from './opensslVerifier';
+export type { OpenSslVerifierOptions } from './opensslVerifier';
 export { decodePrimaryConfigBlock, scanConfigBlockChain, scanConfigBlocks } from './primary';
 export type { BlockFetcher, ConfigBlockChain, ScanConfigBlocksOptions } from './primary';
 export { CSV_COLUMNS, formatFault, renderCsv, renderTable } from './render';

@@ -6,7 +6,7 @@
  * CONFIG_UPDATE envelope, as `peer channel update` does).
  */
 import * as grpc from '@grpc/grpc-js';
-import { common, orderer } from '@hyperledger/fabric-protos';
+import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
 import { randomBytes } from 'node:crypto';
 
@@ -71,16 +71,30 @@ function seekEnvelope(channelId: string, signer: EnvelopeSigner, start: 'newest'
  * @throws OrdererCallError with the orderer's status when it refuses.
  */
 export function fetchBlock(client: grpc.Client, channelId: string, signer: EnvelopeSigner, which: 'newest' | number, timeoutMs = 10_000): Promise<common.Block> {
+  return deliverOne(client, 'orderer', channelId, signer, which, timeoutMs);
+}
+
+/**
+ * Fetches one block (or the newest) from a peer's Deliver service, as `peer channel fetch` against
+ * a peer does. Unlike an orderer's, a peer's block carries the validation code of each transaction
+ * (TRANSACTIONS_FILTER), which only the committing peer knows.
+ * @throws OrdererCallError with the peer's status when it refuses.
+ */
+export function fetchPeerBlock(client: grpc.Client, channelId: string, signer: EnvelopeSigner, which: 'newest' | number, timeoutMs = 10_000): Promise<common.Block> {
+  return deliverOne(client, 'peer', channelId, signer, which, timeoutMs);
+}
+
+function deliverOne(client: grpc.Client, service: 'orderer' | 'peer', channelId: string, signer: EnvelopeSigner, which: 'newest' | number, timeoutMs: number): Promise<common.Block> {
   return new Promise<common.Block>((resolve, reject) => {
     const call = client.makeBidiStreamRequest(
-      '/orderer.AtomicBroadcast/Deliver',
+      service === 'orderer' ? '/orderer.AtomicBroadcast/Deliver' : '/protos.Deliver/Deliver',
       serializeEnvelope,
-      (b: Buffer) => orderer.DeliverResponse.deserializeBinary(b),
+      (b: Buffer) => (service === 'orderer' ? orderer.DeliverResponse.deserializeBinary(b) : peer.DeliverResponse.deserializeBinary(b)),
       new grpc.Metadata(),
       { deadline: Date.now() + timeoutMs },
     );
     let block: common.Block | undefined;
-    call.on('data', (response: orderer.DeliverResponse) => {
+    call.on('data', (response: orderer.DeliverResponse | peer.DeliverResponse) => {
       if (response.hasBlock()) {
         block = response.getBlock();
         return;
@@ -88,11 +102,11 @@ export function fetchBlock(client: grpc.Client, channelId: string, signer: Envel
       const status = response.getStatus();
       call.cancel();
       if (status === common.Status.SUCCESS && block) resolve(block);
-      else reject(new OrdererCallError(`orderer refused to deliver block ${String(which)} of ${channelId}: status ${statusName(status)}`, status));
+      else reject(new OrdererCallError(`${service} refused to deliver block ${String(which)} of ${channelId}: status ${statusName(status)}`, status));
     });
     call.on('error', (err: Error) => {
       if (block) resolve(block);
-      else reject(new OrdererCallError(`deliver from the orderer failed: ${err.message}`));
+      else reject(new OrdererCallError(`deliver from the ${service} failed: ${err.message}`));
     });
     call.write(seekEnvelope(channelId, signer, which, which));
     call.end();

@@ -11,8 +11,8 @@ import type { Command } from 'commander';
 import type { Gateway } from '@hyperledger/fabric-gateway';
 import { connectGateway, newGrpcConnection, readConnectionFile } from '../gateway';
 import type { ConnectionFile, MemberConnection, Role } from '../gateway';
-import { FabricMgmtLedger } from '../managementNode/fabricLedger';
 import type { MgmtLedger } from '../managementNode/ledger';
+import { MgmtClient } from '../mgmtClient/client';
 import { CliError, UsageError } from './errors';
 
 /** The repository root (three levels up from orchestrator/{src,dist}/cli). */
@@ -33,6 +33,7 @@ export interface GlobalOptions {
 export interface MemberSession {
   readonly member: MemberConnection;
   readonly connection: ConnectionFile;
+  /** The management contract (an `MgmtClient` on the member's gateway; a fake in tests). */
   readonly ledger: MgmtLedger;
   /** The MSP folder of the identity in use (its keystore signs votes). */
   readonly mspDir: string;
@@ -71,7 +72,7 @@ async function openGatewaySession(globals: GlobalOptions, connection: Connection
     return {
       member,
       connection,
-      ledger: new FabricMgmtLedger({ network: gateway.getNetwork(connection.channels.management) }),
+      ledger: new MgmtClient({ network: gateway.getNetwork(connection.channels.management) }),
       mspDir: globals.role === 'admin' ? member.adminMspDir : member.userMspDir,
       gateway,
       client,

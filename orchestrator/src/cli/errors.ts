@@ -8,7 +8,7 @@
 import { CommanderError } from 'commander';
 import { MgmtError } from 'mgmt-chaincode/dist/protocol';
 import { NetworkStartError } from '../consortium/devnetProcess';
-import { LedgerCallError, LedgerUnavailableError } from '../managementNode/errors';
+import { LedgerCallError, LedgerUnavailableError } from '../mgmtClient/errors';
 import { MspReadError } from '../managementNode/identity';
 import { ObserverError } from '../observer/errors';
 import { TwinError } from '../twins/errors';

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ConfigBlock, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
 import type { ConnectionFile, MemberConnection } from '../gateway';
-import { LedgerUnavailableError, MgmtRefusalError } from '../managementNode/errors';
+import { LedgerUnavailableError, MgmtRefusalError } from '../mgmtClient/errors';
 import type { MgmtLedger } from '../managementNode/ledger';
 import type { CliIo, GlobalOptions, MemberSession } from './context';
 import { buildProgram, runCli } from './program';

@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * The management node (Algorithm 1) and what it needs: the management chaincode as a typed
- * ledger, errors shaped like fabric-gateway's, the member's vote signer, genesis input.
+ * ledger (the client and its errors live in ../mgmtClient), the member's vote signer, genesis input.
  */
 export { ManagementNode, safeReason } from './managementNode';
 export type { ManagementNodeEvents, ManagementNodeOptions, ManagementNodeStatus, NodeLogger } from './managementNode';
@@ -22,8 +22,8 @@ export {
   MgmtRefusalError,
   toLedgerError,
   TransactionInvalidError,
-} from './errors';
-export type { LedgerCallErrorProperties, LedgerStep } from './errors';
+} from '../mgmtClient/errors';
+export type { LedgerCallErrorProperties, LedgerStep } from '../mgmtClient/errors';
 export { MspReadError, readCertificatePem, readPrivateKeyPem, voteSignerFromKey, voteSignerFromMsp } from './identity';
 export type { VoteSigner } from './identity';
 export { genesisInput, membersFromConnection } from './genesis';

@@ -23,7 +23,7 @@ import {
 } from 'mgmt-chaincode/dist/protocol';
 import { tallyVotes } from 'mgmt-chaincode/dist/protocol';
 import type { DigitalTwin, TwinState, Verdict } from '../twins/twin';
-import { LedgerUnavailableError, MgmtRefusalError, TransactionInvalidError } from './errors';
+import { LedgerUnavailableError, MgmtRefusalError, TransactionInvalidError } from '../mgmtClient/errors';
 import type { NodeEvent } from './events';
 import type { EventStream, MgmtEvent, MgmtLedger, TallyResult } from './ledger';
 import { ManagementNode } from './managementNode';

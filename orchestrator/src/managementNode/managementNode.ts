@@ -10,28 +10,21 @@
 import { EventEmitter } from 'node:events';
 import { checkpointers } from '@hyperledger/fabric-gateway';
 import type { ConfigBlock, GenesisParams, JsonObject, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
-import {
-  hashHeader,
-  MAX_REASON_LENGTH,
-  messageOf,
-  parseIsoMillis,
-  roundOpensAt,
-  scheduleAfter,
-  unicodeProblem,
-  validateConfig,
-} from 'mgmt-chaincode/dist/protocol';
-import { TwinError } from '../twins/errors';
-import { NO_METRICS } from '../twins/metrics';
-import type { DigitalTwin, PrimaryMetrics, TwinState, Verdict } from '../twins/twin';
+import { MAX_REASON_LENGTH, messageOf, parseIsoMillis, unicodeProblem } from 'mgmt-chaincode/dist/protocol';
+import { isConflict, isRefusal, LedgerUnavailableError, MgmtRefusalError } from '../mgmtClient/errors';
+import { MgmtEventFollower } from '../mgmtClient/events';
+import type { FollowFailure } from '../mgmtClient/events';
+import type { DigitalTwin, PrimaryMetrics, Verdict } from '../twins/twin';
 import { Backoff, systemClock } from './clock';
 import type { Clock, TimerHandle } from './clock';
-import { isConflict, isRefusal, LedgerUnavailableError, MgmtRefusalError } from './errors';
 import type { NodeEvent } from './events';
 import type { VoteSigner } from './identity';
 import { fetchBlocks } from './ledger';
-import type { EventStream, MgmtEvent, MgmtLedger } from './ledger';
+import type { MgmtEvent, MgmtLedger } from './ledger';
 import { cycleKey, plan } from './plan';
 import type { Action } from './plan';
+import { NodeReporter } from './reporting';
+import { problemWith, TwinConsultation } from './twinConsultation';
 
 /** Where the node writes diagnostics (progress goes out as {@link NodeEvent}s). */
 export interface NodeLogger {
@@ -91,6 +84,10 @@ function prune(map: Map<string, number>, sealedHeight: number): void {
  * carries on, a restarted node resumes from the chain (it checks `GetRound`'s votes, and the
  * chaincode refuses a second vote anyway).
  *
+ * Its parts: the step loop and the actions (here), the chain's events followed by the shared
+ * `MgmtEventFollower` (../mgmtClient/events), the twin consulted by `TwinConsultation`
+ * (./twinConsultation), and what it reports by `NodeReporter` (./reporting).
+ *
  * @example
  * const node = new ManagementNode({ mspId: 'Org1MSP', ledger, twin, signVote: voteSignerFromMsp(userMspDir) });
  * node.on('event', (e) => console.log(e.type));
@@ -107,8 +104,10 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
   private readonly recheck: number;
   private readonly twinTimeout: number;
   private readonly backoff: Backoff;
-  private readonly streamBackoff: Backoff;
+  /** The event stream's position, kept across reopenings (and a stop and start). */
   private readonly checkpointer = checkpointers.inMemory();
+  private readonly twin: TwinConsultation;
+  private readonly reporter: NodeReporter;
 
   private params: GenesisParams | undefined;
   private latest: ConfigBlock | undefined;
@@ -119,17 +118,12 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
   private readonly tallied = new Map<string, number>();
   /** When each decided proposal was first seen (the stagger's origin), with its height. */
   private readonly decidedAt = new Map<string, { height: number; atMs: number }>();
-  /** What has been reported, to report each thing once. */
-  private readonly reported = new Map<string, number>();
-  private lastCycle: { height: number; round: number; cycle: number } | undefined;
 
   private stopped = true;
   private dirty = false;
   private running: Promise<void> | undefined;
-  private eventLoop: Promise<void> | undefined;
-  private stream: EventStream<MgmtEvent> | undefined;
+  private follower: MgmtEventFollower | undefined;
   private wakeTimer: TimerHandle | undefined;
-  private sleeping: { timer: TimerHandle; resolve: () => void } | undefined;
   private downSinceMs: number | undefined;
   private onFirstLook: (() => void) | undefined;
 
@@ -149,7 +143,15 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
       if (!(value >= 0)) throw new Error(`${name} must be >= 0, got ${value}`);
     }
     this.backoff = new Backoff(options.retry?.initialMs ?? 250, options.retry?.maxMs ?? 8000);
-    this.streamBackoff = new Backoff(options.retry?.initialMs ?? 250, options.retry?.maxMs ?? 8000);
+    this.twin = new TwinConsultation({ twin: options.twin, clock: this.clock, timeoutMs: this.twinTimeout, metrics: options.metrics });
+    this.reporter = new NodeReporter({
+      mspId: this.mspId,
+      clock: this.clock,
+      emit: (event) => this.emit('event', event),
+      debug: (message) => {
+        this.options.logger?.debug(message);
+      },
+    });
   }
 
   /** What the node knows now. */
@@ -168,10 +170,26 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     if (!this.stopped) throw new Error(`management node ${this.mspId} is already running`);
     this.stopped = false;
     const firstLook = new Promise<void>((resolve) => (this.onFirstLook = resolve));
-    this.eventLoop = this.runEvents();
+    this.follower = new MgmtEventFollower({
+      open: (position) => this.options.ledger.events(position),
+      checkpointer: this.checkpointer,
+      clock: this.clock,
+      retry: { initialMs: this.options.retry?.initialMs ?? 250, maxMs: this.options.retry?.maxMs ?? 8000 },
+      // Anything that happened while the stream was away is in GetRound.
+      onConnected: () => {
+        this.trigger();
+      },
+      onEvent: (event) => {
+        this.onChainEvent(event);
+      },
+      onFailure: (failure) => {
+        this.onStreamFailure(failure);
+      },
+    });
+    this.follower.start();
     this.trigger();
     await firstLook;
-    this.report({ type: 'started', nextHeight: this.lastRound?.nextHeight ?? -1, phase: this.lastRound?.phase ?? 'unknown' });
+    this.reporter.report({ type: 'started', nextHeight: this.lastRound?.nextHeight ?? -1, phase: this.lastRound?.phase ?? 'unknown' });
   }
 
   /**
@@ -184,20 +202,16 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     this.stopped = true;
     if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
-    this.stream?.close();
-    if (this.sleeping !== undefined) {
-      this.clock.clearTimeout(this.sleeping.timer);
-      this.sleeping.resolve();
-    }
+    const following = this.follower?.stop();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all([this.running, this.eventLoop]),
+      Promise.all([this.running, following]),
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, options.timeoutMs ?? 5000);
       }),
     ]);
     clearTimeout(timer);
-    this.report({ type: 'stopped' });
+    this.reporter.report({ type: 'stopped' });
   }
 
   // ---- the step loop ----------------------------------------------------------------------
@@ -232,7 +246,7 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
       this.markUp();
       this.lastRound = round;
       await this.syncChain(round);
-      this.reportRound(round);
+      this.reporter.round(round, this.latest?.height ?? -1);
       const members = this.memberIds(round);
       const now = this.clock.now();
       const result = plan({
@@ -295,13 +309,13 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
       this.wakeAt(this.clock.now() + delay);
       return;
     }
-    this.report({ type: 'warning', message: messageOf(err) });
+    this.reporter.report({ type: 'warning', message: messageOf(err) });
     this.wakeAt(undefined);
   }
 
   private markDown(message: string, retryInMs: number, attempt: number): void {
     this.downSinceMs ??= this.clock.now();
-    this.report({ type: 'disconnected', message, attempt, retryInMs });
+    this.reporter.report({ type: 'disconnected', message, attempt, retryInMs });
   }
 
   private markUp(): void {
@@ -309,7 +323,7 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     if (this.downSinceMs === undefined) return;
     const downMs = this.clock.now() - this.downSinceMs;
     this.downSinceMs = undefined;
-    this.report({ type: 'reconnected', downMs });
+    this.reporter.report({ type: 'reconnected', downMs });
   }
 
   // ---- actions ------------------------------------------------------------------------------
@@ -333,7 +347,7 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     this.tallied.set(proposal.id, height);
     try {
       const result = await this.options.ledger.tally(proposal.id);
-      this.report({ type: 'tallied', proposalId: proposal.id, height, outcome: result.outcome });
+      this.reporter.report({ type: 'tallied', proposalId: proposal.id, height, outcome: result.outcome });
       if (result.outcome === 'sealed') this.onCommitted(result.block, false);
       return true;
     } catch (err) {
@@ -350,7 +364,7 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
         throw err;
       }
       if (err instanceof MgmtRefusalError) {
-        this.report({ type: 'refused', action: 'tally', code: err.code, message: err.message });
+        this.reporter.report({ type: 'refused', action: 'tally', code: err.code, message: err.message });
         return beforePropose;
       }
       throw err;
@@ -363,9 +377,9 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     const endsAt = parseIsoMillis(round.cycleEndsAt) ?? this.clock.now() + this.twinTimeout;
     let config: Record<string, unknown>;
     try {
-      config = await this.ask(this.options.twin.decide(this.twinState()), endsAt, 'decide');
+      config = await this.twin.decide(this.latest, endsAt);
     } catch (err) {
-      this.reportTwinFailure('decide', err);
+      this.reporter.twinFailure('decide', err);
       return;
     }
     try {
@@ -373,7 +387,7 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     } catch (err) {
       if (isRefusal(err, 'MGMT_ALREADY_PROPOSED')) return; // an earlier attempt of ours landed
       if (err instanceof MgmtRefusalError) {
-        this.report({ type: 'refused', action: 'propose', code: err.code, message: err.message });
+        this.reporter.report({ type: 'refused', action: 'propose', code: err.code, message: err.message });
         // A configuration the chain refuses is not retried this cycle; timing refusals are.
         if (!isRefusal(err, 'MGMT_INVALID_CONFIG', 'MGMT_INVALID_JSON')) this.proposed.delete(key);
         if (isRefusal(err, 'MGMT_SEAL_PENDING')) this.trigger();
@@ -390,38 +404,30 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
 
   private async vote(proposal: Proposal, round: Round): Promise<void> {
     const { height, cycle } = proposal.header;
-    const problem = this.problemWith(proposal, round);
+    const problem = problemWith(proposal, round);
     if (problem !== undefined) {
       // Algorithm 1, line 11: not a valid proposal for this cycle; do not vote, look again later.
       this.voted.set(proposal.id, height);
-      this.report({ type: 'warning', message: `not voting on ${proposal.id.slice(0, 12)}: ${problem}` });
+      this.reporter.report({ type: 'warning', message: `not voting on ${proposal.id.slice(0, 12)}: ${problem}` });
       return;
     }
     this.voted.set(proposal.id, height);
     let verdict: Verdict;
-    const configProblem = this.configProblem(proposal);
-    if (configProblem !== undefined) {
-      verdict = { approve: false, reason: `outside the genesis schema: ${configProblem}` };
-    } else if (proposal.header.proposer === this.mspId) {
-      verdict = { approve: true, reason: 'own proposal' };
-    } else {
-      const endsAt = parseIsoMillis(proposal.cycleEndsAt) ?? this.clock.now();
-      try {
-        verdict = await this.ask(this.options.twin.validate({ ...proposal.header.config }, this.twinState()), endsAt, 'validate');
-      } catch (err) {
-        this.reportTwinFailure('validate', err);
-        return;
-      }
+    try {
+      verdict = await this.twin.verdict(proposal, { self: this.mspId, params: this.params, latest: this.latest });
+    } catch (err) {
+      this.reporter.twinFailure('validate', err);
+      return;
     }
     const reason = safeReason(verdict.reason);
     try {
       const signature = this.options.signVote(proposal.hash, verdict.approve);
       await this.options.ledger.vote(proposal.id, verdict.approve, signature, reason);
-      this.report({ type: 'voted', height, cycle, proposalId: proposal.id, approve: verdict.approve, reason });
+      this.reporter.report({ type: 'voted', height, cycle, proposalId: proposal.id, approve: verdict.approve, reason });
     } catch (err) {
       if (isRefusal(err, 'MGMT_DUPLICATE_VOTE')) return; // an earlier attempt (or run) of ours landed
       if (err instanceof MgmtRefusalError) {
-        this.report({ type: 'refused', action: 'vote', code: err.code, message: err.message });
+        this.reporter.report({ type: 'refused', action: 'vote', code: err.code, message: err.message });
         return;
       }
       // Unreachable or invalidated: vote again after the next look (the chain guards duplicates).
@@ -434,120 +440,21 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     }
   }
 
-  /** Why a proposal is not the valid proposal of the current cycle, if it is not. */
-  private problemWith(proposal: Proposal, round: Round): string | undefined {
-    const h = proposal.header;
-    if (proposal.id !== proposal.hash || hashHeader(h) !== proposal.hash) return 'its hash does not match its header';
-    if (h.height !== round.nextHeight) return `height ${h.height}, expected ${round.nextHeight}`;
-    if (h.prevHash !== round.latestHash) return 'it does not extend the latest block';
-    if (h.cycle !== round.cycle) return `cycle ${h.cycle}, current ${String(round.cycle)}`;
-    if (h.proposer !== round.expectedProposer) return `proposer ${h.proposer}, expected ${String(round.expectedProposer)}`;
-    return undefined;
-  }
+  // ---- the chain's events -------------------------------------------------------------------
 
-  private configProblem(proposal: Proposal): string | undefined {
-    if (this.params === undefined) return undefined;
-    try {
-      validateConfig(proposal.header.config, this.params.configSchema);
-      return undefined;
-    } catch (err) {
-      return messageOf(err);
-    }
-  }
-
-  private twinState(): TwinState {
-    return {
-      metrics: this.options.metrics?.() ?? { ...NO_METRICS },
-      current: { ...(this.latest?.config ?? {}) },
-      height: this.latest?.height ?? -1,
-    };
-  }
-
-  /** A twin's answer, cut at the earlier of the twin timeout and the cycle's end. */
-  private ask<T>(answer: Promise<T>, deadlineMs: number, op: 'decide' | 'validate'): Promise<T> {
-    const ms = Math.max(0, Math.min(this.twinTimeout, deadlineMs - this.clock.now()));
-    return new Promise<T>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        reject(new TwinError('TWIN_TIMEOUT', this.options.twin.name, `no ${op} answer before ${ms} ms (twin timeout or end of cycle)`));
-      }, ms);
-      answer.then(
-        (value) => {
-          this.clock.clearTimeout(timer);
-          resolve(value);
-        },
-        (err: unknown) => {
-          this.clock.clearTimeout(timer);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
-    });
-  }
-
-  private reportTwinFailure(action: 'decide' | 'validate', err: unknown): void {
-    this.report({ type: 'twinFailed', action, message: messageOf(err), code: err instanceof TwinError ? err.code : undefined });
-  }
-
-  // ---- chain events -----------------------------------------------------------------------
-
-  private async runEvents(): Promise<void> {
-    while (!this.stopped) {
-      let stream: EventStream<MgmtEvent> | undefined;
-      try {
-        stream = await this.options.ledger.events({ checkpoint: this.checkpointer });
-        this.stream = stream;
-        if (this.stopped) break;
-        // Anything that happened while the stream was away is in GetRound.
-        this.trigger();
-        for await (const event of stream) {
-          this.streamBackoff.reset();
-          this.onChainEvent(event);
-          await this.checkpointer.checkpointChaincodeEvent(event);
-        }
-        if (!this.stopped) throw new Error('the chaincode event stream ended');
-      } catch (err) {
-        if (this.stopped) break;
-        const delay = this.streamBackoff.next();
-        if (err instanceof LedgerUnavailableError) this.markDown(`event stream: ${err.message}`, delay, this.streamBackoff.attempts);
-        else this.report({ type: 'warning', message: `event stream: ${messageOf(err)}; reopening in ${delay} ms` });
-        await this.sleep(delay);
-      } finally {
-        stream?.close();
-        this.stream = undefined;
-      }
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = this.clock.setTimeout(() => {
-        this.sleeping = undefined;
-        resolve();
-      }, ms);
-      this.sleeping = { timer, resolve };
-    });
+  private onStreamFailure({ error, retryInMs, attempt }: FollowFailure): void {
+    if (error instanceof LedgerUnavailableError) this.markDown(`event stream: ${error.message}`, retryInMs, attempt);
+    else this.reporter.report({ type: 'warning', message: `event stream: ${messageOf(error)}; reopening in ${retryInMs} ms` });
   }
 
   private onChainEvent(event: MgmtEvent): void {
     const decoded = event.decoded;
-    if (decoded === undefined) return;
-    switch (decoded.name) {
-      case 'ProposalCreated':
-        this.reportProposal(decoded.proposal);
-        break;
-      case 'VoteCast': {
-        const v = decoded.vote;
-        this.reportOnce(`vote:${v.proposalId}:${v.mspId}`, v.height, () => ({ type: 'voteCast', height: v.height, cycle: v.cycle, proposalId: v.proposalId, voter: v.mspId, approve: v.approve }));
-        break;
-      }
-      case 'ConfigBlockCommitted':
-        if (this.latest !== undefined && decoded.block.height > this.latest.height + 1) break; // a gap: the next look fetches it all
-        this.onCommitted(decoded.block, false);
-        break;
-      case 'CycleFailed': {
-        const f = decoded.failure;
-        this.reportOnce(`failed:${f.height}:${f.cycle}`, f.height, () => ({ type: 'cycleFailed', height: f.height, cycle: f.cycle, reason: f.reason, source: 'chain', approvals: f.approvals, rejections: f.rejections }));
-        break;
-      }
+    if (decoded === undefined || decoded.name === 'UpdateSignatureShared') return;
+    if (decoded.name !== 'ConfigBlockCommitted') {
+      this.reporter.chainEvent(decoded);
+    } else if (this.latest === undefined || decoded.block.height <= this.latest.height + 1) {
+      // Above the next height is a gap: the next look fetches it all.
+      this.onCommitted(decoded.block, false);
     }
     this.trigger();
   }
@@ -556,85 +463,12 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     const previous = this.latest;
     if (previous !== undefined && block.height <= previous.height) return;
     if (block.height === 0 && block.params !== undefined) this.params = block.params;
-    let roundOpensAtMs: number | undefined;
-    const prevTime = previous !== undefined && previous.height === block.height - 1 ? parseIsoMillis(previous.timestamp) : undefined;
-    if (block.height > 0 && prevTime !== undefined && this.params !== undefined) {
-      const schedule = scheduleAfter(prevTime, this.params);
-      roundOpensAtMs = roundOpensAt(schedule, Math.floor(block.cycle / schedule.n));
-    }
     this.latest = block;
-    const atMs = this.clock.now();
     for (const map of [this.proposed, this.voted, this.tallied]) prune(map, block.height);
     for (const [key, entry] of this.decidedAt) if (entry.height <= block.height) this.decidedAt.delete(key);
-    for (const [key, height] of this.reported) if (height < block.height - 1) this.reported.delete(key);
-    this.reportOnce(`committed:${block.height}`, block.height, () => ({
-      type: 'committed',
-      block,
-      roundOpensAtMs,
-      agreementDelayMs: late || roundOpensAtMs === undefined ? undefined : atMs - roundOpensAtMs,
-      late,
-    }));
-  }
-
-  // ---- reporting ----------------------------------------------------------------------------
-
-  private reportProposal(p: Proposal): void {
-    this.reported.set(`proposal-of:${cycleKey(p.header.height, p.header.cycle)}`, p.header.height);
-    this.reportOnce(`proposal:${p.id}`, p.header.height, () => ({ type: 'proposed', height: p.header.height, cycle: p.header.cycle, proposalId: p.id, proposer: p.header.proposer, config: p.header.config }));
-  }
-
-  /** Reports the round's position, proposal and votes as the node first sees them. */
-  private reportRound(round: Round): void {
-    if (round.proposal !== null) this.reportProposal(round.proposal);
-    for (const v of round.votes) {
-      const p = round.proposal;
-      if (p === null) break;
-      this.reportOnce(`vote:${p.id}:${v.mspId}`, p.header.height, () => ({ type: 'voteCast', height: p.header.height, cycle: p.header.cycle, proposalId: p.id, voter: v.mspId, approve: v.approve }));
-    }
-    const last = this.lastCycle;
-    if (last !== undefined && last.height === round.nextHeight) {
-      const moved = round.phase === 'cycle' ? (round.cycle ?? 0) > last.cycle : round.phase === 'waiting' && (round.round ?? 0) > last.round;
-      if (moved) this.closeCycle(last.height, last.cycle, round);
-    }
-    if (round.phase !== 'cycle' || round.cycle === null || round.round === null || round.expectedProposer === null) return;
-    const { nextHeight: height, cycle } = round;
-    const roundIndex = round.round;
-    const startsAtMs = parseIsoMillis(round.cycleStartsAt) ?? 0;
-    if (last === undefined || last.height !== height || last.round !== roundIndex) {
-      this.reportOnce(`round:${height}:${roundIndex}`, height, () => ({ type: 'roundOpened', height, round: roundIndex, opensAtMs: parseIsoMillis(round.opensAt) ?? startsAtMs }));
-    }
-    const proposer = round.expectedProposer;
-    this.reportOnce(`cycle:${height}:${cycle}`, height, () => ({ type: 'cycleStarted', height, round: roundIndex, cycle, proposer, startsAtMs, endsAtMs: parseIsoMillis(round.cycleEndsAt) ?? startsAtMs }));
-    this.lastCycle = { height, round: roundIndex, cycle };
-  }
-
-  /** A cycle whose window passed without a block: why, as far as this node saw. */
-  private closeCycle(height: number, cycle: number, round: Round): void {
-    if (this.latest !== undefined && this.latest.height >= height) return;
-    const proposalOfCycle = this.reported.has(`proposal-of:${cycleKey(height, cycle)}`) || (round.proposal?.header.height === height && round.proposal.header.cycle === cycle);
-    this.reportOnce(`failed:${height}:${cycle}`, height, () => ({ type: 'cycleFailed', height, cycle, reason: proposalOfCycle ? 'timeout' : 'no proposal', source: 'local' }));
-  }
-
-  /** Reports an event once per key (replayed chain events and repeated looks say nothing new). */
-  private reportOnce(key: string, height: number, make: () => DistributiveOmit<NodeEvent, 'mspId' | 'atMs'>): void {
-    if (this.reported.has(key)) return;
-    this.reported.set(key, height);
-    this.report(make());
-  }
-
-  private report(event: DistributiveOmit<NodeEvent, 'mspId' | 'atMs'>): void {
-    const full = { ...event, mspId: this.mspId, atMs: this.clock.now() } as NodeEvent;
-    try {
-      this.emit('event', full);
-    } catch (err) {
-      // A listener's bug must not stop the node.
-      this.options.logger?.debug(`event listener threw: ${messageOf(err)}`);
-    }
+    this.reporter.committed({ block, previous, params: this.params, late });
   }
 }
-
-/** `Omit` over each member of a union. */
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** A vote reason the chaincode accepts: at most 1024 characters, no lone surrogates or noncharacters. */
 export function safeReason(reason: string): string {

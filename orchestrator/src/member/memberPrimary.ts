@@ -12,6 +12,7 @@ import { SigningIdentity } from 'fabric-config/msp';
 import { readFileSync } from 'node:fs';
 import type { ConnectionFile, MemberConnection } from '../gateway';
 import { newGrpcConnection } from '../gateway';
+import { DEFAULT_MGMT_CHAINCODE } from '../mgmtClient/client';
 import { Logger, Observer } from '../observer';
 import { AppliedConfiguration, FabricPrimaryAdapter, PrimaryNodeRuntime } from '../primary';
 
@@ -20,6 +21,8 @@ export interface MemberPrimaryOptions {
   /** The member's gateway (its user identity); the caller closes it after `stop`. */
   readonly gateway: Gateway;
   readonly channels: { readonly management: string; readonly primary: string };
+  /** The management chaincode's name, {@link DEFAULT_MGMT_CHAINCODE} (`mgmt`) by default. */
+  readonly chaincodeName?: string;
   /** Observer state: checkpoint and the verified chain, kept across restarts. */
   readonly stateDir: string;
   /** `refuse`: this member's operator withholds consent; the others still form a majority. */
@@ -77,11 +80,12 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
   const logger = options.logger ?? silent;
   const orderer: grpc.Client = await newGrpcConnection(member.orderer);
   const management = gateway.getNetwork(channels.management);
+  const chaincodeName = options.chaincodeName ?? DEFAULT_MGMT_CHAINCODE;
   const adapter = new FabricPrimaryAdapter({
     channelId: channels.primary,
     admin: SigningIdentity.fromMspDir(member.adminMspDir, member.mspId),
     orderer,
-    management: { contract: management.getContract('mgmt'), network: management },
+    management: { contract: management.getContract(chaincodeName), network: management, chaincodeName },
     primary: gateway.getNetwork(channels.primary),
     signing: options.signing ?? 'sign',
     logger,
@@ -92,6 +96,7 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
   const holder: { runtime?: PrimaryNodeRuntime } = {};
   const observer = new Observer({
     network: management,
+    chaincodeName,
     stateDir: options.stateDir,
     onConfigBlock: (verified) => {
       holder.runtime?.receive(verified.block, verified.receipt);

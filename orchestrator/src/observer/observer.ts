@@ -24,12 +24,15 @@
  * height again with `GetBlocks`, so a block damaged in transit is replaced by the committed one.
  */
 import { EventEmitter } from 'node:events';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { checkpointers } from '@hyperledger/fabric-gateway';
-import type { ChaincodeEvent, Checkpointer, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
+import type { Checkpointer } from '@hyperledger/fabric-gateway';
 import type { ConfigBlock, GenesisParams, JsonValue } from 'mgmt-chaincode/dist/protocol';
 import { EVENTS, MAX_BLOCKS_PER_CALL, messageOf, parseIJson, verifyBlock } from 'mgmt-chaincode/dist/protocol';
+import { openSslVerifier } from '../audit/opensslVerifier';
+import { MgmtReader } from '../mgmtClient/client';
+import type { MgmtEvent } from '../mgmtClient/client';
+import { MgmtEventFollower, openFileCheckpointer } from '../mgmtClient/events';
+import type { FollowFailure } from '../mgmtClient/events';
 import { ChainStore } from './chainStore';
 import { ObserverError } from './errors';
 import type {
@@ -47,7 +50,7 @@ import type {
 export interface ObserverOptions {
   /** The member's gateway network for the management channel; the caller closes the gateway. */
   readonly network: ManagementNetwork;
-  /** The management chaincode, `mgmt` by default. */
+  /** The management chaincode, `mgmt` (DEFAULT_MGMT_CHAINCODE) by default. */
   readonly chaincodeName?: string;
   /** Folder of the observer's state: checkpoint, verified chain, delivered mark. */
   readonly stateDir: string;
@@ -99,24 +102,6 @@ class ConsumerError extends Error {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 function claimed(value: JsonValue | undefined): { height: number | undefined; hash: string | undefined } {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { height: undefined, hash: undefined };
   const { height, hash } = value;
@@ -143,20 +128,19 @@ function claimed(value: JsonValue | undefined): { height: number | undefined; ha
  */
 export class Observer extends EventEmitter<ObserverEvents> {
   readonly #options: Readonly<ObserverOptions>;
-  readonly #chaincode: string;
+  /** The management contract's queries and events, through the member's gateway. */
+  readonly #client: MgmtReader;
   readonly #clock: () => number;
   readonly #logger: Logger;
   readonly #abort = new AbortController();
   #store: ChainStore | undefined;
-  #checkpointer: Checkpointer | undefined;
-  #events: CloseableAsyncIterable<ChaincodeEvent> | undefined;
-  #loop: Promise<void> | undefined;
+  #follower: MgmtEventFollower | undefined;
   #state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(options: Readonly<ObserverOptions>) {
     super();
     this.#options = options;
-    this.#chaincode = options.chaincodeName ?? 'mgmt';
+    this.#client = new MgmtReader({ network: options.network, chaincodeName: options.chaincodeName });
     this.#clock = options.clock ?? Date.now;
     const prefix = `[observer${options.name === undefined ? '' : ` ${options.name}`}]`;
     const logger = options.logger ?? console;
@@ -178,15 +162,31 @@ export class Observer extends EventEmitter<ObserverEvents> {
     if (this.#state !== 'new') throw new ObserverError(`cannot start an observer that is ${this.#state}`, { code: 'OBSERVER_STATE' });
     this.#state = 'running';
     this.#store = await ChainStore.open(this.#options.stateDir);
+    let checkpointer: Checkpointer;
     try {
-      this.#checkpointer = await this.#openCheckpointer();
+      checkpointer = await this.#openCheckpointer();
     } catch (err) {
       await this.#store.close();
       this.#state = 'stopped';
       throw err;
     }
     this.#logger.info(`resuming with ${this.#store.latestHeight + 1} verified blocks, ${this.#store.deliveredHeight + 1} handed on`);
-    this.#loop = this.#run();
+    this.#follower = new MgmtEventFollower({
+      open: (position) => this.#client.events(position),
+      checkpointer,
+      startBlock: 0n,
+      retry: { initialMs: this.#options.reconnect?.initialMs ?? 250, maxMs: this.#options.reconnect?.maxMs ?? 10_000 },
+      // Blocks stored before a restart (or a failed consumer) are handed on before anything new.
+      beforeOpen: () => this.#deliverPending(),
+      onConnected: () => {
+        this.emit('connected');
+      },
+      onEvent: (event) => this.#onEvent(event),
+      onFailure: (failure) => {
+        this.#onFailure(failure);
+      },
+    });
+    this.#follower.start();
   }
 
   /** Stops following the chain and waits for the block in hand to be finished. Idempotent. */
@@ -194,10 +194,9 @@ export class Observer extends EventEmitter<ObserverEvents> {
     if (this.#state !== 'stopped') {
       this.#state = 'stopped';
       this.#abort.abort();
-      this.#events?.close();
     }
     // Every caller waits, also one that stops the observer from inside its own consumer.
-    await this.#loop;
+    await this.#follower?.stop();
     await this.#store?.close();
   }
 
@@ -253,56 +252,25 @@ export class Observer extends EventEmitter<ObserverEvents> {
     });
   }
 
-  async #openCheckpointer(): Promise<Checkpointer> {
+  #openCheckpointer(): Promise<Checkpointer> {
     const file = path.join(this.#options.stateDir, CHECKPOINT_FILE);
-    try {
-      return await checkpointers.file(file);
-    } catch (err) {
-      // The gateway's checkpointer writes in place, so a crash mid-write can leave it unreadable.
-      // Losing it costs a replay from block 0, which the store turns into duplicates, never repeats.
+    // Losing it costs a replay from block 0, which the store turns into duplicates, never repeats.
+    return openFileCheckpointer(file, (err) => {
       this.#logger.warn(`checkpoint ${file} is unreadable (${messageOf(err)}); replaying the stream from block 0`);
-      await fs.rm(file, { force: true });
-      return checkpointers.file(file);
-    }
+    });
   }
 
-  async #run(): Promise<void> {
-    const initial = this.#options.reconnect?.initialMs ?? 250;
-    const max = this.#options.reconnect?.maxMs ?? 10_000;
-    let delay = initial;
-    const signal = this.#abort.signal;
-    while (!signal.aborted) {
-      let events: CloseableAsyncIterable<ChaincodeEvent> | undefined;
-      try {
-        await this.#deliverPending();
-        events = await this.#options.network.getChaincodeEvents(this.#chaincode, { checkpoint: this.#checkpointer, startBlock: 0n });
-        this.#events = events;
-        if (signal.aborted) break;
-        this.emit('connected');
-        for await (const event of events) {
-          if (signal.aborted) break;
-          if (event.eventName === EVENTS.ConfigBlockCommitted) {
-            await this.#accept({ source: 'event', payload: event.payload, blockNumber: event.blockNumber, transactionId: event.transactionId }, true);
-            await this.#deliverPending();
-          }
-          // Only now: the block is stored and handed on, so the stream may move past it.
-          await this.#checkpointer?.checkpointChaincodeEvent(event);
-          delay = initial;
-        }
-        if (!signal.aborted) throw new Error('the event stream ended');
-      } catch (err) {
-        if (signal.aborted) break;
-        const error = err instanceof Error ? err : new Error(messageOf(err));
-        if (error instanceof ConsumerError) this.#logger.error(`${error.message}; retrying in ${delay} ms`);
-        else this.#logger.warn(`event stream failed (${error.message}); reconnecting in ${delay} ms`);
-        this.emit('disconnected', { error, retryInMs: delay });
-        await sleep(delay, signal);
-        delay = Math.min(max, delay * 2);
-      } finally {
-        events?.close();
-        this.#events = undefined;
-      }
-    }
+  /** One chaincode event: a block is stored and handed on before the follower checkpoints the event. */
+  async #onEvent(event: MgmtEvent): Promise<void> {
+    if (event.eventName !== EVENTS.ConfigBlockCommitted) return;
+    await this.#accept({ source: 'event', payload: event.payload, blockNumber: event.blockNumber, transactionId: event.transactionId }, true);
+    await this.#deliverPending();
+  }
+
+  #onFailure({ error, retryInMs }: FollowFailure): void {
+    if (error instanceof ConsumerError) this.#logger.error(`${error.message}; retrying in ${retryInMs} ms`);
+    else this.#logger.warn(`event stream failed (${error.message}); reconnecting in ${retryInMs} ms`);
+    this.emit('disconnected', { error, retryInMs });
   }
 
   async #deliverPending(): Promise<void> {
@@ -393,7 +361,7 @@ export class Observer extends EventEmitter<ObserverEvents> {
     const genesis = store.entries[0]?.block;
     try {
       if (height === 0 || genesis === undefined) {
-        const block = verifyBlock(value);
+        const block = verifyBlock(value, { verifier: openSslVerifier });
         const trusted = this.#options.trustedGenesisHash;
         if (trusted !== undefined && block.hash !== trusted) {
           this.#reject(message, 'OBSERVER_UNTRUSTED_GENESIS', `genesis ${block.hash} is not the trusted ${trusted}`, height, hash);
@@ -402,7 +370,7 @@ export class Observer extends EventEmitter<ObserverEvents> {
         return block;
       }
       const previous = store.entries[store.latestHeight]?.block;
-      return verifyBlock(value, { previous, params: genesis.params as GenesisParams });
+      return verifyBlock(value, { previous, params: genesis.params as GenesisParams, verifier: openSslVerifier });
     } catch (err) {
       this.#reject(message, 'MGMT_INVALID_BLOCK', messageOf(err), height, hash);
       return undefined;
@@ -428,13 +396,12 @@ export class Observer extends EventEmitter<ObserverEvents> {
   /** GetBlocks from..to, in pages of 100; each block goes through the same checks. */
   async #fetch(from: number, to: number): Promise<void> {
     const store = this.#requireStore();
-    const contract = this.#options.network.getContract(this.#chaincode);
     let next = from;
     while (next <= to && !this.#abort.signal.aborted) {
       const last = Math.min(to, next + MAX_BLOCKS_PER_CALL - 1);
       let blocks: unknown;
       try {
-        blocks = JSON.parse(utf8.decode(await contract.evaluateTransaction('GetBlocks', String(next), String(last))));
+        blocks = await this.#client.getBlocks(next, last);
       } catch (err) {
         throw new ObserverError(`GetBlocks(${next}, ${last}) failed: ${messageOf(err)}`, { code: 'OBSERVER_FETCH_FAILED', cause: err });
       }

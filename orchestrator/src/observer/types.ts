@@ -1,8 +1,8 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  */
-import type { ChaincodeEvent, ChaincodeEventsOptions, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import type { ConfigBlock } from 'mgmt-chaincode/dist/protocol';
+import type { MgmtQueryNetwork } from '../mgmtClient/client';
 
 /** What the observer records about a verified configuration block (persisted with it). */
 export interface ConfigBlockReceipt {
@@ -81,10 +81,8 @@ export interface Logger {
 }
 
 /**
- * The part of a fabric-gateway `Network` (of the mgmt channel) the observer uses; a `Network`
- * satisfies it. The caller owns the gateway and closes it after the observer stopped.
+ * The part of a fabric-gateway `Network` (of the mgmt channel) the observer uses: the queries and
+ * events of the management client's `MgmtReader`; a `Network` satisfies it. The caller owns the
+ * gateway and closes it after the observer stopped.
  */
-export interface ManagementNetwork {
-  getChaincodeEvents(chaincodeName: string, options?: ChaincodeEventsOptions): Promise<CloseableAsyncIterable<ChaincodeEvent>>;
-  getContract(chaincodeName: string): { evaluateTransaction(name: string, ...args: string[]): Promise<Uint8Array> };
-}
+export type ManagementNetwork = MgmtQueryNetwork;

@@ -38,8 +38,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
-import type { BlockEventsOptions, ChaincodeEvent, ChaincodeEventsOptions, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
-import { EndorseError } from '@hyperledger/fabric-gateway';
+import type { BlockEventsOptions, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import { common, orderer as ordererProtos } from '@hyperledger/fabric-protos';
 import type { BatchChange, BatchParams } from 'fabric-config/configtx';
 import {
@@ -53,8 +52,12 @@ import {
 } from 'fabric-config/configtx';
 import type { SigningIdentity } from 'fabric-config/msp';
 import type { ConfigBlock, JsonObject, UpdateSignature } from 'mgmt-chaincode/dist/protocol';
-import { EVENTS, messageOf, mgmtErrorCodeOf, updateSha256 } from 'mgmt-chaincode/dist/protocol';
+import { EVENTS, messageOf, updateSha256 } from 'mgmt-chaincode/dist/protocol';
 import { broadcast, fetchBlock, lastConfigIndex } from '../channelConfig/ordererClient';
+import { MgmtClient } from '../mgmtClient/client';
+import type { MgmtContractCalls, MgmtEvent, MgmtEventSource } from '../mgmtClient/client';
+import { isRefusal } from '../mgmtClient/errors';
+import { MgmtEventFollower } from '../mgmtClient/events';
 import type { Logger } from '../observer';
 import type { ApplyContext, ApplyResult, PrimaryChainAdapter } from './adapter';
 import { BATCH_DRIVEN_CONSENSUS_TYPES, batchChangeOf, batchUpdate } from './batchConfig';
@@ -62,18 +65,16 @@ import { PrimaryError } from './errors';
 import { managementLinkTxId, readManagementLink } from './managementLink';
 import type { ManagementLink } from './managementLink';
 
-/** The management channel as the adapter uses it; a gateway Contract and Network fit. */
+/**
+ * The management channel as the adapter uses it (through an `MgmtClient`); a gateway Contract
+ * and Network fit.
+ */
 export interface ManagementChannel {
   /** The mgmt chaincode's contract on this member's gateway. */
-  readonly contract: {
-    submitTransaction(name: string, ...args: string[]): Promise<Uint8Array>;
-    evaluateTransaction(name: string, ...args: string[]): Promise<Uint8Array>;
-  };
+  readonly contract: MgmtContractCalls;
   /** The mgmt channel's network, for `UpdateSignatureShared` events. */
-  readonly network: {
-    getChaincodeEvents(chaincodeName: string, options?: ChaincodeEventsOptions): Promise<CloseableAsyncIterable<ChaincodeEvent>>;
-  };
-  /** `mgmt` by default. */
+  readonly network: MgmtEventSource;
+  /** `mgmt` (DEFAULT_MGMT_CHAINCODE) by default. */
   readonly chaincodeName?: string;
 }
 
@@ -138,6 +139,9 @@ const MAX_EARLIER = 4;
 
 /** How far back past unlinked config updates (made outside the mechanism) the link is looked for. */
 const MAX_LINK_WALK = 64;
+
+/** Reopening backoff of the management event stream during an apply, ms. */
+const EVENTS_RETRY = { initialMs: 250, maxMs: RECHECK_MS } as const;
 
 class Wakeup {
   #pending = false;
@@ -210,7 +214,8 @@ const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
 export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvents> implements PrimaryChainAdapter {
   readonly #options: Readonly<FabricPrimaryAdapterOptions>;
   readonly #logger: Logger;
-  readonly #chaincode: string;
+  /** The management contract: update signatures, and their events. */
+  readonly #management: MgmtClient;
   readonly #timeoutMs: number;
   /** Config block number to the link in force there (walks back past unlinked updates). */
   readonly #links = new Map<number, ManagementLink | undefined>();
@@ -219,7 +224,8 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
   constructor(options: Readonly<FabricPrimaryAdapterOptions>) {
     super();
     this.#options = options;
-    this.#chaincode = options.management.chaincodeName ?? 'mgmt';
+    const { contract, network, chaincodeName } = options.management;
+    this.#management = new MgmtClient({ contract, events: network, chaincodeName });
     this.#timeoutMs = options.ordererTimeoutMs ?? 10_000;
     const prefix = `[fabric-primary${options.name === undefined ? '' : ` ${options.name}`}]`;
     const logger = options.logger ?? console;
@@ -326,6 +332,20 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     const watched = new Set([cb.height, ...earlier.map((e) => e.height)]);
 
     const wake = new Wakeup();
+    let closing = false;
+    // From the block that committed the CB: every signature shared for it comes after. A stream
+    // that fails is reopened after the last event seen, so none is missed meanwhile.
+    const signatures = new MgmtEventFollower({
+      open: (position) => this.#management.events(position),
+      startBlock: context.notBeforeBlock ?? 0n,
+      retry: EVENTS_RETRY,
+      onEvent: (event) => {
+        if (event.eventName === EVENTS.UpdateSignatureShared && watched.has(this.#eventHeight(event) ?? -1)) wake.poke();
+      },
+      onFailure: ({ error, retryInMs }) => {
+        this.#logger.warn(`management event stream failed (${error.message}); reopening in ${retryInMs} ms`);
+      },
+    });
     const streams: CloseableAsyncIterable<unknown>[] = [];
     const consumers: Promise<void>[] = [];
     const follow = async <T>(open: () => Promise<CloseableAsyncIterable<T>>, relevant: (item: T) => boolean): Promise<void> => {
@@ -343,18 +363,14 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
         })(),
       );
     };
-    let closing = false;
     const stop = (): void => {
       closing = true;
+      void signatures.stop();
       for (const stream of streams) stream.close();
     };
     signal.addEventListener('abort', stop, { once: true });
     try {
-      // From the block that committed the CB: every signature shared for it comes after.
-      await follow(
-        () => this.#options.management.network.getChaincodeEvents(this.#chaincode, { startBlock: context.notBeforeBlock ?? 0n }),
-        (event: ChaincodeEvent) => event.eventName === EVENTS.UpdateSignatureShared && watched.has(this.#eventHeight(event) ?? -1),
-      );
+      signatures.start();
       // From the block after the newest one read: any config change from now on wakes us.
       await follow(() => this.#options.primary.getBlockEvents({ startBlock: BigInt(channel.newestBlock + 1) }), isConfigBlock);
       let submitted = false;
@@ -382,13 +398,14 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     } finally {
       signal.removeEventListener('abort', stop);
       stop();
-      await Promise.all(consumers);
+      await Promise.all([signatures.stop(), ...consumers]);
     }
   }
 
-  #eventHeight(event: ChaincodeEvent): number | undefined {
+  #eventHeight(event: MgmtEvent): number | undefined {
     try {
-      return (JSON.parse(Buffer.from(event.payload).toString('utf8')) as { height?: number }).height;
+      const decoded = event.decoded;
+      return decoded?.name === 'UpdateSignatureShared' ? decoded.shared.height : undefined;
     } catch {
       return undefined;
     }
@@ -528,9 +545,8 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
   }
 
   async #signatures(height: number): Promise<UpdateSignature[]> {
-    const { contract } = this.#options.management;
     try {
-      return JSON.parse(Buffer.from(await contract.evaluateTransaction('GetUpdateSignatures', String(height))).toString('utf8')) as UpdateSignature[];
+      return await this.#management.getUpdateSignatures(height);
     } catch (err) {
       throw new PrimaryError(`GetUpdateSignatures(${height}) failed: ${messageOf(err)}`, { code: 'PRIMARY_SHARE_FAILED', cause: err });
     }
@@ -539,18 +555,11 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
   async #share(cb: ConfigBlock, sequence: number, updateBytes: Uint8Array, sha: string): Promise<void> {
     const signature = signConfigUpdate(updateBytes, this.#options.admin);
     try {
-      await this.#options.management.contract.submitTransaction(
-        'ShareUpdateSignature',
-        String(cb.height),
-        String(sequence),
-        b64(updateBytes),
-        b64(signature.serializeBinary()),
-      );
+      await this.#management.shareUpdateSignature({ height: cb.height, configSequence: sequence, update: b64(updateBytes), configSignature: b64(signature.serializeBinary()) });
     } catch (err) {
-      const text = err instanceof EndorseError ? [err.message, ...err.details.map((d) => d.message)].join(' ') : messageOf(err);
       // Shared before a restart: the chain already holds it, which is all that counts.
-      if (mgmtErrorCodeOf(text) === 'MGMT_DUPLICATE_SIGNATURE') return;
-      throw new PrimaryError(`ShareUpdateSignature for block ${cb.height} failed: ${text}`, { code: 'PRIMARY_SHARE_FAILED', cause: err });
+      if (isRefusal(err, 'MGMT_DUPLICATE_SIGNATURE')) return;
+      throw new PrimaryError(`ShareUpdateSignature for block ${cb.height} failed: ${messageOf(err)}`, { code: 'PRIMARY_SHARE_FAILED', cause: err });
     }
     this.#logger.info(`shared the admin signature of update ${sha.slice(0, 12)} for block ${cb.height} (sequence ${sequence})`);
     this.emit('shared', { height: cb.height, sequence, updateSha256: sha });

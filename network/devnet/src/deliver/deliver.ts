@@ -139,7 +139,7 @@ function blockResponse(kind: DeliverKind, channelId: string, block: common.Block
   switch (kind) {
     case 'orderer': {
       const r = new orderer.DeliverResponse();
-      r.setBlock(block);
+      r.setBlock(asOrdered(block));
       return r;
     }
     case 'block': {
@@ -160,6 +160,21 @@ function blockResponse(kind: DeliverKind, channelId: string, block: common.Block
       return r;
     }
   }
+}
+
+/**
+ * The block as an orderer has it: the transactions' validation codes (TRANSACTIONS_FILTER) are
+ * written by each committing peer, so an orderer's copy carries that slot empty, as Fabric's
+ * protoutil.NewBlock leaves it. The header, and so the hash and the orderer's signature, are the same.
+ */
+function asOrdered(block: common.Block): common.Block {
+  const slots = block.getMetadata()?.getMetadataList_asU8() ?? [];
+  if ((slots[common.BlockMetadataIndex.TRANSACTIONS_FILTER]?.length ?? 0) === 0) return block;
+  const copy = common.Block.deserializeBinary(block.serializeBinary());
+  const metadata = new common.BlockMetadata();
+  metadata.setMetadataList(slots.map((slot, i) => (i === common.BlockMetadataIndex.TRANSACTIONS_FILTER ? new Uint8Array(0) : slot)));
+  copy.setMetadata(metadata);
+  return copy;
 }
 
 export function filterBlock(channelId: string, block: common.Block): peer.FilteredBlock {

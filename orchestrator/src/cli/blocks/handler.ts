@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 import { verifyChain } from 'mgmt-chaincode/dist/protocol';
-import { fetchBlocks } from '../../managementNode/ledger';
+import { fetchBlocks } from '../../mgmtClient/client';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { blockLine } from '../format';

@@ -4,7 +4,7 @@
 import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { parseIJson } from 'mgmt-chaincode/dist/protocol';
 import * as path from 'node:path';
-import { isRefusal } from '../../managementNode/errors';
+import { isRefusal } from '../../mgmtClient/errors';
 import { consortiumOf, startMemberPrimary } from '../../member';
 import { assertStateFolderFree } from '../../observer';
 import { voteSignerFromMsp } from '../../managementNode/identity';

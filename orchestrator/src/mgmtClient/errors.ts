@@ -1,11 +1,14 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * Errors of calls to the management chaincode, shaped like fabric-gateway's (a class per kind of
- * failure, with `code`, `transactionId`, `details` and `cause`) and wrapped only here, at the I/O
- * boundary. Callers branch on the class: the contract refused (expected, carries the MGMT_ code),
- * the peer could not be reached (retry with backoff), or the transaction committed invalid
- * (MVCC: someone else got there).
+ * The one translation of what a call to the management chaincode throws. fabric-gateway reports
+ * a failure as an EndorseError, SubmitError, CommitStatusError, CommitError or a plain
+ * GatewayError, with the peers' answers (where the chaincode's `MGMT_*` message travels) in
+ * `details`; everything the orchestrator does with the management chain goes through ./client,
+ * which wraps whatever it caught here, once, into a class per kind of failure (with `code`,
+ * `transactionId`, `details` and `cause`). Callers branch on the class: the contract refused
+ * (expected, carries the MGMT_ code), the peer could not be reached (retry with backoff), or the
+ * transaction committed invalid (MVCC: someone else got there).
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { CommitError, CommitStatusError, EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
@@ -160,4 +163,20 @@ export function isRefusal(err: unknown, ...codes: MgmtErrorCode[]): err is MgmtR
 /** Whether an error is an MVCC or phantom-read conflict at commit. */
 export function isConflict(err: unknown): err is TransactionInvalidError {
   return err instanceof TransactionInvalidError && CONFLICT_VALIDATION_CODES.has(err.validationCode);
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * The JSON answer of a transaction, or of a chaincode event's payload.
+ *
+ * @throws {@link LedgerCallError} (step `decode`, code `BAD_RESULT`) when it is not JSON.
+ */
+export function decodeJson(bytes: Uint8Array, transaction: string): unknown {
+  const text = utf8.decode(bytes);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new LedgerCallError({ step: 'decode', transaction, code: 'BAD_RESULT', message: `${transaction} returned non-JSON: ${JSON.stringify(text.slice(0, 80))}`, cause: err });
+  }
 }

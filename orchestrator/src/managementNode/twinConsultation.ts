@@ -1,0 +1,120 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * What the management node asks its digital twin, and what it checks itself first: the twin
+ * decides the configuration the node proposes and judges the others' proposals (Algorithm 1),
+ * but a proposal that is not the valid one of the current cycle gets no vote at all, and one
+ * outside the genesis schema is rejected without asking. Every answer is cut at the earlier of
+ * the twin timeout and the cycle's end.
+ */
+import type { ConfigBlock, GenesisParams, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
+import { hashHeader, messageOf, parseIsoMillis, validateConfig } from 'mgmt-chaincode/dist/protocol';
+import { TwinError } from '../twins/errors';
+import { NO_METRICS } from '../twins/metrics';
+import type { DigitalTwin, PrimaryMetrics, TwinState, Verdict } from '../twins/twin';
+import type { Clock } from './clock';
+
+/** Options of {@link TwinConsultation}. */
+export interface TwinConsultationOptions {
+  readonly twin: DigitalTwin;
+  readonly clock: Clock;
+  /** Longest a twin may take, ms (it is also cut at the cycle's end). */
+  readonly timeoutMs: number;
+  /** The member's metrics of the primary channel, fed to the twin; none by default. */
+  readonly metrics?: () => PrimaryMetrics;
+}
+
+/** What the node knows when it asks for a verdict. */
+export interface VerdictContext {
+  /** The node's own member. */
+  readonly self: string;
+  /** The genesis params, once known (their schema bounds every configuration). */
+  readonly params: GenesisParams | undefined;
+  /** The latest block the node knows. */
+  readonly latest: ConfigBlock | undefined;
+}
+
+/** Why a proposal is not the valid proposal of the current cycle, if it is not. */
+export function problemWith(proposal: Proposal, round: Round): string | undefined {
+  const h = proposal.header;
+  if (proposal.id !== proposal.hash || hashHeader(h) !== proposal.hash) return 'its hash does not match its header';
+  if (h.height !== round.nextHeight) return `height ${h.height}, expected ${round.nextHeight}`;
+  if (h.prevHash !== round.latestHash) return 'it does not extend the latest block';
+  if (h.cycle !== round.cycle) return `cycle ${h.cycle}, current ${String(round.cycle)}`;
+  if (h.proposer !== round.expectedProposer) return `proposer ${h.proposer}, expected ${String(round.expectedProposer)}`;
+  return undefined;
+}
+
+/** Why a proposal's configuration is outside the genesis schema, if it is (nothing to say before the params are known). */
+export function configProblem(proposal: Proposal, params: GenesisParams | undefined): string | undefined {
+  if (params === undefined) return undefined;
+  try {
+    validateConfig(proposal.header.config, params.configSchema);
+    return undefined;
+  } catch (err) {
+    return messageOf(err);
+  }
+}
+
+/** The node's digital twin, asked with a deadline. */
+export class TwinConsultation {
+  private readonly options: Readonly<TwinConsultationOptions>;
+
+  constructor(options: Readonly<TwinConsultationOptions>) {
+    this.options = options;
+  }
+
+  /** The twin's view: the member's metrics, the configuration in force and its height. */
+  state(latest: ConfigBlock | undefined): TwinState {
+    return {
+      metrics: this.options.metrics?.() ?? { ...NO_METRICS },
+      current: { ...(latest?.config ?? {}) },
+      height: latest?.height ?? -1,
+    };
+  }
+
+  /**
+   * The configuration the twin proposes.
+   *
+   * @throws {@link TwinError} `TWIN_TIMEOUT` past the deadline, and whatever the twin throws.
+   */
+  decide(latest: ConfigBlock | undefined, deadlineMs: number): Promise<Record<string, unknown>> {
+    return this.ask(() => this.options.twin.decide(this.state(latest)), deadlineMs, 'decide');
+  }
+
+  /**
+   * The node's verdict on a proposal of the current cycle: rejected without asking when it is
+   * outside the genesis schema, approved when it is the node's own, else the twin's.
+   *
+   * @throws {@link TwinError} `TWIN_TIMEOUT` past the cycle's end, and whatever the twin throws.
+   */
+  async verdict(proposal: Proposal, context: VerdictContext): Promise<Verdict> {
+    const problem = configProblem(proposal, context.params);
+    if (problem !== undefined) return { approve: false, reason: `outside the genesis schema: ${problem}` };
+    if (proposal.header.proposer === context.self) return { approve: true, reason: 'own proposal' };
+    const endsAt = parseIsoMillis(proposal.cycleEndsAt) ?? this.options.clock.now();
+    return this.ask(() => this.options.twin.validate({ ...proposal.header.config }, this.state(context.latest)), endsAt, 'validate');
+  }
+
+  /** A twin's answer, cut at the earlier of the twin timeout and the deadline. */
+  private ask<T>(question: () => Promise<T>, deadlineMs: number, op: 'decide' | 'validate'): Promise<T> {
+    const { clock, twin } = this.options;
+    const answer = question();
+    const ms = Math.max(0, Math.min(this.options.timeoutMs, deadlineMs - clock.now()));
+    return new Promise<T>((resolve, reject) => {
+      const timer = clock.setTimeout(() => {
+        reject(new TwinError('TWIN_TIMEOUT', twin.name, `no ${op} answer before ${ms} ms (twin timeout or end of cycle)`));
+      }, ms);
+      answer.then(
+        (value) => {
+          clock.clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clock.clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+  }
+}
