@@ -13,7 +13,7 @@ import type { ConfigBlock } from 'mgmt-chaincode/dist/protocol';
 import { Observer } from '../orchestrator/src/observer';
 import type { InboundConfigBlock, Logger, ObserverOptions, RejectedConfigBlock, VerifiedConfigBlock } from '../orchestrator/src/observer';
 import { produceBlock, produceGenesis } from './support/cbRounds';
-import { closeSessions, json, MemberSession, openSessions } from './support/mgmt';
+import { closeSessions, json, MemberSession, openSessions, reconnected } from './support/mgmt';
 import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
 
 /**
@@ -107,6 +107,7 @@ describe('observer on the network', () => {
     await net.crash();
     await disconnected;
     await net.restart();
+    await reconnected(s);
     produced.push(await produceBlock(s, config(4)));
     await second.observer.waitForDelivered(4, 60_000);
     await second.observer.stop();

@@ -8,7 +8,8 @@
 import { EndorseError } from '@hyperledger/fabric-gateway';
 
 export { closeSessions, genesisParams, json, openSessions, sleep, tally, utf8, vote } from '../../orchestrator/src/testing/cbRounds';
-export type { MemberSession } from '../../orchestrator/src/testing/cbRounds';
+import type { MemberSession } from '../../orchestrator/src/testing/cbRounds';
+export type { MemberSession };
 
 /** The MGMT_ code a refusal carries, from the endorsement error's details. */
 export async function refusalCode(action: Promise<unknown>): Promise<string> {
@@ -20,4 +21,23 @@ export async function refusalCode(action: Promise<unknown>): Promise<string> {
     return match ? match[0] : `no MGMT code in: ${text}`;
   }
   return 'accepted';
+}
+
+/**
+ * Waits until every session's gRPC connection is up again after the network restarted: a client
+ * whose peer went away reconnects only after its backoff, and a vote sent before then fails.
+ */
+export async function reconnected(sessions: readonly MemberSession[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await Promise.all(
+    sessions.map(
+      (session) =>
+        new Promise<void>((resolve, reject) => {
+          session.client.waitForReady(deadline, (err) => {
+            if (err) reject(new Error(`${session.member.mspId}'s peer connection did not come back: ${err.message}`));
+            else resolve();
+          });
+        }),
+    ),
+  );
 }
