@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { common, msp, orderer, peer } from '@hyperledger/fabric-protos';
+import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { rmSync } from 'node:fs';
 import {
   buildConfigUpdateEnvelope,
@@ -15,7 +15,8 @@ import {
 import type { ChannelProfile } from 'fabric-config/configtx';
 import { MspRegistry, SigningIdentity } from 'fabric-config/msp';
 import type { OrgCrypto } from 'fabric-config/msp';
-import { generateTestOrgs, testChannelProfile } from 'fabric-config/testing';
+import { generateTestOrgs, signedEnvelope, signerOf, testChannelProfile, withBatch } from 'fabric-config/testing';
+import type { BatchEdit as BatchChange } from 'fabric-config/testing';
 import { applyConfigUpdate } from './configValidation';
 
 let root: string;
@@ -43,44 +44,15 @@ function profile(): ChannelProfile {
 
 /** `'2.admin'` is Org2's admin, `'3.user'` Org3's client, `'5.admin'` the outsider's admin. */
 function who(spec: string): SigningIdentity {
-  const [index, role] = spec.split('.') as [string, 'admin' | 'user'];
-  const org = index === '5' ? outsider : orgs[Number(index) - 1];
-  const user = role === 'admin' ? org.admin : org.user;
-  return new SigningIdentity(org.mspId, user.certPem, user.privateKeyPem);
-}
-
-interface BatchChange {
-  timeout?: string;
-  maxMessageCount?: number;
-  absoluteMaxBytes?: number;
+  return signerOf([...orgs, outsider], spec);
 }
 
 function ordererGroup(config: common.Config): common.ConfigGroup {
   return config.getChannelGroup()!.getGroupsMap().get('Orderer')!;
 }
 
-/** A modified copy of `config`, as an operator edits configtxlator's JSON. */
-function withBatch(config: common.Config, change: BatchChange): common.Config {
-  const copy = config.cloneMessage();
-  const values = ordererGroup(copy).getValuesMap();
-  if (change.timeout !== undefined) {
-    const timeout = new orderer.BatchTimeout();
-    timeout.setTimeout(change.timeout);
-    values.get('BatchTimeout')!.setValue(timeout.serializeBinary());
-  }
-  if (change.maxMessageCount !== undefined || change.absoluteMaxBytes !== undefined) {
-    const size = orderer.BatchSize.deserializeBinary(values.get('BatchSize')!.getValue_asU8());
-    if (change.maxMessageCount !== undefined) size.setMaxMessageCount(change.maxMessageCount);
-    if (change.absoluteMaxBytes !== undefined) size.setAbsoluteMaxBytes(change.absoluteMaxBytes);
-    values.get('BatchSize')!.setValue(size.serializeBinary());
-  }
-  return copy;
-}
-
-/** Signs the exact update bytes by each signer and wraps them, submitted by the first signer. */
 function envelopeFor(updateBytes: Uint8Array, signers: string[], channelId = 'primary'): common.Envelope {
-  const signatures = signers.map((spec) => signConfigUpdate(updateBytes, who(spec)));
-  return buildConfigUpdateEnvelope(channelId, updateBytes, signatures, who(signers[0] ?? '1.admin'));
+  return signedEnvelope([...orgs, outsider], updateBytes, signers, channelId);
 }
 
 function update(change: BatchChange, base: common.Config = genesis): Uint8Array {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { rmSync } from 'node:fs';
 import type { OrgCrypto } from '../msp';
+import { withBatch } from '../testing/configEdits';
 import { generateTestOrgs, testChannelProfile } from '../testing/orgs';
 import { readConfigBlock } from './decode';
 import { buildGenesisBlock } from './genesis';
@@ -25,34 +26,9 @@ function profile(): ChannelProfile {
   return testChannelProfile(orgs);
 }
 
-interface BatchChange {
-  timeout?: string;
-  maxMessageCount?: number;
-  absoluteMaxBytes?: number;
-}
-
 function ordererGroup(config: common.Config): common.ConfigGroup {
   return config.getChannelGroup()!.getGroupsMap().get('Orderer')!;
 }
-
-/** A modified copy of `config`, as an operator edits configtxlator's JSON. */
-function withBatch(config: common.Config, change: BatchChange): common.Config {
-  const copy = config.cloneMessage();
-  const values = ordererGroup(copy).getValuesMap();
-  if (change.timeout !== undefined) {
-    const timeout = new orderer.BatchTimeout();
-    timeout.setTimeout(change.timeout);
-    values.get('BatchTimeout')!.setValue(timeout.serializeBinary());
-  }
-  if (change.maxMessageCount !== undefined || change.absoluteMaxBytes !== undefined) {
-    const size = orderer.BatchSize.deserializeBinary(values.get('BatchSize')!.getValue_asU8());
-    if (change.maxMessageCount !== undefined) size.setMaxMessageCount(change.maxMessageCount);
-    if (change.absoluteMaxBytes !== undefined) size.setAbsoluteMaxBytes(change.absoluteMaxBytes);
-    values.get('BatchSize')!.setValue(size.serializeBinary());
-  }
-  return copy;
-}
-
 
 describe('computeUpdate', () => {
   it('pins Channel and Orderer at their versions and writes BatchTimeout at version + 1', () => {

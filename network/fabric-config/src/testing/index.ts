@@ -7,3 +7,5 @@
 export { acceptConfigUpdate } from './configUpdates';
 export type { AcceptedConfigUpdate } from './configUpdates';
 export { generateTestOrgs, testChannelProfile } from './orgs';
+export { signedEnvelope, signerOf, withBatch } from './configEdits';
+export type { BatchEdit } from './configEdits';
