@@ -87,15 +87,15 @@ function fromLine(text: string, lineNumber: number, file: string): VerifiedConfi
 
 /** The verified chain on disk plus the consumer's acknowledgement mark. */
 export class ChainStore {
-  readonly #dir: string;
-  readonly #entries: VerifiedConfigBlock[];
-  #delivered: number;
-  #closed = false;
+  private readonly dir: string;
+  private readonly blocks: VerifiedConfigBlock[];
+  private delivered: number;
+  private closed = false;
 
   private constructor(dir: string, entries: VerifiedConfigBlock[], delivered: number) {
-    this.#dir = dir;
-    this.#entries = entries;
-    this.#delivered = delivered;
+    this.dir = dir;
+    this.blocks = entries;
+    this.delivered = delivered;
   }
 
   /**
@@ -126,24 +126,24 @@ export class ChainStore {
 
   /** Releases the folder for the next process. Idempotent. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await fs.rm(path.join(this.#dir, LOCK_FILE), { force: true });
+    if (this.closed) return;
+    this.closed = true;
+    await fs.rm(path.join(this.dir, LOCK_FILE), { force: true });
   }
 
   /** Every verified block, by height. */
   get entries(): readonly VerifiedConfigBlock[] {
-    return this.#entries;
+    return this.blocks;
   }
 
   /** Height of the latest verified block, -1 when empty. */
   get latestHeight(): number {
-    return this.#entries.length - 1;
+    return this.blocks.length - 1;
   }
 
   /** Height of the last block the consumer acknowledged, -1 before any. */
   get deliveredHeight(): number {
-    return this.#delivered;
+    return this.delivered;
   }
 
   /**
@@ -153,11 +153,11 @@ export class ChainStore {
    * or does not link; `OBSERVER_STORE_IO` if the write fails.
    */
   async append(entry: VerifiedConfigBlock): Promise<void> {
-    const height = this.#entries.length;
-    if (entry.block.height !== height || (height > 0 && entry.block.prevHash !== this.#entries[height - 1]?.block.hash)) {
+    const height = this.blocks.length;
+    if (entry.block.height !== height || (height > 0 && entry.block.prevHash !== this.blocks[height - 1]?.block.hash)) {
       throw new ObserverError(`refusing to store block ${entry.block.height} after block ${height - 1}`, { code: 'OBSERVER_STORE_CORRUPT' });
     }
-    const file = path.join(this.#dir, CHAIN_FILE);
+    const file = path.join(this.dir, CHAIN_FILE);
     try {
       const handle = await fs.open(file, 'a');
       try {
@@ -169,7 +169,7 @@ export class ChainStore {
     } catch (err) {
       throw new ObserverError(`cannot append to ${file}: ${(err as Error).message}`, { code: 'OBSERVER_STORE_IO', details: file, cause: err });
     }
-    this.#entries.push(entry);
+    this.blocks.push(entry);
   }
 
   /**
@@ -178,11 +178,11 @@ export class ChainStore {
    * @throws {@link ObserverError} `OBSERVER_STORE_IO` if the write fails.
    */
   async markDelivered(height: number): Promise<void> {
-    const entry = this.#entries[height];
+    const entry = this.blocks[height];
     if (entry === undefined) {
       throw new ObserverError(`cannot mark block ${height} delivered: not stored`, { code: 'OBSERVER_STORE_CORRUPT' });
     }
-    const file = path.join(this.#dir, DELIVERED_FILE);
+    const file = path.join(this.dir, DELIVERED_FILE);
     const temporary = `${file}.tmp`;
     try {
       // Write, flush, rename: a crash leaves either the old mark or the new one, never half.
@@ -197,7 +197,7 @@ export class ChainStore {
     } catch (err) {
       throw new ObserverError(`cannot write ${file}: ${(err as Error).message}`, { code: 'OBSERVER_STORE_IO', details: file, cause: err });
     }
-    this.#delivered = height;
+    this.delivered = height;
   }
 }
 

@@ -22,42 +22,42 @@ interface Committed {
 }
 
 class FakeStream implements AsyncIterator<ChaincodeEvent> {
-  #index: number;
-  #closed = false;
-  #failure: Error | undefined;
-  #wake: (() => void) | undefined;
+  private index: number;
+  private closed = false;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly log: Committed[],
     start: number,
   ) {
-    this.#index = start;
+    this.index = start;
   }
 
   poke(): void {
-    this.#wake?.();
+    this.wake?.();
   }
 
   fail(error: Error): void {
-    this.#failure = error;
+    this.failure = error;
     this.poke();
   }
 
   close(): void {
-    this.#closed = true;
+    this.closed = true;
     this.poke();
   }
 
   async next(): Promise<IteratorResult<ChaincodeEvent>> {
     for (;;) {
-      if (this.#closed) return { done: true, value: undefined };
-      if (this.#failure) throw this.#failure;
-      const entry = this.log[this.#index];
+      if (this.closed) return { done: true, value: undefined };
+      if (this.failure) throw this.failure;
+      const entry = this.log[this.index];
       if (entry) {
-        this.#index++;
+        this.index++;
         return { done: false, value: entry.event };
       }
-      await new Promise<void>((resolve) => (this.#wake = resolve));
+      await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }
 }
@@ -70,20 +70,20 @@ export class FakeManagementNetwork implements ManagementNetwork {
   /** Heights whose ConfigBlockCommitted event is not emitted (a peer that lost them). */
   readonly silent = new Set<number>();
   getBlocksCalls: [number, number][] = [];
-  #nextBlock = 5n;
+  private nextBlock = 5n;
 
   /** Commits a CB: stored for GetBlocks, and its event (unless silenced) in a block of its own. */
   commit(cb: ConfigBlock, extraEvents: string[] = []): bigint {
-    const blockNumber = this.#nextBlock++;
+    const blockNumber = this.nextBlock++;
     this.blocks[cb.height] = cb;
-    extraEvents.forEach((name, i) => { this.#push(blockNumber, `tx-${blockNumber}-${i}`, name, Buffer.from('{}')); });
+    extraEvents.forEach((name, i) => { this.push(blockNumber, `tx-${blockNumber}-${i}`, name, Buffer.from('{}')); });
     if (!this.silent.has(cb.height)) {
-      this.#push(blockNumber, `tx-${blockNumber}-tally`, 'ConfigBlockCommitted', Buffer.from(JSON.stringify(cb)));
+      this.push(blockNumber, `tx-${blockNumber}-tally`, 'ConfigBlockCommitted', Buffer.from(JSON.stringify(cb)));
     }
     return blockNumber;
   }
 
-  #push(blockNumber: bigint, transactionId: string, eventName: string, payload: Uint8Array): void {
+  private push(blockNumber: bigint, transactionId: string, eventName: string, payload: Uint8Array): void {
     this.log.push({ event: { blockNumber, transactionId, chaincodeName: 'mgmt', eventName, payload } });
     this.streams.forEach((s) => { s.poke(); });
   }

@@ -127,24 +127,24 @@ function claimed(value: JsonValue | undefined): { height: number | undefined; ha
  * gateway.close();
  */
 export class Observer extends EventEmitter<ObserverEvents> {
-  readonly #options: Readonly<ObserverOptions>;
+  private readonly options: Readonly<ObserverOptions>;
   /** The management contract's queries and events, through the member's gateway. */
-  readonly #client: MgmtReader;
-  readonly #clock: () => number;
-  readonly #logger: Logger;
-  readonly #abort = new AbortController();
-  #store: ChainStore | undefined;
-  #follower: MgmtEventFollower | undefined;
-  #state: 'new' | 'running' | 'stopped' = 'new';
+  private readonly client: MgmtReader;
+  private readonly clock: () => number;
+  private readonly logger: Logger;
+  private readonly abort = new AbortController();
+  private store: ChainStore | undefined;
+  private follower: MgmtEventFollower | undefined;
+  private state: 'new' | 'running' | 'stopped' = 'new';
 
   constructor(options: Readonly<ObserverOptions>) {
     super();
-    this.#options = options;
-    this.#client = new MgmtReader({ network: options.network, chaincodeName: options.chaincodeName });
-    this.#clock = options.clock ?? Date.now;
+    this.options = options;
+    this.client = new MgmtReader({ network: options.network, chaincodeName: options.chaincodeName });
+    this.clock = options.clock ?? Date.now;
     const prefix = `[observer${options.name === undefined ? '' : ` ${options.name}`}]`;
     const logger = options.logger ?? console;
-    this.#logger = {
+    this.logger = {
       info: (m) => { logger.info(`${prefix} ${m}`); },
       warn: (m) => { logger.warn(`${prefix} ${m}`); },
       error: (m) => { logger.error(`${prefix} ${m}`); },
@@ -159,45 +159,45 @@ export class Observer extends EventEmitter<ObserverEvents> {
    * `OBSERVER_STORE_IO` if the state folder cannot be used.
    */
   async start(): Promise<void> {
-    if (this.#state !== 'new') throw new ObserverError(`cannot start an observer that is ${this.#state}`, { code: 'OBSERVER_STATE' });
-    this.#state = 'running';
-    this.#store = await ChainStore.open(this.#options.stateDir);
+    if (this.state !== 'new') throw new ObserverError(`cannot start an observer that is ${this.state}`, { code: 'OBSERVER_STATE' });
+    this.state = 'running';
+    this.store = await ChainStore.open(this.options.stateDir);
     let checkpointer: Checkpointer;
     try {
-      checkpointer = await this.#openCheckpointer();
+      checkpointer = await this.openCheckpointer();
     } catch (err) {
-      await this.#store.close();
-      this.#state = 'stopped';
+      await this.store.close();
+      this.state = 'stopped';
       throw err;
     }
-    this.#logger.info(`resuming with ${this.#store.latestHeight + 1} verified blocks, ${this.#store.deliveredHeight + 1} handed on`);
-    this.#follower = new MgmtEventFollower({
-      open: (position) => this.#client.events(position),
+    this.logger.info(`resuming with ${this.store.latestHeight + 1} verified blocks, ${this.store.deliveredHeight + 1} handed on`);
+    this.follower = new MgmtEventFollower({
+      open: (position) => this.client.events(position),
       checkpointer,
       startBlock: 0n,
-      retry: { initialMs: this.#options.reconnect?.initialMs ?? 250, maxMs: this.#options.reconnect?.maxMs ?? 10_000 },
+      retry: { initialMs: this.options.reconnect?.initialMs ?? 250, maxMs: this.options.reconnect?.maxMs ?? 10_000 },
       // Blocks stored before a restart (or a failed consumer) are handed on before anything new.
-      beforeOpen: () => this.#deliverPending(),
+      beforeOpen: () => this.deliverPending(),
       onConnected: () => {
         this.emit('connected');
       },
-      onEvent: (event) => this.#onEvent(event),
+      onEvent: (event) => this.onEvent(event),
       onFailure: (failure) => {
-        this.#onFailure(failure);
+        this.onFailure(failure);
       },
     });
-    this.#follower.start();
+    this.follower.start();
   }
 
   /** Stops following the chain and waits for the block in hand to be finished. Idempotent. */
   async stop(): Promise<void> {
-    if (this.#state !== 'stopped') {
-      this.#state = 'stopped';
-      this.#abort.abort();
+    if (this.state !== 'stopped') {
+      this.state = 'stopped';
+      this.abort.abort();
     }
     // Every caller waits, also one that stops the observer from inside its own consumer.
-    await this.#follower?.stop();
-    await this.#store?.close();
+    await this.follower?.stop();
+    await this.store?.close();
   }
 
   /** MC_i: the verified blocks, by height. */
@@ -207,17 +207,17 @@ export class Observer extends EventEmitter<ObserverEvents> {
 
   /** The verified blocks with their receipts (arrival and verification times). */
   get entries(): readonly VerifiedConfigBlock[] {
-    return this.#store?.entries ?? [];
+    return this.store?.entries ?? [];
   }
 
   /** Height of the latest verified block, -1 before genesis. */
   get latestHeight(): number {
-    return this.#store?.latestHeight ?? -1;
+    return this.store?.latestHeight ?? -1;
   }
 
   /** Height of the latest block the consumer returned for, -1 before any. */
   get deliveredHeight(): number {
-    return this.#store?.deliveredHeight ?? -1;
+    return this.store?.deliveredHeight ?? -1;
   }
 
   /**
@@ -232,7 +232,7 @@ export class Observer extends EventEmitter<ObserverEvents> {
       const cleanup = (): void => {
         clearTimeout(timer);
         this.off('delivered', onDelivered);
-        this.#abort.signal.removeEventListener('abort', onStop);
+        this.abort.signal.removeEventListener('abort', onStop);
       };
       const onDelivered = (v: VerifiedConfigBlock): void => {
         if (v.block.height < height) return;
@@ -248,38 +248,38 @@ export class Observer extends EventEmitter<ObserverEvents> {
         reject(new Error(`block ${height} was not handed on within ${timeoutMs} ms`));
       }, timeoutMs);
       this.on('delivered', onDelivered);
-      this.#abort.signal.addEventListener('abort', onStop, { once: true });
+      this.abort.signal.addEventListener('abort', onStop, { once: true });
     });
   }
 
-  #openCheckpointer(): Promise<Checkpointer> {
-    const file = path.join(this.#options.stateDir, CHECKPOINT_FILE);
+  private openCheckpointer(): Promise<Checkpointer> {
+    const file = path.join(this.options.stateDir, CHECKPOINT_FILE);
     // Losing it costs a replay from block 0, which the store turns into duplicates, never repeats.
     return openFileCheckpointer(file, (err) => {
-      this.#logger.warn(`checkpoint ${file} is unreadable (${messageOf(err)}); replaying the stream from block 0`);
+      this.logger.warn(`checkpoint ${file} is unreadable (${messageOf(err)}); replaying the stream from block 0`);
     });
   }
 
   /** One chaincode event: a block is stored and handed on before the follower checkpoints the event. */
-  async #onEvent(event: MgmtEvent): Promise<void> {
+  private async onEvent(event: MgmtEvent): Promise<void> {
     if (event.eventName !== EVENTS.ConfigBlockCommitted) return;
-    await this.#accept({ source: 'event', payload: event.payload, blockNumber: event.blockNumber, transactionId: event.transactionId }, true);
-    await this.#deliverPending();
+    await this.accept({ source: 'event', payload: event.payload, blockNumber: event.blockNumber, transactionId: event.transactionId }, true);
+    await this.deliverPending();
   }
 
-  #onFailure({ error, retryInMs }: FollowFailure): void {
-    if (error instanceof ConsumerError) this.#logger.error(`${error.message}; retrying in ${retryInMs} ms`);
-    else this.#logger.warn(`event stream failed (${error.message}); reconnecting in ${retryInMs} ms`);
+  private onFailure({ error, retryInMs }: FollowFailure): void {
+    if (error instanceof ConsumerError) this.logger.error(`${error.message}; retrying in ${retryInMs} ms`);
+    else this.logger.warn(`event stream failed (${error.message}); reconnecting in ${retryInMs} ms`);
     this.emit('disconnected', { error, retryInMs });
   }
 
-  async #deliverPending(): Promise<void> {
-    const store = this.#requireStore();
-    while (store.deliveredHeight < store.latestHeight && !this.#abort.signal.aborted) {
+  private async deliverPending(): Promise<void> {
+    const store = this.requireStore();
+    while (store.deliveredHeight < store.latestHeight && !this.abort.signal.aborted) {
       const height = store.deliveredHeight + 1;
       const entry = store.entries[height];
       try {
-        await this.#options.onConfigBlock(entry);
+        await this.options.onConfigBlock(entry);
       } catch (err) {
         throw new ConsumerError(height, err);
       }
@@ -288,9 +288,9 @@ export class Observer extends EventEmitter<ObserverEvents> {
     }
   }
 
-  #requireStore(): ChainStore {
-    if (this.#store === undefined) throw new ObserverError('the observer is not started', { code: 'OBSERVER_STATE' });
-    return this.#store;
+  private requireStore(): ChainStore {
+    if (this.store === undefined) throw new ObserverError('the observer is not started', { code: 'OBSERVER_STATE' });
+    return this.store;
   }
 
   /**
@@ -301,30 +301,30 @@ export class Observer extends EventEmitter<ObserverEvents> {
    * @throws {@link ObserverError} `OBSERVER_FETCH_FAILED` when a gap cannot be filled: the
    *   stream is then retried without checkpointing the event, so the block comes again.
    */
-  async #accept(arrived: InboundConfigBlock, recover: boolean): Promise<void> {
-    const store = this.#requireStore();
-    const message = this.#options.inbound ? this.#options.inbound(arrived) : arrived;
-    const receivedAtMs = this.#clock();
+  private async accept(arrived: InboundConfigBlock, recover: boolean): Promise<void> {
+    const store = this.requireStore();
+    const message = this.options.inbound ? this.options.inbound(arrived) : arrived;
+    const receivedAtMs = this.clock();
     let value: JsonValue;
     try {
       value = parseIJson(utf8.decode(message.payload), 'payload');
     } catch (err) {
-      this.#reject(message, 'MGMT_INVALID_JSON', messageOf(err), undefined, undefined);
+      this.reject(message, 'MGMT_INVALID_JSON', messageOf(err), undefined, undefined);
       return;
     }
     const { height, hash } = claimed(value);
     if (height !== undefined && height <= store.latestHeight) {
       const stored = store.entries[height]?.block;
       if (stored?.hash !== hash) {
-        this.#reject(message, 'OBSERVER_CONFLICT', `differs from the verified block ${height} (${stored?.hash ?? '?'})`, height, hash);
+        this.reject(message, 'OBSERVER_CONFLICT', `differs from the verified block ${height} (${stored?.hash ?? '?'})`, height, hash);
       }
       return;
     }
     if (height !== undefined && height > store.latestHeight + 1) {
       const from = store.latestHeight + 1;
       this.emit('gap', { from, to: height - 1 });
-      this.#logger.warn(`block ${height} arrived after ${store.latestHeight}: fetching ${from}..${height - 1}`);
-      await this.#fetch(from, height - 1);
+      this.logger.warn(`block ${height} arrived after ${store.latestHeight}: fetching ${from}..${height - 1}`);
+      await this.fetch(from, height - 1);
       if (store.latestHeight !== height - 1) {
         throw new ObserverError(`could not fill the gap ${from}..${height - 1} below block ${height}`, {
           code: 'OBSERVER_FETCH_FAILED',
@@ -332,18 +332,18 @@ export class Observer extends EventEmitter<ObserverEvents> {
         });
       }
     }
-    const verified = this.#verify(value, message, height, hash);
+    const verified = this.verify(value, message, height, hash);
     if (verified === undefined) {
-      if (recover && height !== undefined) await this.#fetch(height, height);
+      if (recover && height !== undefined) await this.fetch(height, height);
       return;
     }
-    const entry: VerifiedConfigBlock = { block: verified, receipt: this.#receipt(message, verified.height, receivedAtMs) };
+    const entry: VerifiedConfigBlock = { block: verified, receipt: this.receipt(message, verified.height, receivedAtMs) };
     await store.append(entry);
     this.emit('verified', entry);
   }
 
-  #receipt(message: InboundConfigBlock, height: number, receivedAtMs: number): ConfigBlockReceipt {
-    const previous = this.#requireStore().entries[height - 1]?.receipt;
+  private receipt(message: InboundConfigBlock, height: number, receivedAtMs: number): ConfigBlockReceipt {
+    const previous = this.requireStore().entries[height - 1]?.receipt;
     const committedInBlock = message.source === 'event' ? message.blockNumber : undefined;
     return {
       source: message.source,
@@ -352,19 +352,19 @@ export class Observer extends EventEmitter<ObserverEvents> {
       notBeforeBlock: committedInBlock ?? previous?.committedInBlock ?? previous?.notBeforeBlock ?? 0n,
       ...(message.transactionId === undefined ? {} : { transactionId: message.transactionId }),
       receivedAtMs,
-      verifiedAtMs: this.#clock(),
+      verifiedAtMs: this.clock(),
     };
   }
 
-  #verify(value: JsonValue, message: InboundConfigBlock, height: number | undefined, hash: string | undefined): ConfigBlock | undefined {
-    const store = this.#requireStore();
+  private verify(value: JsonValue, message: InboundConfigBlock, height: number | undefined, hash: string | undefined): ConfigBlock | undefined {
+    const store = this.requireStore();
     const genesis = store.entries[0]?.block;
     try {
       if (height === 0 || genesis === undefined) {
         const block = verifyBlock(value, { verifier: openSslVerifier });
-        const trusted = this.#options.trustedGenesisHash;
+        const trusted = this.options.trustedGenesisHash;
         if (trusted !== undefined && block.hash !== trusted) {
-          this.#reject(message, 'OBSERVER_UNTRUSTED_GENESIS', `genesis ${block.hash} is not the trusted ${trusted}`, height, hash);
+          this.reject(message, 'OBSERVER_UNTRUSTED_GENESIS', `genesis ${block.hash} is not the trusted ${trusted}`, height, hash);
           return undefined;
         }
         return block;
@@ -372,12 +372,12 @@ export class Observer extends EventEmitter<ObserverEvents> {
       const previous = store.entries[store.latestHeight]?.block;
       return verifyBlock(value, { previous, params: genesis.params as GenesisParams, verifier: openSslVerifier });
     } catch (err) {
-      this.#reject(message, 'MGMT_INVALID_BLOCK', messageOf(err), height, hash);
+      this.reject(message, 'MGMT_INVALID_BLOCK', messageOf(err), height, hash);
       return undefined;
     }
   }
 
-  #reject(message: InboundConfigBlock, code: RejectionCode, reason: string, height: number | undefined, hash: string | undefined): void {
+  private reject(message: InboundConfigBlock, code: RejectionCode, reason: string, height: number | undefined, hash: string | undefined): void {
     const rejected: RejectedConfigBlock = {
       code,
       height,
@@ -386,22 +386,22 @@ export class Observer extends EventEmitter<ObserverEvents> {
       source: message.source,
       ...(message.blockNumber === undefined ? {} : { blockNumber: message.blockNumber }),
       ...(message.transactionId === undefined ? {} : { transactionId: message.transactionId }),
-      atMs: this.#clock(),
+      atMs: this.clock(),
     };
     const where = message.source === 'event' ? `event of tx ${message.transactionId ?? '?'} in block ${String(message.blockNumber ?? '?')}` : 'GetBlocks';
-    this.#logger.error(`✖ ${code}: REJECTED configuration block at height ${height ?? '?'} (${where}), never applied: ${reason}`);
+    this.logger.error(`✖ ${code}: REJECTED configuration block at height ${height ?? '?'} (${where}), never applied: ${reason}`);
     this.emit('rejected', rejected);
   }
 
   /** GetBlocks from..to, in pages of 100; each block goes through the same checks. */
-  async #fetch(from: number, to: number): Promise<void> {
-    const store = this.#requireStore();
+  private async fetch(from: number, to: number): Promise<void> {
+    const store = this.requireStore();
     let next = from;
-    while (next <= to && !this.#abort.signal.aborted) {
+    while (next <= to && !this.abort.signal.aborted) {
       const last = Math.min(to, next + MAX_BLOCKS_PER_CALL - 1);
       let blocks: unknown;
       try {
-        blocks = await this.#client.getBlocks(next, last);
+        blocks = await this.client.getBlocks(next, last);
       } catch (err) {
         throw new ObserverError(`GetBlocks(${next}, ${last}) failed: ${messageOf(err)}`, { code: 'OBSERVER_FETCH_FAILED', cause: err });
       }
@@ -409,7 +409,7 @@ export class Observer extends EventEmitter<ObserverEvents> {
       if (blocks.length === 0) return;
       const before = store.latestHeight;
       for (const block of blocks) {
-        await this.#accept({ source: 'fetch', payload: Buffer.from(JSON.stringify(block), 'utf8') }, false);
+        await this.accept({ source: 'fetch', payload: Buffer.from(JSON.stringify(block), 'utf8') }, false);
       }
       // Nothing new verified: the rest cannot link either; the caller decides what that means.
       if (store.latestHeight === before) return;

@@ -144,23 +144,23 @@ const MAX_LINK_WALK = 64;
 const EVENTS_RETRY = { initialMs: 250, maxMs: RECHECK_MS } as const;
 
 class Wakeup {
-  #pending = false;
-  #error: Error | undefined;
-  #resolve: (() => void) | undefined;
+  private pending = false;
+  private error: Error | undefined;
+  private resolve: (() => void) | undefined;
 
   poke(): void {
-    this.#pending = true;
-    this.#resolve?.();
+    this.pending = true;
+    this.resolve?.();
   }
 
   fail(error: Error): void {
-    this.#error ??= error;
+    this.error ??= error;
     this.poke();
   }
 
   /** Resolves on a poke, on abort (then throws), or after `recheckMs` as a safety net against a missed event. */
   async wait(signal: AbortSignal, recheckMs: number): Promise<void> {
-    if (!this.#pending && !signal.aborted) {
+    if (!this.pending && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           clearTimeout(timer);
@@ -169,13 +169,13 @@ class Wakeup {
         };
         const timer = setTimeout(done, recheckMs);
         signal.addEventListener('abort', done, { once: true });
-        this.#resolve = done;
+        this.resolve = done;
       });
-      this.#resolve = undefined;
+      this.resolve = undefined;
     }
-    this.#pending = false;
+    this.pending = false;
     signal.throwIfAborted();
-    if (this.#error) throw this.#error;
+    if (this.error) throw this.error;
   }
 }
 
@@ -212,24 +212,24 @@ const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
  * });
  */
 export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvents> implements PrimaryChainAdapter {
-  readonly #options: Readonly<FabricPrimaryAdapterOptions>;
-  readonly #logger: Logger;
+  private readonly options: Readonly<FabricPrimaryAdapterOptions>;
+  private readonly logger: Logger;
   /** The management contract: update signatures, and their events. */
-  readonly #management: MgmtClient;
-  readonly #timeoutMs: number;
+  private readonly management: MgmtClient;
+  private readonly timeoutMs: number;
   /** Config block number to the link in force there (walks back past unlinked updates). */
-  readonly #links = new Map<number, ManagementLink | undefined>();
-  readonly #warned = new Set<string>();
+  private readonly links = new Map<number, ManagementLink | undefined>();
+  private readonly warned = new Set<string>();
 
   constructor(options: Readonly<FabricPrimaryAdapterOptions>) {
     super();
-    this.#options = options;
+    this.options = options;
     const { contract, network, chaincodeName } = options.management;
-    this.#management = new MgmtClient({ contract, events: network, chaincodeName });
-    this.#timeoutMs = options.ordererTimeoutMs ?? 10_000;
+    this.management = new MgmtClient({ contract, events: network, chaincodeName });
+    this.timeoutMs = options.ordererTimeoutMs ?? 10_000;
     const prefix = `[fabric-primary${options.name === undefined ? '' : ` ${options.name}`}]`;
     const logger = options.logger ?? console;
-    this.#logger = {
+    this.logger = {
       info: (m) => { logger.info(`${prefix} ${m}`); },
       warn: (m) => { logger.warn(`${prefix} ${m}`); },
       error: (m) => { logger.error(`${prefix} ${m}`); },
@@ -262,12 +262,12 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
    * block that is not a config block; `PRIMARY_UNSUPPORTED_CONSENSUS` for a BFT channel.
    */
   async readChannel(): Promise<ChannelConfigState> {
-    const { channelId, admin, orderer } = this.#options;
+    const { channelId, admin, orderer } = this.options;
     try {
-      const newest = await fetchBlock(orderer, channelId, admin, 'newest', this.#timeoutMs);
+      const newest = await fetchBlock(orderer, channelId, admin, 'newest', this.timeoutMs);
       const newestBlock = newest.getHeader()?.getNumber() ?? 0;
       const configBlock = lastConfigIndex(newest);
-      const block = configBlock === newestBlock ? newest : await fetchBlock(orderer, channelId, admin, configBlock, this.#timeoutMs);
+      const block = configBlock === newestBlock ? newest : await fetchBlock(orderer, channelId, admin, configBlock, this.timeoutMs);
       const { config } = readConfigBlock(block);
       const type = consensusType(config);
       if (!BATCH_DRIVEN_CONSENSUS_TYPES.has(type)) {
@@ -275,15 +275,15 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
           code: 'PRIMARY_UNSUPPORTED_CONSENSUS',
         });
       }
-      return { newestBlock, configBlock, config, sequence: config.getSequence(), link: await this.#linkAt(configBlock, block), batch: readBatchParams(config) };
+      return { newestBlock, configBlock, config, sequence: config.getSequence(), link: await this.linkAt(configBlock, block), batch: readBatchParams(config) };
     } catch (err) {
       if (err instanceof PrimaryError) throw err;
       throw new PrimaryError(`cannot read the config of ${channelId}: ${messageOf(err)}`, { code: 'PRIMARY_ORDERER', cause: err });
     }
   }
 
-  async #linkAt(number: number, block: common.Block): Promise<ManagementLink | undefined> {
-    if (this.#links.has(number)) return this.#links.get(number);
+  private async linkAt(number: number, block: common.Block): Promise<ManagementLink | undefined> {
+    if (this.links.has(number)) return this.links.get(number);
     let link: ManagementLink | undefined;
     let current = block;
     let index = number;
@@ -293,20 +293,20 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
       try {
         link = readManagementLink(lastUpdate);
       } catch (err) {
-        this.#logger.warn(`config block ${index} carries a malformed management link: ${messageOf(err)}`);
+        this.logger.warn(`config block ${index} carries a malformed management link: ${messageOf(err)}`);
       }
       if (link !== undefined || index === 0) break;
       // An update made outside the mechanism: the link in force is the previous config block's.
-      const { orderer, channelId, admin } = this.#options;
-      const before = await fetchBlock(orderer, channelId, admin, index - 1, this.#timeoutMs);
+      const { orderer, channelId, admin } = this.options;
+      const before = await fetchBlock(orderer, channelId, admin, index - 1, this.timeoutMs);
       index = lastConfigIndex(before);
-      if (this.#links.has(index)) {
-        link = this.#links.get(index);
+      if (this.links.has(index)) {
+        link = this.links.get(index);
         break;
       }
-      current = index === before.getHeader()?.getNumber() ? before : await fetchBlock(orderer, channelId, admin, index, this.#timeoutMs);
+      current = index === before.getHeader()?.getNumber() ? before : await fetchBlock(orderer, channelId, admin, index, this.timeoutMs);
     }
-    this.#links.set(number, link);
+    this.links.set(number, link);
     return link;
   }
 
@@ -320,11 +320,11 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
    * when `context.signal` is aborted.
    */
   async apply(cb: ConfigBlock, context: ApplyContext): Promise<ApplyResult> {
-    const change = (this.#options.toBatchChange ?? batchChangeOf)(cb.config);
+    const change = (this.options.toBatchChange ?? batchChangeOf)(cb.config);
     const { signal } = context;
     let channel = await this.readChannel();
     const fromHeight = channel.link?.height;
-    const first = this.#settled(cb, channel, false);
+    const first = this.settled(cb, channel, false);
     if (first !== undefined) return first;
     // Newest first and at most a few: the newest earlier block with a majority is the best step.
     const earlier = (context.earlier ?? []).filter((e) => e.height < cb.height).slice(-MAX_EARLIER).reverse();
@@ -336,14 +336,14 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     // From the block that committed the CB: every signature shared for it comes after. A stream
     // that fails is reopened after the last event seen, so none is missed meanwhile.
     const signatures = new MgmtEventFollower({
-      open: (position) => this.#management.events(position),
+      open: (position) => this.management.events(position),
       startBlock: context.notBeforeBlock ?? 0n,
       retry: EVENTS_RETRY,
       onEvent: (event) => {
-        if (event.eventName === EVENTS.UpdateSignatureShared && watched.has(this.#eventHeight(event) ?? -1)) wake.poke();
+        if (event.eventName === EVENTS.UpdateSignatureShared && watched.has(this.eventHeight(event) ?? -1)) wake.poke();
       },
       onFailure: ({ error, retryInMs }) => {
-        this.#logger.warn(`management event stream failed (${error.message}); reopening in ${retryInMs} ms`);
+        this.logger.warn(`management event stream failed (${error.message}); reopening in ${retryInMs} ms`);
       },
     });
     const streams: CloseableAsyncIterable<unknown>[] = [];
@@ -372,7 +372,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     try {
       signatures.start();
       // From the block after the newest one read: any config change from now on wakes us.
-      await follow(() => this.#options.primary.getBlockEvents({ startBlock: BigInt(channel.newestBlock + 1) }), isConfigBlock);
+      await follow(() => this.options.primary.getBlockEvents({ startBlock: BigInt(channel.newestBlock + 1) }), isConfigBlock);
       let submitted = false;
       let lastAttempt = '';
       const attempted = new Set<string>();
@@ -380,13 +380,13 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
         signal.throwIfAborted();
         const link = channel.link?.height;
         if (link !== undefined && link < cb.height && watched.has(link) && !earlierInForce.includes(link)) earlierInForce.push(link);
-        const settled = this.#settled(cb, channel, true, submitted);
+        const settled = this.settled(cb, channel, true, submitted);
         if (settled !== undefined) return { ...settled, ...(fromHeight === undefined ? {} : { fromHeight }), earlierInForce };
-        if (await this.#submitEarlier(earlier, channel, attempted)) {
+        if (await this.submitEarlier(earlier, channel, attempted)) {
           channel = await this.readChannel();
           continue;
         }
-        const attempt = await this.#step(cb, channel, change, lastAttempt);
+        const attempt = await this.step(cb, channel, change, lastAttempt);
         if (attempt.broadcast !== undefined) {
           lastAttempt = attempt.broadcast;
           submitted ||= attempt.success;
@@ -402,7 +402,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     }
   }
 
-  #eventHeight(event: MgmtEvent): number | undefined {
+  private eventHeight(event: MgmtEvent): number | undefined {
     try {
       const decoded = event.decoded;
       return decoded?.name === 'UpdateSignatureShared' ? decoded.shared.height : undefined;
@@ -412,12 +412,12 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
   }
 
   /** The result when nothing (more) is to be done, else undefined. */
-  #settled(cb: ConfigBlock, channel: ChannelConfigState, started: boolean, submitted = false): ApplyResult | undefined {
+  private settled(cb: ConfigBlock, channel: ChannelConfigState, started: boolean, submitted = false): ApplyResult | undefined {
     const { link } = channel;
     if (link !== undefined && link.height > cb.height) return { outcome: 'superseded', chainHeight: link.height, submitted: false };
     if (link?.height === cb.height) {
       if (link.hash !== cb.hash) {
-        throw new PrimaryError(`channel ${this.#options.channelId} is linked to block ${link.height} ${link.hash}, but the verified one is ${cb.hash}`, {
+        throw new PrimaryError(`channel ${this.options.channelId} is linked to block ${link.height} ${link.hash}, but the verified one is ${cb.hash}`, {
           code: 'PRIMARY_LINK_MISMATCH',
         });
       }
@@ -432,24 +432,24 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
    *
    * @returns `broadcast`: the key of a submission made now (and whether the orderer took it).
    */
-  async #step(cb: ConfigBlock, channel: ChannelConfigState, change: BatchChange, lastAttempt: string): Promise<{ broadcast?: string; success: boolean }> {
-    const { channelId, admin } = this.#options;
-    const signing = (this.#options.signing ?? 'sign') === 'sign';
+  private async step(cb: ConfigBlock, channel: ChannelConfigState, change: BatchChange, lastAttempt: string): Promise<{ broadcast?: string; success: boolean }> {
+    const { channelId, admin } = this.options;
+    const signing = (this.options.signing ?? 'sign') === 'sign';
     const updateBytes = batchUpdate(channelId, channel.config, change).serializeBinary();
     const sha = updateSha256(updateBytes);
-    const records = await this.#signatures(cb.height);
+    const records = await this.signatures(cb.height);
     const atSequence = records.filter((r) => r.configSequence === channel.sequence);
     const mine = atSequence.find((r) => r.mspId === admin.mspId);
     if (signing && mine === undefined) {
-      await this.#share(cb, channel.sequence, updateBytes, sha);
+      await this.share(cb, channel.sequence, updateBytes, sha);
       return { success: false, broadcast: undefined };
     }
     const differing = atSequence.filter((r) => r.updateSha256 !== sha);
     const differingKey = `${cb.height}:${channel.sequence}:${differing.map((r) => r.mspId).join(',')}`;
-    if (differing.length > 0 && !this.#warned.has(differingKey)) {
-      this.#warned.add(differingKey);
+    if (differing.length > 0 && !this.warned.has(differingKey)) {
+      this.warned.add(differingKey);
       // Not counted: only bytes equal to this member's own computation are ever submitted.
-      this.#logger.warn(`ignoring signatures of ${differing.map((r) => r.mspId).join(', ')} for block ${cb.height}: their update ${differing[0]?.updateSha256 ?? ''} differs from ${sha}`);
+      this.logger.warn(`ignoring signatures of ${differing.map((r) => r.mspId).join(', ')} for block ${cb.height}: their update ${differing[0]?.updateSha256 ?? ''} differs from ${sha}`);
     }
     if (!signing) return { success: false };
     const matching = atSequence.filter((r) => r.updateSha256 === sha && r.update === b64(updateBytes));
@@ -458,12 +458,12 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     if (key === lastAttempt) return { success: false };
     const signatures = matching.map((r) => common.ConfigSignature.deserializeBinary(Buffer.from(r.configSignature, 'base64')));
     const envelope = buildConfigUpdateEnvelope(channelId, updateBytes, signatures, admin, { txId: managementLinkTxId({ height: cb.height, hash: cb.hash }) });
-    if (!this.#policySatisfied(channel, envelope)) {
+    if (!this.policySatisfied(channel, envelope)) {
       const waitingKey = `waiting:${cb.height}:${channel.sequence}:${signers.join(',')}`;
-      if (!this.#warned.has(waitingKey)) {
-        this.#warned.add(waitingKey);
+      if (!this.warned.has(waitingKey)) {
+        this.warned.add(waitingKey);
         const missing = readMsps(channel.config).map((m) => m.mspId).filter((id) => !signers.includes(id));
-        this.#logger.info(
+        this.logger.info(
           `not submitting the update for block ${cb.height} yet: signed by ${signers.join(', ') || 'nobody'} at sequence ${channel.sequence}, which does not satisfy the channel's policy; not signed by ${missing.join(', ') || 'anyone else'}`,
         );
       }
@@ -471,16 +471,16 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     }
     let outcome: Awaited<ReturnType<typeof broadcast>>;
     try {
-      outcome = await broadcast(this.#options.orderer, envelope, this.#timeoutMs);
+      outcome = await broadcast(this.options.orderer, envelope, this.timeoutMs);
     } catch (err) {
       throw new PrimaryError(`broadcast of the update for block ${cb.height} failed: ${messageOf(err)}`, { code: 'PRIMARY_ORDERER', cause: err });
     }
     this.emit('submitted', { height: cb.height, sequence: channel.sequence, status: outcome.statusName, info: outcome.info, signers });
     if (outcome.statusName === 'SUCCESS') {
-      this.#logger.info(`submitted the update for block ${cb.height} (sequence ${channel.sequence}, signed by ${signers.join(', ')})`);
+      this.logger.info(`submitted the update for block ${cb.height} (sequence ${channel.sequence}, signed by ${signers.join(', ')})`);
     } else {
       // Typically another member got there first and the read set no longer matches.
-      this.#logger.info(`orderer answered ${outcome.statusName} to the update for block ${cb.height}: ${outcome.info}`);
+      this.logger.info(`orderer answered ${outcome.statusName} to the update for block ${cb.height}: ${outcome.info}`);
     }
     return { broadcast: key, success: outcome.statusName === 'SUCCESS' };
   }
@@ -491,20 +491,20 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
    *
    * @returns whether the orderer accepted a submission (the channel's config is then moving).
    */
-  async #submitEarlier(earlier: readonly ConfigBlock[], channel: ChannelConfigState, attempted: Set<string>): Promise<boolean> {
-    if ((this.#options.signing ?? 'sign') !== 'sign') return false;
-    const { channelId, admin } = this.#options;
+  private async submitEarlier(earlier: readonly ConfigBlock[], channel: ChannelConfigState, attempted: Set<string>): Promise<boolean> {
+    if ((this.options.signing ?? 'sign') !== 'sign') return false;
+    const { channelId, admin } = this.options;
     for (const e of earlier) {
       if (channel.link !== undefined && channel.link.height >= e.height) return false;
       let change: BatchChange;
       try {
-        change = (this.#options.toBatchChange ?? batchChangeOf)(e.config);
+        change = (this.options.toBatchChange ?? batchChangeOf)(e.config);
       } catch {
         continue;
       }
       const updateBytes = batchUpdate(channelId, channel.config, change).serializeBinary();
       const sha = updateSha256(updateBytes);
-      const matching = (await this.#signatures(e.height)).filter(
+      const matching = (await this.signatures(e.height)).filter(
         (r) => r.configSequence === channel.sequence && r.updateSha256 === sha && r.update === b64(updateBytes),
       );
       if (matching.length === 0) continue;
@@ -513,16 +513,16 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
       if (attempted.has(key)) continue;
       const signatures = matching.map((r) => common.ConfigSignature.deserializeBinary(Buffer.from(r.configSignature, 'base64')));
       const envelope = buildConfigUpdateEnvelope(channelId, updateBytes, signatures, admin, { txId: managementLinkTxId({ height: e.height, hash: e.hash }) });
-      if (!this.#policySatisfied(channel, envelope)) continue;
+      if (!this.policySatisfied(channel, envelope)) continue;
       attempted.add(key);
       let outcome: Awaited<ReturnType<typeof broadcast>>;
       try {
-        outcome = await broadcast(this.#options.orderer, envelope, this.#timeoutMs);
+        outcome = await broadcast(this.options.orderer, envelope, this.timeoutMs);
       } catch (err) {
         throw new PrimaryError(`broadcast of the update for block ${e.height} failed: ${messageOf(err)}`, { code: 'PRIMARY_ORDERER', cause: err });
       }
       this.emit('submitted', { height: e.height, sequence: channel.sequence, status: outcome.statusName, info: outcome.info, signers });
-      this.#logger.info(
+      this.logger.info(
         `block ${e.height} was superseded before it was in force, but ${signers.join(', ')} had signed its update: submitted it (${outcome.statusName}) on the way to a newer block`,
       );
       if (outcome.statusName === 'SUCCESS') return true;
@@ -535,33 +535,33 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
    * the update changes? The update was computed from this same config, so its read set and
    * versions match it.
    */
-  #policySatisfied(channel: ChannelConfigState, envelope: common.Envelope): boolean {
+  private policySatisfied(channel: ChannelConfigState, envelope: common.Envelope): boolean {
     try {
-      return checkUpdateAuthorised(this.#options.channelId, channel.config, envelope).ok;
+      return checkUpdateAuthorised(this.options.channelId, channel.config, envelope).ok;
     } catch (err) {
       if (err instanceof ConfigUpdateError && err.code !== 'CONFIG_UPDATE_MALFORMED' && err.code !== 'CONFIG_UPDATE_INVALID_CONFIG') return false;
       throw err;
     }
   }
 
-  async #signatures(height: number): Promise<UpdateSignature[]> {
+  private async signatures(height: number): Promise<UpdateSignature[]> {
     try {
-      return await this.#management.getUpdateSignatures(height);
+      return await this.management.getUpdateSignatures(height);
     } catch (err) {
       throw new PrimaryError(`GetUpdateSignatures(${height}) failed: ${messageOf(err)}`, { code: 'PRIMARY_SHARE_FAILED', cause: err });
     }
   }
 
-  async #share(cb: ConfigBlock, sequence: number, updateBytes: Uint8Array, sha: string): Promise<void> {
-    const signature = signConfigUpdate(updateBytes, this.#options.admin);
+  private async share(cb: ConfigBlock, sequence: number, updateBytes: Uint8Array, sha: string): Promise<void> {
+    const signature = signConfigUpdate(updateBytes, this.options.admin);
     try {
-      await this.#management.shareUpdateSignature({ height: cb.height, configSequence: sequence, update: b64(updateBytes), configSignature: b64(signature.serializeBinary()) });
+      await this.management.shareUpdateSignature({ height: cb.height, configSequence: sequence, update: b64(updateBytes), configSignature: b64(signature.serializeBinary()) });
     } catch (err) {
       // Shared before a restart: the chain already holds it, which is all that counts.
       if (isRefusal(err, 'MGMT_DUPLICATE_SIGNATURE')) return;
       throw new PrimaryError(`ShareUpdateSignature for block ${cb.height} failed: ${messageOf(err)}`, { code: 'PRIMARY_SHARE_FAILED', cause: err });
     }
-    this.#logger.info(`shared the admin signature of update ${sha.slice(0, 12)} for block ${cb.height} (sequence ${sequence})`);
+    this.logger.info(`shared the admin signature of update ${sha.slice(0, 12)} for block ${cb.height} (sequence ${sequence})`);
     this.emit('shared', { height: cb.height, sequence, updateSha256: sha });
   }
 }

@@ -133,20 +133,20 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * await observer.start();
  */
 export class PrimaryNodeRuntime extends EventEmitter<PrimaryRuntimeEvents> {
-  readonly #adapter: PrimaryChainAdapter;
-  readonly #verify: ConfigBlockVerifier;
-  readonly #clock: () => number;
-  readonly #logger: Logger;
-  readonly #retry: { readonly initialMs: number; readonly maxMs: number };
-  readonly #abort = new AbortController();
-  readonly #notBefore = new Map<number, bigint>();
-  #state: PrimaryState;
-  #inForce: number | undefined;
-  #applying: { readonly height: number; readonly controller: AbortController } | undefined;
-  #dirty = false;
-  #wake: (() => void) | undefined;
-  #loop: Promise<void> | undefined;
-  #switchedAtMs = 0;
+  private readonly adapter: PrimaryChainAdapter;
+  private readonly verify: ConfigBlockVerifier;
+  private readonly clock: () => number;
+  private readonly logger: Logger;
+  private readonly retry: { readonly initialMs: number; readonly maxMs: number };
+  private readonly abort = new AbortController();
+  private readonly notBefore = new Map<number, bigint>();
+  private state: PrimaryState;
+  private inForce: number | undefined;
+  private applying: { readonly height: number; readonly controller: AbortController } | undefined;
+  private dirty = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private switchedAtMs = 0;
 
   /**
    * @throws {@link PrimaryError} `PRIMARY_BAD_CHAIN` when `chain` does not start with a genesis
@@ -158,66 +158,66 @@ export class PrimaryNodeRuntime extends EventEmitter<PrimaryRuntimeEvents> {
     if (genesis?.height !== 0 || genesis.params === undefined) {
       throw new PrimaryError('the runtime needs the verified chain from its genesis block', { code: 'PRIMARY_BAD_CHAIN' });
     }
-    this.#adapter = options.adapter;
-    this.#verify = options.verify ?? verifyWith(genesis.params);
-    this.#clock = options.clock ?? Date.now;
-    this.#retry = { initialMs: options.retry?.initialMs ?? 500, maxMs: options.retry?.maxMs ?? 10_000 };
+    this.adapter = options.adapter;
+    this.verify = options.verify ?? verifyWith(genesis.params);
+    this.clock = options.clock ?? Date.now;
+    this.retry = { initialMs: options.retry?.initialMs ?? 500, maxMs: options.retry?.maxMs ?? 10_000 };
     const prefix = `[primary${options.name === undefined ? '' : ` ${options.name}`}]`;
     const logger = options.logger ?? console;
-    this.#logger = {
+    this.logger = {
       info: (m) => { logger.info(`${prefix} ${m}`); },
       warn: (m) => { logger.warn(`${prefix} ${m}`); },
       error: (m) => { logger.error(`${prefix} ${m}`); },
     };
-    this.#state = initialPrimaryState(genesis);
+    this.state = initialPrimaryState(genesis);
     options.hints?.forEach((hint, height) => {
-      if (hint?.notBeforeBlock !== undefined) this.#notBefore.set(height, hint.notBeforeBlock);
+      if (hint?.notBeforeBlock !== undefined) this.notBefore.set(height, hint.notBeforeBlock);
     });
     for (const block of options.chain.slice(1)) {
-      const { state, outcome } = receiveConfigBlock(this.#state, block, this.#verify);
+      const { state, outcome } = receiveConfigBlock(this.state, block, this.verify);
       if (outcome.kind !== 'appended') {
         throw new PrimaryError(`block ${block.height} of the starting chain was not appended: ${outcome.kind}`, { code: 'PRIMARY_BAD_CHAIN' });
       }
-      this.#state = state;
+      this.state = state;
     }
   }
 
   /** Starts following: the chain is brought to the configuration of the latest block first. */
   start(): void {
-    this.#loop ??= this.#run();
+    this.loop ??= this.run();
   }
 
   /** Stops, abandoning an apply in progress; resolves when the loop has ended. Idempotent. */
   async stop(): Promise<void> {
-    this.#abort.abort();
-    this.#applying?.controller.abort();
-    this.#wake?.();
-    await this.#loop;
+    this.abort.abort();
+    this.applying?.controller.abort();
+    this.wake?.();
+    await this.loop;
   }
 
   /** H_cc: height of the active configuration block. */
   get activeHeight(): number {
-    return this.#state.activeHeight;
+    return this.state.activeHeight;
   }
 
   /** Height the adapter last confirmed the chain runs (H_cc once applied), undefined before the first apply. */
   get inForceHeight(): number | undefined {
-    return this.#inForce;
+    return this.inForce;
   }
 
   /** Height of the latest block of MC_i. */
   get latestHeight(): number {
-    return latestHeight(this.#state);
+    return latestHeight(this.state);
   }
 
   /** Whether a round runs under H_cc (false while the node is between rounds, switching). */
   get inRound(): boolean {
-    return this.#state.inRound;
+    return this.state.inRound;
   }
 
   /** MC_i. */
   get chain(): readonly ConfigBlock[] {
-    return this.#state.chain;
+    return this.state.chain;
   }
 
   /**
@@ -228,21 +228,21 @@ export class PrimaryNodeRuntime extends EventEmitter<PrimaryRuntimeEvents> {
    * @param hints the observer's receipt, or anything else that knows where it was committed.
    */
   receive(block: ConfigBlock, hints: ReceiveHints = {}): ReceiveOutcome {
-    const { state, outcome } = receiveConfigBlock(this.#state, block, this.#verify);
-    this.#state = state;
-    if (hints.notBeforeBlock !== undefined) this.#notBefore.set(block.height, hints.notBeforeBlock);
+    const { state, outcome } = receiveConfigBlock(this.state, block, this.verify);
+    this.state = state;
+    if (hints.notBeforeBlock !== undefined) this.notBefore.set(block.height, hints.notBeforeBlock);
     if (outcome.kind === 'invalid') {
-      this.#logger.error(`✖ MGMT_INVALID_BLOCK: refused configuration block at height ${String(block.height)}: ${outcome.reason}`);
+      this.logger.error(`✖ MGMT_INVALID_BLOCK: refused configuration block at height ${String(block.height)}: ${outcome.reason}`);
     } else if (outcome.kind === 'stale') {
-      this.#logger.warn(`refused block ${block.height}: another block is stored at that height`);
+      this.logger.warn(`refused block ${block.height}: another block is stored at that height`);
     }
     this.emit('received', { block, outcome });
     if (outcome.kind === 'appended' || outcome.kind === 'future') {
-      if (this.#applying !== undefined && latestHeight(this.#state) > this.#applying.height) {
-        this.#applying.controller.abort(new Superseded(this.#applying.height));
+      if (this.applying !== undefined && latestHeight(this.state) > this.applying.height) {
+        this.applying.controller.abort(new Superseded(this.applying.height));
       }
-      this.#dirty = true;
-      this.#wake?.();
+      this.dirty = true;
+      this.wake?.();
     }
     return outcome;
   }
@@ -252,99 +252,99 @@ export class PrimaryNodeRuntime extends EventEmitter<PrimaryRuntimeEvents> {
    * valid here, that is produced under H_cc. Refusals are reported as `blockRejected`.
    */
   checkBlock(configHeight: number): boolean {
-    const valid = blockValidUnder(this.#state, configHeight);
+    const valid = blockValidUnder(this.state, configHeight);
     if (!valid) {
-      this.#logger.warn(`block produced under configuration ${configHeight} refused: the active configuration is ${this.#state.activeHeight}`);
-      this.emit('blockRejected', { configHeight, activeHeight: this.#state.activeHeight });
+      this.logger.warn(`block produced under configuration ${configHeight} refused: the active configuration is ${this.state.activeHeight}`);
+      this.emit('blockRejected', { configHeight, activeHeight: this.state.activeHeight });
     }
     return valid;
   }
 
-  async #run(): Promise<void> {
-    const signal = this.#abort.signal;
-    let delay = this.#retry.initialMs;
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    let delay = this.retry.initialMs;
     while (!signal.aborted) {
       try {
-        if (latestHeight(this.#state) > this.#state.activeHeight && !isWaiting(this.#state)) {
+        if (latestHeight(this.state) > this.state.activeHeight && !isWaiting(this.state)) {
           // Lines 11-15: let the running round finish, then switch to the latest block.
-          await this.#adapter.roundBoundary(signal);
-          const ended = endRound(this.#state);
-          this.#state = ended.state;
+          await this.adapter.roundBoundary(signal);
+          const ended = endRound(this.state);
+          this.state = ended.state;
           if (ended.kind === 'switched') {
-            this.#switchedAtMs = this.#clock();
-            this.#logger.info(`switching configuration ${ended.from} -> ${ended.to} between rounds`);
-            this.emit('switched', { from: ended.from, to: ended.to, atMs: this.#switchedAtMs });
+            this.switchedAtMs = this.clock();
+            this.logger.info(`switching configuration ${ended.from} -> ${ended.to} between rounds`);
+            this.emit('switched', { from: ended.from, to: ended.to, atMs: this.switchedAtMs });
           }
         }
-        if (this.#inForce !== this.#state.activeHeight) {
-          await this.#applyActive();
+        if (this.inForce !== this.state.activeHeight) {
+          await this.applyActive();
         }
         // Line 16: the next round runs under H_cc.
-        const started = startRound(this.#state);
-        if (started.started) this.#state = started.state;
-        delay = this.#retry.initialMs;
-        await this.#idle();
+        const started = startRound(this.state);
+        if (started.started) this.state = started.state;
+        delay = this.retry.initialMs;
+        await this.idle();
       } catch (err) {
         if (signal.aborted) break;
         if (err instanceof Superseded) continue;
         const error = err instanceof Error ? err : new Error(messageOf(err));
-        const height = this.#state.activeHeight;
-        this.#logger.warn(`applying configuration ${height} failed (${error.message}); retrying in ${delay} ms`);
+        const height = this.state.activeHeight;
+        this.logger.warn(`applying configuration ${height} failed (${error.message}); retrying in ${delay} ms`);
         this.emit('applyFailed', { height, error, retryInMs: delay });
         await sleep(delay, signal);
-        delay = Math.min(this.#retry.maxMs, delay * 2);
+        delay = Math.min(this.retry.maxMs, delay * 2);
       }
     }
   }
 
-  async #applyActive(): Promise<void> {
-    const block = activeBlock(this.#state);
+  private async applyActive(): Promise<void> {
+    const block = activeBlock(this.state);
     const controller = new AbortController();
     const onStop = (): void => { controller.abort(); };
-    this.#abort.signal.addEventListener('abort', onStop, { once: true });
-    this.#applying = { height: block.height, controller };
+    this.abort.signal.addEventListener('abort', onStop, { once: true });
+    this.applying = { height: block.height, controller };
     try {
-      const notBeforeBlock = this.#notBefore.get(block.height);
-      const below = this.#inForce ?? 0;
-      const earlier = this.#state.chain.filter((b) => b.height > below && b.height < block.height).slice(-EARLIER_PASSED);
-      const result = await this.#adapter.apply(block, {
+      const notBeforeBlock = this.notBefore.get(block.height);
+      const below = this.inForce ?? 0;
+      const earlier = this.state.chain.filter((b) => b.height > below && b.height < block.height).slice(-EARLIER_PASSED);
+      const result = await this.adapter.apply(block, {
         signal: controller.signal,
         ...(notBeforeBlock === undefined ? {} : { notBeforeBlock }),
         ...(earlier.length === 0 ? {} : { earlier }),
       });
-      this.#reportSkipped(block.height, result);
-      this.#inForce = block.height;
-      const applied: AppliedConfiguration = { height: block.height, result, switchedAtMs: this.#switchedAtMs, inForceAtMs: this.#clock() };
-      this.#logger.info(`configuration ${block.height} in force (${result.outcome}${result.submitted ? ', submitted here' : ''})`);
+      this.reportSkipped(block.height, result);
+      this.inForce = block.height;
+      const applied: AppliedConfiguration = { height: block.height, result, switchedAtMs: this.switchedAtMs, inForceAtMs: this.clock() };
+      this.logger.info(`configuration ${block.height} in force (${result.outcome}${result.submitted ? ', submitted here' : ''})`);
       this.emit('applied', applied);
     } catch (err) {
       if (controller.signal.reason instanceof Superseded) throw controller.signal.reason;
       throw err;
     } finally {
-      this.#applying = undefined;
-      this.#abort.signal.removeEventListener('abort', onStop);
+      this.applying = undefined;
+      this.abort.signal.removeEventListener('abort', onStop);
     }
   }
 
   /** Heights between the configuration in force before and this one that never were in force. */
-  #reportSkipped(height: number, result: ApplyResult): void {
+  private reportSkipped(height: number, result: ApplyResult): void {
     if (result.outcome !== 'applied') return;
-    const from = result.fromHeight ?? this.#inForce;
+    const from = result.fromHeight ?? this.inForce;
     if (from === undefined || from >= height - 1) return;
     const passed = new Set(result.earlierInForce ?? []);
     const heights: number[] = [];
     for (let h = from + 1; h < height; h++) if (!passed.has(h)) heights.push(h);
     if (heights.length === 0) return;
-    this.#logger.info(`configuration blocks ${heights.join(', ')} skipped: block ${height} was put in force directly (blocks arrived faster than updates were signed)`);
+    this.logger.info(`configuration blocks ${heights.join(', ')} skipped: block ${height} was put in force directly (blocks arrived faster than updates were signed)`);
     this.emit('skipped', { heights, inForce: height });
   }
 
   /** Waits for receive() to add something, or for stop(). */
-  async #idle(): Promise<void> {
-    if (!this.#dirty && !this.#abort.signal.aborted) {
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-      this.#wake = undefined;
+  private async idle(): Promise<void> {
+    if (!this.dirty && !this.abort.signal.aborted) {
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
     }
-    this.#dirty = false;
+    this.dirty = false;
   }
 }

@@ -17,8 +17,8 @@ export class SigningIdentity {
   readonly mspId: string;
   /** The enrolment certificate exactly as loaded; these bytes are the SerializedIdentity's id_bytes. */
   readonly certificatePem: string;
-  readonly #privateKey: KeyObject;
-  readonly #serialized: Uint8Array;
+  private readonly privateKey: KeyObject;
+  private readonly serialized: Uint8Array;
 
   /**
    * @param mspId - the MSP the certificate belongs to.
@@ -57,11 +57,11 @@ export class SigningIdentity {
     }
     this.mspId = mspId;
     this.certificatePem = certificatePem;
-    this.#privateKey = key;
+    this.privateKey = key;
     const serialized = new msp.SerializedIdentity();
     serialized.setMspid(mspId);
     serialized.setIdBytes(Buffer.from(certificatePem, 'utf8'));
-    this.#serialized = serialized.serializeBinary();
+    this.serialized = serialized.serializeBinary();
   }
 
   /**
@@ -103,7 +103,7 @@ export class SigningIdentity {
    * @returns the serialized identity.
    */
   serialize(): Uint8Array {
-    return Uint8Array.from(this.#serialized);
+    return Uint8Array.from(this.serialized);
   }
 
   /**
@@ -114,6 +114,6 @@ export class SigningIdentity {
    * @throws never for a constructed identity (the key was checked up front).
    */
   sign(message: Uint8Array): Uint8Array {
-    return signLowS(this.#privateKey, message);
+    return signLowS(this.privateKey, message);
   }
 }

@@ -76,12 +76,12 @@ interface CachedIdentity {
 
 /** Validates identities of a fixed set of MSPs. */
 export class MspRegistry {
-  readonly #msps = new Map<string, LoadedMsp>();
+  private readonly msps = new Map<string, LoadedMsp>();
   /** Keyed by the SHA-256 of the serialized bytes: the same creator arrives on every transaction. */
-  readonly #cache = new Map<string, CachedIdentity>();
-  readonly #publicKeys = new WeakMap<Identity, KeyObject>();
-  readonly #now: () => Date;
-  readonly #cacheSize: number;
+  private readonly cache = new Map<string, CachedIdentity>();
+  private readonly publicKeys = new WeakMap<Identity, KeyObject>();
+  private readonly now: () => Date;
+  private readonly cacheSize: number;
 
   /**
    * @param msps - the MSPs to trust, each with at least one root certificate.
@@ -90,10 +90,10 @@ export class MspRegistry {
    *   or a root certificate that does not parse.
    */
   constructor(msps: readonly MspDefinition[], options: Readonly<MspRegistryOptions> = {}) {
-    this.#now = options.now ?? ((): Date => new Date());
-    this.#cacheSize = Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE);
+    this.now = options.now ?? ((): Date => new Date());
+    this.cacheSize = Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE);
     for (const definition of msps) {
-      if (this.#msps.has(definition.mspId)) {
+      if (this.msps.has(definition.mspId)) {
         throw new MspError(`MSP ${definition.mspId} is defined twice`, { code: 'MSP_BAD_CONFIG', mspId: definition.mspId });
       }
       const roots = definition.rootCerts.flatMap((pem) => parseCertificates(pem, definition.mspId, 'root'));
@@ -105,7 +105,7 @@ export class MspRegistry {
       }
       // Parsed only to fail early on a broken channel config; TLS roots play no part in identity checks.
       definition.tlsRootCerts.forEach((pem) => parseCertificates(pem, definition.mspId, 'TLS root'));
-      this.#msps.set(definition.mspId, {
+      this.msps.set(definition.mspId, {
         definition: Object.freeze({
           mspId: definition.mspId,
           rootCerts: [...definition.rootCerts],
@@ -136,21 +136,21 @@ export class MspRegistry {
    */
   deserialize(serializedIdentity: Uint8Array): Identity {
     const key = createHash('sha256').update(serializedIdentity).digest('base64');
-    const cached = this.#cache.get(key);
+    const cached = this.cache.get(key);
     if (cached !== undefined) {
       // Validity is time-dependent, so a cached identity is re-checked against the clock every time.
-      this.#checkValidity(cached.identity.mspId, cached.notBefore, cached.notAfter);
+      this.checkValidity(cached.identity.mspId, cached.notBefore, cached.notAfter);
       return cached.identity;
     }
-    const entry = this.#validate(serializedIdentity);
-    if (this.#cache.size >= this.#cacheSize) {
+    const entry = this.validate(serializedIdentity);
+    if (this.cache.size >= this.cacheSize) {
       // Maps iterate in insertion order, so this drops the oldest entry.
-      const oldest = this.#cache.keys().next();
+      const oldest = this.cache.keys().next();
       if (oldest.done !== true) {
-        this.#cache.delete(oldest.value);
+        this.cache.delete(oldest.value);
       }
     }
-    this.#cache.set(key, entry);
+    this.cache.set(key, entry);
     return entry.identity;
   }
 
@@ -165,7 +165,7 @@ export class MspRegistry {
    * @throws never.
    */
   satisfiesRole(identity: Identity, mspId: string, role: MspRole): boolean {
-    if (identity.mspId !== mspId || !this.#msps.has(mspId)) {
+    if (identity.mspId !== mspId || !this.msps.has(mspId)) {
       return false;
     }
     return role === 'member' || identity.role === role;
@@ -181,10 +181,10 @@ export class MspRegistry {
    * @throws never.
    */
   verify(identity: Identity, message: Uint8Array, signature: Uint8Array): boolean {
-    let publicKey = this.#publicKeys.get(identity);
+    let publicKey = this.publicKeys.get(identity);
     if (publicKey === undefined) {
       publicKey = identity.certificate.publicKey;
-      this.#publicKeys.set(identity, publicKey);
+      this.publicKeys.set(identity, publicKey);
     }
     return verifyLowS(publicKey, message, signature);
   }
@@ -194,7 +194,7 @@ export class MspRegistry {
    * @throws never.
    */
   mspIds(): string[] {
-    return [...this.#msps.keys()];
+    return [...this.msps.keys()];
   }
 
   /**
@@ -203,10 +203,10 @@ export class MspRegistry {
    * @throws never.
    */
   definition(mspId: string): MspDefinition | undefined {
-    return this.#msps.get(mspId)?.definition;
+    return this.msps.get(mspId)?.definition;
   }
 
-  #validate(serializedIdentity: Uint8Array): CachedIdentity {
+  private validate(serializedIdentity: Uint8Array): CachedIdentity {
     let mspId: string;
     let idBytes: Uint8Array;
     try {
@@ -216,7 +216,7 @@ export class MspRegistry {
     } catch (err) {
       throw new MspError('could not deserialize a SerializedIdentity', { code: 'MSP_MALFORMED_IDENTITY', cause: err });
     }
-    const loaded = this.#msps.get(mspId);
+    const loaded = this.msps.get(mspId);
     if (loaded === undefined) {
       throw new MspError(`MSP ${mspId} is unknown`, { code: 'MSP_UNKNOWN', mspId });
     }
@@ -241,8 +241,8 @@ export class MspRegistry {
     const notBefore = Date.parse(certificate.validFrom);
     const notAfter = Date.parse(certificate.validTo);
     // Go's x509 checks the leaf's validity before building chains, so expiry wins over authority.
-    this.#checkValidity(mspId, notBefore, notAfter);
-    const now = this.#now().getTime();
+    this.checkValidity(mspId, notBefore, notAfter);
+    const now = this.now().getTime();
     const issuedByRoot = loaded.roots.some(
       (root) =>
         now >= root.notBefore &&
@@ -266,8 +266,8 @@ export class MspRegistry {
     return { identity, notBefore, notAfter };
   }
 
-  #checkValidity(mspId: string, notBefore: number, notAfter: number): void {
-    const now = this.#now();
+  private checkValidity(mspId: string, notBefore: number, notAfter: number): void {
+    const now = this.now();
     const t = now.getTime();
     if (Number.isNaN(notBefore) || Number.isNaN(notAfter) || t < notBefore || t > notAfter) {
       const detail = t < notBefore ? `is before ${iso(notBefore)}` : `is after ${iso(notAfter)}`;
