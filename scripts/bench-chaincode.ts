@@ -14,7 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import type { Proposal, Round } from 'mgmt-chaincode/dist/protocol';
-import { closeSessions, json, openSessions, produceGenesis, utf8, vote } from 'mgmt-orchestrator/dist/testing/cbRounds';
+import { closeSessions, openSessions, produceGenesis, utf8, vote } from 'mgmt-orchestrator/dist/testing/cbRounds';
 import { BenchError, benchMain, CHAINCODES, percentile, positiveInt, sleep } from './benchSupport';
 import type { BenchSession } from './benchSupport';
 
@@ -40,7 +40,7 @@ async function bench(s: BenchSession, opts: Options): Promise<number> {
     let round: Round;
     for (;;) {
       s.checkOpen();
-      round = await json<Round>(members[0].mgmt.evaluateTransaction('GetRound'));
+      round = await members[0].ledger.getRound();
       if (round.phase === 'cycle' && round.proposal === null) break;
       await sleep(50);
     }

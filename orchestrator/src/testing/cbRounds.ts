@@ -12,12 +12,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import { EndorseError } from '@hyperledger/fabric-gateway';
 import type { Contract, Gateway } from '@hyperledger/fabric-gateway';
 import { signVote } from 'mgmt-chaincode/dist/protocol';
-import type { ConfigBlock, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
+import type { ConfigBlock, CycleFailure, MgmtErrorCode, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
 import { connectGateway, newGrpcConnection } from '../gateway';
 import type { ConnectionFile, MemberConnection } from '../gateway';
+import { isRefusal, MgmtClient } from '../mgmtClient';
 import type { AppliedConfiguration, PrimaryNodeRuntime } from '../primary';
 import { readSchemaFile } from '../twins/primaryConfig';
 
@@ -35,7 +35,10 @@ export interface MemberSession {
   member: MemberConnection;
   client: grpc.Client;
   gateway: Gateway;
+  /** The raw contract, for tests that send what a client never would. */
   mgmt: Contract;
+  /** The management chain's one client, as a member's node uses it. */
+  ledger: MgmtClient;
   /** The user's identity key, which signs its votes. */
   privateKeyPem: string;
 }
@@ -47,11 +50,13 @@ export async function openSessions(connection: ConnectionFile): Promise<MemberSe
       const client = await newGrpcConnection(member.peer);
       const gateway = await connectGateway(client, member);
       const keystore = path.join(member.userMspDir, 'keystore');
+      const network = gateway.getNetwork(connection.channels.management);
       return {
         member,
         client,
         gateway,
-        mgmt: gateway.getNetwork(connection.channels.management).getContract('mgmt'),
+        mgmt: network.getContract('mgmt'),
+        ledger: new MgmtClient({ network }),
         privateKeyPem: readFileSync(path.join(keystore, readdirSync(keystore).sort()[0]), 'utf8'),
       };
     }),
@@ -83,13 +88,12 @@ export function genesisParams(connection: ConnectionFile, timing: { cbiSeconds: 
  * Retries while the member's own peer has not committed what the caller just saw committed on
  * another peer: on Fabric each peer commits on its own, so it can be a block behind.
  */
-async function onceCaughtUp<T>(action: () => Promise<T>, lagging: string): Promise<T> {
+async function onceCaughtUp<T>(action: () => Promise<T>, lagging: MgmtErrorCode): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await action();
     } catch (err) {
-      const text = err instanceof EndorseError ? err.details.map((d) => d.message).join(' ') : String(err);
-      if (attempt >= 50 || !text.includes(lagging)) throw err;
+      if (attempt >= 50 || !isRefusal(err, lagging)) throw err;
       await sleep(100);
     }
   }
@@ -97,12 +101,20 @@ async function onceCaughtUp<T>(action: () => Promise<T>, lagging: string): Promi
 
 export async function vote(session: MemberSession, proposalHash: string, approve: boolean, reason = 'test'): Promise<void> {
   const signature = signVote({ hash: proposalHash, approve, privateKeyPem: session.privateKeyPem });
-  await onceCaughtUp(() => session.mgmt.submitTransaction('Vote', proposalHash, String(approve), signature, reason), 'MGMT_UNKNOWN_PROPOSAL');
+  await onceCaughtUp(() => session.ledger.vote(proposalHash, approve, signature, reason), 'MGMT_UNKNOWN_PROPOSAL');
 }
 
-/** Tally once the member's peer has every vote the caller saw committed. */
-export async function tally(session: MemberSession, proposalId: string): Promise<Uint8Array> {
-  return onceCaughtUp(() => session.mgmt.submitTransaction('Tally', proposalId), 'MGMT_VOTES_PENDING');
+/** Tally once the member's peer has every vote the caller saw committed: the sealed block, or the failed cycle. */
+export async function tally(session: MemberSession, proposalId: string): Promise<ConfigBlock | CycleFailure> {
+  const result = await onceCaughtUp(() => session.ledger.tally(proposalId), 'MGMT_VOTES_PENDING');
+  return result.outcome === 'sealed' ? result.block : result.failure;
+}
+
+/** Tally, expecting the block to be sealed. @throws when the cycle failed instead. */
+export async function seal(session: MemberSession, proposalId: string): Promise<ConfigBlock> {
+  const result = await tally(session, proposalId);
+  if (!('proof' in result)) throw new Error(`Tally(${proposalId}) failed the cycle: ${JSON.stringify(result)}`);
+  return result;
 }
 
 /** A sealed block, when its Tally returned as committed and when its round opened (epoch ms). */
@@ -117,9 +129,9 @@ export interface ProducedBlock {
 export async function produceGenesis(sessions: readonly MemberSession[], connection: ConnectionFile, timing: { cbiSeconds: number; cycleTimeoutSeconds: number }): Promise<ProducedBlock> {
   const [first] = sessions as [MemberSession];
   const openedAtMs = Date.now();
-  const proposal = await json<Proposal>(first.mgmt.submitTransaction('InitLedger', genesisParams(connection, timing)));
+  const proposal = await first.ledger.initLedger(genesisParams(connection, timing));
   await Promise.all(sessions.slice(0, 3).map((s) => vote(s, proposal.hash, true, 'genesis')));
-  const block = await json<ConfigBlock>(tally(first, proposal.id));
+  const block = await seal(first, proposal.id);
   return { block, committedAtMs: Date.now(), openedAtMs };
 }
 
@@ -127,7 +139,7 @@ export async function produceGenesis(sessions: readonly MemberSession[], connect
 async function openCycle(sessions: readonly MemberSession[]): Promise<Round> {
   const [first] = sessions as [MemberSession];
   for (let attempt = 0; attempt < 200; attempt++) {
-    const r = await json<Round>(first.mgmt.evaluateTransaction('GetRound'));
+    const r = await first.ledger.getRound();
     const proposedThisCycle = r.proposal !== null && r.proposal.header.height === r.nextHeight && r.proposal.header.cycle === r.cycle;
     if (r.phase === 'cycle' && !proposedThisCycle) return r;
     // Sleep until the instant the schedule names, not a fixed poll.
@@ -149,14 +161,14 @@ export async function produceBlock(sessions: readonly MemberSession[], config: R
     if (proposer === undefined) throw new Error(`no session for ${String(r.expectedProposer)}`);
     let proposal: Proposal;
     try {
-      proposal = await json<Proposal>(proposer.mgmt.submitTransaction('Propose', JSON.stringify(config)));
+      proposal = await proposer.ledger.propose({ ...config });
     } catch {
       // The cycle rolled over between GetRound and Propose: try the next one.
       continue;
     }
     const voters = [proposer, ...sessions.filter((s) => s !== proposer)].slice(0, approvers);
     await Promise.all(voters.map((s) => vote(s, proposal.hash, true, 'e2e')));
-    const block = await json<ConfigBlock>(tally(proposer, proposal.id));
+    const block = await seal(proposer, proposal.id);
     return { block, committedAtMs: Date.now(), openedAtMs: Date.parse(r.cycleStartsAt ?? r.now) };
   }
   throw new Error(`could not produce a block with ${JSON.stringify(config)}`);
