@@ -9,7 +9,8 @@ import type { ConfigBlock } from 'mgmt-chaincode/dist/protocol';
 import { quorum } from 'mgmt-chaincode/dist/protocol';
 import type { GenesisInput } from '../managementNode/genesis';
 import type { VoteSigner } from '../managementNode/identity';
-import type { MgmtLedger } from '../managementNode/ledger';
+import type { MgmtLedger, TallyResult } from '../managementNode/ledger';
+import { isRefusal } from '../mgmtClient';
 
 /** A member that takes part in sealing genesis. */
 export interface GenesisMember {
@@ -31,7 +32,7 @@ export interface GenesisOutcome {
  * @throws {@link LedgerCallError} when a transaction fails (e.g. `MGMT_ALREADY_PROPOSED` while
  * another member's genesis proposal is open), or Error when fewer members than a quorum are given.
  */
-export async function sealGenesis(members: readonly GenesisMember[], input: GenesisInput): Promise<GenesisOutcome> {
+export async function sealGenesis(members: readonly GenesisMember[], input: GenesisInput, options: { readonly retryMs?: number; readonly attempts?: number } = {}): Promise<GenesisOutcome> {
   const first = members[0];
   if (first === undefined) throw new Error('no members to seal genesis with');
   const round = await first.ledger.getRound();
@@ -43,7 +44,23 @@ export async function sealGenesis(members: readonly GenesisMember[], input: Gene
   if (members.length < q) throw new Error(`sealing genesis needs ${q} members, got ${members.length}`);
   const proposal = await first.ledger.initLedger(JSON.stringify(input));
   await Promise.all(members.slice(0, q).map((m) => m.ledger.vote(proposal.id, true, m.signVote(proposal.hash, true), 'genesis parameters agreed')));
-  const result = await first.ledger.tally(proposal.id);
+  const result = await tallyOnceCaughtUp(first.ledger, proposal.id, options);
   if (result.outcome !== 'sealed') throw new Error(`genesis did not seal: ${result.failure.reason}`);
   return { block: result.block, created: true };
+}
+
+/**
+ * Tally from the first member's peer, which may not have committed every vote yet: each voter
+ * waited for its own peer, and on Fabric every peer commits on its own (a block apart on native).
+ */
+async function tallyOnceCaughtUp(ledger: MgmtLedger, proposalId: string, options: { readonly retryMs?: number; readonly attempts?: number }): Promise<TallyResult> {
+  const attempts = options.attempts ?? 50;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ledger.tally(proposalId);
+    } catch (err) {
+      if (attempt >= attempts || !isRefusal(err, 'MGMT_VOTES_PENDING')) throw err;
+      await new Promise((resolve) => setTimeout(resolve, options.retryMs ?? 100));
+    }
+  }
 }

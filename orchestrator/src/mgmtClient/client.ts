@@ -278,11 +278,21 @@ export class MgmtReader<C extends MgmtQueryCalls = MgmtQueryCalls> {
     } catch (err) {
       throw toLedgerError(err, 'events', 'events');
     }
+    let iterated = false;
     return {
       close: (): void => {
+        if (!iterated) {
+          // A gRPC stream gets its 'error' listener only once it is read: closed unread, its
+          // CANCELLED status would be an unhandled 'error' that ends the process. Read it once.
+          iterated = true;
+          stream[Symbol.asyncIterator]()
+            .next()
+            .catch(() => undefined);
+        }
         stream.close();
       },
       [Symbol.asyncIterator]: (): AsyncIterator<MgmtEvent> => {
+        iterated = true;
         const inner = stream[Symbol.asyncIterator]();
         return {
           next: async (): Promise<IteratorResult<MgmtEvent>> => {
