@@ -40,9 +40,9 @@ describe('mgmt-sim', () => {
 
   it('exits 2 with one line naming the field of an invalid scenario', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'cli-')), 'bad.json');
-    writeFileSync(file, JSON.stringify({ network: { peers: 99 } }));
+    writeFileSync(file, JSON.stringify({ network: { bandwidthMBps: { min: 20 } } }));
     expect(await cli('run', '--scenario', file)).toBe(2);
-    expect(err).toBe(`✖ ${file}: network.peers: must be < network.nodes (32), got 99\n`);
+    expect(err).toBe(`✖ ${file}: network.bandwidthMBps.min: must be <= mean (10), got 20\n`);
     expect(await cli('run', '--set', 'management.nodes=0', '--quiet')).toBe(2);
     expect(err).toContain('management.nodes: must be >= 1');
     expect(await cli('run', '--seed', 'x')).toBe(2);
@@ -92,6 +92,15 @@ describe('mgmt-sim', () => {
     expect(readFileSync(join(fromSummary, 'report.md'), 'utf8')).toBe(md);
     expect(await cli('report', '--sweeps', join(simDir, 'sweeps.json'), '--quiet')).toBe(2);
   }, 120_000);
+
+  it('runs 16 nodes with the default 16 gossip peers: capped at 15, one notice line on stderr', async () => {
+    expect(await cli('run', '--set', 'network.nodes=16', '--duration', '5', '--json', '--quiet')).toBe(0);
+    expect(err).toBe('notice: command line: network.peers 16 >= network.nodes 16; gossiping to 15 peers (every other node)\n');
+    const parsed = JSON.parse(out) as { scenario: { network: { peers: number } }; stats: { primaryFailedRounds: number; primaryViewChangeMessages: number } };
+    expect(parsed.scenario.network.peers).toBe(15);
+    expect(parsed.stats.primaryFailedRounds).toBe(0);
+    expect(parsed.stats.primaryViewChangeMessages).toBe(0);
+  });
 
   it('exits 0 on --help', async () => {
     expect(await cli('--help')).toBe(0);

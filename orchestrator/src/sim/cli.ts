@@ -130,7 +130,7 @@ function printRun(result: RunResult): void {
   const lines = [
     `scenario ${s.name} (seed ${s.seed}, ${s.durationSec} s simulated, ${s.network.nodes} primary nodes, ` +
       `${s.management.enabled ? `${s.management.nodes} management nodes` : 'no management chain'}, quorum ${result.quorum})`,
-    `CBs agreed ${st.cbsAgreed}, running on 2f+1 nodes ${st.cbsApplied}; primary blocks ${st.primaryBlocks}; view changes: primary ${st.primaryViewChanges}, management ${st.managementViewChanges}; mid-round switches ${st.midRoundSwitches}`,
+    `CBs agreed ${st.cbsAgreed}, running on 2f+1 nodes ${st.cbsApplied}; primary blocks ${st.primaryBlocks}; failed rounds (ended in a view change): primary ${st.primaryFailedRounds}, management ${st.managementFailedRounds}; view-change messages: primary ${st.primaryViewChangeMessages}, management ${st.managementViewChangeMessages}; mid-round switches ${st.midRoundSwitches}`,
     'metric          n      median    mean      p5        p95   (seconds)',
   ];
   const rows = summarizeSamples(samplesOf(result, 'sim', 'run', 'run'));
@@ -158,7 +158,7 @@ function setupLines(s: Scenario): string[] {
   return [
     `${n.nodes} primary nodes at random ${n.locations === 'cities' ? 'cities' : 'points on the globe'}, each gossiping to ${n.peers} random peers; latency from distance, RTT = 0.022 ms/mile + 4.862 ms`,
     `bandwidth per message ~ Normal(${n.bandwidthMBps.mean} MB/s, ${n.bandwidthMBps.sd} MB/s), at least ${n.bandwidthMBps.min} MB/s; votes ${n.voteSizeMB} MB`,
-    `primary chain: PBFT over all nodes, ${p.maxBlockSizeMB} MB blocks, block interval ${p.blockIntervalSec} s, view timeout ${p.viewTimeoutSec} s (doubling)`,
+    `primary chain: PBFT over all nodes, ${p.maxBlockSizeMB} MB blocks, block interval ${p.blockIntervalSec} s, view timeout ${p.viewTimeoutSec} s${p.doubleViewTimeout ? ' (doubling)' : ''}, validation ${p.validationSec} s`,
     `management chain: PBFT over ${m.nodes} management nodes drawn from the primaries, ${m.cbSizeMB} MB CBs, CBI ~ Normal(${m.cbiSec.mean} s, ${m.cbiSec.sd} s), cycle timeout ${m.cycleTimeoutSec} s, every CB carries the same configuration`,
   ];
 }
@@ -311,6 +311,8 @@ export function createSimCommand(): Command {
         if (child.status !== 0) {
           throw new Error(`bench: run with ${nodes} nodes failed (exit ${child.status}): ${child.stderr}`);
         }
+        // The run is quiet; what it still says on stderr are notices (e.g. gossip peers capped).
+        process.stderr.write(child.stderr);
         const out = JSON.parse(child.stdout) as { stats: { events: number; primaryBlocks: number }; timing: { wallMs: number; maxRssMiB: number } };
         const row = {
           nodes,

@@ -122,6 +122,20 @@ describe('PBFT engine', () => {
     });
   });
 
+  it('counts failed rounds apart from view-change messages', () => {
+    // Each of 3 heights fails once in view 0 (the 3 backups reject), then commits in view 1:
+    // 3 failed rounds, and 4 view-change messages per failed round (one per replica).
+    const host = new RecordingHost(3, (_r, view) => view > 0);
+    const { pbft, run } = engine(4, [], host);
+    run();
+    expect(host.commits).toHaveLength(4 * 3);
+    expect(pbft.stats()).toMatchObject({ commits: 12, failedRounds: 3, viewChangeMessages: 12 });
+    // No failure, no failed round.
+    const clean = engine(4, [], new RecordingHost(3));
+    clean.run();
+    expect(clean.pbft.stats()).toMatchObject({ failedRounds: 0, viewChangeMessages: 0 });
+  });
+
   it('never commits without 2f+1 live replicas', () => {
     const host = new RecordingHost(3);
     const { run } = engine(4, [2, 3], host);
@@ -145,5 +159,37 @@ describe('PBFT on the primary chain of a scenario', () => {
     expect(result.stats.primaryBlocks).toBeGreaterThan(10);
     expect(result.quorum).toBe(22);
     expect(result.stats.primaryMinCommitVotes).toBeGreaterThanOrEqual(22);
+    // A crashed primary's view fails once, though every live replica sends a view change for it.
+    expect(result.stats.primaryFailedRounds).toBeGreaterThan(0);
+    expect(result.stats.primaryViewChangeMessages).toBeGreaterThanOrEqual(22 * result.stats.primaryFailedRounds);
+  });
+
+  it('takes view-timeout doubling and validation time from the scenario', () => {
+    const fingerprint = (o: Record<string, unknown>): string => JSON.stringify(runScenario(short({ 'primary.crashed': 10, ...o })).stats);
+    // Defaults are the former fixed values: doubling on, no validation time.
+    expect(fingerprint({ 'primary.doubleViewTimeout': true, 'primary.validationSec': 0 })).toBe(fingerprint({}));
+    // Ten crashed primaries in a row (nodes 22-31) need views past 1, whose timeouts doubling changes.
+    expect(fingerprint({ 'primary.doubleViewTimeout': false })).not.toBe(fingerprint({}));
+    // Validation delays every prepare, so rounds are slower and fewer blocks fit in the run.
+    const slow = runScenario(short({ 'primary.validationSec': 0.2 }));
+    const fast = runScenario(short({}));
+    expect(slow.stats.primaryBlocks).toBeLessThan(fast.stats.primaryBlocks);
+    expect(slow.scenario.primary.validationSec).toBe(0.2);
+  });
+
+  it('cuts no empty blocks at low load (0.5 tx/s, 60 s)', () => {
+    const model = buildModel(short({ 'primary.workload': { txPerSec: 0.5 } }));
+    model.runUntil(60);
+    const blocks = model.metrics.finalBlocks();
+    // At most one block per transaction: 30 arrive in 60 s.
+    expect(blocks).toBeGreaterThan(20);
+    expect(blocks).toBeLessThanOrEqual(30);
+    for (let h = 0; h < model.metrics.blockTx.length; h++) {
+      if (Number.isFinite(model.metrics.blockFinalAt.get(h))) {
+        expect(model.metrics.blockTx.get(h)).toBeGreaterThan(0);
+      }
+    }
+    // Idle rounds wait for work instead of timing out: no view changes.
+    expect(model.primary.pbft.stats().failedRounds).toBe(0);
   });
 });

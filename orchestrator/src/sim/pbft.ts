@@ -54,6 +54,13 @@ export interface PbftBlock {
 export interface PbftHost {
   /** Seconds between entering (height, view) and the primary proposing (block interval, twin decision). */
   proposeDelay(replica: number, height: number, view: number): number;
+  /**
+   * When the round entered at `now` has work to do (optional; default `now`): a chain that cuts no
+   * empty blocks has none until a transaction is waiting. The primary's {@link proposeDelay} and
+   * every replica's view timer count from then, as PBFT backups start their timers only for pending
+   * requests.
+   */
+  workFrom?(replica: number, height: number, view: number, now: number): number;
   /** The block the primary proposes. */
   propose(replica: number, height: number, view: number, now: number): PbftBlock;
   /** Whether a replica accepts the block of (height, view). */
@@ -136,7 +143,10 @@ class Instance {
 /** Counters of one engine, for reports and tests. */
 export interface PbftStats {
   readonly commits: number;
-  readonly viewChanges: number;
+  /** View-change messages sent: one per replica and view it asked for (each is broadcast to all replicas). */
+  readonly viewChangeMessages: number;
+  /** Failed rounds: (height, view) instances abandoned for a later view (a view change that took place). */
+  readonly failedRounds: number;
   readonly minCommitVotes: number;
 }
 
@@ -165,7 +175,10 @@ export class Pbft {
   private readonly decided = new Map<number, number>();
   private readonly live: number;
   private commitCount = 0;
-  private viewChangeCount = 0;
+  private viewChangeMessageCount = 0;
+  private failedRoundCount = 0;
+  /** Per height still in flight: the highest view any replica entered (absent: view 0). */
+  private readonly highestView = new Map<number, number>();
   private minVotes = Infinity;
 
   constructor(host: PbftHost, queue: EventQueue, net: Network, options: PbftOptions) {
@@ -193,7 +206,7 @@ export class Pbft {
 
   /** Counters so far. */
   stats(): PbftStats {
-    return { commits: this.commitCount, viewChanges: this.viewChangeCount, minCommitVotes: this.minVotes };
+    return { commits: this.commitCount, viewChangeMessages: this.viewChangeMessageCount, failedRounds: this.failedRoundCount, minCommitVotes: this.minVotes };
   }
 
   /** Network node of each replica. */
@@ -276,17 +289,26 @@ export class Pbft {
         }
       }
     }
+    if (view > 0) {
+      // The first replica in view v ends the rounds of the views before it: each of them failed.
+      const highest = this.highestView.get(height) ?? 0;
+      if (view > highest) {
+        this.failedRoundCount += view - highest;
+        this.highestView.set(height, view);
+      }
+    }
     this.height[replica] = height;
     this.view[replica] = view;
     this.phase[replica] = Phase.Waiting;
-    this.q.push(now + this.timeout(view), this.o.kindBase + PBFT_EVENT.TIMEOUT, replica, height, view, 0, 0);
+    const from = this.host.workFrom === undefined ? now : Math.max(now, this.host.workFrom(replica, height, view, now));
+    this.q.push(from + this.timeout(view), this.o.kindBase + PBFT_EVENT.TIMEOUT, replica, height, view, 0, 0);
     const inst = this.instance(height, view);
     if (inst.commits[replica] >= this.quorum && inst.hasBlock[replica] === 1) {
       this.commit(replica, inst, now);
       return;
     }
     if (inst.proposer === replica) {
-      this.q.push(now + this.host.proposeDelay(replica, height, view), this.o.kindBase + PBFT_EVENT.PROPOSE, replica, height, view, 0, 0);
+      this.q.push(from + this.host.proposeDelay(replica, height, view), this.o.kindBase + PBFT_EVENT.PROPOSE, replica, height, view, 0, 0);
     } else if (inst.hasBlock[replica] === 1) {
       this.acceptOrReject(replica, inst, now);
     }
@@ -514,6 +536,7 @@ export class Pbft {
   private purge(height: number): void {
     this.passed.delete(height);
     this.decided.delete(height);
+    this.highestView.delete(height);
     const list = this.byHeight.get(height);
     if (list !== undefined) {
       for (const inst of list) {
@@ -527,7 +550,7 @@ export class Pbft {
     if ((this.vcSent[r]) >= newView) {
       return;
     }
-    this.viewChangeCount++;
+    this.viewChangeMessageCount++;
     this.vcSent[r] = newView;
     if (this.phase[r] !== Phase.Idle) {
       this.phase[r] = Phase.ViewChange;

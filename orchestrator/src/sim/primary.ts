@@ -111,8 +111,8 @@ export class PrimaryChain implements PbftHost {
       voteSizeMB: s.network.voteSizeMB,
       votesCarryBlock: s.network.votesCarryBlock,
       timeoutSec: s.primary.viewTimeoutSec,
-      doubleTimeout: true,
-      validationSec: 0,
+      doubleTimeout: s.primary.doubleViewTimeout,
+      validationSec: s.primary.validationSec,
       // Round robin over heights and views, as PBFT's primary rotation.
       proposer: (height, view) => (height + view) % n,
       kindBase: options.pbftKindBase,
@@ -152,6 +152,20 @@ export class PrimaryChain implements PbftHost {
     return c;
   }
 
+  /**
+   * C^prim is Fabric's orderer batching, which cuts no empty blocks: its batch timer starts with
+   * the first waiting transaction. With a workload, a round entered while nothing waits has work
+   * from the arrival of the next transaction on (the block interval and the view timer count from
+   * then); without one, blocks are full and work is always there.
+   */
+  workFrom(_replica: number, _height: number, _view: number, now: number): number {
+    if (this.lambda <= 0) {
+      return now;
+    }
+    // Transactions arrive every 1/lambda s from `front`: the first waiting one arrives then.
+    return Math.max(now, this.front + 1 / this.lambda);
+  }
+
   proposeDelay(replica: number): number {
     return this.config((this.states[replica]).activeHeight).batchTimeoutMs / 1000;
   }
@@ -164,7 +178,10 @@ export class PrimaryChain implements PbftHost {
     let meanArrival = NaN;
     if (this.lambda > 0) {
       // A steady stream: the transactions waiting arrived uniformly since `front`.
-      const waiting = Math.max(0, Math.floor(this.lambda * (now - this.front)));
+      let waiting = Math.max(0, Math.floor(this.lambda * (now - this.front)));
+      if (waiting === 0 && now >= this.front + 1 / this.lambda) {
+        waiting = 1; // the transaction {@link workFrom} waited for, despite rounding
+      }
       tx = Math.min(capacity, waiting);
       meanArrival = this.front + tx / (2 * this.lambda);
     }

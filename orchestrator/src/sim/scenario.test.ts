@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from '@jest/globals';
 
-import { BASE_SCENARIO, SCENARIO_DIR, SCENARIO_SCHEMA, ScenarioError, loadScenario, loadSweep, resolveScenario, sweepPoint, withOverrides } from './scenario';
+import { BASE_SCENARIO, SCENARIO_DIR, SCENARIO_SCHEMA, ScenarioError, loadScenario, loadSweep, resolveScenario, setNoticeSink, sweepPoint, withOverrides } from './scenario';
 
 function errorsOf(fn: () => unknown): readonly string[] {
   try {
@@ -56,7 +56,8 @@ describe('validation errors name the field', () => {
     ['a negative size', { management: { cbSizeMB: -1 } }, 'management.cbSizeMB: must be > 0'],
     ['a bad enum', { network: { locations: 'moon' } }, 'network.locations: must be equal to one of the allowed values'],
     ['a probability above 1', { management: { rejectProbability: 2 } }, 'management.rejectProbability: must be <= 1'],
-    ['too many peers', { network: { peers: 32 } }, 'network.peers: must be < network.nodes (32), got 32'],
+    ['a non-boolean doubleViewTimeout', { primary: { doubleViewTimeout: 'yes' } }, 'primary.doubleViewTimeout: must be boolean'],
+    ['a negative validationSec', { primary: { validationSec: -1 } }, 'primary.validationSec: must be >= 0'],
     ['more management than primary nodes', { management: { nodes: 40 } }, 'management.nodes: must be <= network.nodes (32), got 40'],
     ['all management nodes crashed', { management: { crashed: 16 } }, 'management.crashed: must be < management.nodes (16), got 16'],
     ['too few nodes for PBFT', { network: { nodes: 3, peers: 2 }, management: { nodes: 3 } }, 'network.nodes: PBFT needs at least 4 nodes, got 3'],
@@ -82,6 +83,30 @@ describe('validation errors name the field', () => {
     expect(errorsOf(() => loadScenario(join(dir, 'missing.json')))[0]).toMatch(/^cannot read: /);
   });
 
+  it('caps gossip peers at nodes - 1, with one notice', () => {
+    const notices: string[] = [];
+    const previous = setNoticeSink((line) => notices.push(line));
+    try {
+      const s = withOverrides(BASE_SCENARIO, { 'network.nodes': 16 }, 'command line');
+      expect(s.network.peers).toBe(15);
+      expect(resolveScenario({ network: { peers: 32 } }, 'test.json').network.peers).toBe(31);
+      expect(resolveScenario({ network: { peers: 32 } }, 'test.json').network.peers).toBe(31);
+      expect(resolveScenario({}).network.peers).toBe(16);
+      expect(notices).toEqual([
+        'notice: command line: network.peers 16 >= network.nodes 16; gossiping to 15 peers (every other node)',
+        'notice: test.json: network.peers 32 >= network.nodes 32; gossiping to 31 peers (every other node)',
+      ]);
+    } finally {
+      setNoticeSink(previous);
+    }
+  });
+
+  it('has the former fixed values as defaults of the primary view timeout doubling and validation time', () => {
+    expect(BASE_SCENARIO.primary.doubleViewTimeout).toBe(true);
+    expect(BASE_SCENARIO.primary.validationSec).toBe(0);
+    expect(resolveScenario({ primary: { doubleViewTimeout: false, validationSec: 0.05 } }).primary).toMatchObject({ doubleViewTimeout: false, validationSec: 0.05 });
+  });
+
   it('refuses an override of an unknown path', () => {
     expect(errorsOf(() => withOverrides(BASE_SCENARIO, { 'network.bandwidthMBps.avg': 3 }))).toEqual(['network.bandwidthMBps.avg: unknown field']);
   });
@@ -89,8 +114,8 @@ describe('validation errors name the field', () => {
   it('checks every sweep point before running any', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sweep-'));
     const file = join(dir, 'bad-sweep.json');
-    writeFileSync(file, JSON.stringify({ name: 'x', parameter: 'network.peers', values: [8, 64] }));
-    expect(() => loadSweep(file)).toThrow(/network\.peers = 64.*network\.peers: must be < network\.nodes/s);
+    writeFileSync(file, JSON.stringify({ name: 'x', parameter: 'management.nodes', values: [8, 64] }));
+    expect(() => loadSweep(file)).toThrow(/management\.nodes = 64.*management\.nodes: must be <= network\.nodes/s);
     writeFileSync(file, JSON.stringify({ name: 'x', parameter: 'network.peers', values: [] }));
     expect(errorsOf(() => loadSweep(file))).toEqual(['values: must NOT have fewer than 1 items']);
   });

@@ -6,7 +6,8 @@
  * Scenarios: what one simulation run models. A scenario file (JSON) states only what differs from
  * the paper's base case ({@link BASE_SCENARIO}); it is checked against {@link SCENARIO_SCHEMA}
  * (JSON Schema 2020-12, with ajv) and then against the rules that span fields. Every error names
- * the field, e.g. `network.peers: must be < network.nodes (32), got 40`.
+ * the field, e.g. `management.nodes: must be <= network.nodes (32), got 40`. Gossip peers beyond
+ * every other node are capped at nodes - 1 with a notice on stderr, not refused.
  *
  * Sweep files name a base scenario, one parameter (a dotted path) and its values: see
  * {@link SweepSpec}.
@@ -59,8 +60,12 @@ export interface PrimarySpec {
   /** Maximum block size in MB (with txSizeBytes, gives C^prim maxMessageCount). */
   readonly maxBlockSizeMB: number;
   readonly txSizeBytes: number;
-  /** PBFT view-change timeout of view 0; it doubles with every further view of the same height. */
+  /** PBFT view-change timeout of view 0, in s. */
   readonly viewTimeoutSec: number;
+  /** Whether the view timeout doubles with every further view of the same height (PBFT's liveness rule). */
+  readonly doubleViewTimeout: boolean;
+  /** Processing time of a replica between accepting a block and sending its prepare, in s. */
+  readonly validationSec: number;
   /** Crashed primary nodes (the highest indices that are not management nodes first): they never send. */
   readonly crashed: number;
   readonly workload: WorkloadSpec | null;
@@ -121,6 +126,8 @@ export const BASE_SCENARIO: Scenario = {
     maxBlockSizeMB: 1,
     txSizeBytes: 1000,
     viewTimeoutSec: 4,
+    doubleViewTimeout: true,
+    validationSec: 0,
     crashed: 0,
     workload: null,
   },
@@ -177,6 +184,8 @@ export const SCENARIO_SCHEMA: Record<string, unknown> = {
         maxBlockSizeMB: positive,
         txSizeBytes: count(1),
         viewTimeoutSec: positive,
+        doubleViewTimeout: { type: 'boolean' },
+        validationSec: nonNegative,
         crashed: count(0),
         workload: {
           oneOf: [
@@ -262,9 +271,6 @@ export function crossFieldErrors(s: Scenario): string[] {
   if (n < 4) {
     errors.push(`network.nodes: PBFT needs at least 4 nodes, got ${n}`);
   }
-  if (s.network.peers >= n) {
-    errors.push(`network.peers: must be < network.nodes (${n}), got ${s.network.peers}`);
-  }
   if (s.network.bandwidthMBps.min > s.network.bandwidthMBps.mean) {
     errors.push(`network.bandwidthMBps.min: must be <= mean (${s.network.bandwidthMBps.mean}), got ${s.network.bandwidthMBps.min}`);
   }
@@ -296,12 +302,47 @@ export function resolveScenario(input: unknown, source = 'scenario', base: Scena
   if (!validateInput(input)) {
     throw new ScenarioError(source, (validateInput.errors ?? []).map(describeError));
   }
-  const scenario = merge(base, input) as Scenario;
-  const errors = crossFieldErrors(scenario);
+  const merged = merge(base, input) as Scenario;
+  const errors = crossFieldErrors(merged);
   if (errors.length > 0) {
     throw new ScenarioError(source, errors);
   }
-  return scenario;
+  return capPeers(merged, source);
+}
+
+/** Where {@link capPeers} reports; by default one line on stderr. */
+let noticeSink: (line: string) => void = (line) => {
+  process.stderr.write(`${line}\n`);
+};
+/** Notices already given (a sweep resolves each point more than once). */
+const noticesGiven = new Set<string>();
+
+/**
+ * Sends scenario notices (not errors) to `sink` instead of stderr; returns the previous sink.
+ * Each distinct notice is given once per process.
+ */
+export function setNoticeSink(sink: (line: string) => void): (line: string) => void {
+  const previous = noticeSink;
+  noticeSink = sink;
+  noticesGiven.clear();
+  return previous;
+}
+
+/**
+ * A node gossips to at most every other node: `network.peers` >= `network.nodes` (say, the base
+ * case's 16 peers with `--set network.nodes=16`) is capped at nodes - 1, with a notice.
+ */
+function capPeers(s: Scenario, source: string): Scenario {
+  const n = s.network.nodes;
+  if (s.network.peers < n) {
+    return s;
+  }
+  const notice = `notice: ${source}: network.peers ${s.network.peers} >= network.nodes ${n}; gossiping to ${n - 1} peers (every other node)`;
+  if (!noticesGiven.has(notice)) {
+    noticesGiven.add(notice);
+    noticeSink(notice);
+  }
+  return { ...s, network: { ...s.network, peers: n - 1 } };
 }
 
 function readJson(file: string): unknown {

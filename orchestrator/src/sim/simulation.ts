@@ -43,10 +43,16 @@ export interface RunStats {
   readonly messages: number;
   /** Primary blocks final at a quorum. */
   readonly primaryBlocks: number;
-  readonly primaryViewChanges: number;
+  /** View-change messages sent on the primary chain (one per replica and view it asks for; each is broadcast). */
+  readonly primaryViewChangeMessages: number;
+  /** Primary rounds that failed: (height, view) instances abandoned for a later view. */
+  readonly primaryFailedRounds: number;
   /** Smallest number of commit votes any primary replica committed with (>= quorum). */
   readonly primaryMinCommitVotes: number;
-  readonly managementViewChanges: number;
+  /** View-change messages sent on the management chain. */
+  readonly managementViewChangeMessages: number;
+  /** Management cycles (PBFT views) that failed: ended in a view change. */
+  readonly managementFailedRounds: number;
   readonly cbsAgreed: number;
   /** CBs that a quorum of primary nodes runs under by the end. */
   readonly cbsApplied: number;
@@ -201,9 +207,11 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       events,
       messages: model.net.messages,
       primaryBlocks: metrics.finalBlocks(),
-      primaryViewChanges: primaryStats.viewChanges,
+      primaryViewChangeMessages: primaryStats.viewChangeMessages,
+      primaryFailedRounds: primaryStats.failedRounds,
       primaryMinCommitVotes: primaryStats.minCommitVotes,
-      managementViewChanges: mgmtStats?.viewChanges ?? 0,
+      managementViewChangeMessages: mgmtStats?.viewChangeMessages ?? 0,
+      managementFailedRounds: mgmtStats?.failedRounds ?? 0,
       cbsAgreed: management === undefined ? 0 : management.chain.length - 1,
       cbsApplied: cbs.length,
       midRoundSwitches: primary.midRoundSwitches,
