@@ -49,7 +49,7 @@ export function failureLine(f: LoadFailure): string {
 const statusName = (code: number): string => Object.entries(StatusCode).find(([, v]) => v === code)?.[0] ?? `code ${code}`;
 
 /** A fabric-gateway error with the peers' details (EndorseError, SubmitError, ...). */
-export function describeError(err: unknown): { code: string; message: string; transactionId?: string } {
+function describeError(err: unknown): { code: string; message: string; transactionId?: string } {
   if (!(err instanceof Error)) return { code: 'Error', message: String(err) };
   const e = err as Error & { details?: { mspId?: string; address?: string; message?: string }[]; transactionId?: string };
   const details = (e.details ?? []).map((d) => `${d.mspId ?? d.address ?? '?'}: ${d.message ?? ''}`).join('; ');

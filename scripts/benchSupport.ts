@@ -89,7 +89,7 @@ export function errorText(err: unknown): string {
  * The first SIGINT/SIGTERM brings the network down (`close`) and exits 130/143; a second exits
  * at once, saying what may be left (`leftover`). Returns the exit code of an interruption, 0 if none.
  */
-export function closeOnSignals(close: () => Promise<void>, leftover: () => string): () => number {
+function closeOnSignals(close: () => Promise<void>, leftover: () => string): () => number {
   let signals = 0;
   let interrupted = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -16,6 +16,7 @@ import { AdminApiError, adminEndpointOf, adminRequest as callAdmin } from './adm
 import { isProcessAlive } from './chaincode/leftovers';
 import { Devnet, DevnetError } from './devnet';
 import { DEFAULT_BASE_PORT } from './topology';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const DEFAULT_DATA = process.env.DEVNET_DATA ?? path.join(REPO_ROOT, '.devnet');
@@ -58,7 +59,6 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function print(opts: GlobalOptions, human: string, machine: unknown): void {
   process.stdout.write(opts.json ? JSON.stringify(machine) + '\n' : human + '\n');

@@ -30,6 +30,7 @@ import { LedgerStore } from './ledger/store';
 import { generateOrgCrypto, loadOrgCrypto, OrgCrypto, SigningIdentity } from 'fabric-config/msp';
 import { Orderer } from './orderer/orderer';
 import { adminPort, CHANNELS, DEFAULT_BASE_PORT, orgTopology, OrgTopology, allPorts } from './topology';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface DevnetOptions {
   dataDir: string;
@@ -609,7 +610,6 @@ function firstLine(text: string): string {
   return text.split('\n', 1)[0];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });

@@ -6,13 +6,12 @@
  * is untrusted until auditEvidence has checked it.
  */
 import type * as grpc from '@grpc/grpc-js';
-import type { Gateway } from '@hyperledger/fabric-gateway';
 import type { common } from '@hyperledger/fabric-protos';
 import { readConfigBlock, readLastConfigIndex, readMsps } from 'fabric-config/configtx';
 import { SigningIdentity } from 'fabric-config/msp';
 import { parseIJson } from 'mgmt-chaincode/dist/protocol';
 import type { JsonValue } from 'mgmt-chaincode/dist/protocol';
-import { fetchConfigBlock, fetchPeerBlock } from '../channelConfig/ordererClient';
+import { fetchPeerBlock } from '../channelConfig/ordererClient';
 import { connectGateway, newGrpcConnection } from '../gateway';
 import type { ConnectionFile, MemberConnection } from '../gateway';
 import { DEFAULT_MGMT_CHAINCODE, MgmtReader } from '../mgmtClient/client';
@@ -192,23 +191,21 @@ export async function collectEvidence(sources: EvidenceSources, onProgress?: (me
     scanConfigBlocks((which) => sources.fetchBlock(sources.primaryChannel, which)),
   );
   onProgress?.(`found ${configBlocks.length} config blocks on ${sources.primaryChannel}`);
-  const mgmtConfig = await step(`config block of ${sources.managementChannel}`, async () => {
-    const block = await sources.fetchConfigBlock(sources.managementChannel);
-    return { number: block.getHeader()?.getNumber() ?? 0, msps: readMsps(readConfigBlock(block).config) };
-  });
+  const mgmtConfig = await step(`config block of ${sources.managementChannel}`, async () => channelMsps(await sources.fetchConfigBlock(sources.managementChannel)));
   onProgress?.(`read the MSPs of ${sources.managementChannel} from its config block ${mgmtConfig.number}`);
   const managementChain = await readManagementChain(sources.evaluate);
   onProgress?.(`read ${managementChain.length} CBs from ${sources.managementChannel}`);
   return {
-    managementChannel: {
-      channelId: sources.managementChannel,
-      chaincode: sources.chaincode,
-      configBlockNumber: mgmtConfig.number,
-      msps: mgmtConfig.msps.map((m) => ({ mspId: m.mspId, rootCerts: [...m.rootCerts] })),
-    },
+    managementChannel: { channelId: sources.managementChannel, chaincode: sources.chaincode, configBlockNumber: mgmtConfig.number, msps: mgmtConfig.msps },
     managementChain,
     primaryChannel: { channelId: sources.primaryChannel, configBlocks },
   };
+}
+
+/** A channel config block's number and the root certificates of each MSP it defines. */
+function channelMsps(block: common.Block): { block: common.Block; number: number; msps: { mspId: string; rootCerts: string[] }[] } {
+  const msps = readMsps(readConfigBlock(block).config).map((m) => ({ mspId: m.mspId, rootCerts: [...m.rootCerts] }));
+  return { block, number: block.getHeader()?.getNumber() ?? 0, msps };
 }
 
 async function collectSignedEvidence(sources: EvidenceSources, onProgress: ((message: string) => void) | undefined, now: () => Date): Promise<AuditEvidence> {
@@ -236,19 +233,11 @@ async function collectSignedEvidence(sources: EvidenceSources, onProgress: ((mes
   const headNumber = head.getHeader()?.getNumber() ?? 0;
   const fromNumber = tail[0].getHeader()?.getNumber() ?? 0;
   onProgress?.(`read ${tail.length} blocks of ${sources.managementChannel}, from block ${fromNumber} (newest CB) to the head block ${headNumber}`);
-  const mgmtConfig = await step(`config block of ${sources.managementChannel}`, async () => {
-    const block = await sources.fetchBlock(sources.managementChannel, readLastConfigIndex(head));
-    return { block, number: block.getHeader()?.getNumber() ?? 0, msps: readMsps(readConfigBlock(block).config) };
-  });
+  const mgmtConfig = await step(`config block of ${sources.managementChannel}`, async () => channelMsps(await sources.fetchBlock(sources.managementChannel, readLastConfigIndex(head))));
   onProgress?.(`read the MSPs of ${sources.managementChannel} from its config block ${mgmtConfig.number}`);
   const bytes = (block: common.Block): Uint8Array => block.serializeBinary();
   return {
-    managementChannel: {
-      channelId: sources.managementChannel,
-      chaincode: sources.chaincode,
-      configBlockNumber: mgmtConfig.number,
-      msps: mgmtConfig.msps.map((m) => ({ mspId: m.mspId, rootCerts: [...m.rootCerts] })),
-    },
+    managementChannel: { channelId: sources.managementChannel, chaincode: sources.chaincode, configBlockNumber: mgmtConfig.number, msps: mgmtConfig.msps },
     managementChain,
     primaryChannel: { channelId: sources.primaryChannel, configBlocks: primary.records },
     signedBlocks: {
@@ -269,8 +258,10 @@ export interface OpenSources {
 }
 
 /**
- * Connects to a member's peer (gateway, as the member's client user: an audit only reads) and
- * orderer (Deliver, signed by the same user, who satisfies the channels' Readers policy).
+ * Connects to a member's peer: its gateway as the member's client user (an audit only reads) and
+ * its Deliver service, signed by the same user, who satisfies the channels' Readers policy. Blocks
+ * come from the peer, not an orderer: only a committing peer's blocks say which transactions were
+ * valid, and the head evidence needs that for the Tally that wrote the newest CB.
  *
  * @param connection - the connection file's content.
  * @param member - the member whose nodes and identity to use.
@@ -280,35 +271,26 @@ export interface OpenSources {
  */
 export async function openEvidenceSources(connection: ConnectionFile, member: MemberConnection, chaincode = MANAGEMENT_CHAINCODE): Promise<OpenSources> {
   const peerClient: grpc.Client = await newGrpcConnection(member.peer);
-  let ordererClient: grpc.Client | undefined;
-  let gateway: Gateway | undefined;
   try {
-    ordererClient = await newGrpcConnection(member.orderer);
-    gateway = await connectGateway(peerClient, member, 'user');
+    const gateway = await connectGateway(peerClient, member, 'user');
     const signer = SigningIdentity.fromMspDir(member.userMspDir, member.mspId);
     const reader = new MgmtReader({ network: gateway.getNetwork(connection.channels.management), chaincodeName: chaincode });
-    const orderer = ordererClient;
-    const opened = gateway;
+    const fetchBlock: ChannelBlockFetcher = (channelId, which) => fetchPeerBlock(peerClient, channelId, signer, which);
     return {
       sources: {
         managementChannel: connection.channels.management,
         primaryChannel: connection.channels.primary,
         chaincode,
         evaluate: (name, ...args) => reader.queryBytes(name, ...args),
-        // From the member's peer: only a committing peer's blocks say which transactions were
-        // valid, and the head evidence needs that for the Tally that wrote the newest CB.
-        fetchBlock: (channelId, which) => fetchPeerBlock(peerClient, channelId, signer, which),
-        fetchConfigBlock: (channelId) => fetchConfigBlock(orderer, channelId, signer),
+        fetchBlock,
+        fetchConfigBlock: async (channelId) => fetchBlock(channelId, readLastConfigIndex(await fetchBlock(channelId, 'newest'))),
       },
       close: () => {
-        opened.close();
-        orderer.close();
+        gateway.close();
         peerClient.close();
       },
     };
   } catch (err) {
-    gateway?.close();
-    ordererClient?.close();
     peerClient.close();
     throw err;
   }

@@ -10,7 +10,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { common } from '@hyperledger/fabric-protos';
 import { readConfigBlock, readMsps } from 'fabric-config/configtx';
-import { toIsoMillis } from 'mgmt-chaincode/dist/protocol';
+import { canonicalJson, messageOf, toIsoMillis } from 'mgmt-chaincode/dist/protocol';
 import type { ConfigBlock, JsonValue, Member } from 'mgmt-chaincode/dist/protocol';
 import {
   blockNumber,
@@ -45,25 +45,18 @@ export interface SignedBlocksCheck {
   readonly newestSealedMs: number | undefined;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** Equality of JSON values, object members in any order. */
-export function sameJson(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
+/** Whether two JSON values are the same value, the way the CB hash compares them (member order aside). */
+function sameJson(a: JsonValue | undefined, b: JsonValue | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  try {
+    return canonicalJson(a) === canonicalJson(b);
+  } catch {
+    return false;
   }
-  if (isObject(a) && isObject(b)) {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameJson(a[k], b[k]));
-  }
-  return false;
 }
 
 function der(pem: string): Buffer | undefined {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { assertStateFolderFree } from '../observer';
+import { assertStateFolderFree, storedGenesisHash } from '../observer';
 import { ObserverError } from '../observer/errors';
 import { endingOf, EXIT } from './errors';
 
@@ -38,6 +38,23 @@ describe('assertStateFolderFree', () => {
       await expect(assertStateFolderFree(dir)).resolves.toBeUndefined();
     } finally {
       holder.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('storedGenesisHash', () => {
+  it('reads the genesis hash from the first line only, however long, and nothing from an absent or torn file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'state-genesis-'));
+    try {
+      await expect(storedGenesisHash(dir)).resolves.toBeUndefined();
+      // A first line longer than one read, as a genesis with a large schema makes.
+      const genesis = JSON.stringify({ block: { height: 0, hash: 'a'.repeat(64), params: { pad: 'x'.repeat(200 * 1024) } }, receipt: {} });
+      writeFileSync(path.join(dir, 'chain.jsonl'), `${genesis}\n{"block":{"height":1,"hash":"b"}}\n`);
+      await expect(storedGenesisHash(dir)).resolves.toBe('a'.repeat(64));
+      writeFileSync(path.join(dir, 'chain.jsonl'), genesis.slice(0, 1000));
+      await expect(storedGenesisHash(dir)).resolves.toBeUndefined();
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -245,15 +245,13 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Takes the folder's lock, taking over one left by a process that no longer runs. */
 /**
  * The hash of the genesis block stored in `dir`, undefined when none is stored (or the first line
  * is unreadable: {@link ChainStore.open} reports that in full). Lets an owner tell a state folder
  * of another chain (a network made anew) from one it can resume.
  */
 export async function storedGenesisHash(dir: string): Promise<string | undefined> {
-  const text = await fs.readFile(path.join(dir, CHAIN_FILE), 'utf8').catch(() => '');
-  const first = text.slice(0, text.indexOf('\n') >= 0 ? text.indexOf('\n') : text.length);
+  const first = await firstLine(path.join(dir, CHAIN_FILE));
   try {
     const hash = (JSON.parse(first) as { block?: { hash?: unknown } }).block?.hash;
     return typeof hash === 'string' ? hash : undefined;
@@ -270,13 +268,44 @@ export async function storedGenesisHash(dir: string): Promise<string | undefined
  * @throws {@link ObserverError} `OBSERVER_STATE` naming the process that holds the folder.
  */
 export async function assertStateFolderFree(dir: string): Promise<void> {
+  await assertNotHeld(dir, process.pid);
+}
+
+/** The first line of a file (the chain file only grows: read no more of it than that), '' when absent. */
+async function firstLine(file: string): Promise<string> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const chunks: Buffer[] = [];
+    for (let position = 0; ; ) {
+      const { bytesRead, buffer } = await handle.read({ buffer: Buffer.alloc(64 * 1024), position });
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      const newline = chunk.indexOf(0x0a);
+      chunks.push(newline >= 0 ? chunk.subarray(0, newline) : chunk);
+      if (newline >= 0) break;
+      position += bytesRead;
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Throws when a live process other than `except` holds the folder's lock. */
+async function assertNotHeld(dir: string, except?: number): Promise<void> {
   const file = path.join(dir, LOCK_FILE);
   const holder = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim());
-  if (Number.isSafeInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+  if (Number.isSafeInteger(holder) && holder > 0 && holder !== except && isAlive(holder)) {
     throw new ObserverError(`${dir} is in use by process ${holder}`, { code: 'OBSERVER_STATE', details: file });
   }
 }
 
+/** Takes the folder's lock, taking over one left by a process that no longer runs. */
 async function lock(dir: string): Promise<void> {
   const file = path.join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -288,10 +317,7 @@ async function lock(dir: string): Promise<void> {
         throw new ObserverError(`cannot lock ${dir}: ${(err as Error).message}`, { code: 'OBSERVER_STORE_IO', details: file, cause: err });
       }
     }
-    const holder = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim());
-    if (Number.isSafeInteger(holder) && holder > 0 && isAlive(holder)) {
-      throw new ObserverError(`${dir} is in use by process ${holder}`, { code: 'OBSERVER_STATE', details: file });
-    }
+    await assertNotHeld(dir);
     await fs.rm(file, { force: true });
   }
   throw new ObserverError(`cannot lock ${dir}`, { code: 'OBSERVER_STATE', details: file });

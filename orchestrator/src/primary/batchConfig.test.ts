@@ -6,13 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { common, orderer } from '@hyperledger/fabric-protos';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { buildConfigUpdateEnvelope, buildGenesisBlock, readBatchParams, readConfigBlock, readMsps, signConfigUpdate } from 'fabric-config/configtx';
-import { generateOrgCrypto, MspRegistry, SigningIdentity } from 'fabric-config/msp';
+import { MspRegistry, SigningIdentity } from 'fabric-config/msp';
 import type { OrgCrypto } from 'fabric-config/msp';
-import { acceptConfigUpdate } from 'fabric-config/testing';
+import { acceptConfigUpdate, generateTestOrgs, testChannelProfile } from 'fabric-config/testing';
 import { batchChangeOf, batchMatches, batchUpdate } from './batchConfig';
 import { managementLinkTxId, readManagementLink } from './managementLink';
 
@@ -21,23 +19,8 @@ let orgs: OrgCrypto[];
 let genesisBytes: Uint8Array;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'primary-batch-'));
-  orgs = await Promise.all(
-    [1, 2, 3, 4].map((i) => generateOrgCrypto(root, { mspId: `Org${i}MSP`, domain: `org${i}.example.com`, peerName: 'peer0', ordererName: 'orderer0' })),
-  );
-  genesisBytes = buildGenesisBlock({
-    channelId: 'primary',
-    ordererType: 'devnet',
-    batchSize: { maxMessageCount: 10, absoluteMaxBytes: 10 * 1024 * 1024, preferredMaxBytes: 2 * 1024 * 1024 },
-    batchTimeout: '100ms',
-    orgs: orgs.map((org, i) => ({
-      mspId: org.mspId,
-      rootCerts: [org.caCertPem],
-      tlsRootCerts: [org.tlsCaCertPem],
-      anchorPeer: { host: org.peer.host, port: 7051 + 1000 * i },
-      ordererEndpoint: `${org.orderer.host}:${7050 + 1000 * i}`,
-    })),
-  }).serializeBinary();
+  ({ root, orgs } = await generateTestOrgs('primary-batch', 4));
+  genesisBytes = buildGenesisBlock(testChannelProfile(orgs, { batchTimeout: '100ms' })).serializeBinary();
 });
 
 afterAll(() => { rmSync(root, { recursive: true, force: true }); });

@@ -134,9 +134,6 @@ export interface FabricPrimaryAdapterEvents {
  */
 const RECHECK_MS = 5_000;
 
-/** How many superseded blocks below the target an apply still submits when others signed them. */
-const MAX_EARLIER = 4;
-
 /** How far back past unlinked config updates (made outside the mechanism) the link is looked for. */
 const MAX_LINK_WALK = 64;
 
@@ -327,7 +324,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     const first = this.settled(cb, channel, false);
     if (first !== undefined) return first;
     // Newest first and at most a few: the newest earlier block with a majority is the best step.
-    const earlier = (context.earlier ?? []).filter((e) => e.height < cb.height).slice(-MAX_EARLIER).reverse();
+    const earlier = [...(context.earlier ?? [])].reverse();
     const earlierInForce: number[] = [];
     const watched = new Set([cb.height, ...earlier.map((e) => e.height)]);
 
@@ -456,8 +453,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     const signers = matching.map((r) => r.mspId);
     const key = `${channel.sequence}:${sha}:${signers.join(',')}`;
     if (key === lastAttempt) return { success: false };
-    const signatures = matching.map((r) => common.ConfigSignature.deserializeBinary(Buffer.from(r.configSignature, 'base64')));
-    const envelope = buildConfigUpdateEnvelope(channelId, updateBytes, signatures, admin, { txId: managementLinkTxId({ height: cb.height, hash: cb.hash }) });
+    const envelope = this.signedEnvelope(cb, updateBytes, matching);
     if (!this.policySatisfied(channel, envelope)) {
       const waitingKey = `waiting:${cb.height}:${channel.sequence}:${signers.join(',')}`;
       if (!this.warned.has(waitingKey)) {
@@ -469,13 +465,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
       }
       return { success: false };
     }
-    let outcome: Awaited<ReturnType<typeof broadcast>>;
-    try {
-      outcome = await broadcast(this.options.orderer, envelope, this.timeoutMs);
-    } catch (err) {
-      throw new PrimaryError(`broadcast of the update for block ${cb.height} failed: ${messageOf(err)}`, { code: 'PRIMARY_ORDERER', cause: err });
-    }
-    this.emit('submitted', { height: cb.height, sequence: channel.sequence, status: outcome.statusName, info: outcome.info, signers });
+    const outcome = await this.submit(cb.height, channel.sequence, envelope, signers);
     if (outcome.statusName === 'SUCCESS') {
       this.logger.info(`submitted the update for block ${cb.height} (sequence ${channel.sequence}, signed by ${signers.join(', ')})`);
     } else {
@@ -493,7 +483,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
    */
   private async submitEarlier(earlier: readonly ConfigBlock[], channel: ChannelConfigState, attempted: Set<string>): Promise<boolean> {
     if ((this.options.signing ?? 'sign') !== 'sign') return false;
-    const { channelId, admin } = this.options;
+    const { channelId } = this.options;
     for (const e of earlier) {
       if (channel.link !== undefined && channel.link.height >= e.height) return false;
       let change: BatchChange;
@@ -511,23 +501,34 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
       const signers = matching.map((r) => r.mspId);
       const key = `${e.height}:${channel.sequence}:${sha}:${signers.join(',')}`;
       if (attempted.has(key)) continue;
-      const signatures = matching.map((r) => common.ConfigSignature.deserializeBinary(Buffer.from(r.configSignature, 'base64')));
-      const envelope = buildConfigUpdateEnvelope(channelId, updateBytes, signatures, admin, { txId: managementLinkTxId({ height: e.height, hash: e.hash }) });
+      const envelope = this.signedEnvelope(e, updateBytes, matching);
       if (!this.policySatisfied(channel, envelope)) continue;
       attempted.add(key);
-      let outcome: Awaited<ReturnType<typeof broadcast>>;
-      try {
-        outcome = await broadcast(this.options.orderer, envelope, this.timeoutMs);
-      } catch (err) {
-        throw new PrimaryError(`broadcast of the update for block ${e.height} failed: ${messageOf(err)}`, { code: 'PRIMARY_ORDERER', cause: err });
-      }
-      this.emit('submitted', { height: e.height, sequence: channel.sequence, status: outcome.statusName, info: outcome.info, signers });
+      const outcome = await this.submit(e.height, channel.sequence, envelope, signers);
       this.logger.info(
         `block ${e.height} was superseded before it was in force, but ${signers.join(', ')} had signed its update: submitted it (${outcome.statusName}) on the way to a newer block`,
       );
       if (outcome.statusName === 'SUCCESS') return true;
     }
     return false;
+  }
+
+  /** The CONFIG_UPDATE envelope of `updateBytes` with the shared signatures, signed by this member's admin and linked to `cb`. */
+  private signedEnvelope(cb: ConfigBlock, updateBytes: Uint8Array, records: readonly UpdateSignature[]): common.Envelope {
+    const signatures = records.map((r) => common.ConfigSignature.deserializeBinary(Buffer.from(r.configSignature, 'base64')));
+    return buildConfigUpdateEnvelope(this.options.channelId, updateBytes, signatures, this.options.admin, { txId: managementLinkTxId({ height: cb.height, hash: cb.hash }) });
+  }
+
+  /** Broadcasts an assembled update to this member's orderer and reports it as `submitted`. */
+  private async submit(height: number, sequence: number, envelope: common.Envelope, signers: readonly string[]): Promise<Awaited<ReturnType<typeof broadcast>>> {
+    let outcome: Awaited<ReturnType<typeof broadcast>>;
+    try {
+      outcome = await broadcast(this.options.orderer, envelope, this.timeoutMs);
+    } catch (err) {
+      throw new PrimaryError(`broadcast of the update for block ${height} failed: ${messageOf(err)}`, { code: 'PRIMARY_ORDERER', cause: err });
+    }
+    this.emit('submitted', { height, sequence, status: outcome.statusName, info: outcome.info, signers });
+    return outcome;
   }
 
   /**

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PARENT_WATCH_MARKER } from './parentWatch';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What the devnet records for each chaincode process it spawns. */
 export interface ChaincodePidRecord {
@@ -19,7 +20,6 @@ export interface ChaincodePidRecord {
   address: string;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Whether a process exists and has not exited. A zombie (exited, not yet reaped: an orphan whose

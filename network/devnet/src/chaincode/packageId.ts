@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** Directory names Fabric's Node packaging leaves out (node_modules by the platform, .git always). */
-export const EXCLUDED_DIRECTORIES: readonly string[] = ['node_modules', '.git'];
+const EXCLUDED_DIRECTORIES: readonly string[] = ['node_modules', '.git'];
 
 /** One packaged file: its path relative to the folder ('/' separated) and its absolute path. */
 export interface PackagedFile {

@@ -170,7 +170,10 @@ function blockResponse(kind: DeliverKind, channelId: string, block: common.Block
 function asOrdered(block: common.Block): common.Block {
   const slots = block.getMetadata()?.getMetadataList_asU8() ?? [];
   if ((slots[common.BlockMetadataIndex.TRANSACTIONS_FILTER]?.length ?? 0) === 0) return block;
-  const copy = common.Block.deserializeBinary(block.serializeBinary());
+  // A shallow copy: header and data are shared, only the metadata differs.
+  const copy = new common.Block();
+  copy.setHeader(block.getHeader());
+  copy.setData(block.getData());
   const metadata = new common.BlockMetadata();
   metadata.setMetadataList(slots.map((slot, i) => (i === common.BlockMetadataIndex.TRANSACTIONS_FILTER ? new Uint8Array(0) : slot)));
   copy.setMetadata(metadata);

@@ -22,13 +22,10 @@ import {
   mapConfig,
   readBatchParams,
   readMsps,
+  updateError,
 } from 'fabric-config/configtx';
-import type { ConfigElement, ConfigUpdateErrorCode } from 'fabric-config/configtx';
+import type { ConfigElement } from 'fabric-config/configtx';
 import { MspRegistry } from 'fabric-config/msp';
-
-function updateError(code: ConfigUpdateErrorCode, message: string, key?: string, cause?: unknown): ConfigUpdateError {
-  return new ConfigUpdateError(message, { code, key, cause });
-}
 
 function modPolicyProblem(modPolicy: string): string | undefined {
   if (modPolicy === '') return 'mod_policy not set';

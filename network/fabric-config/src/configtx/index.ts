@@ -12,7 +12,7 @@ export { withBatchParams } from './batch';
 export type { BatchChange } from './batch';
 export { blockDataHash, blockHeaderBytes, blockHeaderHash } from './blockHash';
 export type { BlockHeaderLike } from './blockHash';
-export { configAfterUpdate, deltaSet, elementKey, elementModPolicy, elementVersion, mapConfig, modPolicyPath } from './configMap';
+export { configAfterUpdate, deltaSet, elementKey, elementModPolicy, elementVersion, mapConfig, modPolicyPath, updateError } from './configMap';
 export type { ConfigElement, ConfigElementKind } from './configMap';
 export {
   decodeConfigBlock,
