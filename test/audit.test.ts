@@ -11,12 +11,12 @@ import { Command } from 'commander';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildConfigUpdateEnvelope, formatGoDuration, readConfigBlock, signConfigUpdate } from 'fabric-config/configtx';
-import type { BatchChange } from 'fabric-config/configtx';
+import { buildConfigUpdateEnvelope, channelModelUpdate, readConfigBlock, signConfigUpdate } from 'fabric-config/configtx';
+import type { ChannelModel } from 'fabric-config/configtx';
 import { SigningIdentity } from 'fabric-config/msp';
 import type { ConfigBlock, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
 import { broadcast, fetchConfigBlock } from '../orchestrator/src/channelConfig/ordererClient';
-import { batchUpdate } from '../orchestrator/src/primary/batchConfig';
+import { channelModelOfCb } from '../orchestrator/src/primary/cbModel';
 import { managementLinkTxId } from '../orchestrator/src/primary/managementLink';
 import { endingOf } from '../orchestrator/src/cli/errors';
 import { registerAudit } from '../orchestrator/src/cli/audit';
@@ -103,10 +103,10 @@ async function produceCb(config: { batchTimeoutMs: number; maxMessageCount: numb
 }
 
 /** A majority-signed update of `primary`'s batch parameters carrying the CB's link; returns the new config block's number. */
-async function applyToPrimary(cb: ConfigBlock, change: BatchChange): Promise<number> {
+async function applyToPrimary(cb: ConfigBlock, model: ChannelModel): Promise<number> {
   const current = readConfigBlock(await fetchConfigBlock(ordererClient, 'primary', admins[0])).config;
   // As the primary adapter does: a CB whose parameters equal the channel's still gets its config block.
-  const update = batchUpdate('primary', current, change).serializeBinary();
+  const update = channelModelUpdate('primary', current, model).serializeBinary();
   const signers = admins.slice(1, 4);
   const envelope = buildConfigUpdateEnvelope('primary', update, signers.map((a) => signConfigUpdate(update, a)), signers[0], {
     txId: managementLinkTxId({ height: cb.height, hash: cb.hash }),
@@ -123,8 +123,8 @@ async function applyToPrimary(cb: ConfigBlock, change: BatchChange): Promise<num
   return number;
 }
 
-function batchOf(cb: ConfigBlock): BatchChange {
-  return { batchTimeout: formatGoDuration(cb.config.batchTimeoutMs as number), maxMessageCount: cb.config.maxMessageCount as number };
+function batchOf(cb: ConfigBlock): ChannelModel {
+  return channelModelOfCb(cb.config, 'devnet');
 }
 
 describe('mgmt audit on the devnet', () => {
@@ -196,7 +196,7 @@ describe('mgmt audit on the devnet', () => {
   });
 
   it('fails on the live chains, naming the primary block, when a linked update does not put its CB in force', async () => {
-    const number = await applyToPrimary(cbs[2], { ...batchOf(cbs[2]), maxMessageCount: 99 });
+    const number = await applyToPrimary(cbs[2], { version: 2, orderer: { ...batchOf(cbs[2]).orderer, batchSize: { maxMessageCount: 99 } } });
     const result = await audit('--connection', net.connectionFile);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(

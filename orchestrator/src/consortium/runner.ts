@@ -21,6 +21,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Gateway } from '@hyperledger/fabric-gateway';
 import type { ConfigBlock, GenesisParams, JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { messageOf } from 'mgmt-chaincode/dist/protocol';
+import { SigningIdentity } from 'fabric-config/msp';
 import { connectGateway, newGrpcConnection, readConnectionFile } from '../gateway';
 import type { ConnectionFile, MemberConnection } from '../gateway';
 import { FabricMgmtLedger } from '../managementNode/fabricLedger';
@@ -31,6 +32,7 @@ import { ManagementNode } from '../managementNode/managementNode';
 import type { ManagementNodeOptions } from '../managementNode/managementNode';
 import type { NodeEvent } from '../managementNode/events';
 import type { MgmtLedger } from '../managementNode/ledger';
+import { channelCheck } from '../primary/channelCheck';
 import { PrimaryMetricsCollector } from '../twins/metrics';
 import { boundsFromSchema, DEFAULT_PRIMARY_CONFIG, PRIMARY_CONFIG_SCHEMA_FILE, readSchemaFile } from '../twins/primaryConfig';
 import { RulesTwin } from '../twins/rulesTwin';
@@ -285,7 +287,16 @@ export class Consortium {
       });
       s.collector = collector;
       const twin = o.twinFor?.({ member: s.member, params }) ?? new RulesTwin({ bounds });
-      const node = new ManagementNode({ ...o.nodeOptions, mspId: s.member.mspId, ledger: s.ledger, twin, signVote: s.signVote, metrics: () => collector.snapshot() });
+      const member = s.member;
+      const node = new ManagementNode({
+        ...o.nodeOptions,
+        mspId: member.mspId,
+        ledger: s.ledger,
+        twin,
+        signVote: s.signVote,
+        metrics: () => collector.snapshot(),
+        channelCheck: channelCheck({ connect: () => newGrpcConnection(member.orderer), channelId: primary, signer: SigningIdentity.fromMspDir(member.userMspDir, member.mspId) }),
+      });
       s.node = node;
       node.on('event', (e) => {
         onEvent(s, e);

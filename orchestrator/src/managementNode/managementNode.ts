@@ -42,6 +42,8 @@ export interface ManagementNodeOptions {
   readonly signVote: VoteSigner;
   /** The member's metrics of the primary channel, fed to the twin; none by default. */
   readonly metrics?: () => PrimaryMetrics;
+  /** Why the primary channel cannot run a configuration; such a one is neither proposed nor approved. */
+  readonly channelCheck?: (config: JsonObject) => Promise<string | undefined>;
   readonly clock?: Clock;
   readonly logger?: NodeLogger;
   /** Per-rank delay before a non-proposer tallies a decided cycle, ms. Default 300. */
@@ -143,7 +145,7 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
       if (!(value >= 0)) throw new Error(`${name} must be >= 0, got ${value}`);
     }
     this.backoff = new Backoff(options.retry?.initialMs ?? 250, options.retry?.maxMs ?? 8000);
-    this.twin = new TwinConsultation({ twin: options.twin, clock: this.clock, timeoutMs: this.twinTimeout, metrics: options.metrics });
+    this.twin = new TwinConsultation({ twin: options.twin, clock: this.clock, timeoutMs: this.twinTimeout, metrics: options.metrics, channelCheck: options.channelCheck });
     this.reporter = new NodeReporter({
       mspId: this.mspId,
       clock: this.clock,

@@ -5,9 +5,12 @@
  * decides the configuration the node proposes and judges the others' proposals (Algorithm 1),
  * but a proposal that is not the valid one of the current cycle gets no vote at all, and one
  * outside the genesis schema is rejected without asking. Every answer is cut at the earlier of
- * the twin timeout and the cycle's end.
+ * the twin timeout and the cycle's end. A configuration the `primary` channel could not run
+ * (Fabric would refuse the update) is neither proposed nor approved: it is checked first, on its
+ * own (channel-model shape, policy expressions, capability names) and against the channel.
  */
-import type { ConfigBlock, GenesisParams, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
+import { channelModelProblems, isChannelModel } from 'fabric-config/configtx';
+import type { ConfigBlock, GenesisParams, JsonObject, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
 import { hashHeader, messageOf, parseIsoMillis, validateConfig } from 'mgmt-chaincode/dist/protocol';
 import { TwinError } from '../twins/errors';
 import { NO_METRICS } from '../twins/metrics';
@@ -22,6 +25,8 @@ export interface TwinConsultationOptions {
   readonly timeoutMs: number;
   /** The member's metrics of the primary channel, fed to the twin; none by default. */
   readonly metrics?: () => PrimaryMetrics;
+  /** Why the primary channel cannot run a configuration (primary/channelCheck.ts); not asked by default. */
+  readonly channelCheck?: (config: JsonObject) => Promise<string | undefined>;
 }
 
 /** What the node knows when it asks for a verdict. */
@@ -56,6 +61,13 @@ export function configProblem(proposal: Proposal, params: GenesisParams | undefi
   }
 }
 
+/** Why a channel model is malformed (nothing to say of the two batch values of older chains). */
+export function modelProblem(config: JsonObject): string | undefined {
+  if (!isChannelModel(config)) return undefined;
+  const problems = channelModelProblems(config);
+  return problems.length > 0 ? problems.join('; ') : undefined;
+}
+
 /** The node's digital twin, asked with a deadline. */
 export class TwinConsultation {
   private readonly options: Readonly<TwinConsultationOptions>;
@@ -78,8 +90,16 @@ export class TwinConsultation {
    *
    * @throws {@link TwinError} `TWIN_TIMEOUT` past the deadline, and whatever the twin throws.
    */
-  decide(latest: ConfigBlock | undefined, deadlineMs: number): Promise<Record<string, unknown>> {
-    return this.ask(() => this.options.twin.decide(this.state(latest)), deadlineMs, 'decide');
+  async decide(latest: ConfigBlock | undefined, deadlineMs: number): Promise<Record<string, unknown>> {
+    const config = await this.ask(() => this.options.twin.decide(this.state(latest)), deadlineMs, 'decide');
+    const problem = await this.fabricProblem(config as JsonObject);
+    if (problem !== undefined) throw new TwinError('TWIN_BAD_ANSWER', this.options.twin.name, `not proposing a configuration the primary channel would refuse: ${problem}`);
+    return config;
+  }
+
+  /** Why Fabric would refuse a configuration: the model itself, then the channel as it is now. */
+  private async fabricProblem(config: JsonObject): Promise<string | undefined> {
+    return modelProblem(config) ?? (await this.options.channelCheck?.(config));
   }
 
   /**
@@ -91,6 +111,8 @@ export class TwinConsultation {
   async verdict(proposal: Proposal, context: VerdictContext): Promise<Verdict> {
     const problem = configProblem(proposal, context.params);
     if (problem !== undefined) return { approve: false, reason: `outside the genesis schema: ${problem}` };
+    const refusal = await this.fabricProblem(proposal.header.config);
+    if (refusal !== undefined) return { approve: false, reason: `the primary channel would refuse it: ${refusal}` };
     if (proposal.header.proposer === context.self) return { approve: true, reason: 'own proposal' };
     const endsAt = parseIsoMillis(proposal.cycleEndsAt) ?? this.options.clock.now();
     return this.ask(() => this.options.twin.validate({ ...proposal.header.config }, this.state(context.latest)), endsAt, 'validate');

@@ -8,8 +8,6 @@ export type PrimaryErrorCode =
   | 'PRIMARY_BAD_CHAIN'
   /** A block's configuration cannot be mapped to the chain's parameters. */
   | 'PRIMARY_BAD_CONFIG'
-  /** The channel's consensus type is one the adapter cannot reconfigure (yet). */
-  | 'PRIMARY_UNSUPPORTED_CONSENSUS'
   /** The channel is linked to another block than the verified one at that height. */
   | 'PRIMARY_LINK_MISMATCH'
   /** Reading the channel or submitting to its orderer failed. */

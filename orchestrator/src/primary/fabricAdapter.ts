@@ -3,16 +3,19 @@
  *
  * The Fabric `primary` channel as the chain Algorithm 2 reconfigures (docs/protocol.md, "Applying a CB to the primary channel").
  *
- * Applying a configuration block (CB) is a channel configuration update of the orderer batch
- * parameters, authorised by the channel's own Admins policy (MAJORITY of member admins), and
- * nobody collects signatures centrally:
+ * Applying a configuration block (CB) is a channel configuration update that makes the channel
+ * run the CB's channel model (cbModel.ts; batch and consensus values, policies, capabilities,
+ * ACLs, anchor peers), authorised by the mod_policies of what it changes (for most elements the
+ * MAJORITY of the admins of the organisations of that level), and nobody collects signatures
+ * centrally:
  *
  *  1. Each member's orchestrator, after its own observer and runtime verified the CB, reads the
  *     channel's current config block from its own orderer and computes the ConfigUpdate
- *     `computeUpdate(current, withBatchParams(current, C^prim))`. Every member reads the same
+ *     `channelModelUpdate(current, model)` (fabric-config). Every member reads the same
  *     config (same sequence) and google-protobuf writes maps in key order, so every member gets
  *     the same bytes; the SHA-256 of those bytes names the update.
- *  2. It signs the update as its member's admin (a ConfigSignature, as `peer channel
+ *  2. If the update's mod_policies count its organisation (fabric-config's updateRequirements),
+ *     it signs the update as its member's admin (a ConfigSignature, as `peer channel
  *     signconfigtx`) and records it on the management chain with `ShareUpdateSignature(height,
  *     sequence, update, signature)`, which checks the signer is that member's admin.
  *  3. It follows `UpdateSignatureShared` events (from the block that committed the CB, so none is
@@ -24,7 +27,7 @@
  *     the others (their read set pins the version the first one moved on): exactly once in effect.
  *     A BAD_REQUEST is therefore fine when the channel now carries this CB's link or a newer one.
  *
- * A CB whose parameters equal the channel's still gets its config block: the update then only
+ * A CB whose configuration equals the channel's still gets its config block: the update then only
  * raises BatchTimeout's version, which Fabric accepts as a change. So every CB in force has a
  * linked config block (the auditor's walk has no holes), and no member can conclude "nothing to
  * do" from a config that a concurrent update is about to replace.
@@ -39,16 +42,17 @@
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import type { BlockEventsOptions, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
-import { common, orderer as ordererProtos } from '@hyperledger/fabric-protos';
-import type { BatchChange, BatchParams } from 'fabric-config/configtx';
+import { common } from '@hyperledger/fabric-protos';
+import type { ChannelModel, UpdateRequirement } from 'fabric-config/configtx';
 import {
   ConfigUpdateError,
+  ConfigtxError,
   buildConfigUpdateEnvelope,
+  channelModelUpdate,
   checkUpdateAuthorised,
-  readBatchParams,
   readConfigBlock,
-  readMsps,
   signConfigUpdate,
+  updateRequirements,
 } from 'fabric-config/configtx';
 import type { SigningIdentity } from 'fabric-config/msp';
 import type { ConfigBlock, JsonObject, UpdateSignature } from 'mgmt-chaincode/dist/protocol';
@@ -60,7 +64,7 @@ import { isRefusal } from '../mgmtClient/errors';
 import { MgmtEventFollower } from '../mgmtClient/events';
 import type { Logger } from '../observer';
 import type { ApplyContext, ApplyResult, PrimaryChainAdapter } from './adapter';
-import { BATCH_DRIVEN_CONSENSUS_TYPES, batchChangeOf, batchUpdate } from './batchConfig';
+import { channelModelOfCb, consensusTypeOf } from './cbModel';
 import { PrimaryError } from './errors';
 import { managementLinkTxId, readManagementLink } from './managementLink';
 import type { ManagementLink } from './managementLink';
@@ -98,8 +102,8 @@ export interface FabricPrimaryAdapterOptions {
    * operator withholds consent; it still waits for the others to put a block in force.
    */
   readonly signing?: 'sign' | 'refuse';
-  /** C^prim to batch parameters; {@link batchChangeOf} by default. */
-  readonly toBatchChange?: (config: JsonObject) => BatchChange;
+  /** A CB's configuration to the channel model it asks for; {@link channelModelOfCb} by default. */
+  readonly toModel?: (config: JsonObject, consensusType: string) => ChannelModel;
   readonly logger?: Logger;
   /** Names the adapter in log lines, e.g. the member's MSP ID. */
   readonly name?: string;
@@ -117,7 +121,8 @@ export interface ChannelConfigState {
   readonly sequence: number;
   /** The CB the config in force is linked to (the latest linked config block's), if any. */
   readonly link: ManagementLink | undefined;
-  readonly batch: BatchParams;
+  /** `etcdraft`, `BFT`, `devnet`. */
+  readonly consensusType: string;
 }
 
 /** Events of a {@link FabricPrimaryAdapter}. */
@@ -188,12 +193,16 @@ function isConfigBlock(block: common.Block): boolean {
   }
 }
 
-function consensusType(config: common.Config): string {
-  const bytes = config.getChannelGroup()?.getGroupsMap().get('Orderer')?.getValuesMap().get('ConsensusType')?.getValue_asU8();
-  return bytes === undefined ? '' : ordererProtos.ConsensusType.deserializeBinary(bytes).getType();
-}
-
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+
+/** Which policies the update needs, who signed, and whose signatures are still missing. */
+export function describeWaiting(requirements: readonly UpdateRequirement[], signers: readonly string[]): string {
+  const parts = requirements.map((r) => {
+    const missing = r.mspIds.filter((id) => !signers.includes(id));
+    return `${r.policy} (for ${r.key.trim().replace(/\s+/g, ' ')}) counts admins of ${r.mspIds.join(', ') || 'nobody'}; not yet signed by ${missing.join(', ') || 'anyone else'}`;
+  });
+  return `signed by ${signers.join(', ') || 'nobody'}, which does not satisfy ${parts.join('; ')}`;
+}
 
 /**
  * {@link PrimaryChainAdapter} for a Fabric channel whose orderer batch parameters are the
@@ -256,7 +265,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
    * Reads the channel's config in force from this member's orderer.
    *
    * @throws {@link PrimaryError} `PRIMARY_ORDERER` when the orderer cannot be read or answers a
-   * block that is not a config block; `PRIMARY_UNSUPPORTED_CONSENSUS` for a BFT channel.
+   * block that is not a config block.
    */
   async readChannel(): Promise<ChannelConfigState> {
     const { channelId, admin, orderer } = this.options;
@@ -266,13 +275,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
       const configBlock = lastConfigIndex(newest);
       const block = configBlock === newestBlock ? newest : await fetchBlock(orderer, channelId, admin, configBlock, this.timeoutMs);
       const { config } = readConfigBlock(block);
-      const type = consensusType(config);
-      if (!BATCH_DRIVEN_CONSENSUS_TYPES.has(type)) {
-        throw new PrimaryError(`channel ${channelId} uses consensus type ${type}, whose block interval is not BatchTimeout (see batchConfig.ts)`, {
-          code: 'PRIMARY_UNSUPPORTED_CONSENSUS',
-        });
-      }
-      return { newestBlock, configBlock, config, sequence: config.getSequence(), link: await this.linkAt(configBlock, block), batch: readBatchParams(config) };
+      return { newestBlock, configBlock, config, sequence: config.getSequence(), link: await this.linkAt(configBlock, block), consensusType: consensusTypeOf(config) };
     } catch (err) {
       if (err instanceof PrimaryError) throw err;
       throw new PrimaryError(`cannot read the config of ${channelId}: ${messageOf(err)}`, { code: 'PRIMARY_ORDERER', cause: err });
@@ -313,13 +316,13 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
    *
    * @throws {@link PrimaryError} `PRIMARY_BAD_CONFIG` (the CB's configuration has no batch
    * parameters), `PRIMARY_LINK_MISMATCH` (the channel is linked to another block at this height),
-   * `PRIMARY_ORDERER`, `PRIMARY_SHARE_FAILED`, `PRIMARY_UNSUPPORTED_CONSENSUS`; the abort reason
+   * `PRIMARY_ORDERER`, `PRIMARY_SHARE_FAILED`; the abort reason
    * when `context.signal` is aborted.
    */
   async apply(cb: ConfigBlock, context: ApplyContext): Promise<ApplyResult> {
-    const change = (this.options.toBatchChange ?? batchChangeOf)(cb.config);
     const { signal } = context;
     let channel = await this.readChannel();
+    const model = this.modelOf(cb, channel);
     const fromHeight = channel.link?.height;
     const first = this.settled(cb, channel, false);
     if (first !== undefined) return first;
@@ -383,7 +386,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
           channel = await this.readChannel();
           continue;
         }
-        const attempt = await this.step(cb, channel, change, lastAttempt);
+        const attempt = await this.step(cb, channel, model, lastAttempt);
         if (attempt.broadcast !== undefined) {
           lastAttempt = attempt.broadcast;
           submitted ||= attempt.success;
@@ -423,21 +426,44 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     return undefined;
   }
 
+  /** The model a CB asks for. @throws {@link PrimaryError} `PRIMARY_BAD_CONFIG`. */
+  private modelOf(cb: ConfigBlock, channel: ChannelConfigState): ChannelModel {
+    return (this.options.toModel ?? channelModelOfCb)(cb.config, channel.consensusType);
+  }
+
   /**
-   * One round of the protocol against the current config: share this member's signature if it
-   * has not, and submit once the signatures shared satisfy the policy.
+   * The update that puts `model` in force on the channel as read, computed by every member alike.
+   *
+   * @throws {@link PrimaryError} `PRIMARY_BAD_CONFIG` when the channel cannot run the model (Fabric would refuse it).
+   */
+  private updateFor(height: number, channel: ChannelConfigState, model: ChannelModel): Uint8Array {
+    try {
+      return channelModelUpdate(this.options.channelId, channel.config, model).serializeBinary();
+    } catch (err) {
+      if (err instanceof ConfigtxError) throw new PrimaryError(`block ${height}: ${err.message}`, { code: 'PRIMARY_BAD_CONFIG', cause: err });
+      throw err;
+    }
+  }
+
+  /**
+   * One round of the protocol against the current config: share this member's signature if the
+   * update's mod_policies count it and it has not, and submit once the signatures shared satisfy them.
    *
    * @returns `broadcast`: the key of a submission made now (and whether the orderer took it).
    */
-  private async step(cb: ConfigBlock, channel: ChannelConfigState, change: BatchChange, lastAttempt: string): Promise<{ broadcast?: string; success: boolean }> {
-    const { channelId, admin } = this.options;
+  private async step(cb: ConfigBlock, channel: ChannelConfigState, model: ChannelModel, lastAttempt: string): Promise<{ broadcast?: string; success: boolean }> {
+    const { admin } = this.options;
     const signing = (this.options.signing ?? 'sign') === 'sign';
-    const updateBytes = batchUpdate(channelId, channel.config, change).serializeBinary();
+    const updateBytes = this.updateFor(cb.height, channel, model);
     const sha = updateSha256(updateBytes);
+    const requirements = updateRequirements(channel.config, common.ConfigUpdate.deserializeBinary(updateBytes));
+    // Only the organisations the mod_policies name are asked: an anchor-peer change of one
+    // organisation needs its admin alone, an orderer value the orderer organisations' admins.
+    const needed = requirements.some((r) => r.mspIds.includes(admin.mspId));
     const records = await this.signatures(cb.height);
     const atSequence = records.filter((r) => r.configSequence === channel.sequence);
     const mine = atSequence.find((r) => r.mspId === admin.mspId);
-    if (signing && mine === undefined) {
+    if (signing && needed && mine === undefined) {
       await this.share(cb, channel.sequence, updateBytes, sha);
       return { success: false, broadcast: undefined };
     }
@@ -458,10 +484,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
       const waitingKey = `waiting:${cb.height}:${channel.sequence}:${signers.join(',')}`;
       if (!this.warned.has(waitingKey)) {
         this.warned.add(waitingKey);
-        const missing = readMsps(channel.config).map((m) => m.mspId).filter((id) => !signers.includes(id));
-        this.logger.info(
-          `not submitting the update for block ${cb.height} yet: signed by ${signers.join(', ') || 'nobody'} at sequence ${channel.sequence}, which does not satisfy the channel's policy; not signed by ${missing.join(', ') || 'anyone else'}`,
-        );
+        this.logger.info(`not submitting the update for block ${cb.height} yet (sequence ${channel.sequence}): ${describeWaiting(requirements, signers)}`);
       }
       return { success: false };
     }
@@ -483,16 +506,14 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
    */
   private async submitEarlier(earlier: readonly ConfigBlock[], channel: ChannelConfigState, attempted: Set<string>): Promise<boolean> {
     if ((this.options.signing ?? 'sign') !== 'sign') return false;
-    const { channelId } = this.options;
     for (const e of earlier) {
       if (channel.link !== undefined && channel.link.height >= e.height) return false;
-      let change: BatchChange;
+      let updateBytes: Uint8Array;
       try {
-        change = (this.options.toBatchChange ?? batchChangeOf)(e.config);
+        updateBytes = this.updateFor(e.height, channel, this.modelOf(e, channel));
       } catch {
         continue;
       }
-      const updateBytes = batchUpdate(channelId, channel.config, change).serializeBinary();
       const sha = updateSha256(updateBytes);
       const matching = (await this.signatures(e.height)).filter(
         (r) => r.configSequence === channel.sequence && r.updateSha256 === sha && r.update === b64(updateBytes),

@@ -7,10 +7,10 @@
  * being the update envelope's tx_id: managementLink).
  */
 export type { ApplyContext, ApplyOutcome, ApplyResult, PrimaryChainAdapter } from './adapter';
-export { BATCH_DRIVEN_CONSENSUS_TYPES, batchChangeOf, batchMatches, batchUpdate } from './batchConfig';
+export { channelModelOfCb, consensusTypeOf } from './cbModel';
 export { PrimaryError } from './errors';
 export type { PrimaryErrorCode, PrimaryErrorOptions } from './errors';
-export { FabricPrimaryAdapter } from './fabricAdapter';
+export { FabricPrimaryAdapter, describeWaiting } from './fabricAdapter';
 export { MANAGEMENT_LINK_PREFIX, managementLinkTxId, readManagementLink } from './managementLink';
 export type { ManagementLink } from './managementLink';
 export type { ChannelConfigState, FabricPrimaryAdapterEvents, FabricPrimaryAdapterOptions, ManagementChannel, PrimaryChannelEvents } from './fabricAdapter';

@@ -3,10 +3,14 @@
  *
  * Human governance as a twin: the operator writes the configuration they want into a JSON file
  * (or passes it on the command line), and the member's management node proposes exactly that and
- * approves only that.
+ * approves only that. On a chain of channel models (`"version": 2`) the file states only what
+ * the operator wants changed, e.g. `{"version": 2, "application": {"acls": {...}}}`: the
+ * configuration in force with those values merged in (objects by key, lists and values whole) is
+ * what is proposed and approved, so an operator never restates what they leave alone.
  */
 import { readFileSync } from 'node:fs';
 import { TwinError } from './errors';
+import { isModelConfig } from './primaryConfig';
 import type { DigitalTwin, TwinState, Verdict } from './twin';
 
 /** Options of {@link OperatorTwin}: exactly one of `config` and `configFile`. */
@@ -68,10 +72,10 @@ export class OperatorTwin implements DigitalTwin {
    * JSON object.
    */
   // The operator's decision does not depend on the observed state: that is the point of it.
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  decide(_state: TwinState): Promise<Record<string, unknown>> {
+   
+  decide(state: TwinState): Promise<Record<string, unknown>> {
     try {
-      return Promise.resolve({ ...this.desired() });
+      return Promise.resolve(this.target(state));
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
@@ -82,13 +86,20 @@ export class OperatorTwin implements DigitalTwin {
    *
    * @throws {@link TwinError} `TWIN_CONFIG_UNREADABLE` as {@link OperatorTwin.decide}.
    */
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  validate(config: Record<string, unknown>, _state: TwinState): Promise<Verdict> {
+  validate(config: Record<string, unknown>, state: TwinState): Promise<Verdict> {
     let desired: Readonly<Record<string, unknown>>;
     try {
-      desired = this.desired();
+      desired = this.target(state);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    if (isModelConfig(desired)) {
+      const difference = firstDifference(desired, config, '');
+      return Promise.resolve(
+        difference === undefined
+          ? { approve: true, reason: 'matches the operator configuration' }
+          : { approve: false, reason: `${difference} differs from the operator's configuration` },
+      );
     }
     const keys = [...new Set([...Object.keys(desired), ...Object.keys(config)])].sort();
     for (const key of keys) {
@@ -107,6 +118,12 @@ export class OperatorTwin implements DigitalTwin {
     return Promise.resolve({ approve: true, reason: 'matches the operator configuration' });
   }
 
+  /** The desired configuration, merged into the one in force when both are channel models. */
+  private target(state: TwinState): Readonly<Record<string, unknown>> {
+    const desired = this.desired();
+    return isModelConfig(desired) && isModelConfig(state.current) ? mergeModel(state.current, desired) : { ...desired };
+  }
+
   private desired(): Readonly<Record<string, unknown>> {
     if (this.options.config !== undefined) return this.options.config;
     const file = this.options.configFile as string;
@@ -121,4 +138,30 @@ export class OperatorTwin implements DigitalTwin {
     }
     return parsed as Record<string, unknown>;
   }
+}
+
+function isPlainObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** `base` with `change` merged in: objects by key, anything else (lists included) replaced whole. */
+export function mergeModel(base: Readonly<Record<string, unknown>>, change: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(change)) {
+    const under = merged[key];
+    merged[key] = isPlainObject(value) && isPlainObject(under) ? mergeModel(under, value) : value;
+  }
+  return merged;
+}
+
+/** The first path (e.g. `application.acls.peer/Propose`) where two JSON values differ, in key order. */
+export function firstDifference(want: unknown, got: unknown, path: string): string | undefined {
+  if (isPlainObject(want) && isPlainObject(got)) {
+    for (const key of [...new Set([...Object.keys(want), ...Object.keys(got)])].sort()) {
+      const found = firstDifference(want[key], got[key], path === '' ? key : `${path}.${key}`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  return JSON.stringify(want) === JSON.stringify(got) ? undefined : path === '' ? 'the configuration' : path;
 }

@@ -7,7 +7,8 @@
  * timer, not the load, cuts blocks; sparse blocks that commit fast leave room to batch more.
  */
 import { TwinError } from './errors';
-import { clamp, inRange, PRIMARY_CONFIG_KEYS, primaryConfigOf } from './primaryConfig';
+import { canonicalJson } from 'mgmt-chaincode/dist/protocol';
+import { clamp, inRange, isModelConfig, PRIMARY_CONFIG_KEYS, primaryConfigOf, withoutPrimaryConfig, withPrimaryConfig } from './primaryConfig';
 import type { PrimaryBounds, PrimaryConfig, PrimaryConfigKey } from './primaryConfig';
 import type { DigitalTwin, PrimaryMetrics, TwinState, Verdict } from './twin';
 
@@ -160,21 +161,30 @@ export class RulesTwin implements DigitalTwin {
     for (const key of PRIMARY_CONFIG_KEYS) {
       next[key] = this.step(current[key], rules[key].direction, key);
     }
-    return Promise.resolve(next);
+    // A channel model keeps everything else it governs as it is: the rules tune batch values only.
+    return Promise.resolve(withPrimaryConfig(state.current, next));
   }
 
   /** Whether the rules agree with a proposed configuration; see the class comment. */
   validate(config: Record<string, unknown>, state: TwinState): Promise<Verdict> {
     const current = this.currentOf(state);
-    const extra = Object.keys(config).filter((key) => !(PRIMARY_CONFIG_KEYS as readonly string[]).includes(key));
-    if (extra.length > 0) return Promise.resolve({ approve: false, reason: `unknown keys ${extra.join(', ')}` });
+    if (isModelConfig(config) || isModelConfig(state.current)) {
+      const rest = (c: Record<string, unknown>): string => canonicalJson(withoutPrimaryConfig(c));
+      if (rest(config) !== rest(state.current)) {
+        return Promise.resolve({ approve: false, reason: 'it changes more than the batch values, which is not for the rules twin to approve (an operator twin judges policies, capabilities, ACLs and anchor peers)' });
+      }
+    } else {
+      const extra = Object.keys(config).filter((key) => !(PRIMARY_CONFIG_KEYS as readonly string[]).includes(key));
+      if (extra.length > 0) return Promise.resolve({ approve: false, reason: `unknown keys ${extra.join(', ')}` });
+    }
+    const values = isModelConfig(config) ? primaryConfigOf(config, { batchTimeoutMs: Number.NaN, maxMessageCount: Number.NaN }) : config;
     for (const key of PRIMARY_CONFIG_KEYS) {
       const r = this.bounds[key];
-      if (!inRange(config[key], r)) {
-        return Promise.resolve({ approve: false, reason: `${key} ${JSON.stringify(config[key])} is not an integer within ${r.min}..${r.max}` });
+      if (!inRange(values[key], r)) {
+        return Promise.resolve({ approve: false, reason: `${key} ${JSON.stringify(values[key])} is not an integer within ${r.min}..${r.max}` });
       }
     }
-    const proposed = config as unknown as PrimaryConfig;
+    const proposed = values as unknown as PrimaryConfig;
     const changed = PRIMARY_CONFIG_KEYS.filter((key) => proposed[key] !== current[key]);
     if (changed.length === 0) return Promise.resolve({ approve: true, reason: 'no change' });
     const rules = opinions(state.metrics, this.thresholds, this.thresholds.slack);

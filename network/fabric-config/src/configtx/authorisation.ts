@@ -17,7 +17,7 @@ import { deltaSet, elementModPolicy, mapConfig, modPolicyPath, updateError } fro
 import { readMsps } from './decode';
 import type { ConfigUpdateError } from './errors';
 import type { SignedData } from './policy';
-import { evaluatePolicyForIdentities, hasPolicy, validIdentities } from './policy';
+import { evaluatePolicyForIdentities, hasPolicy, policySignerMspIds, validIdentities } from './policy';
 
 /** A CONFIG_UPDATE envelope's content. */
 export interface DecodedConfigUpdate {
@@ -192,4 +192,35 @@ export function authorisationError(refusal: UpdateNotAuthorised): ConfigUpdateEr
     ? `unexpected missing policy ${refusal.modPolicy} for item ${refusal.key}`
     : `policy for ${refusal.key} not satisfied: ${refusal.reason}`;
   return updateError('CONFIG_UPDATE_POLICY_NOT_SATISFIED', `error authorizing update: error validating DeltaSet: ${detail}`, refusal.key);
+}
+
+/** One mod_policy an update must satisfy. */
+export interface UpdateRequirement {
+  /** The existing element the update changes, e.g. `[Value]  /Channel/Orderer/BatchSize`. */
+  readonly key: string;
+  /** Its mod_policy resolved to an absolute path, e.g. `/Channel/Orderer/Admins`. */
+  readonly policy: string;
+  /** Organisations whose admins' signatures count towards it (see policySignerMspIds). */
+  readonly mspIds: readonly string[];
+}
+
+/**
+ * The mod_policies an update must satisfy against a config, one per policy (the first element
+ * that needs it names it): whose signatures to collect before anything is broadcast.
+ *
+ * @param config - the channel's current config.
+ * @param configUpdate - the update.
+ * @returns the requirements, sorted by policy path.
+ */
+export function updateRequirements(config: common.Config, configUpdate: common.ConfigUpdate): UpdateRequirement[] {
+  const currentMap = mapConfig(config.getChannelGroup(), 'current config');
+  const delta = deltaSet(mapConfig(configUpdate.getReadSet(), 'ReadSet'), mapConfig(configUpdate.getWriteSet(), 'WriteSet'));
+  const byPolicy = new Map<string, UpdateRequirement>();
+  for (const key of [...delta.keys()].sort()) {
+    const existing = currentMap.get(key);
+    if (existing === undefined) continue;
+    const policy = modPolicyPath(existing);
+    if (!byPolicy.has(policy)) byPolicy.set(policy, { key, policy, mspIds: policySignerMspIds(config, policy) });
+  }
+  return [...byPolicy.values()].sort((a, b) => (a.policy < b.policy ? -1 : a.policy > b.policy ? 1 : 0));
 }

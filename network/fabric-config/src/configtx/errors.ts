@@ -14,7 +14,9 @@ export type ConfigtxErrorCode =
   /** The channel config lacks a required element or holds an invalid value. */
   | 'CONFIGTX_BAD_CONFIG'
   /** A Go duration string does not parse. */
-  | 'CONFIGTX_BAD_DURATION';
+  | 'CONFIGTX_BAD_DURATION'
+  /** A policy's type or rule (policydsl or ImplicitMeta text) is invalid, or a Policy cannot be read as one. */
+  | 'CONFIGTX_BAD_POLICY';
 
 /** Options of {@link ConfigtxError}. */
 export interface ConfigtxErrorOptions {

@@ -6,12 +6,38 @@
  * whether their signatures authorise them. Pure: no I/O, no clock except default timestamps and
  * random nonces.
  */
-export { authorisationError, checkUpdateAuthorised, decodeConfigUpdateEnvelope } from './authorisation';
-export type { DecodedConfigUpdate, UpdateAuthorisation, UpdateAuthorised, UpdateNotAuthorised } from './authorisation';
+export { authorisationError, checkUpdateAuthorised, decodeConfigUpdateEnvelope, updateRequirements } from './authorisation';
+export type { DecodedConfigUpdate, UpdateAuthorisation, UpdateAuthorised, UpdateNotAuthorised, UpdateRequirement } from './authorisation';
 export { withBatchParams } from './batch';
 export type { BatchChange } from './batch';
+export {
+  CHANNEL_MODEL_VERSION,
+  aclPolicyPath,
+  channelModelDifferences,
+  channelModelProblems,
+  channelModelUpdate,
+  isChannelModel,
+  modelLeaves,
+  parseChannelModel,
+  readChannelModel,
+  withChannelModel,
+} from './channelModel';
+export type {
+  AnchorPeerModel,
+  ApplicationModel,
+  ChannelModel,
+  EtcdraftOptionsModel,
+  LevelModel,
+  ModelDifference,
+  ModelLeaf,
+  OrdererModel,
+  PoliciesModel,
+  SmartBftOptionsModel,
+} from './channelModel';
 export { blockDataHash, blockHeaderBytes, blockHeaderHash } from './blockHash';
 export type { BlockHeaderLike } from './blockHash';
+export { configLeaves, diffConfigs } from './configDiff';
+export type { ConfigChange, ConfigChangeKind, DiffValue } from './configDiff';
 export { configAfterUpdate, deltaSet, elementKey, elementModPolicy, elementVersion, mapConfig, modPolicyPath, updateError } from './configMap';
 export type { ConfigElement, ConfigElementKind } from './configMap';
 export {
@@ -40,11 +66,23 @@ export {
   implicitMetaPolicy,
   nOutOf,
   nOutOfPeers,
+  policySignerMspIds,
   resolvePolicyPath,
   signaturePolicy,
   validIdentities,
 } from './policy';
 export type { ImplicitMetaRule, PolicyResult, RolePrincipal, SignedData } from './policy';
+export {
+  formatPolicy,
+  formatSignaturePolicy,
+  parseImplicitMetaRule,
+  parseSignaturePolicy,
+  policyFromModel,
+  policyModelProblem,
+  policyToModel,
+  signaturePolicyMspIds,
+} from './policyExpression';
+export type { PolicyModel } from './policyExpression';
 export {
   DEFAULT_CAPABILITIES,
   DEVNET_CONSENSUS_TYPE,

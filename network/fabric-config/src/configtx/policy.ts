@@ -191,6 +191,39 @@ function findPolicy(config: common.Config, policyPath: string): LocatedPolicy | 
   return findPolicyIn(root, [ConfigKey.channelGroup], policyPath.slice(prefix.length));
 }
 
+/**
+ * The organisations whose signatures can count towards a policy: the MSP IDs of a signature
+ * policy's role principals, or, for an implicit-meta policy, those of the sub-groups' policies
+ * of that name. It is whom to ask for a signature, not whether they suffice.
+ *
+ * @param config - the channel config.
+ * @param policyPath - an absolute policy path, e.g. `/Channel/Orderer/Admins`.
+ * @returns the MSP IDs, sorted; empty for a missing policy.
+ */
+export function policySignerMspIds(config: common.Config, policyPath: string): string[] {
+  const found = new Set<string>();
+  const visit = (located: LocatedPolicy | undefined, depth: number): void => {
+    if (located === undefined || depth > 16) return;
+    const { policy } = located;
+    if (policy.getType() === common.Policy.PolicyType.SIGNATURE) {
+      for (const principal of common.SignaturePolicyEnvelope.deserializeBinary(policy.getValue_asU8()).getIdentitiesList()) {
+        if (principal.getPrincipalClassification() === msp.MSPPrincipal.Classification.ROLE) {
+          found.add(msp.MSPRole.deserializeBinary(principal.getPrincipal_asU8()).getMspIdentifier());
+        } else if (principal.getPrincipalClassification() === msp.MSPPrincipal.Classification.IDENTITY) {
+          found.add(msp.SerializedIdentity.deserializeBinary(principal.getPrincipal_asU8()).getMspid());
+        }
+      }
+    } else if (policy.getType() === common.Policy.PolicyType.IMPLICIT_META) {
+      const subPolicy = common.ImplicitMetaPolicy.deserializeBinary(policy.getValue_asU8()).getSubPolicy();
+      for (const [name, subGroup] of located.group.getGroupsMap().entries() as Iterable<[string, common.ConfigGroup]>) {
+        visit(findPolicyIn(subGroup, [...located.groupPath, name], subPolicy), depth + 1);
+      }
+    }
+  };
+  visit(findPolicy(config, policyPath), 0);
+  return [...found].sort();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Evaluation
 

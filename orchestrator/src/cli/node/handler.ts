@@ -4,12 +4,15 @@
 import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { parseIJson } from 'mgmt-chaincode/dist/protocol';
 import * as path from 'node:path';
+import { SigningIdentity } from 'fabric-config/msp';
+import { newGrpcConnection } from '../../gateway';
 import { isRefusal } from '../../mgmtClient/errors';
 import { consortiumOf, startMemberPrimary } from '../../member';
 import { assertStateFolderFree } from '../../observer';
 import { voteSignerFromMsp } from '../../managementNode/identity';
 import { ManagementNode } from '../../managementNode/managementNode';
 import type { MgmtLedger } from '../../managementNode/ledger';
+import { channelCheck } from '../../primary/channelCheck';
 import { HttpTwin } from '../../twins/httpTwin';
 import { PrimaryMetricsCollector } from '../../twins/metrics';
 import { OperatorTwin } from '../../twins/operatorTwin';
@@ -99,6 +102,11 @@ export async function nodeHandler(ctx: CliContext, options: NodeOptions): Promis
       twin,
       signVote: voteSignerFromMsp(s.mspDir),
       metrics: collector === undefined ? undefined : () => collector.snapshot(),
+      channelCheck: channelCheck({
+        connect: () => newGrpcConnection(s.member.orderer),
+        channelId: s.connection.channels.primary,
+        signer: SigningIdentity.fromMspDir(s.member.userMspDir, s.member.mspId),
+      }),
       tallyStaggerMs: options.tallyStagger,
       logger: { debug: (line) => { ctx.verbose(line); } },
     });
