@@ -19,6 +19,8 @@ export interface CbRow {
   readonly cycle: number;
   readonly approvals: number;
   readonly config: Readonly<Record<string, unknown>>;
+  /** The configuration as the table shows it: a channel model as its change from the previous block. */
+  readonly change: string;
   /** Round open -> committed, earliest node; undefined when no node saw it live. */
   agreementDelayMs: number | undefined;
   /** When the first node saw it committed (local ms). */
@@ -28,6 +30,31 @@ export interface CbRow {
 }
 
 const time = (ms: number): string => new Date(ms).toISOString().slice(11, 23);
+
+function leaves(value: unknown, prefix: string, out: Map<string, string>): Map<string, string> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, child] of Object.entries(value)) leaves(child, prefix === '' ? key : `${prefix}.${key}`, out);
+  } else {
+    out.set(prefix, typeof value === 'string' ? value : JSON.stringify(value));
+  }
+  return out;
+}
+
+/**
+ * A configuration as the live view shows it: a channel model (`"version": 2`, a few kilobytes of
+ * desired state) as what it changes from the previous one, e.g.
+ * `application.acls.peer/Propose: (none) -> /Channel/Application/Admins`; anything else as JSON.
+ */
+export function describeConfig(config: Readonly<Record<string, unknown>>, previous: Readonly<Record<string, unknown>> | undefined): string {
+  if (config.version !== 2 || previous === undefined) return JSON.stringify(config);
+  const before = leaves(previous, '', new Map());
+  const after = leaves(config, '', new Map());
+  const changes = [...new Set([...before.keys(), ...after.keys()])]
+    .sort()
+    .filter((key) => before.get(key) !== after.get(key))
+    .map((key) => `${key}: ${before.get(key) ?? '(none)'} -> ${after.get(key) ?? '(none)'}`);
+  return changes.length === 0 ? 'no change' : changes.join('; ');
+}
 const short = (hash: string): string => `${hash.slice(0, 12)}…`;
 
 /** Aggregates node events of all members into display lines and CB rows. */
@@ -36,6 +63,8 @@ export class RoundTracker {
   private readonly byHeight = new Map<number, CbRow>();
   private readonly n: number;
   private readonly verbose: boolean;
+  /** Each sealed block's configuration by height, for showing the next as a change. */
+  private readonly configs = new Map<number, Readonly<Record<string, unknown>>>();
 
   /**
    * @param members number of members (for "approvals 3/4").
@@ -44,6 +73,11 @@ export class RoundTracker {
   constructor(members: number, verbose = false) {
     this.n = members;
     this.verbose = verbose;
+  }
+
+  /** The genesis block, sealed before the nodes run: later configurations are shown against it. */
+  setGenesis(block: ConfigBlock): void {
+    this.configs.set(block.height, block.config);
   }
 
   /** Lines to print for one event (often none: another node reported it first). */
@@ -59,7 +93,7 @@ export class RoundTracker {
       case 'cycleStarted':
         return first(`cycle:${e.height}:${e.cycle}`) ? [`  cycle ${e.cycle}: proposer ${e.proposer}`] : [];
       case 'proposed':
-        return first(`proposal:${e.proposalId}`) ? [`  ${e.proposer} proposed ${JSON.stringify(e.config)} (${short(e.proposalId)})`] : [];
+        return first(`proposal:${e.proposalId}`) ? [`  ${e.proposer} proposed ${describeConfig(e.config, this.configs.get(e.height - 1))} (${short(e.proposalId)})`] : [];
       case 'voteCast':
         return first(`vote:${e.proposalId}:${e.voter}`) ? [`    ${e.approve ? '✔' : '✖'} ${e.voter}`] : [];
       case 'voted':
@@ -123,6 +157,7 @@ export class RoundTracker {
       if (delayMs !== undefined && (row.agreementDelayMs === undefined || delayMs < row.agreementDelayMs)) row.agreementDelayMs = delayMs;
       return [];
     }
+    this.configs.set(block.height, block.config);
     this.byHeight.set(block.height, {
       height: block.height,
       hash: block.hash,
@@ -130,6 +165,7 @@ export class RoundTracker {
       cycle: block.cycle,
       approvals: block.proof.length,
       config: block.config,
+      change: describeConfig(block.config, this.configs.get(block.height - 1)),
       agreementDelayMs: delayMs,
       committedAtMs: atMs,
       roundOpensAtMs: opensAtMs,
@@ -152,7 +188,7 @@ export function summaryTable(rows: readonly CbRow[], propagationMs?: ReadonlyMap
     String(r.approvals),
     seconds(r.agreementDelayMs),
     seconds(propagationMs?.get(r.height)),
-    JSON.stringify(r.config),
+    r.change,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();

@@ -32,9 +32,9 @@ import { ManagementNode } from '../managementNode/managementNode';
 import type { ManagementNodeOptions } from '../managementNode/managementNode';
 import type { NodeEvent } from '../managementNode/events';
 import type { MgmtLedger } from '../managementNode/ledger';
-import { channelCheck } from '../primary/channelCheck';
+import { channelCheck, readLiveChannelModel } from '../primary/channelCheck';
 import { PrimaryMetricsCollector } from '../twins/metrics';
-import { boundsFromSchema, DEFAULT_PRIMARY_CONFIG, PRIMARY_CONFIG_SCHEMA_FILE, readSchemaFile } from '../twins/primaryConfig';
+import { boundsFromSchema, CHANNEL_MODEL_SCHEMA_FILE, DEFAULT_PRIMARY_CONFIG, isModelSchema, readSchemaFile } from '../twins/primaryConfig';
 import { RulesTwin } from '../twins/rulesTwin';
 import type { DigitalTwin } from '../twins/twin';
 import { defaultCycleTimeout } from './defaults';
@@ -104,10 +104,17 @@ export interface ConsortiumOptions {
   readonly basePort?: number;
   /** The devnet's genesis BatchTimeout (Go duration). */
   readonly batchTimeout?: string;
-  /** JSON Schema of C^prim for genesis. Default orchestrator/schemas/primary-config.schema.json. */
+  /** JSON Schema of C^prim for genesis. Default orchestrator/schemas/channel-config.schema.json (the channel model). */
   readonly schemaFile?: string;
-  /** Initial C^prim. Default the devnet's batch parameters. */
+  /**
+   * Initial C^prim. Default: with a channel model schema, what the primary channel runs now (read
+   * from the first member's orderer); with the two-value schema, the devnet's batch parameters.
+   */
   readonly initialConfig?: JsonObject;
+  /** Stop when this settles (a scenario that reached its end), besides `rounds` and `signal`. */
+  readonly until?: Promise<void>;
+  /** Names the twins in the start line, e.g. `operator (governance scenario)`. */
+  readonly twinLabel?: string;
   /** Aborting stops everything cleanly; `run` then resolves with `interrupted`. */
   readonly signal?: AbortSignal;
   /** Live lines. */
@@ -152,6 +159,12 @@ interface Session {
   node?: ManagementNode;
   hooks?: MemberHooks;
   hookQueue: Promise<void>;
+}
+
+/** What the primary channel runs now, as the genesis configuration of a channel-model chain. */
+async function liveModel(member: MemberConnection, channelId: string): Promise<JsonObject> {
+  const model = await readLiveChannelModel({ connect: () => newGrpcConnection(member.orderer), channelId, signer: SigningIdentity.fromMspDir(member.userMspDir, member.mspId) });
+  return model as unknown as JsonObject;
 }
 
 /** The run was aborted between phases. */
@@ -213,15 +226,16 @@ export class Consortium {
       check();
 
       // 3. Genesis, sealed by a quorum of members.
-      const schema = readSchemaFile(o.schemaFile ?? PRIMARY_CONFIG_SCHEMA_FILE);
+      const schema = readSchemaFile(o.schemaFile ?? CHANNEL_MODEL_SCHEMA_FILE);
       const input = genesisInput(membersFromConnection(connection), {
         cbiSeconds: o.cbiSeconds,
         cycleTimeoutSeconds: o.cycleTimeoutSeconds ?? defaultCycleTimeout(connection.backend),
         configSchema: schema,
-        config: o.initialConfig ?? { ...DEFAULT_PRIMARY_CONFIG },
+        config: o.initialConfig ?? (isModelSchema(schema) ? await liveModel(first.member, primary) : { ...DEFAULT_PRIMARY_CONFIG }),
       });
       const sealed = await sealGenesis(this.sessions.map((s) => ({ mspId: s.member.mspId, ledger: s.ledger, signVote: s.signVote })), input);
       genesis = sealed.block;
+      tracker.setGenesis(sealed.block);
       const params = await first.ledger.getParams();
       out(
         sealed.created
@@ -239,7 +253,7 @@ export class Consortium {
         if (e.type === 'committed') this.deliver(session, e.block, out);
         if (o.rounds > 0 && tracker.rows().length >= o.rounds) done();
       });
-      out(`${this.sessions.length} management nodes with ${o.twinFor === undefined ? 'rules' : 'custom'} twins; workload ${o.workloadTps} tx/s on ${primary}; ${o.rounds > 0 ? `stopping after ${o.rounds} CBs` : 'Ctrl-C stops'}`);
+      out(`${this.sessions.length} management nodes with ${o.twinLabel ?? (o.twinFor === undefined ? 'rules' : 'custom')} twins; workload ${o.workloadTps} tx/s on ${primary}; ${o.rounds > 0 ? `stopping after ${o.rounds} CBs` : 'Ctrl-C stops'}`);
 
       // 5. Until N blocks, or Ctrl-C.
       const aborted = new Promise<void>((resolve) => {
@@ -248,7 +262,7 @@ export class Consortium {
           resolve();
         }, { once: true });
       });
-      await Promise.race([finished, aborted]);
+      await Promise.race([finished, aborted, ...(o.until === undefined ? [] : [o.until])]);
       interrupted = o.signal?.aborted === true && (o.rounds === 0 || tracker.rows().length < o.rounds);
     } catch (err) {
       if (!(err instanceof Interrupted)) {

@@ -7,7 +7,8 @@
  * type) would be sealed for nothing, and each member would then fail to put it in force.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { ConfigtxError, readConfigBlock, withChannelModel } from 'fabric-config/configtx';
+import { ConfigtxError, readChannelModel, readConfigBlock, withChannelModel } from 'fabric-config/configtx';
+import type { ChannelModel } from 'fabric-config/configtx';
 import type { common } from '@hyperledger/fabric-protos';
 import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
 import type { EnvelopeSigner } from '../channelConfig/ordererClient';
@@ -53,4 +54,19 @@ export function channelCheck(source: ChannelCheckSource): (cbConfig: JsonObject)
     }
     return channelRefusal(config, cbConfig);
   };
+}
+
+/**
+ * The governed configuration the channel runs now, as a channel model: a new chain's genesis
+ * configuration, so that the first CB states what the channel already is.
+ *
+ * @throws when the orderer cannot be reached or answers no config block.
+ */
+export async function readLiveChannelModel(source: ChannelCheckSource): Promise<ChannelModel> {
+  const client = await source.connect();
+  try {
+    return readChannelModel(readConfigBlock(await fetchConfigBlock(client, source.channelId, source.signer)).config);
+  } finally {
+    client.close();
+  }
 }

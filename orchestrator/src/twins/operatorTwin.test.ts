@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TwinError } from './errors';
 import { NO_METRICS } from './metrics';
-import { OperatorTwin } from './operatorTwin';
+import { firstDifference, mergeModel, OperatorTwin } from './operatorTwin';
 import type { TwinState } from './twin';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'operator-twin-'));
@@ -51,5 +51,38 @@ describe('OperatorTwin', () => {
     expect(() => new OperatorTwin({})).toThrow(TwinError);
     expect(() => new OperatorTwin({ config: {}, configFile: 'x' })).toThrow(/exactly one/);
     expect(() => new OperatorTwin({ config: {}, allowance: { a: -1 } })).toThrow(/non-negative/);
+  });
+});
+
+describe('OperatorTwin on channel models', () => {
+  const current = {
+    version: 2,
+    orderer: { batchTimeoutMs: 100, capabilities: ['V2_0'] },
+    application: { policies: { Admins: { type: 'ImplicitMeta', rule: 'MAJORITY Admins' } }, capabilities: ['V2_5'] },
+  };
+  const onModel: TwinState = { metrics: NO_METRICS, current, height: 5 };
+  const wanted = { version: 2, application: { acls: { 'peer/Propose': '/Channel/Application/Admins' }, capabilities: ['V2_0', 'V2_5'] } };
+  const twin = new OperatorTwin({ config: wanted });
+
+  it('proposes the configuration in force with only the wanted values changed', async () => {
+    expect(await twin.decide(onModel)).toEqual({
+      version: 2,
+      orderer: { batchTimeoutMs: 100, capabilities: ['V2_0'] },
+      application: { policies: { Admins: { type: 'ImplicitMeta', rule: 'MAJORITY Admins' } }, capabilities: ['V2_0', 'V2_5'], acls: { 'peer/Propose': '/Channel/Application/Admins' } },
+    });
+  });
+
+  it('approves exactly that, and names the first path of anything else', async () => {
+    const proposal = await twin.decide(onModel);
+    expect(await twin.validate(proposal, onModel)).toMatchObject({ approve: true });
+    const other = { ...proposal, orderer: { batchTimeoutMs: 200, capabilities: ['V2_0'] } };
+    expect(await twin.validate(other, onModel)).toEqual({ approve: false, reason: "orderer.batchTimeoutMs differs from the operator's configuration" });
+    expect(await twin.validate(current, onModel)).toMatchObject({ approve: false, reason: expect.stringMatching(/^application\.acls/) as string });
+  });
+
+  it('merges objects by key and replaces lists whole', () => {
+    expect(mergeModel({ a: { b: 1, c: [1, 2] } }, { a: { c: [3] } })).toEqual({ a: { b: 1, c: [3] } });
+    expect(firstDifference({ a: { b: 1 } }, { a: { b: 1 } }, '')).toBeUndefined();
+    expect(firstDifference({ a: { b: [1] } }, { a: { b: [1, 2] } }, '')).toBe('a.b');
   });
 });

@@ -115,6 +115,11 @@ export function clamp(value: number, range: Range): number {
   return Math.min(range.max, Math.max(range.min, Math.round(value)));
 }
 
+/** Whether a genesis schema describes channel models (its `version` property is the constant 2). */
+export function isModelSchema(schema: JsonObject): boolean {
+  return objectAt(schema, 'properties', 'version')?.const === 2;
+}
+
 /** Whether a CB's configuration is a channel model (`"version": 2`). */
 export function isModelConfig(config: Readonly<Record<string, unknown>>): boolean {
   return config.version === 2;

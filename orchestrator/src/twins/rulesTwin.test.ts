@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 import { describe, expect, it } from '@jest/globals';
-import { boundsFromSchema, readSchemaFile } from './primaryConfig';
+import { boundsFromSchema, CHANNEL_MODEL_SCHEMA_FILE, readSchemaFile } from './primaryConfig';
 import { RulesTwin } from './rulesTwin';
 import type { PrimaryMetrics, TwinState } from './twin';
 
@@ -59,5 +59,35 @@ describe('RulesTwin', () => {
   it('refuses inconsistent thresholds', () => {
     expect(() => new RulesTwin({ bounds, lowFill: 0.9, highFill: 0.5 })).toThrow(/TWIN_BAD_INPUT.*lowFill < highFill/);
     expect(() => new RulesTwin({ bounds, growth: 3, maxStepFactor: 2 })).toThrow(/maxStepFactor/);
+  });
+});
+
+describe('RulesTwin on a channel model', () => {
+  const modelBounds = boundsFromSchema(readSchemaFile(CHANNEL_MODEL_SCHEMA_FILE));
+  const rules = new RulesTwin({ bounds: modelBounds });
+  const model = {
+    version: 2,
+    orderer: { batchTimeoutMs: 400, batchSize: { maxMessageCount: 10, absoluteMaxBytes: 1048576 } },
+    application: { policies: { Endorsement: { type: 'ImplicitMeta', rule: 'MAJORITY Endorsement' } } },
+  };
+
+  it('reads its bounds from the channel model schema', () => {
+    expect(modelBounds).toEqual({ batchTimeoutMs: { min: 50, max: 10000 }, maxMessageCount: { min: 1, max: 1000 } });
+  });
+
+  it('tunes only the batch values and keeps everything else the model governs', async () => {
+    expect(await rules.decide(at({ blockFill: 0.9 }, model))).toEqual({ ...model, orderer: { ...model.orderer, batchSize: { maxMessageCount: 15, absoluteMaxBytes: 1048576 } } });
+  });
+
+  it('tunes SmartBFT\'s block interval where the model names it', async () => {
+    const bft = { version: 2, orderer: { batchSize: { maxMessageCount: 10 }, smartbft: { requestBatchMaxIntervalMs: 400 } } };
+    expect(await rules.decide(at({ blockFill: 0.1, commitLatencyMs: 120 }, bft))).toEqual({ version: 2, orderer: { batchSize: { maxMessageCount: 10 }, smartbft: { requestBatchMaxIntervalMs: 600 } } });
+  });
+
+  it('approves a batch step its rules agree with, and leaves a policy change to an operator', async () => {
+    const tuned = await rules.decide(at({ blockFill: 0.9 }, model));
+    expect(await rules.validate(tuned, at({ blockFill: 0.9 }, model))).toMatchObject({ approve: true });
+    const policy = { ...model, application: { policies: { Endorsement: { type: 'Signature', rule: "OR('Org1MSP.peer')" } } } };
+    expect(await rules.validate(policy, at({ blockFill: 0.5 }, model))).toMatchObject({ approve: false, reason: expect.stringMatching(/changes more than the batch values/) as string });
   });
 });

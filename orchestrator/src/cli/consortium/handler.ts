@@ -1,14 +1,16 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  */
-import { renameSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { quorum } from 'mgmt-chaincode/dist/protocol';
+import { GovernanceScenario, governanceSteps } from '../../consortium/governanceScenario';
 import { Consortium } from '../../consortium/runner';
 import { consortiumOf, startMemberPrimary } from '../../member';
 import { storedGenesisHash } from '../../observer';
 import type { CliContext } from '../context';
-import { InterruptedExit } from '../errors';
+import { InterruptedExit, UsageError } from '../errors';
 import type { ConsortiumCliOptions } from './options';
 
 /**
@@ -34,6 +36,15 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
   // Per CB: when each member's observer received and verified it.
   const observed = new Map<number, { received: number[]; verified: number[] }>();
   let members = 0;
+  const governance = options.scenario === 'governance' ? mkdtempSync(path.join(os.tmpdir(), 'mgmt-governance-')) : undefined;
+  if (governance !== undefined && !options.apply) {
+    rmSync(governance, { recursive: true, force: true });
+    throw new UsageError('--scenario governance puts changes in force on the primary channel: drop --no-apply');
+  }
+  const scenario =
+    governance === undefined
+      ? undefined
+      : new GovernanceScenario({ steps: governanceSteps, desiredFile: path.join(governance, 'wanted.json'), output: line });
   const shown = new Set<number>();
   const shownSkips = new Set<string>();
   const consortium = new Consortium({
@@ -47,6 +58,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
     basePort: options.basePort,
     batchTimeout: options.batchTimeout,
     schemaFile: options.schema,
+    ...(scenario === undefined ? {} : { twinFor: () => scenario.twin(), until: scenario.done, twinLabel: 'operator (governance scenario)' }),
     signal: ctx.ioOptions.signal,
     verbose: ctx.globals.verbose,
     output: line,
@@ -63,6 +75,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
     attach: options.apply
       ? async (member) => {
           members += 1;
+          scenario?.begin(member.connection.members.map((m) => m.mspId));
           const stateDir = path.join(stateRoot, member.member.mspId);
           const stored = await storedGenesisHash(stateDir);
           if (stored !== undefined && stored !== member.genesis.hash) {
@@ -79,6 +92,8 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
             stateDir,
             signal: ctx.ioOptions.signal,
             onApplied: (a) => {
+              const cb = primary.observer.entries[a.height]?.block;
+              if (cb !== undefined) scenario?.inForce(a.height, cb.config);
               // One line per CB. SUCCESS from Broadcast means "accepted for ordering": two members'
               // updates can both be accepted and the orderer then drops the later one, so the first
               // report wins here.
@@ -110,7 +125,12 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
     consortium.kill();
   });
   ctx.verbose(`consortium ${JSON.stringify(options)}${explicit ? ` on ${ctx.globals.connection}` : ''}`);
-  const result = await consortium.run();
+  let result: Awaited<ReturnType<Consortium['run']>>;
+  try {
+    result = await consortium.run();
+  } finally {
+    if (governance !== undefined) rmSync(governance, { recursive: true, force: true });
+  }
   if (json) ctx.out(`${JSON.stringify(result)}\n`);
   if (result.interrupted && options.rounds > 0) throw new InterruptedExit();
 }

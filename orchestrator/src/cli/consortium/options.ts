@@ -4,7 +4,7 @@
 import { Option } from 'commander';
 import { CYCLE_TIMEOUT_DEFAULTS } from '../../consortium/defaults';
 import { DEFAULT_DATA_DIR } from '../../consortium/runner';
-import { PRIMARY_CONFIG_SCHEMA_FILE } from '../../twins/primaryConfig';
+import { CHANNEL_MODEL_SCHEMA_FILE } from '../../twins/primaryConfig';
 import { integerIn, nonNegativeNumber } from '../input';
 
 /** Options of `mgmt consortium`. */
@@ -23,6 +23,8 @@ export interface ConsortiumCliOptions {
   readonly schema: string;
   /** False with --no-apply: CBs are agreed but not put in force on the primary channel. */
   readonly apply: boolean;
+  /** `tuning`: rules twins tune batch values; `governance`: operators change a policy, a capability and an ACL. */
+  readonly scenario: 'tuning' | 'governance';
 }
 
 /** The options, each also from an `MGMT_` variable. */
@@ -43,6 +45,10 @@ export function consortiumOptions(): Option[] {
     new Option('--batch-timeout <duration>', "the devnet channels' genesis BatchTimeout, e.g. 100ms").env('MGMT_BATCH_TIMEOUT'),
     new Option('--no-apply', 'agree on CBs only: do not put them in force on the primary channel'),
     new Option('--state-dir <dir>', "members' observer state, kept across runs (default: observers/ beside the connection file, in the devnet's data folder when it starts one)").env('MGMT_STATE_DIR'),
-    new Option('--schema <file>', 'JSON Schema of the primary configuration for genesis').default(PRIMARY_CONFIG_SCHEMA_FILE).env('MGMT_SCHEMA'),
+    new Option('--schema <file>', 'JSON Schema of the primary configuration for genesis (default: the channel model, schemas/channel-config.schema.json)').default(CHANNEL_MODEL_SCHEMA_FILE).env('MGMT_SCHEMA'),
+    new Option('--scenario <name>', 'tuning: rules twins tune the batch values under the workload; governance: the operators change an endorsement policy, a capability and an ACL, one after the other, then audit')
+      .choices(['tuning', 'governance'])
+      .default('tuning')
+      .env('MGMT_SCENARIO'),
   ];
 }

@@ -5,7 +5,10 @@ import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { validateConfig, validateParams } from 'mgmt-chaincode/dist/protocol';
 import { genesisInput, membersFromConnection } from '../../managementNode/genesis';
 import type { GenesisInput } from '../../managementNode/genesis';
-import { DEFAULT_PRIMARY_CONFIG } from '../../twins/primaryConfig';
+import { SigningIdentity } from 'fabric-config/msp';
+import { newGrpcConnection } from '../../gateway';
+import { readLiveChannelModel } from '../../primary/channelCheck';
+import { DEFAULT_PRIMARY_CONFIG, isModelSchema } from '../../twins/primaryConfig';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { readJsonObject } from '../input';
@@ -33,12 +36,31 @@ export async function initHandler(ctx: CliContext, options: InitOptions): Promis
     input = fromFile(ctx, options.params);
   } else {
     const connection = ctx.connection();
-    const config: JsonObject = options.config === undefined ? { ...DEFAULT_PRIMARY_CONFIG } : readJsonObject(options.config, 'configuration', ctx.ioOptions.readStdin);
+    const configSchema = readJsonObject(options.schema, 'schema');
+    let config: JsonObject;
+    if (options.config !== undefined) {
+      config = readJsonObject(options.config, 'configuration', ctx.ioOptions.readStdin);
+    } else if (isModelSchema(configSchema)) {
+      // The first CB states what the channel already runs: governance starts from the truth.
+      const member = ctx.member(connection);
+      ctx.progress(`reading the governed configuration of ${connection.channels.primary} from ${member.orderer.endpoint}`);
+      try {
+        config = (await readLiveChannelModel({
+          connect: () => newGrpcConnection(member.orderer),
+          channelId: connection.channels.primary,
+          signer: SigningIdentity.fromMspDir(member.userMspDir, member.mspId),
+        })) as unknown as JsonObject;
+      } catch (err) {
+        throw new UsageError(`cannot read the configuration of channel ${connection.channels.primary} (${(err as Error).message}); start the network, or give the initial configuration with --config <file>`);
+      }
+    } else {
+      config = { ...DEFAULT_PRIMARY_CONFIG };
+    }
     input = genesisInput(membersFromConnection(connection), {
       cbiSeconds: options.cbi,
       cycleTimeoutSeconds: options.cycleTimeout,
       clockToleranceSeconds: options.clockTolerance,
-      configSchema: readJsonObject(options.schema, 'schema'),
+      configSchema,
       config,
     });
   }
