@@ -30,5 +30,6 @@ export function startNetwork(options: { basePort: number; batchTimeout?: string 
  * one. Grids ending in 50 with distinct hundreds never share a port (benchmarks use bases ending
  * in 25, which never meet those either):
  *   19650 observer, 19750 primaryReconfiguration, 19950 managementNodes, 20050 devnet, 20150 devnetFaults,
- *   20250 devnetFaults (its crash-recovery devnet), 20350 channelConfig, 20450 mgmtChaincode, 20550 audit, 20650 consortiumRestart.
+ *   20250 devnetFaults (its crash-recovery devnet), 20350 channelConfig, 20450 mgmtChaincode, 20550 audit, 20650 consortiumRestart,
+ *   20750 devnetGovernance, 20850 governance.
  */

@@ -43,13 +43,14 @@ import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import type { BlockEventsOptions, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
-import type { ChannelModel, UpdateRequirement } from 'fabric-config/configtx';
+import type { BatchParams, ChannelModel, UpdateRequirement } from 'fabric-config/configtx';
 import {
   ConfigUpdateError,
   ConfigtxError,
   buildConfigUpdateEnvelope,
   channelModelUpdate,
   checkUpdateAuthorised,
+  readBatchParams,
   readConfigBlock,
   signConfigUpdate,
   updateRequirements,
@@ -123,6 +124,8 @@ export interface ChannelConfigState {
   readonly link: ManagementLink | undefined;
   /** `etcdraft`, `BFT`, `devnet`. */
   readonly consensusType: string;
+  /** The batch values in force, for logs and tests. */
+  readonly batch: BatchParams;
 }
 
 /** Events of a {@link FabricPrimaryAdapter}. */
@@ -275,7 +278,7 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
       const configBlock = lastConfigIndex(newest);
       const block = configBlock === newestBlock ? newest : await fetchBlock(orderer, channelId, admin, configBlock, this.timeoutMs);
       const { config } = readConfigBlock(block);
-      return { newestBlock, configBlock, config, sequence: config.getSequence(), link: await this.linkAt(configBlock, block), consensusType: consensusTypeOf(config) };
+      return { newestBlock, configBlock, config, sequence: config.getSequence(), link: await this.linkAt(configBlock, block), consensusType: consensusTypeOf(config), batch: readBatchParams(config) };
     } catch (err) {
       if (err instanceof PrimaryError) throw err;
       throw new PrimaryError(`cannot read the config of ${channelId}: ${messageOf(err)}`, { code: 'PRIMARY_ORDERER', cause: err });

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { Contract, Gateway } from '@hyperledger/fabric-gateway';
 import { signVote } from 'mgmt-chaincode/dist/protocol';
-import type { ConfigBlock, CycleFailure, MgmtErrorCode, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
+import type { ConfigBlock, CycleFailure, JsonObject, MgmtErrorCode, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
 import { connectGateway, newGrpcConnection } from '../gateway';
 import type { ConnectionFile, MemberConnection } from '../gateway';
 import { isRefusal, MgmtClient } from '../mgmtClient';
@@ -70,17 +70,23 @@ export function closeSessions(sessions: MemberSession[]): void {
   }
 }
 
+/** A chain's genesis configuration schema and initial configuration, when not the two-value defaults. */
+export interface GenesisChoice {
+  readonly configSchema: JsonObject;
+  readonly config: JsonObject;
+}
+
 /** InitLedger's argument: every member of the connection file, the C^prim schema, a small initial config. */
-export function genesisParams(connection: ConnectionFile, timing: { cbiSeconds: number; cycleTimeoutSeconds: number }): string {
+export function genesisParams(connection: ConnectionFile, timing: { cbiSeconds: number; cycleTimeoutSeconds: number }, genesis?: GenesisChoice): string {
   return JSON.stringify({
     params: {
       members: connection.members.map((m) => ({ mspId: m.mspId, caCertificate: readFileSync(m.caCertPath, 'utf8') })),
       cbiSeconds: timing.cbiSeconds,
       cycleTimeoutSeconds: timing.cycleTimeoutSeconds,
       clockToleranceSeconds: 30,
-      configSchema: readSchemaFile(),
+      configSchema: genesis?.configSchema ?? readSchemaFile(),
     },
-    config: { batchTimeoutMs: 100, maxMessageCount: 10 },
+    config: genesis?.config ?? { batchTimeoutMs: 100, maxMessageCount: 10 },
   });
 }
 
@@ -126,10 +132,15 @@ export interface ProducedBlock {
 }
 
 /** Opens, approves (3 of 4) and tallies the genesis block. */
-export async function produceGenesis(sessions: readonly MemberSession[], connection: ConnectionFile, timing: { cbiSeconds: number; cycleTimeoutSeconds: number }): Promise<ProducedBlock> {
+export async function produceGenesis(
+  sessions: readonly MemberSession[],
+  connection: ConnectionFile,
+  timing: { cbiSeconds: number; cycleTimeoutSeconds: number },
+  genesis?: GenesisChoice,
+): Promise<ProducedBlock> {
   const [first] = sessions as [MemberSession];
   const openedAtMs = Date.now();
-  const proposal = await first.ledger.initLedger(genesisParams(connection, timing));
+  const proposal = await first.ledger.initLedger(genesisParams(connection, timing, genesis));
   await Promise.all(sessions.slice(0, 3).map((s) => vote(s, proposal.hash, true, 'genesis')));
   const block = await seal(first, proposal.id);
   return { block, committedAtMs: Date.now(), openedAtMs };
@@ -154,7 +165,7 @@ async function openCycle(sessions: readonly MemberSession[]): Promise<Round> {
  * The next configuration block with `config`: proposed by the expected proposer as soon as its
  * cycle opens, approved by `approvers` members (3 by default: the quorum of 4), tallied.
  */
-export async function produceBlock(sessions: readonly MemberSession[], config: Readonly<Record<string, number>>, approvers = 3): Promise<ProducedBlock> {
+export async function produceBlock(sessions: readonly MemberSession[], config: JsonObject, approvers = 3): Promise<ProducedBlock> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const r = await openCycle(sessions);
     const proposer = sessions.find((s) => s.member.mspId === r.expectedProposer);
@@ -162,8 +173,10 @@ export async function produceBlock(sessions: readonly MemberSession[], config: R
     let proposal: Proposal;
     try {
       proposal = await proposer.ledger.propose({ ...config });
-    } catch {
-      // The cycle rolled over between GetRound and Propose: try the next one.
+    } catch (err) {
+      // A configuration the chain refuses is the caller's answer; anything else is the cycle
+      // rolling over between GetRound and Propose: try the next one.
+      if (isRefusal(err, 'MGMT_INVALID_CONFIG', 'MGMT_INVALID_JSON')) throw err;
       continue;
     }
     const voters = [proposer, ...sessions.filter((s) => s !== proposer)].slice(0, approvers);

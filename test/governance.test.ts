@@ -1,0 +1,180 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The management chain governing the whole channel configuration, end to end on the network: a
+ * chain started with a (tightened) channel model schema; each kind of governed change proposed,
+ * voted, sealed and put in force on `primary` by every member's own orchestrator (observer,
+ * runtime, Fabric adapter), then read back from the channel's config block. The signatures each
+ * update collected are the ones its mod_policies need: a majority of admins for application and
+ * orderer values, one organisation's admin for its anchor peers. What the schema or Fabric would
+ * refuse never reaches a vote.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ChannelModel } from 'fabric-config/configtx';
+import { channelModelDifferences, channelModelUpdate, readChannelModel, readConfigBlock, updateRequirements } from 'fabric-config/configtx';
+import { SigningIdentity } from 'fabric-config/msp';
+import type { common } from '@hyperledger/fabric-protos';
+import type { ConfigBlock, JsonObject, UpdateSignature } from 'mgmt-chaincode/dist/protocol';
+import { fetchConfigBlock } from '../orchestrator/src/channelConfig/ordererClient';
+import { newGrpcConnection } from '../orchestrator/src/gateway';
+import { systemClock } from '../orchestrator/src/managementNode/clock';
+import { TwinConsultation } from '../orchestrator/src/managementNode/twinConsultation';
+import { consortiumOf, startMemberPrimary } from '../orchestrator/src/member';
+import type { MemberPrimary } from '../orchestrator/src/member';
+import type { Logger } from '../orchestrator/src/observer';
+import { channelCheck } from '../orchestrator/src/primary/channelCheck';
+import { readManagementLink } from '../orchestrator/src/primary';
+import { mergeModel } from '../orchestrator/src/twins/operatorTwin';
+import { CHANNEL_MODEL_SCHEMA_FILE, readSchemaFile } from '../orchestrator/src/twins/primaryConfig';
+import { inForce, produceBlock, produceGenesis } from './support/cbRounds';
+import { closeSessions, json, MemberSession, openSessions, refusalCode } from './support/mgmt';
+import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
+
+const BASE_PORT = 20850;
+const TIMING = { cbiSeconds: 1, cycleTimeoutSeconds: 4 };
+const quiet: Logger = process.env.E2E_VERBOSE ? console : { info: () => undefined, warn: () => undefined, error: (m) => { console.error(m); } };
+
+let net: TestNetwork;
+let s: MemberSession[];
+let root: string;
+const members: MemberPrimary[] = [];
+let latest: ConfigBlock;
+
+function source(session: MemberSession): Parameters<typeof channelCheck>[0] {
+  const { member } = session;
+  return { connect: () => newGrpcConnection(member.orderer), channelId: 'primary', signer: SigningIdentity.fromMspDir(member.userMspDir, member.mspId) };
+}
+
+/** The channel's config as Org1's orderer serves it now. */
+async function channelConfig(): Promise<{ config: common.Config; block: common.Block }> {
+  const { connect, channelId, signer } = source(s[0]);
+  const client = await connect();
+  try {
+    const block = await fetchConfigBlock(client, channelId, signer);
+    return { config: readConfigBlock(block).config, block };
+  } finally {
+    client.close();
+  }
+}
+
+async function signaturesFor(height: number): Promise<UpdateSignature[]> {
+  return json<UpdateSignature[]>(s[0].mgmt.evaluateTransaction('GetUpdateSignatures', String(height)));
+}
+
+/** Seals a CB that merges `change` into the latest one, and waits until every member has it in force. */
+async function govern(change: JsonObject): Promise<{ cb: ConfigBlock; before: common.Config }> {
+  const before = (await channelConfig()).config;
+  const { block } = await produceBlock(s, mergeModel(latest.config, change) as JsonObject);
+  await Promise.all(members.map((m, i) => inForce(m.runtime, block.height, 60_000, s[i]?.member.mspId ?? 'member')));
+  latest = block;
+  return { cb: block, before };
+}
+
+/** Every member's orchestrator computed the same bytes: the shared signatures name one update. */
+function oneUpdate(signatures: readonly UpdateSignature[]): void {
+  expect(new Set(signatures.map((r) => r.updateSha256)).size).toBe(1);
+}
+
+beforeAll(async () => {
+  net = await startNetwork({ basePort: BASE_PORT });
+  await net.deploy(path.join(REPO_ROOT, 'chaincode'), 'mgmt', 'mgmt');
+  await net.deploy(path.join(REPO_ROOT, 'test', 'fixtures', 'assets-chaincode'), 'primary', 'assets');
+  s = await openSessions(net.connection);
+  root = mkdtempSync(path.join(os.tmpdir(), 'governance-e2e-'));
+  // The consortium's own bounds: no channel-level changes at all, at most 500 transactions a block.
+  const schema = readSchemaFile(CHANNEL_MODEL_SCHEMA_FILE) as { properties: Record<string, unknown> };
+  const properties = Object.fromEntries(Object.entries(schema.properties).filter(([key]) => key !== 'channel'));
+  const orderer = properties.orderer as { properties: { batchSize: { properties: { maxMessageCount: { maximum: number } } } } };
+  orderer.properties.batchSize.properties.maxMessageCount.maximum = 500;
+  const config = Object.fromEntries(Object.entries(readChannelModel((await channelConfig()).config)).filter(([key]) => key !== 'channel'));
+  latest = (await produceGenesis(s, net.connection, TIMING, { configSchema: { ...schema, properties } as JsonObject, config: config })).block;
+  for (const session of s) {
+    members.push(
+      await startMemberPrimary({
+        member: session.member,
+        gateway: session.gateway,
+        channels: net.connection.channels,
+        consortium: consortiumOf(net.connection),
+        stateDir: path.join(root, session.member.mspId),
+        logger: quiet,
+      }),
+    );
+  }
+  await Promise.all(members.map((m) => inForce(m.runtime, 0, 60_000, 'member')));
+});
+
+afterAll(async () => {
+  for (const m of members) await m.stop();
+  if (s) closeSessions(s);
+  await net?.stop();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('governing the whole channel configuration', () => {
+  it('puts a policy, a capability and an ACL change in force, linked to its CB, with byte-identical updates from every member', async () => {
+    const peers = s.map((x) => `'${x.member.mspId}.peer'`).join(', ');
+    const { cb } = await govern({
+      version: 2,
+      application: {
+        policies: { Endorsement: { type: 'Signature', rule: `OutOf(2, ${peers})` } },
+        capabilities: ['V2_0', 'V2_5'],
+        acls: { '_lifecycle/CommitChaincodeDefinition': '/Channel/Application/Admins' },
+      },
+    });
+    const { config, block } = await channelConfig();
+    expect(channelModelDifferences(cb.config as unknown as ChannelModel, config)).toEqual([]);
+    expect(readChannelModel(config).application).toMatchObject({
+      policies: { Endorsement: { type: 'Signature', rule: `OutOf(2, ${peers})` } },
+      capabilities: ['V2_0', 'V2_5'],
+      acls: { '_lifecycle/CommitChaincodeDefinition': '/Channel/Application/Admins' },
+    });
+    const lastUpdate = readConfigBlock(block).lastUpdate;
+    expect(lastUpdate && readManagementLink(lastUpdate)).toEqual({ height: cb.height, hash: cb.hash });
+    const signatures = await signaturesFor(cb.height);
+    expect(signatures.length).toBeGreaterThanOrEqual(3);
+    oneUpdate(signatures);
+  });
+
+  it('an anchor-peer change of one organisation is signed by that organisation\'s admin alone', async () => {
+    const { cb, before } = await govern({ version: 2, application: { anchorPeers: { Org2MSP: [{ host: 'peer1.org2.example.com', port: 9151 }] } } });
+    expect(readChannelModel((await channelConfig()).config).application?.anchorPeers?.Org2MSP).toEqual([{ host: 'peer1.org2.example.com', port: 9151 }]);
+    const update = channelModelUpdate('primary', before, cb.config as unknown as ChannelModel);
+    expect(updateRequirements(before, update).map((r) => r.policy)).toEqual(['/Channel/Application/Org2MSP/Admins']);
+    expect((await signaturesFor(cb.height)).map((r) => r.mspId)).toEqual(['Org2MSP']);
+  });
+
+  it('an orderer value needs the orderer organisations\' admins, and they sign it', async () => {
+    const { cb, before } = await govern({ version: 2, orderer: { batchSize: { absoluteMaxBytes: 4 * 1024 * 1024, maxMessageCount: 20 } } });
+    expect(readChannelModel((await channelConfig()).config).orderer?.batchSize).toMatchObject({ absoluteMaxBytes: 4 * 1024 * 1024, maxMessageCount: 20 });
+    const update = channelModelUpdate('primary', before, cb.config as unknown as ChannelModel);
+    expect(updateRequirements(before, update).map((r) => r.policy)).toEqual(['/Channel/Orderer/Admins']);
+    const signatures = await signaturesFor(cb.height);
+    expect(signatures.length).toBeGreaterThanOrEqual(3);
+    oneUpdate(signatures);
+  });
+
+  it('the genesis schema refuses what the consortium forbade, before anyone votes', async () => {
+    const channelChange = mergeModel(latest.config, { channel: { capabilities: ['V3_0'] } }) as JsonObject;
+    expect(await refusalCode(produceBlock(s, channelChange))).toBe('MGMT_INVALID_CONFIG');
+    const tooBig = mergeModel(latest.config, { orderer: { batchSize: { maxMessageCount: 501 } } }) as JsonObject;
+    expect(await refusalCode(produceBlock(s, tooBig))).toBe('MGMT_INVALID_CONFIG');
+  });
+
+  it('what Fabric would refuse is neither proposed nor approved: the node checks it against the live channel', async () => {
+    const check = channelCheck(source(s[1]));
+    const badAcl = mergeModel(latest.config, { application: { acls: { 'peer/Propose': '/Channel/Application/Nobody' } } }) as JsonObject;
+    expect(await check(badAcl)).toMatch(/application\.acls\.peer\/Propose: no such policy \/Channel\/Application\/Nobody/);
+    expect(await check(mergeModel(latest.config, { application: { anchorPeers: { Org9MSP: [] } } }) as JsonObject)).toMatch(/no application organisation Org9MSP/);
+    expect(await check(latest.config)).toBeUndefined();
+    const consultation = new TwinConsultation({
+      twin: { name: 'approves-all', decide: () => Promise.resolve(badAcl), validate: () => Promise.resolve({ approve: true, reason: 'yes' }) },
+      clock: systemClock,
+      timeoutMs: 10_000,
+      channelCheck: check,
+    });
+    await expect(consultation.decide(latest, Date.now() + 10_000)).rejects.toThrow(/would refuse.*no such policy/);
+  });
+});
