@@ -26,7 +26,7 @@ import { consortiumOf, startMemberPrimary } from '../orchestrator/src/member';
 import type { MemberPrimary } from '../orchestrator/src/member';
 import type { Logger } from '../orchestrator/src/observer';
 import { channelCheck } from '../orchestrator/src/primary/channelCheck';
-import { readManagementLink } from '../orchestrator/src/primary';
+import { consensusTypeOf, readManagementLink } from '../orchestrator/src/primary';
 import { mergeModel } from '../orchestrator/src/twins/operatorTwin';
 import { CHANNEL_MODEL_SCHEMA_FILE, readSchemaFile } from '../orchestrator/src/twins/primaryConfig';
 import { inForce, produceBlock, produceGenesis } from './support/cbRounds';
@@ -154,6 +154,17 @@ describe('governing the whole channel configuration', () => {
     const signatures = await signaturesFor(cb.height);
     expect(signatures.length).toBeGreaterThanOrEqual(3);
     oneUpdate(signatures);
+  });
+
+  it('consensus options: put in force on an etcdraft channel, refused before voting where the orderer runs another consensus', async () => {
+    const { config } = await channelConfig();
+    const etcdraft = { version: 2, orderer: { etcdraft: { tickIntervalMs: 400, snapshotIntervalSize: 8 * 1024 * 1024 } } } as const;
+    if (consensusTypeOf(config) !== 'etcdraft') {
+      expect(await channelCheck(source(s[0]))(mergeModel(latest.config, etcdraft) as JsonObject)).toMatch(/consensus type is devnet, not etcdraft/);
+      return;
+    }
+    await govern(etcdraft);
+    expect(readChannelModel((await channelConfig()).config).orderer?.etcdraft).toMatchObject({ tickIntervalMs: 400, snapshotIntervalSize: 8 * 1024 * 1024 });
   });
 
   it('the genesis schema refuses what the consortium forbade, before anyone votes', async () => {
