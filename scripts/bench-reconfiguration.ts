@@ -25,8 +25,14 @@
  * that no outgoing connection can take one of its ports:
  *   orderers 19850 20850 21850 22850, peers 19851 21851 23851 25851, admin API 19859.
  *
+ * With `--change policy` the chain governs the channel model (its genesis is what `primary` runs)
+ * and every CB changes the application Endorsement policy instead (MAJORITY Endorsement and any
+ * two organisations' peers in turn): the update delay is then "policy change sealed -> in force".
+ * `--backend native` runs it on real Fabric (FABRIC_BIN), as the other benchmarks do.
+ *
  * Example:
  *   npm run bench:reconfiguration -- --reconfigurations 24 --rate 20
+ *   npm run bench:reconfiguration -- --change policy --reconfigurations 12 --backend native
  *
  * Exit codes: 0 done, 1 a phase failed or a workload transaction failed, 2 bad usage, 130/143
  * interrupted.
@@ -36,9 +42,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Contract, Gateway } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { readConfigBlock } from 'fabric-config/configtx';
 import { quorum } from 'mgmt-chaincode/dist/protocol';
+import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
+import { SigningIdentity } from 'fabric-config/msp';
+import { newGrpcConnection } from 'mgmt-orchestrator/dist/gateway';
+import { readLiveChannelModel } from 'mgmt-orchestrator/dist/primary/channelCheck';
+import { CHANNEL_MODEL_SCHEMA_FILE, readSchemaFile } from 'mgmt-orchestrator/dist/twins/primaryConfig';
 import type { MemberConnection } from 'mgmt-orchestrator';
 import { Workload } from 'mgmt-orchestrator/dist/consortium';
 import { consortiumOf, startMemberPrimary } from 'mgmt-orchestrator/dist/member';
@@ -60,6 +71,8 @@ const CONFIGS: readonly { batchTimeoutMs: number; maxMessageCount: number }[] = 
 
 interface Options {
   basePort: number;
+  change: 'batch' | 'policy';
+  backend: 'devnet' | 'native';
   reconfigurations: number;
   rate: number;
   clients: number;
@@ -71,7 +84,7 @@ interface Options {
 }
 
 interface Results {
-  config: { basePort: number; reconfigurations: number; workloadTxPerSecond: number; clients: number; cbiSeconds: number; cpus: number; node: string };
+  config: { backend: string; change: string; basePort: number; reconfigurations: number; workloadTxPerSecond: number; clients: number; cbiSeconds: number; cpus: number; node: string };
   propagationMs: Summary & { perMember: Record<string, Summary> };
   updateDelayMs: { channel: Summary; perMember: Record<string, Summary> };
   interBlockMs: { normal: Summary; switch: Summary; ratioMedian: number; ratioP95: number };
@@ -93,6 +106,25 @@ interface MemberNode {
 
 function inForce(node: MemberNode, height: number, timeoutMs = 60_000): Promise<void> {
   return runtimeInForce(node.runtime, height, timeoutMs, node.member.mspId);
+}
+
+/**
+ * With `--change policy`: the genesis model (what `primary` runs) and two models that differ from
+ * each other only in the application Endorsement policy, so that every CB changes a policy.
+ */
+async function policyConfigs(s: BenchSession, member: MemberConnection, mspIds: readonly string[]): Promise<{ genesis: JsonObject; configs: JsonObject[] }> {
+  s.checkOpen();
+  const live = (await readLiveChannelModel({
+    connect: () => newGrpcConnection(member.orderer),
+    channelId: 'primary',
+    signer: SigningIdentity.fromMspDir(member.userMspDir, member.mspId),
+  })) as unknown as JsonObject;
+  const withEndorsement = (policy: JsonObject): JsonObject => {
+    const application = live.application as JsonObject;
+    return { ...live, application: { ...application, policies: { ...(application.policies as JsonObject), Endorsement: policy } } };
+  };
+  const anyTwo = { type: 'Signature', rule: `OutOf(2, ${[...mspIds].sort().map((id) => `'${id}.peer'`).join(', ')})` };
+  return { genesis: live, configs: [withEndorsement(anyTwo), withEndorsement({ type: 'ImplicitMeta', rule: 'MAJORITY Endorsement' })] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,7 +183,13 @@ async function bench(s: BenchSession, o: Options): Promise<Results> {
   s.onClose(() => {
     closeSessions(sessions);
   });
-  await produceGenesis(sessions, connection, { cbiSeconds: o.cbi, cycleTimeoutSeconds: 3 });
+  const policyChanges = o.change === 'policy' ? await policyConfigs(s, connection.members[0] as MemberConnection, connection.members.map((m) => m.mspId)) : undefined;
+  await produceGenesis(
+    sessions,
+    connection,
+    { cbiSeconds: o.cbi, cycleTimeoutSeconds: o.backend === 'native' ? 5 : 3 },
+    policyChanges === undefined ? undefined : { configSchema: readSchemaFile(CHANNEL_MODEL_SCHEMA_FILE), config: policyChanges.genesis },
+  );
 
   const blocks: PrimaryBlock[] = [];
   await watchPrimary(s, sessions[0].gateway, blocks);
@@ -194,11 +232,11 @@ async function bench(s: BenchSession, o: Options): Promise<Results> {
   const produced: ProducedBlock[] = [];
   for (let k = 1; k <= o.reconfigurations; k++) {
     s.checkOpen();
-    const config = CONFIGS[(k - 1) % CONFIGS.length];
+    const config: JsonObject = policyChanges === undefined ? CONFIGS[(k - 1) % CONFIGS.length] : policyChanges.configs[(k - 1) % policyChanges.configs.length];
     const cb = await produceBlock(sessions, config);
     produced.push(cb);
     await Promise.all(nodes.map((n) => inForce(n, cb.block.height)));
-    progress(`reconfiguration ${k}/${o.reconfigurations}: CB ${cb.block.height} ${JSON.stringify(config)} in force at all 4 members`);
+    progress(`reconfiguration ${k}/${o.reconfigurations}: CB ${cb.block.height} ${policyChanges === undefined ? JSON.stringify(config) : 'Endorsement policy change'} in force at all 4 members`);
   }
   await sleep(2_000);
   const wallMs = Date.now() - workloadStarted;
@@ -262,6 +300,8 @@ async function bench(s: BenchSession, o: Options): Promise<Results> {
   const summaries = (m: Record<string, number[]>): Record<string, Summary> => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, summarize(v)]));
   return {
     config: {
+      backend: o.backend,
+      change: o.change,
       basePort: o.basePort,
       reconfigurations: o.reconfigurations,
       workloadTxPerSecond: o.rate,
@@ -344,7 +384,7 @@ function humanReport(r: Results): string {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return [
-    `reconfiguration benchmark: ${c.reconfigurations} reconfigurations of primary's BatchTimeout/MaxMessageCount, CBI ${c.cbiSeconds} s, ` +
+    `reconfiguration benchmark on the ${c.backend}: ${c.reconfigurations} reconfigurations of primary's ${c.change === 'policy' ? 'Endorsement policy' : 'BatchTimeout/MaxMessageCount'}, CBI ${c.cbiSeconds} s, ` +
       `workload ${c.workloadTxPerSecond} tx/s over ${c.clients} clients, base port ${c.basePort}, ${c.cpus} CPUs, Node ${c.node}`,
     '',
     ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`),
@@ -354,6 +394,8 @@ function humanReport(r: Results): string {
 benchMain<Options>({
   program: new Command('bench-reconfiguration')
     .description('Measure Algorithm 2 on the devnet: propagation and update delays, normal versus switch inter-block times')
+    .addOption(new Option('--change <what>', 'what each CB changes: batch values (two-value chain) or the Endorsement policy (channel model chain)').choices(['batch', 'policy']).default('batch'))
+    .addOption(new Option('--backend <name>', 'network to run on').choices(['devnet', 'native']).default('devnet'))
     .option('--base-port <port>', 'first port of a private port grid (orderers base+0..3000, peers base+1..6001, admin base+9)', parsePort, 19850)
     .option('--reconfigurations <n>', 'configuration blocks after genesis (each changes the parameters)', positiveInt, 24)
     .option('--rate <tx/s>', 'steady workload on primary, transactions offered per second', positiveInt, 20)
@@ -365,12 +407,12 @@ benchMain<Options>({
     .option('--samples <file>', "also write the per-CB samples as the simulator's samples.csv (source devnet), for `npm run sim -- report`)")
     .showHelpAfterError()
     .addHelpText('after', '\nExample:\n  npm run bench:reconfiguration -- --reconfigurations 24 --json'),
-  session: (o) => ({ basePort: o.basePort, keepData: o.keepData === true }),
+  session: (o) => ({ backend: o.backend, basePort: o.basePort, keepData: o.keepData === true }),
   run: async (session, o) => {
     const results = await bench(session, o);
     process.stdout.write(o.json ? `${JSON.stringify(results, null, 2)}\n` : `${humanReport(results)}\n`);
     if (o.samples !== undefined) {
-      writeFileSync(o.samples, samplesCsv(results.raw, 'devnet'));
+      writeFileSync(o.samples, samplesCsv(results.raw, o.backend));
       progress(`samples for the simulator's report written to ${o.samples}`);
     }
     return results.workload.failed > 0 ? 1 : 0;

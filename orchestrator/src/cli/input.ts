@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
-import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
+import type { JsonObject, JsonValue } from 'mgmt-chaincode/dist/protocol';
 import { parseIJson } from 'mgmt-chaincode/dist/protocol';
 import { UsageError } from './errors';
 
@@ -40,27 +40,36 @@ export function keyNumbers(value: string): Record<string, number> {
 }
 
 /**
- * Reads a JSON object from a file, or from stdin for `-`, with I-JSON checks (duplicate names
- * are refused, as the chaincode refuses them).
+ * Reads JSON from a file, or from stdin for `-`, with I-JSON checks (duplicate names are refused,
+ * as the chaincode refuses them).
  *
- * @param what what the input is, for messages ("configuration file").
+ * @param what what the input is, for messages ("JSON Patch").
  * @throws {@link UsageError} naming the file and the problem.
  */
-export function readJsonObject(file: string, what: string, readStdin: () => string = () => readFileSync(0, 'utf8')): JsonObject {
+export function readJsonValue(file: string, what: string, readStdin: () => string = () => readFileSync(0, 'utf8')): JsonValue {
   let text: string;
   try {
     text = file === '-' ? readStdin() : readFileSync(file, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read the ${what} ${file === '-' ? 'from stdin' : file}: ${(err as Error).message}`, { cause: err });
   }
-  let value: unknown;
   try {
-    value = parseIJson(text, what);
+    return parseIJson(text, what);
   } catch (err) {
     throw new UsageError(`the ${what} ${file === '-' ? '(stdin)' : file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * Reads a JSON object from a file, or from stdin for `-` (see {@link readJsonValue}).
+ *
+ * @param what what the input is, for messages ("configuration file").
+ * @throws {@link UsageError} naming the file and the problem.
+ */
+export function readJsonObject(file: string, what: string, readStdin: () => string = () => readFileSync(0, 'utf8')): JsonObject {
+  const value = readJsonValue(file, what, readStdin);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new UsageError(`the ${what} ${file === '-' ? '(stdin)' : file} must hold a JSON object`);
   }
-  return value as JsonObject;
+  return value;
 }

@@ -1,24 +1,122 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  */
-import type { CliContext } from '../context';
-import { readJsonObject } from '../input';
+import type { ConfigBlock, JsonObject, JsonValue } from 'mgmt-chaincode/dist/protocol';
+import { parseIJson } from 'mgmt-chaincode/dist/protocol';
+import type { CliContext, MemberSession } from '../context';
+import { CliError, InterruptedExit, UsageError } from '../errors';
+import { readJsonObject, readJsonValue } from '../input';
+import { configChanges, formatChange } from './changes';
+import { checkConfiguration, sessionChannelReader } from './checks';
+import { editorFromEnv, editText } from './edit';
+import type { Editor } from './edit';
+import type { ProposeOptions } from './options';
+import { applyConfigPatch, parsePatch } from './patch';
+import type { PatchOperation } from './patch';
+
+/** Where the configuration comes from, read and checked as far as it can be without the network. */
+type Source =
+  | { readonly kind: 'file'; readonly config: JsonObject }
+  | { readonly kind: 'patch'; readonly operations: readonly PatchOperation[] }
+  | { readonly kind: 'edit'; readonly editor: Editor };
+
+function sourceOf(ctx: CliContext, file: string | undefined, options: ProposeOptions): Source {
+  const given = [file !== undefined, options.edit === true, options.patch !== undefined].filter(Boolean).length;
+  if (given !== 1) {
+    throw new UsageError(`give exactly one of <configFile> (a whole configuration), --edit or --patch <file>${given === 0 ? '' : ', not several'}`);
+  }
+  const stdin = ctx.ioOptions.readStdin;
+  if (file !== undefined) return { kind: 'file', config: readJsonObject(file, 'configuration', stdin) };
+  if (options.patch !== undefined) {
+    return { kind: 'patch', operations: parsePatch(readJsonValue(options.patch, 'JSON Patch', stdin), options.patch === '-' ? '(stdin)' : options.patch) };
+  }
+  return { kind: 'edit', editor: editorFromEnv(process.env) };
+}
+
+/** Parses what the operator saved: an object, or a usage error (exit 2) like any other malformed input. */
+function parseEdited(text: string): JsonObject {
+  let value: JsonValue;
+  try {
+    value = parseIJson(text, 'configuration');
+  } catch (err) {
+    throw new UsageError(`the edited configuration is not valid JSON: ${(err as Error).message}; nothing proposed`, { cause: err });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('the edited configuration must be a JSON object; nothing proposed');
+  return value;
+}
+
+async function edited(ctx: CliContext, s: MemberSession, latest: ConfigBlock, editor: Editor): Promise<JsonObject> {
+  ctx.progress(`editing the configuration of CB #${latest.height} with \`${editor.command}\` ($${editor.variable}): save and close to propose it, close without a change to propose nothing`);
+  const text = await editText(`${JSON.stringify(latest.config, null, 2)}\n`, editor, `cb-${latest.height}-config.json`);
+  if (ctx.ioOptions.signal?.aborted === true) throw new InterruptedExit();
+  const config = parseEdited(text);
+  // As `git commit` with an empty message: the operator chose not to propose, which a script must
+  // not mistake for a proposal made (exit 1, `mgmt propose --edit && mgmt round` stops here).
+  if (configChanges(latest.config, config).length === 0) throw new CliError('nothing changed, nothing proposed');
+  // The proposal is a whole configuration: one edited from a CB that is no longer the latest would
+  // undo what the newer CB changed.
+  const now = await s.ledger.getLatest();
+  if (now.hash !== latest.hash) {
+    throw new CliError(`CB #${now.height} was sealed while you edited the configuration of CB #${latest.height}; nothing proposed: run mgmt propose --edit again`);
+  }
+  return config;
+}
 
 /**
- * `mgmt propose <configFile|->`: proposes a configuration as the selected member.
+ * `mgmt propose [<configFile|->] [--edit | --patch <file|->] [--dry-run]`: proposes a
+ * configuration as the selected member: a whole one, or the one in force (the latest CB's)
+ * edited or patched. It is checked first, and what it changes is shown.
  *
- * @throws {@link UsageError} for an unreadable file; {@link LedgerCallError} from Propose
- * (e.g. `MGMT_NOT_PROPOSER`).
+ * @throws {@link UsageError} for malformed input (unreadable, not JSON, not a JSON Patch, no
+ *   editor); {@link CliError} when the patch does not apply, the editor fails or changes nothing,
+ *   or a check refuses the result; {@link LedgerCallError} from the ledger (e.g. `MGMT_NOT_PROPOSER`).
  */
-export async function proposeHandler(ctx: CliContext, file: string): Promise<void> {
-  const config = readJsonObject(file, 'configuration', ctx.ioOptions.readStdin);
-  ctx.verbose(`Propose ${JSON.stringify(config)}`);
-  const proposal = await ctx.withSession((s) => s.ledger.propose(config));
-  ctx.print(
-    [
-      `proposal ${proposal.id} for CB #${proposal.header.height} (cycle ${proposal.header.cycle}) by ${proposal.header.proposer}, open until ${proposal.cycleEndsAt}`,
-      `config ${JSON.stringify(proposal.header.config)}`,
-    ],
-    proposal,
-  );
+export async function proposeHandler(ctx: CliContext, file: string | undefined, options: ProposeOptions): Promise<void> {
+  // Local input first: a bad file or a missing editor fails before anything connects.
+  const source = sourceOf(ctx, file, options);
+  await ctx.withSession(async (s) => {
+    const [latest, params] = await Promise.all([s.ledger.getLatest(), s.ledger.getParams()]);
+    let candidate: JsonValue;
+    switch (source.kind) {
+      case 'file':
+        candidate = source.config;
+        break;
+      case 'patch':
+        candidate = applyConfigPatch(latest.config, source.operations);
+        break;
+      case 'edit':
+        candidate = await edited(ctx, s, latest, source.editor);
+        break;
+    }
+    ctx.verbose(`checking against the genesis schema and channel ${s.connection.channels.primary} (orderer ${s.member.orderer.endpoint})`);
+    const config = await checkConfiguration(candidate, {
+      schema: params.configSchema,
+      channelId: s.connection.channels.primary,
+      readChannel: sessionChannelReader(s),
+      warn: (line) => {
+        ctx.progress(line);
+      },
+    });
+    const changes = configChanges(latest.config, config);
+    if (!ctx.globals.json) {
+      if (changes.length === 0) ctx.progress(`no change to the configuration of CB #${latest.height}`);
+      else ctx.progress([`changes to the configuration of CB #${latest.height}:`, ...changes.map((c) => `  ${formatChange(c)}`)].join('\n'));
+    }
+    if (options.dryRun === true) {
+      ctx.print(
+        ['dry run: the configuration passes the checks; nothing proposed', `config ${JSON.stringify(config)}`],
+        { dryRun: true, basedOn: { height: latest.height, hash: latest.hash }, config, changes },
+      );
+      return;
+    }
+    ctx.verbose(`Propose ${JSON.stringify(config)}`);
+    const proposal = await s.ledger.propose(config);
+    ctx.print(
+      [
+        `proposal ${proposal.id} for CB #${proposal.header.height} (cycle ${proposal.header.cycle}) by ${proposal.header.proposer}, open until ${proposal.cycleEndsAt}`,
+        `config ${JSON.stringify(proposal.header.config)}`,
+      ],
+      { ...proposal, changes },
+    );
+  });
 }

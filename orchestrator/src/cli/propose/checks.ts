@@ -1,0 +1,89 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * What a configuration must pass before `mgmt propose` submits it: a proposal the chaincode
+ * refuses costs nothing but a message, but one the `primary` channel cannot run would be voted
+ * on, sealed, and then fail on every member.
+ */
+import type { common } from '@hyperledger/fabric-protos';
+import { channelModelProblems, isChannelModel, readConfigBlock } from 'fabric-config/configtx';
+import { SigningIdentity } from 'fabric-config/msp';
+import type { JsonObject, JsonValue } from 'mgmt-chaincode/dist/protocol';
+import { isMgmtError, messageOf, validateConfig } from 'mgmt-chaincode/dist/protocol';
+import { fetchConfigBlock } from '../../channelConfig/ordererClient';
+import { newGrpcConnection } from '../../gateway';
+import { channelRefusal } from '../../primary/channelCheck';
+import type { MemberSession } from '../context';
+import { CliError } from '../errors';
+
+/** What the checks compare a configuration with. */
+export interface ProposalChecks {
+  /** The genesis `configSchema`, as the chaincode enforces it. */
+  readonly schema: JsonObject;
+  /** The name of the governed channel, for messages. */
+  readonly channelId: string;
+  /** Reads the channel's current config; rejects when it cannot. */
+  readonly readChannel: () => Promise<common.Config>;
+  /** Where a skipped check is reported (stderr). */
+  readonly warn: (line: string) => void;
+}
+
+function kindOf(value: JsonValue): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+/**
+ * Checks a configuration in the order of what it depends on: a JSON object, inside the genesis
+ * schema, a valid channel model (when it is one), runnable by the channel as it is now. When the
+ * channel cannot be read, that last check is skipped with a warning: the chaincode still
+ * enforces the schema, and an orderer outage must not stop governance.
+ *
+ * @returns the configuration, typed as an object.
+ * @throws {@link CliError} naming the first problem (nothing is proposed);
+ *   {@link MgmtError} `MGMT_INVALID_PARAMS` when the genesis schema itself does not compile.
+ */
+export async function checkConfiguration(config: JsonValue, checks: ProposalChecks): Promise<JsonObject> {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new CliError(`the configuration must be a JSON object, not ${kindOf(config)}; nothing proposed`);
+  }
+  try {
+    validateConfig(config, checks.schema);
+  } catch (err) {
+    if (isMgmtError(err, 'MGMT_INVALID_CONFIG')) {
+      throw new CliError(`the configuration breaks the genesis schema (the chaincode would refuse it with MGMT_INVALID_CONFIG): ${err.detail}; nothing proposed`, { cause: err });
+    }
+    throw err;
+  }
+  if (isChannelModel(config)) {
+    const problems = channelModelProblems(config);
+    if (problems.length > 0) throw new CliError(`the configuration is not a valid channel model: ${problems.join('; ')}; nothing proposed`);
+  }
+  let channel: common.Config;
+  try {
+    channel = await checks.readChannel();
+  } catch (err) {
+    checks.warn(`! cannot read channel ${checks.channelId} (${messageOf(err)}): the configuration is not checked against it; the chaincode still enforces the genesis schema`);
+    return config;
+  }
+  const refusal = channelRefusal(channel, config);
+  if (refusal !== undefined) throw new CliError(`channel ${checks.channelId}: ${refusal}; nothing proposed`);
+  return config;
+}
+
+/**
+ * Reads the governed channel's config from the member's orderer, signed by the session's
+ * identity. Unlike the management node's `channelCheck`, a failure rejects: an operator at a
+ * terminal is told that the check was skipped.
+ */
+export function sessionChannelReader(s: MemberSession): () => Promise<common.Config> {
+  return async () => {
+    const signer = SigningIdentity.fromMspDir(s.mspDir, s.member.mspId);
+    const client = await newGrpcConnection(s.member.orderer);
+    try {
+      return readConfigBlock(await fetchConfigBlock(client, s.connection.channels.primary, signer)).config;
+    } finally {
+      client.close();
+    }
+  };
+}
