@@ -41,7 +41,7 @@ import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Contract, Gateway } from '@hyperledger/fabric-gateway';
-import { common } from '@hyperledger/fabric-protos';
+import { common, peer } from '@hyperledger/fabric-protos';
 import { Command, Option } from 'commander';
 import { readConfigBlock } from 'fabric-config/configtx';
 import { quorum } from 'mgmt-chaincode/dist/protocol';
@@ -58,7 +58,7 @@ import { readManagementLink } from 'mgmt-orchestrator/dist/primary';
 import type { AppliedConfiguration, PrimaryNodeRuntime } from 'mgmt-orchestrator/dist/primary';
 import { closeSessions, inForce as runtimeInForce, openSessions, produceBlock, produceGenesis } from 'mgmt-orchestrator/dist/testing/cbRounds';
 import type { ProducedBlock } from 'mgmt-orchestrator/dist/testing/cbRounds';
-import { benchMain, CHAINCODES, parsePort, positiveInt, progress, round, sleep, summarize } from './benchSupport';
+import { benchMain, CHAINCODES, errorText, parsePort, positiveInt, progress, round, sleep, summarize } from './benchSupport';
 import type { BenchSession, Summary } from './benchSupport';
 
 /** Configurations the reconfigurations cycle through: every CB changes the parameters. */
@@ -88,7 +88,7 @@ interface Results {
   propagationMs: Summary & { perMember: Record<string, Summary> };
   updateDelayMs: { channel: Summary; perMember: Record<string, Summary> };
   interBlockMs: { normal: Summary; switch: Summary; ratioMedian: number; ratioP95: number };
-  workload: { submitted: number; valid: number; failed: number; txPerSecond: number };
+  workload: { submitted: number; valid: number; failed: number; failures: Record<string, number>; txPerSecond: number };
   perReconfiguration: { height: number; config: string; propagationMs: number[]; updateDelayMs: number; switchIntervalMs: number | undefined }[];
   /** Per-observation values (ms) in the simulator's terms, for `--samples`. */
   raw: Record<'agreement' | 'propagation' | 'update' | 'total' | 'normal' | 'switch', number[]>;
@@ -125,6 +125,12 @@ async function policyConfigs(s: BenchSession, member: MemberConnection, mspIds: 
   };
   const anyTwo = { type: 'Signature', rule: `OutOf(2, ${[...mspIds].sort().map((id) => `'${id}.peer'`).join(', ')})` };
   return { genesis: live, configs: [withEndorsement(anyTwo), withEndorsement({ type: 'ImplicitMeta', rule: 'MAJORITY Endorsement' })] };
+}
+
+/** A TxValidationCode's name, e.g. 10 -> ENDORSEMENT_POLICY_FAILURE. */
+function validationCodeName(code: number): string {
+  const entry = Object.entries(peer.TxValidationCode).find(([, value]) => value === code);
+  return entry === undefined ? `validation code ${code}` : entry[0];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,7 +227,19 @@ async function bench(s: BenchSession, o: Options): Promise<Results> {
   }
   progress(`workload: ${o.rate} tx/s over ${o.clients} clients; warming up 3 s`);
   // The network may fall behind: at most 500 transactions wait for their commit, the rest are skipped.
-  const workload = new Workload({ contracts, tps: o.rate, maxInFlight: 500 });
+  const failures = new Map<string, number>();
+  const workload = new Workload({
+    contracts,
+    tps: o.rate,
+    maxInFlight: 500,
+    // Grouped by cause: a validation code by its name, anything else by its first line.
+    onError: (err) => {
+      const text = errorText(err).split('\n')[0] ?? '';
+      const code = /committed with code (\d+)/.exec(text);
+      const cause = code === null ? text.replace(/[0-9a-f]{64}/g, '<txid>') : validationCodeName(Number(code[1]));
+      failures.set(cause, (failures.get(cause) ?? 0) + 1);
+    },
+  });
   const workloadStarted = Date.now();
   workload.start();
   s.onClose(async () => {
@@ -318,7 +336,7 @@ async function bench(s: BenchSession, o: Options): Promise<Results> {
       ratioMedian: Number((switchSummary.p50 / normalSummary.p50).toFixed(2)),
       ratioP95: Number((switchSummary.p95 / normalSummary.p95).toFixed(2)),
     },
-    workload: { submitted: load.submitted, valid: load.valid, failed: load.failed, txPerSecond: round(load.valid / (load.wallMs / 1000)) },
+    workload: { submitted: load.submitted, valid: load.valid, failed: load.failed, failures: Object.fromEntries(failures), txPerSecond: round(load.valid / (load.wallMs / 1000)) },
     raw: liveSamples(produced, channelUpdate, nodes.map((n) => n.observer), committedAt, normal, switching),
     perReconfiguration: produced.map(({ block }, i) => ({
       height: block.height,
@@ -380,7 +398,7 @@ function humanReport(r: Results): string {
     ['inter-block time, normal blocks', line(r.interBlockMs.normal)],
     ['inter-block time, switch blocks', line(r.interBlockMs.switch)],
     ['switch / normal', `median ${r.interBlockMs.ratioMedian}, p95 ${r.interBlockMs.ratioP95}`],
-    ['workload', `${r.workload.txPerSecond} tx/s committed (${r.workload.valid} VALID of ${r.workload.submitted}, ${r.workload.failed} failed)`],
+    ['workload', `${r.workload.txPerSecond} tx/s committed (${r.workload.valid} VALID of ${r.workload.submitted}, ${r.workload.failed} failed${r.workload.failed === 0 ? '' : `: ${Object.entries(r.workload.failures).map(([cause, n]) => `${n} ${cause}`).join(', ')}`})`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return [
