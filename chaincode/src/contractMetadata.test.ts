@@ -65,6 +65,7 @@ describe('contract metadata (GetMetadata)', () => {
     expect(transactions).toEqual([
       { name: 'InitLedger', kind: 'SUBMIT', parameters: ['paramsJson: string'], returns: 'string' },
       { name: 'Propose', kind: 'SUBMIT', parameters: ['configJson: string'], returns: 'string' },
+      { name: 'ProposeParams', kind: 'SUBMIT', parameters: ['configJson: string', 'paramsJson: string'], returns: 'string' },
       { name: 'Vote', kind: 'SUBMIT', parameters: ['proposalId: string', 'approve: string', 'signature: string', 'reason: string'], returns: 'string' },
       { name: 'Tally', kind: 'SUBMIT', parameters: ['proposalId: string'], returns: 'string' },
       {

@@ -11,7 +11,7 @@
  * fails on phantoms. Votes of one cycle are endorsed against the same committed state and often
  * land in one block, so:
  *
- * - `Vote` reads only the proposal, the genesis params and the voter's own vote key, and writes
+ * - `Vote` reads only the proposal, the params in force and the voter's own vote key, and writes
  *   only its own vote key (`vote~<proposalId>~<mspId>`). No vote reads a key another vote
  *   writes, and there is no range read, so any number of concurrent votes all commit valid.
  * - Counting votes needs every member's vote key, so no vote counts. Sealing (and failing a
@@ -57,7 +57,7 @@ import {
   validateParams,
   verifyBlock,
 } from './protocol';
-import type { UpdateSignature, UpdateSignatureShared, Vote, VoteCast } from './protocol';
+import type { GenesisParams, UpdateSignature, UpdateSignatureShared, Vote, VoteCast } from './protocol';
 import { parseApprove, parseBase64, parseGenesisInput, parseHeight, parseProposalId, parseReason, parseVoteSignature } from './contract/arguments';
 import { emit } from './contract/events';
 import { authorise, callerOf, txTimeMs } from './contract/identity';
@@ -151,6 +151,29 @@ export class MgmtContract extends Contract {
   @Transaction()
   @Returns('string')
   public async Propose(ctx: Context, configJson: string): Promise<string> {
+    return this.propose(ctx, configJson, undefined);
+  }
+
+  /**
+   * Proposes the next configuration block carrying a complete new params: members (admitted,
+   * removed, CA rotated), CBI, timeouts, schema. The block is proposed, voted and sealed under the
+   * params in force, exactly as `Propose`; its params are in force from the next height. At most
+   * n - quorum(n) members may leave and at most one join in one block. Emits `ProposalCreated`.
+   *
+   * @param configJson the primary configuration (a JSON object), checked against the schema in force.
+   * @param paramsJson the complete new params, as `InitLedger` takes them.
+   * @returns the proposal as JSON.
+   * @throws {@link MgmtError} as `Propose`, and `MGMT_INVALID_PARAMS` for invalid params or a
+   * change beyond the safety rules.
+   */
+  @Transaction()
+  @Returns('string')
+  public async ProposeParams(ctx: Context, configJson: string, paramsJson: string): Promise<string> {
+    const next = validateParams(parseIJson(paramsJson, 'params'));
+    return this.propose(ctx, configJson, next);
+  }
+
+  private async propose(ctx: Context, configJson: string, newParams: GenesisParams | undefined): Promise<string> {
     const nowMs = txTimeMs(ctx);
     const params = await loadParams(ctx);
     assertClockSkew(nowMs, this.now(), params.clockToleranceSeconds);
@@ -160,7 +183,7 @@ export class MgmtContract extends Contract {
 
     const latest = await loadLatest(ctx);
     const previous = await previousProposal(ctx, latest.height + 1, params.members);
-    const proposal = planProposal({ params, latest, caller: caller.mspId, nowMs, config, previous, txId: ctx.stub.getTxID() });
+    const proposal = planProposal({ params, latest, caller: caller.mspId, nowMs, config, previous, txId: ctx.stub.getTxID(), ...(newParams === undefined ? {} : { newParams }) });
     await recordProposal(ctx, proposal);
     emit(ctx, 'ProposalCreated', proposal);
     return JSON.stringify(proposal);

@@ -134,14 +134,17 @@ export async function recordProposal(ctx: Context, proposal: Proposal): Promise<
 }
 
 /**
- * Stores the block sealed from `proposal` and moves `latest` to it. Genesis also stores its
- * params, which every later transaction is judged under.
+ * Stores the block sealed from `proposal` and moves `latest` to it. A block carrying params
+ * (genesis, or a later params change) also stores them: they are the params in force from the
+ * next height, which every later transaction is judged under.
  */
 export async function recordSeal(ctx: Context, proposal: Proposal, block: ConfigBlock, params: GenesisParams): Promise<void> {
   const { height } = proposal.header;
   await writeJson(ctx, blockKey(height), block);
   await writeJson(ctx, KEY_LATEST, { height, hash: block.hash, timestamp: block.timestamp } satisfies LatestBlock);
-  if (height === 0) {
+  if (block.params !== undefined) {
+    await writeJson(ctx, KEY_PARAMS, block.params);
+  } else if (height === 0) {
     await writeJson(ctx, KEY_PARAMS, params);
   }
   await writeJson(ctx, proposalKey(ctx, proposal.id), { ...proposal, status: 'sealed' } satisfies Proposal);

@@ -10,6 +10,7 @@
 import { MgmtError } from './errors';
 import { hashHeader } from './hash';
 import { compareMspIds } from './members';
+import { assertMembershipChange } from './membership';
 import { expectedProposer } from './proposer';
 import { locate, scheduleAfter } from './round';
 import { cycleOutcome } from './tally';
@@ -40,6 +41,11 @@ export interface ProposeInput {
   /** The most recent proposal for height `latest.height + 1`, if any. */
   readonly previous?: PreviousProposal;
   readonly txId: string;
+  /**
+   * A complete new params for the block to carry (validated, members sorted): in force from the
+   * next height once sealed. The block itself is judged under `params`.
+   */
+  readonly newParams?: GenesisParams;
 }
 
 /** Inputs of {@link planGenesis}. */
@@ -129,6 +135,7 @@ export function planProposal(input: ProposeInput): Proposal {
   if (input.previous !== undefined) {
     assertPreviousSettled(input.previous, nowMs, position.cycle);
   }
+  if (input.newParams !== undefined) assertMembershipChange(params, input.newParams);
   const header: ConfigBlockHeader = {
     height: latest.height + 1,
     prevHash: latest.hash,
@@ -136,6 +143,7 @@ export function planProposal(input: ProposeInput): Proposal {
     cycle: position.cycle,
     timestamp: toIsoMillis(nowMs),
     config: input.config,
+    ...(input.newParams === undefined ? {} : { params: input.newParams }),
   };
   return makeProposal(header, position.startsAtMs, position.endsAtMs, input.txId);
 }
@@ -208,7 +216,7 @@ export function sealProposal(proposal: Proposal, votes: readonly Vote[]): Config
     .map((vote) => ({ mspId: vote.mspId, certificate: vote.certificate, signature: vote.signature }));
   const { height, prevHash, proposer, cycle, timestamp, config, params } = proposal.header;
   const block: ConfigBlock =
-    height === 0
+    params !== undefined
       ? { height, hash: proposal.hash, prevHash, proposer, cycle, timestamp, config, params, proof }
       : { height, hash: proposal.hash, prevHash, proposer, cycle, timestamp, config, proof };
   return block;

@@ -9,7 +9,7 @@
 
 /** Transaction names: submitted ones change the ledger, evaluated ones are queries. */
 export const TRANSACTIONS = {
-  submit: ['InitLedger', 'Propose', 'Vote', 'Tally', 'ShareUpdateSignature'],
+  submit: ['InitLedger', 'Propose', 'ProposeParams', 'Vote', 'Tally', 'ShareUpdateSignature'],
   evaluate: ['GetParams', 'GetMembers', 'GetLatest', 'GetBlock', 'GetBlocks', 'GetRound', 'GetUpdateSignatures'],
 } as const;
 

@@ -16,6 +16,7 @@ export * from './cryptoVerifier';
 export * from './errors';
 export * from './hash';
 export * from './members';
+export * from './membership';
 export * from './params';
 export * from './proposer';
 export * from './quorum';

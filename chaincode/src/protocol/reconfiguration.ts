@@ -35,6 +35,7 @@
 
 import { messageOf } from './errors';
 import type { ConfigBlock, GenesisParams } from './types';
+import { paramsInForce } from './membership';
 import { verifyBlock } from './verifyBlock';
 
 /** What one primary node knows of the management chain and its active configuration. */
@@ -61,7 +62,7 @@ export interface PrimaryState {
  * Checks a block against its predecessor; throws (any error) to reject it. Whatever it throws
  * becomes the `reason` of an `invalid` outcome. {@link verifyWith} wraps the core's verifyBlock.
  */
-export type ConfigBlockVerifier = (block: ConfigBlock, previous: ConfigBlock) => void;
+export type ConfigBlockVerifier = (block: ConfigBlock, previous: ConfigBlock, chain: readonly ConfigBlock[]) => void;
 
 /** What {@link receiveConfigBlock} did with a block. */
 export type ReceiveOutcome =
@@ -210,7 +211,7 @@ export function receiveConfigBlock(
     return { state: next, outcome: { kind: 'future', missing: missingHeights(next) }, forward: [] };
   }
 
-  const reason = rejection(verify, cb, latestOf(state));
+  const reason = rejection(verify, cb, latestOf(state), state.chain);
   if (reason !== undefined) {
     return unchanged({ kind: 'invalid', reason });
   }
@@ -225,7 +226,7 @@ export function receiveConfigBlock(
       break;
     }
     const previous = chain[chain.length - 1];
-    const accepted = candidates.find((b) => rejection(verify, b, previous) === undefined);
+    const accepted = candidates.find((b) => rejection(verify, b, previous, chain) === undefined);
     held = held.filter((b) => b.height !== nextHeight);
     if (accepted === undefined) {
       break;
@@ -242,9 +243,9 @@ export function receiveConfigBlock(
   };
 }
 
-function rejection(verify: ConfigBlockVerifier, block: ConfigBlock, previous: ConfigBlock): string | undefined {
+function rejection(verify: ConfigBlockVerifier, block: ConfigBlock, previous: ConfigBlock, chain: readonly ConfigBlock[]): string | undefined {
   try {
-    verify(block, previous);
+    verify(block, previous, chain);
     return undefined;
   } catch (err) {
     return messageOf(err);
@@ -322,10 +323,11 @@ export function activeBlock(state: PrimaryState): ConfigBlock {
 
 /**
  * A verifier that runs the core's full {@link verifyBlock} (hash, link, proposer, CBI, cycle
- * window, schema, signed quorum proof) under the genesis parameters.
+ * window, schema, signed quorum proof) under the params in force at the block's height: the
+ * genesis parameters, or those of a later CB of the chain that changed them.
  */
-export function verifyWith(params: GenesisParams): ConfigBlockVerifier {
-  return (block, previous) => {
-    verifyBlock(block, { previous, params });
+export function verifyWith(genesisParams: GenesisParams): ConfigBlockVerifier {
+  return (block, previous, chain) => {
+    verifyBlock(block, { previous, params: paramsInForce(chain, block.height) ?? genesisParams });
   };
 }

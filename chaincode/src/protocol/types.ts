@@ -32,7 +32,10 @@ export interface GenesisParams {
   readonly configSchema: JsonObject;
 }
 
-/** The hashed part of a configuration block. `params` is present at height 0 only. */
+/**
+ * The hashed part of a configuration block. `params` is present at height 0 and on a later block
+ * that changes them (in force from the next height: see `membership.ts`).
+ */
 export interface ConfigBlockHeader {
   readonly height: number;
   /** Hash of the block at height-1, `""` for genesis. */

@@ -9,6 +9,7 @@ import type { CryptoVerifier } from './cryptoVerifier';
 import { BlockVerificationError, messageOf } from './errors';
 import { HASH_PATTERN, hashHeader } from './hash';
 import { findMember, isStrictlySorted } from './members';
+import { membershipChangeProblem } from './membership';
 import { validateParams } from './params';
 import { expectedProposer } from './proposer';
 import { quorum } from './quorum';
@@ -22,8 +23,9 @@ export interface VerifyContext {
   /** The already verified block at height-1; omitted for genesis. */
   readonly previous?: ConfigBlock;
   /**
-   * The genesis parameters. Required above height 0; at height 0, when given, the block's
-   * params must equal them (a verifier that trusts a known genesis).
+   * The params in force at the block's height (the genesis params, or those of the latest CB
+   * below it that carries params: `paramsInForce`). Required above height 0; at height 0, when
+   * given, the block's params must equal them (a verifier that trusts a known genesis).
    */
   readonly params?: GenesisParams;
   /**
@@ -36,6 +38,7 @@ export interface VerifyContext {
 
 /** Result of {@link verifyChain}. */
 export interface VerifiedChain {
+  /** The params in force after the last block. */
   readonly params: GenesisParams;
   /** The last block of the verified range. */
   readonly latest: ConfigBlock;
@@ -150,7 +153,11 @@ function checkLink(block: ConfigBlock, ts: number, previous: ConfigBlock, contex
     return check.fail('genesis params are needed to verify this block');
   }
   if ('params' in block) {
-    check.fail('params may only appear at height 0');
+    // A params change: complete and valid on its own, and within the safety rules relative to
+    // the params in force, under which this block itself is still judged.
+    const next = check.wrap('params', () => validateParams(block.params, { requireSorted: true }));
+    const problem = membershipChangeProblem(params, next);
+    if (problem !== undefined) check.fail(`params: ${problem}`);
   }
   if (block.prevHash !== previous.hash) {
     check.fail(`prevHash ${block.prevHash} does not link to block ${previous.height} (${previous.hash})`);
@@ -225,7 +232,8 @@ function verifyProof(
  * block; with `from`, it continues after `from.previous` under `from.params`. `from.verifier`
  * applies to every block.
  *
- * @returns the genesis params and the last block.
+ * @returns the params in force after the last block (genesis's, or a later CB's that changed
+ * them) and the last block.
  * @throws {@link BlockVerificationError} for the first block that fails, or for an empty run.
  */
 export function verifyChain(blocks: readonly unknown[], from: VerifyContext = {}): VerifiedChain {
@@ -233,9 +241,8 @@ export function verifyChain(blocks: readonly unknown[], from: VerifyContext = {}
   let params = from.params;
   for (const block of blocks) {
     const verified = verifyBlock(block, { previous, params, verifier: from.verifier });
-    if (verified.height === 0) {
-      params = verified.params ?? params;
-    }
+    // A block carrying params puts them in force from the next height.
+    params = verified.params ?? params;
     previous = verified;
   }
   if (previous === undefined || params === undefined) {

@@ -26,6 +26,7 @@ import type { TestIdentity, TestOrg } from './pki';
 export type TxName =
   | 'InitLedger'
   | 'Propose'
+  | 'ProposeParams'
   | 'Vote'
   | 'Tally'
   | 'ShareUpdateSignature'
@@ -53,6 +54,8 @@ function dispatch(contract: MgmtContract, fn: TxName, ctx: Context, args: readon
       return contract.InitLedger(ctx, a);
     case 'Propose':
       return contract.Propose(ctx, a);
+    case 'ProposeParams':
+      return contract.ProposeParams(ctx, a, b);
     case 'Vote':
       return contract.Vote(ctx, a, b, c, d);
     case 'Tally':

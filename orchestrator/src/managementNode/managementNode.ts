@@ -251,6 +251,11 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
       this.reporter.round(round, this.latest?.height ?? -1);
       const members = this.memberIds(round);
       const now = this.clock.now();
+      if (round.phase !== 'genesis' && members.length > 0 && !members.includes(this.mspId)) {
+        // Removed by a CB that changed the params: no vote, proposal or tally of ours counts any more.
+        this.reportRemoved();
+        return;
+      }
       const result = plan({
         round,
         self: this.mspId,
@@ -270,6 +275,15 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     } catch (err) {
       this.onFailure(err);
     }
+  }
+
+  private removedReported = false;
+
+  private reportRemoved(): void {
+    if (this.removedReported) return;
+    this.removedReported = true;
+    const height = this.latest?.height ?? -1;
+    this.reporter.report({ type: 'warning', message: `${this.mspId} is no longer a member of the consortium (params in force after CB ${height}); this node no longer proposes, votes or tallies` });
   }
 
   private memberIds(round: Round): string[] {
@@ -464,7 +478,8 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
   private onCommitted(block: ConfigBlock, late: boolean): void {
     const previous = this.latest;
     if (previous !== undefined && block.height <= previous.height) return;
-    if (block.height === 0 && block.params !== undefined) this.params = block.params;
+    // A block carrying params puts them in force from the next height (membership changes).
+    if (block.params !== undefined) this.params = block.params;
     this.latest = block;
     for (const map of [this.proposed, this.voted, this.tallied]) prune(map, block.height);
     for (const [key, entry] of this.decidedAt) if (entry.height <= block.height) this.decidedAt.delete(key);

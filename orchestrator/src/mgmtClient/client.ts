@@ -342,6 +342,16 @@ export class MgmtClient extends MgmtReader<MgmtContractCalls> {
   }
 
   /**
+   * `ProposeParams(configJson, paramsJson)`: proposes the next block with `config` and a complete
+   * new params (members, CBI, timeouts, schema), in force from the height after it.
+   *
+   * @throws {@link LedgerCallError}
+   */
+  proposeParams(config: JsonObject, params: GenesisParams): Promise<Proposal> {
+    return this.submit<Proposal>('ProposeParams', JSON.stringify(config), JSON.stringify(params));
+  }
+
+  /**
    * `Vote(proposalId, approve, signature, reason)`.
    *
    * @param signature base64 DER ECDSA signature of the vote message (`voteSignerFromMsp`).

@@ -370,11 +370,24 @@ export class Observer extends EventEmitter<ObserverEvents> {
         return block;
       }
       const previous = store.entries[store.latestHeight]?.block;
-      return verifyBlock(value, { previous, params: genesis.params as GenesisParams, verifier: openSslVerifier });
+      return verifyBlock(value, { previous, params: this.paramsInForce(store.entries), verifier: openSslVerifier });
     } catch (err) {
       this.reject(message, 'MGMT_INVALID_BLOCK', messageOf(err), height, hash);
       return undefined;
     }
+  }
+
+  /** Params in force after the verified chain, scanning only what was appended since the last call. */
+  private paramsCache: { scanned: number; params: GenesisParams | undefined } = { scanned: 0, params: undefined };
+
+  private paramsInForce(chain: readonly { readonly block: ConfigBlock }[]): GenesisParams {
+    // A chain store reloaded or replaced starts the scan again.
+    if (chain.length < this.paramsCache.scanned) this.paramsCache = { scanned: 0, params: undefined };
+    let { params } = this.paramsCache;
+    for (let h = this.paramsCache.scanned; h < chain.length; h++) params = chain[h]?.block.params ?? params;
+    this.paramsCache = { scanned: chain.length, params };
+    if (params === undefined) throw new Error('no genesis params in the verified chain');
+    return params;
   }
 
   private reject(message: InboundConfigBlock, code: RejectionCode, reason: string, height: number | undefined, hash: string | undefined): void {
