@@ -189,7 +189,7 @@ async function bench(s: BenchSession, o: Options): Promise<Results> {
   s.onClose(() => {
     closeSessions(sessions);
   });
-  const policyChanges = o.change === 'policy' ? await policyConfigs(s, connection.members[0] as MemberConnection, connection.members.map((m) => m.mspId)) : undefined;
+  const policyChanges = o.change === 'policy' ? await policyConfigs(s, connection.members[0], connection.members.map((m) => m.mspId)) : undefined;
   await produceGenesis(
     sessions,
     connection,

@@ -3,7 +3,9 @@
  *
  * `mgmt audit` against a live network: CBs produced through the management chaincode, primary
  * config updates signed by a majority of admins and carrying their CB's link, then the audit of
- * the live chains, its JSON export re-verified with the network gone, and tampered exports.
+ * the live chains, its JSON export re-verified with the network gone, and tampered exports. Then,
+ * on a second network, a chain whose CBs are channel models: a policy and an ACL put in force with
+ * their link, and updates made outside the management chain, of an ungoverned and a governed path.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
@@ -11,16 +13,19 @@ import { Command } from 'commander';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildConfigUpdateEnvelope, channelModelUpdate, readConfigBlock, signConfigUpdate } from 'fabric-config/configtx';
+import { orderer } from '@hyperledger/fabric-protos';
+import type { common } from '@hyperledger/fabric-protos';
+import { buildConfigUpdateEnvelope, channelModelUpdate, computeUpdate, readConfigBlock, signConfigUpdate } from 'fabric-config/configtx';
 import type { ChannelModel } from 'fabric-config/configtx';
 import { SigningIdentity } from 'fabric-config/msp';
-import type { ConfigBlock, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
+import type { ConfigBlock, JsonObject, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
 import { broadcast, fetchConfigBlock } from '../orchestrator/src/channelConfig/ordererClient';
 import { channelModelOfCb } from '../orchestrator/src/primary/cbModel';
 import { managementLinkTxId } from '../orchestrator/src/primary/managementLink';
 import { endingOf } from '../orchestrator/src/cli/errors';
 import { registerAudit } from '../orchestrator/src/cli/audit';
 import { newGrpcConnection } from '../orchestrator/src/gateway';
+import { CHANNEL_MODEL_SCHEMA_FILE, readSchemaFile } from '../orchestrator/src/twins/primaryConfig';
 import { closeSessions, genesisParams, json, MemberSession, openSessions, seal as sealBy, sleep, vote } from './support/mgmt';
 import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
 
@@ -39,12 +44,17 @@ const appliedIn = new Map<number, number>();
 /** `appliedIn` as it was when each export was written (a later test applies CB 2 again). */
 const appliedAtExport = new Map<string, ReadonlyMap<number, number>>();
 
-beforeAll(async () => {
+/** A fresh network with the management chaincode deployed, its sessions, admins and a connection to Org1's orderer. */
+async function startLive(): Promise<void> {
   net = await startNetwork({ basePort: BASE_PORT });
   await net.deploy(path.join(REPO_ROOT, 'chaincode'), 'mgmt', 'mgmt');
   s = await openSessions(net.connection);
   admins = net.connection.members.map((m) => SigningIdentity.fromMspDir(m.adminMspDir, m.mspId));
   ordererClient = await newGrpcConnection(net.connection.members[0].orderer);
+}
+
+beforeAll(async () => {
+  await startLive();
   dir = mkdtempSync(path.join(os.tmpdir(), 'audit-e2e-'));
 });
 
@@ -96,20 +106,25 @@ async function seal(proposal: Proposal): Promise<ConfigBlock> {
   return block;
 }
 
-async function produceCb(config: { batchTimeoutMs: number; maxMessageCount: number }): Promise<ConfigBlock> {
+async function produceCb(config: JsonObject): Promise<ConfigBlock> {
   const r = await waitForCycle();
   const proposer = s.find((x) => x.member.mspId === r.expectedProposer) as MemberSession;
   return seal(await json<Proposal>(proposer.mgmt.submitTransaction('Propose', JSON.stringify(config))));
 }
 
-/** A majority-signed update of `primary`'s batch parameters carrying the CB's link; returns the new config block's number. */
-async function applyToPrimary(cb: ConfigBlock, model: ChannelModel): Promise<number> {
-  const current = readConfigBlock(await fetchConfigBlock(ordererClient, 'primary', admins[0])).config;
-  // As the primary adapter does: a CB whose parameters equal the channel's still gets its config block.
-  const update = channelModelUpdate('primary', current, model).serializeBinary();
+async function primaryConfig(): Promise<common.Config> {
+  return readConfigBlock(await fetchConfigBlock(ordererClient, 'primary', admins[0])).config;
+}
+
+/**
+ * Submits an update of `primary` signed by Org2, Org3 and Org4's admins (a majority), carrying
+ * `cb`'s link unless it is null, and waits for its config block; returns that block's number.
+ */
+async function updatePrimary(current: common.Config, update: common.ConfigUpdate, cb: ConfigBlock | null): Promise<number> {
+  const bytes = update.serializeBinary();
   const signers = admins.slice(1, 4);
-  const envelope = buildConfigUpdateEnvelope('primary', update, signers.map((a) => signConfigUpdate(update, a)), signers[0], {
-    txId: managementLinkTxId({ height: cb.height, hash: cb.hash }),
+  const envelope = buildConfigUpdateEnvelope('primary', bytes, signers.map((a) => signConfigUpdate(bytes, a)), signers[0], {
+    ...(cb === null ? {} : { txId: managementLinkTxId({ height: cb.height, hash: cb.hash }) }),
   });
   expect(await broadcast(ordererClient, envelope)).toMatchObject({ statusName: 'SUCCESS' });
   // SUCCESS means accepted for ordering; the update is in force once its config block is.
@@ -118,7 +133,14 @@ async function applyToPrimary(cb: ConfigBlock, model: ChannelModel): Promise<num
     await new Promise((r) => setTimeout(r, 100));
     block = await fetchConfigBlock(ordererClient, 'primary', admins[0]);
   }
-  const number = block.getHeader()?.getNumber() ?? -1;
+  return block.getHeader()?.getNumber() ?? -1;
+}
+
+/** A majority-signed update of `primary` putting `model` in force with the CB's link; returns the new config block's number. */
+async function applyToPrimary(cb: ConfigBlock, model: ChannelModel): Promise<number> {
+  const current = await primaryConfig();
+  // As the primary adapter does: a CB whose parameters equal the channel's still gets its config block.
+  const number = await updatePrimary(current, channelModelUpdate('primary', current, model), cb);
   appliedIn.set(cb.height, number);
   return number;
 }
@@ -144,13 +166,21 @@ describe('mgmt audit on the devnet', () => {
     expect(result.stdout).toMatch(row(cbs[0], '-', 'batchTimeoutMs: \\(none\\)→100, maxMessageCount: \\(none\\)→10'));
     expect(result.stdout).toMatch(row(cb1, String(appliedIn.get(1)), 'batchTimeoutMs: 100→200, maxMessageCount: 10→20'));
     expect(result.stdout).toMatch(row(cb2, String(appliedIn.get(2)), 'batchTimeoutMs: 200→300, maxMessageCount: 20→30'));
-    expect(result.stdout).toMatch(new RegExp(`^${appliedIn.get(2)} +2 +\\S+ +300ms +30 +yes +Org2MSP,Org3MSP,Org4MSP +CB 2 ${cb2.hash.slice(0, 12)}…$`, 'm'));
+    expect(result.stdout).toMatch(new RegExp(`^${appliedIn.get(2)} +2 +\\S+ +300ms +30 +2 \\(2 governed\\) +Org2MSP,Org3MSP,Org4MSP +CB 2 ${cb2.hash.slice(0, 12)}…$`, 'm'));
+    // The full difference of each config block; on a chain of the two batch values, those are what is governed.
+    expect(result.stdout).toMatch(new RegExp(`^${appliedIn.get(2)} +CB 2 \\(linked\\) +yes +- +Channel/Orderer/BatchSize/MaxMessageCount +20 → 30$`, 'm'));
+    expect(result.stdout).toMatch(new RegExp(`^${appliedIn.get(2)} +CB 2 \\(linked\\) +yes +- +Channel/Orderer/BatchTimeout +200ms → 300ms$`, 'm'));
     expect(result.stdout).toContain('✔ audit passed: CBs 0..2 verified, anchored in the mgmt channel config; 3 config blocks of primary, 2 linked to their CB');
 
     const csv = await audit('--connection', net.connectionFile, '--member', 'Org3MSP', '--csv');
     expect(csv.code).toBe(0);
     expect(csv.stderr).toContain('as Org3MSP');
-    expect(csv.stdout.split('\r\n').filter((l) => l !== '')).toHaveLength(4);
+    const lines = csv.stdout.split('\r\n').filter((l) => l !== '');
+    expect(lines[0]).toMatch(/^record,height,/);
+    expect(lines.filter((l) => l.startsWith('cb,'))).toHaveLength(3);
+    expect(lines).toContainEqual(
+      expect.stringMatching(new RegExp(`^change,,\\S+Z(,){10}${appliedIn.get(2)},2,${cb2.hash},Org2MSP;Org3MSP;Org4MSP,Channel/Orderer/BatchTimeout,modified,200ms,300ms,yes,$`)),
+    );
   });
 
   it('exports JSON with the CBs exactly as GetBlocks returns them, the channel CA certificates and the links', async () => {
@@ -165,8 +195,8 @@ describe('mgmt audit on the devnet', () => {
       managementChannel: { msps: { mspId: string; rootCerts: string[] }[]; configBlock: string; headBlocks: string[] };
       primaryChannel: { configBlocks: { number: number; link: unknown; block: string }[]; headBlock: string };
     };
-    // Version 2 (issue 15): the signed blocks travel with the export.
-    expect(exported).toMatchObject({ format: 'mgmt-audit-export', version: 2 });
+    // Version 3: the signed blocks travel with the export (as in version 2), and the report lists every change.
+    expect(exported).toMatchObject({ format: 'mgmt-audit-export', version: 3 });
     expect(exported.primaryChannel.configBlocks.every((b) => b.block.length > 0)).toBe(true);
     expect(exported.primaryChannel.headBlock.length).toBeGreaterThan(0);
     expect(exported.managementChannel.configBlock.length).toBeGreaterThan(0);
@@ -200,8 +230,9 @@ describe('mgmt audit on the devnet', () => {
     const result = await audit('--connection', net.connectionFile);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      `AUDIT_BATCH_MISMATCH at primary block ${number} (CB 2): BatchTimeout 300ms (300 ms), MaxMessageCount 99 differ from CB 2's batchTimeoutMs 300 and maxMessageCount 30`,
+      `AUDIT_BATCH_MISMATCH at primary block ${number} (CB 2): the config does not run CB 2's configuration at 1 governed path: Channel/Orderer/BatchSize/MaxMessageCount is 99, CB 2 wants 30`,
     );
+    expect(result.stdout).toMatch(new RegExp(`^${number} +CB 2 \\(linked\\) +yes +AUDIT_BATCH_MISMATCH +Channel/Orderer/BatchSize/MaxMessageCount +40 → 99$`, 'm'));
   });
 });
 
@@ -275,7 +306,7 @@ describe('mgmt audit --verify-export with the network gone', () => {
 
   const applied = (file: string, height: number): number => appliedAtExport.get(file)?.get(height) as number;
 
-  it('an untouched version 2 export verifies against its signed blocks and heads: exit 0, no notice', async () => {
+  it('an untouched version 3 export verifies against its signed blocks and heads: exit 0, no notice', async () => {
     const result = await audit('--verify-export', path.join(dir, 'audit.json'));
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^  primary: head block \\d+, signed by the orderer of Org\\dMSP, names config block ${applied('audit.json', 2)} as the latest$`, 'm'));
@@ -337,9 +368,124 @@ describe('mgmt audit --verify-export with the network gone', () => {
     const csv = await audit('--verify-export', file, '--csv');
     expect(csv.code).toBe(0);
     expect(csv.stderr).toMatch(/^! notice: this evidence \(export version 1\) carries no orderer-signed blocks/m);
-    expect(csv.stdout.split('\r\n')[0]).toBe('height,time,proposer,cycle,approvals,changes,primary_blocks,status,hash,faults');
+    expect(csv.stderr).toMatch(/^! notice: this evidence \(export version 1\) carries no config blocks: the changes listed are those of the records' BatchTimeout and MaxMessageCount alone/m);
+    expect(csv.stdout.split('\r\n')[0]).toMatch(/^record,height,time,proposer,cycle,approvals,changes,primary_blocks,status,hash,faults,primary_status,block,/);
     // The same cut that fails with head evidence passes unnoticed in version 1: what the notice warns of.
     const cut = await audit('--verify-export', edited('version1.json', 'version1-cut.json', (d) => d.primaryChannel.configBlocks.pop()));
     expect(cut.code).toBe(0);
+  });
+});
+
+describe('mgmt audit of a chain of channel models', () => {
+  const ACL = 'Channel/Application/ACLs/_lifecycle/CheckCommitReadiness';
+  const ENDORSEMENT = 'Channel/Application/Policies/Endorsement';
+  let peers: string;
+  let model1: ChannelModel;
+  let cb1: ConfigBlock;
+  /** Primary config blocks: the one applying CB 1, then the unlinked ungoverned and governed updates. */
+  const blocks = { linked: -1, ungoverned: -1, governed: -1 };
+
+  beforeAll(async () => {
+    // One port grid per test file: the second network starts once the first is gone.
+    if (s) closeSessions(s);
+    ordererClient?.close();
+    await net?.stop();
+    cbs.length = 0;
+    appliedIn.clear();
+    await startLive();
+    peers = net.connection.members.map((m) => `'${m.mspId}.peer'`).join(', ');
+    model1 = {
+      version: 2,
+      orderer: { batchTimeoutMs: 200, batchSize: { maxMessageCount: 20 } },
+      application: {
+        policies: { Endorsement: { type: 'Signature', rule: `OutOf(2, ${peers})` } },
+        acls: { '_lifecycle/CheckCommitReadiness': '/Channel/Application/Writers' },
+      },
+    };
+    const params = JSON.parse(genesisParams(net.connection, { cbiSeconds: 2, cycleTimeoutSeconds: 3 })) as { params: JsonObject; config: JsonObject };
+    params.params.configSchema = readSchemaFile(CHANNEL_MODEL_SCHEMA_FILE);
+    params.config = { version: 2, orderer: { batchTimeoutMs: 100, batchSize: { maxMessageCount: 10 } } };
+    await seal(await json<Proposal>(s[0].mgmt.submitTransaction('InitLedger', JSON.stringify(params))));
+  });
+
+  it('passes when a CB changing a policy and an ACL is put in force with its link, listing those changes as governed', async () => {
+    cb1 = await produceCb(model1 as unknown as JsonObject);
+    blocks.linked = await applyToPrimary(cb1, model1);
+    const result = await audit('--connection', net.connectionFile);
+    expect(result.code).toBe(0);
+    const row = (governed: string, fault: string, changePath: string, change: string): RegExp =>
+      new RegExp(`^${blocks.linked} +CB 1 \\(linked\\) +${governed} +${fault} +${changePath} +${change}$`, 'm');
+    expect(result.stdout).toMatch(row('yes', '-', ENDORSEMENT, `MAJORITY Endorsement → OutOf\\(2, ${peers.replace(/\./g, '\\.')}\\)`));
+    expect(result.stdout).toMatch(row('yes', '-', ACL, '\\S.* → /Channel/Application/Writers'));
+    expect(result.stdout).toMatch(row('yes', '-', 'Channel/Orderer/BatchSize/MaxMessageCount', '\\d+ → 20'));
+    expect(result.stdout).toContain('✔ audit passed: CBs 0..1 verified');
+  });
+
+  it('lists an update made outside the management chain that changes an ungoverned path, without a fault', async () => {
+    const current = await primaryConfig();
+    const desired = current.cloneMessage();
+    const restrictions = new orderer.ChannelRestrictions();
+    restrictions.setMaxCount(5);
+    desired.getChannelGroup()?.getGroupsMap().get('Orderer')?.getValuesMap().get('ChannelRestrictions')?.setValue(restrictions.serializeBinary());
+    blocks.ungoverned = await updatePrimary(current, computeUpdate('primary', current, desired), null);
+    const result = await audit('--connection', net.connectionFile);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^${blocks.ungoverned} +CB 1 \\(in force\\) +no +- +Channel/Orderer/ChannelRestrictions/MaxCount +0 → 5$`, 'm'));
+    const csv = await audit('--connection', net.connectionFile, '--csv');
+    expect(csv.code).toBe(0);
+    expect(csv.stdout.split('\r\n')).toContainEqual(
+      expect.stringMatching(new RegExp(`^change,,\\S+Z(,){10}${blocks.ungoverned},,,Org2MSP;Org3MSP;Org4MSP,Channel/Orderer/ChannelRestrictions/MaxCount,modified,0,5,no,$`)),
+    );
+  });
+
+  it('fails an update made outside the management chain that changes a governed path: AUDIT_UNLINKED_GOVERNED_CHANGE naming the path and the signers, exit 1', async () => {
+    const current = await primaryConfig();
+    blocks.governed = await updatePrimary(current, channelModelUpdate('primary', current, { version: 2, application: { acls: { '_lifecycle/CheckCommitReadiness': '/Channel/Application/Readers' } } }), null);
+    const result = await audit('--connection', net.connectionFile);
+    expect(result.code).toBe(1);
+    const reason =
+      `AUDIT_UNLINKED_GOVERNED_CHANGE at primary block ${blocks.governed}: an update without a management link, signed by Org2MSP, Org3MSP, Org4MSP, ` +
+      `changed 1 path that CB 1's configuration governs: ${ACL} /Channel/Application/Writers → /Channel/Application/Readers`;
+    expect(result.stdout).toContain(reason);
+    expect(result.stderr).toContain(`✖ audit found 1 fault, the first: ${reason}`);
+    expect(result.stdout).toMatch(new RegExp(`^${blocks.governed} +CB 1 \\(in force\\) +yes +AUDIT_UNLINKED_GOVERNED_CHANGE +${ACL} +/Channel/Application/Writers → /Channel/Application/Readers$`, 'm'));
+    const csv = await audit('--connection', net.connectionFile, '--csv');
+    expect(csv.code).toBe(1);
+    expect(csv.stdout.split('\r\n')).toContainEqual(expect.stringMatching(new RegExp(`,${blocks.governed},,,Org2MSP;Org3MSP;Org4MSP,${ACL},modified,/Channel/Application/Writers,/Channel/Application/Readers,yes,AUDIT_UNLINKED_GOVERNED_CHANGE$`)));
+  });
+
+  it('exports version 3, whose verification offline recomputes the changes from the config blocks; as version 1 the ACL change is invisible', async () => {
+    const file = path.join(dir, 'model.json');
+    expect((await audit('--connection', net.connectionFile, '--json', '--out', file)).code).toBe(1);
+    await net.stop();
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+      version: number;
+      primaryChannel: { configBlocks: Record<string, unknown>[] };
+      report: { primaryConfigBlocks: { number: number; changes: { path: string; governed: boolean }[] }[] };
+      [key: string]: unknown;
+    };
+    expect(doc.version).toBe(3);
+    expect(doc.report.primaryConfigBlocks.find((p) => p.number === blocks.linked)?.changes).toContainEqual(expect.objectContaining({ path: ENDORSEMENT, governed: true }));
+    // The stored report is for reading only: emptying its changes changes nothing.
+    for (const p of doc.report.primaryConfigBlocks) p.changes = [];
+    const forged = path.join(dir, 'model-forged.json');
+    writeFileSync(forged, JSON.stringify(doc));
+    const verified = await audit('--verify-export', forged);
+    expect(verified.code).toBe(1);
+    expect(verified.stdout).toContain(`AUDIT_UNLINKED_GOVERNED_CHANGE at primary block ${blocks.governed}: `);
+    expect(verified.stdout).toMatch(new RegExp(`^${blocks.linked} +CB 1 \\(linked\\) +yes +- +${ENDORSEMENT} +MAJORITY Endorsement → `, 'm'));
+    // Without the config blocks only the batch values of the records are left: the ACL change cannot be seen, as the notice says.
+    doc.version = 1;
+    delete doc.headsReadAt;
+    const management = doc.managementChannel as Record<string, unknown>;
+    delete management.configBlock;
+    delete management.headBlocks;
+    delete (doc.primaryChannel as Record<string, unknown>).headBlock;
+    for (const record of doc.primaryChannel.configBlocks) delete record.block;
+    const v1 = path.join(dir, 'model-v1.json');
+    writeFileSync(v1, JSON.stringify(doc));
+    const old = await audit('--verify-export', v1);
+    expect(old.code).toBe(0);
+    expect(old.stdout).toMatch(/^Notice: this evidence \(export version 1\) carries no config blocks: .*the full difference from the previous config cannot be checked$/m);
   });
 });

@@ -2,12 +2,16 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * A channel as the devnet's peers and orderer see it: its current configuration (from the latest
- * config block), the MSPs that configuration defines, and the chaincodes defined on it.
+ * config block), what that configuration decides (MSPs, batch values, ACLs, capabilities, the
+ * consensus state), and the chaincodes defined on it. Every check reads the config in force when
+ * it runs, so a config block changes what the next request gets.
  */
-import { common } from '@hyperledger/fabric-protos';
-import { BatchParams, evaluatePolicy, readBatchParams, readMsps } from 'fabric-config/configtx';
+import { common, orderer } from '@hyperledger/fabric-protos';
+import { BatchParams, ConfigKey, PEER_WIDE_ACL_RESOURCES, aclPolicyFor, configuredAcls, evaluatePolicy, hasPolicy, readBatchParams, readMsps } from 'fabric-config/configtx';
+import type { PolicyResult } from 'fabric-config/configtx';
 import type { ChannelView, SignedData } from './ledger/committer';
 import { MspRegistry } from 'fabric-config/msp';
+import { capabilityNames, consensusTypeOf } from './orderer/configBundle';
 
 export interface ChaincodeDefinition {
   channel: string;
@@ -17,9 +21,16 @@ export interface ChaincodeDefinition {
   ccid: string;
   folder: string;
   address: string;
-  /** Policy path evaluated at commit; Fabric's default for a chaincode is the channel's Endorsement policy. */
+  /**
+   * Policy path evaluated at commit, against the config in force then. `deploy` writes
+   * `/Channel/Application/Endorsement`, which _lifecycle gives a chaincode defined without an
+   * explicit policy (DefaultEndorsementPolicyRef).
+   */
   endorsementPolicy: string;
 }
+
+/** The channel policy _lifecycle gives a chaincode defined without an explicit endorsement policy. */
+export const DEFAULT_ENDORSEMENT_POLICY = '/Channel/Application/Endorsement';
 
 export type { BatchParams };
 
@@ -27,6 +38,9 @@ export class Channel implements ChannelView {
   private configValue!: common.Config;
   private mspRegistry!: MspRegistry;
   private batch!: BatchParams;
+  private acls!: ReadonlyMap<string, string>;
+  private applicationCapabilities!: readonly string[];
+  private consensusState!: number;
   private readonly chaincodes = new Map<string, ChaincodeDefinition>();
 
   constructor(
@@ -54,7 +68,59 @@ export class Channel implements ChannelView {
     this.configValue = config;
     this.mspRegistry = new MspRegistry(readMsps(config));
     this.batch = readBatchParams(config);
+    this.acls = configuredAcls(config);
+    this.applicationCapabilities = capabilityNames(config.getChannelGroup()?.getGroupsMap().get(ConfigKey.applicationGroup));
+    this.consensusState = consensusTypeOf(config).getState();
     this.lastConfigBlock = blockNum;
+  }
+
+  /** The config's sequence number, which each config block raises by one. */
+  get sequence(): number {
+    return this.configValue.getSequence();
+  }
+
+  /**
+   * Whether the ordering service is in maintenance mode (ConsensusType.State): it then refuses
+   * normal transactions, and Broadcast and its Deliver require the Orderer group's Writers and
+   * Readers instead of the channel's.
+   */
+  get inMaintenance(): boolean {
+    return this.consensusState === orderer.ConsensusType.State.STATE_MAINTENANCE;
+  }
+
+  /**
+   * Whether chaincodes are defined through the v2 lifecycle (Application capability V2_0 or
+   * later, common/capabilities `LifecycleV20()`); below it a Fabric peer looks chaincodes up in
+   * the legacy lscc namespace, where a chaincode the devnet deploys is not found.
+   */
+  get lifecycleV20(): boolean {
+    return this.applicationCapabilities.some((name) => name === 'V2_0' || name === 'V2_5');
+  }
+
+  /**
+   * Fabric's ACL check (core/aclmgmt) of a channel resource: the policy the channel's `ACLs` value
+   * names for it, else the peer's default, evaluated over the request's signed data.
+   *
+   * @param resource - e.g. `peer/Propose`, `event/Block`.
+   * @param signed - the request's creator and signature.
+   * @returns `{ ok: true }`, or the refusal in Fabric's words.
+   */
+  checkAcl(resource: string, signed: SignedData[]): PolicyResult {
+    const acl = aclPolicyFor(this.acls, resource);
+    if (acl === undefined) {
+      // Peer-wide resources are Fabric's local-MSP checks, which no channel request reaches here.
+      return { ok: false, reason: PEER_WIDE_ACL_RESOURCES.includes(resource) ? `${resource} is checked against a peer's local MSP, not a channel policy` : `Unmapped policy for ${resource}` };
+    }
+    if (acl.source === 'default') {
+      const result = evaluatePolicy(this.configValue, acl.policy, signed, this.mspRegistry);
+      return result.ok
+        ? result
+        : { ok: false, reason: `Failed evaluating policy on signed data during check policy on channel [${this.id}] with policy [${acl.policy}]: [${result.reason}]` };
+    }
+    const result = hasPolicy(this.configValue, acl.policy)
+      ? evaluatePolicy(this.configValue, acl.policy, signed, this.mspRegistry)
+      : { ok: false as const, reason: `policy ${acl.policy} not found` };
+    return result.ok ? result : { ok: false, reason: `failed evaluating policy on signed data during check policy [${acl.policy}]: [${result.reason}]` };
   }
 
   defineChaincode(def: ChaincodeDefinition): void {
@@ -73,14 +139,14 @@ export class Channel implements ChannelView {
     return this.chaincodes.has(name);
   }
 
-  checkEndorsementPolicy(chaincode: string, endorsements: SignedData[]): { ok: true } | { ok: false; reason: string } {
+  checkEndorsementPolicy(chaincode: string, endorsements: SignedData[]): PolicyResult {
     const def = this.chaincodes.get(chaincode);
     if (!def) return { ok: false, reason: `chaincode ${chaincode} is not defined on channel ${this.id}` };
     return evaluatePolicy(this.configValue, def.endorsementPolicy, endorsements, this.mspRegistry);
   }
 
   /** Whether signed data satisfies a channel policy such as /Channel/Writers or /Channel/Readers. */
-  checkPolicy(path: string, signed: SignedData[]): { ok: true } | { ok: false; reason: string } {
+  checkPolicy(path: string, signed: SignedData[]): PolicyResult {
     return evaluatePolicy(this.configValue, path, signed, this.mspRegistry);
   }
 }

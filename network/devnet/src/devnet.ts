@@ -13,7 +13,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { BodyTooLargeError, guardLocalRequest, readLimitedBody, writeTokenFile } from './admin/localEndpoint';
 import type { Refusal } from './admin/localEndpoint';
-import { ChaincodeDefinition, Channel } from './channel';
+import { ChaincodeDefinition, Channel, DEFAULT_ENDORSEMENT_POLICY } from './channel';
 import { ChaincodeRuntime } from './chaincode';
 import { ChaincodePidFiles, endLeftoverChaincodes } from './chaincode/leftovers';
 import { hashChaincodeFolder } from './chaincode/packageId';
@@ -372,7 +372,7 @@ export class Devnet {
       ccid: `${label}:${pkg.hash}`,
       folder,
       address: existing?.address ?? `127.0.0.1:${await freePort()}`,
-      endorsementPolicy: '/Channel/Application/Endorsement',
+      endorsementPolicy: DEFAULT_ENDORSEMENT_POLICY,
     };
     // The same package newly defined on another channel keeps running: one process serves every
     // channel a chaincode is defined on, as an installed package does on a Fabric peer.

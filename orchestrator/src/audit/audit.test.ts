@@ -34,7 +34,7 @@ import type { ConfigBlock, ConfigBlockHeader, CryptoVerifier, GenesisParams, Jso
 import { createTestConsortium, TestIdentity, TestOrg } from '../../../chaincode/src/testing/pki';
 import { endingOf } from '../cli/errors';
 import { registerAudit } from '../cli/audit';
-import { auditEvidence } from './audit';
+import { auditEvidence, NO_CONFIG_NOTICE, NO_HEAD_EVIDENCE_NOTICE } from './audit';
 import { AuditError } from './errors';
 import { buildExport, parseExport, serializeExport } from './exportFormat';
 import type { AuditEvidence, AuditFault, PrimaryConfigRecord } from './types';
@@ -264,7 +264,7 @@ describe('verifyManagementChain equals the core verifier', () => {
     ['not after the previous block, resealed', reseal5((h, c) => ({ ...h, timestamp: c[4].timestamp })), /is not after/],
     ['config outside the schema bounds, resealed', reseal5((h) => ({ ...h, config: { batchTimeoutMs: 100, maxMessageCount: 0 } })), /^config: /],
     ['prevHash that does not link, resealed', reseal5((h) => ({ ...h, prevHash: 'cd'.repeat(32) })), /does not link to block 4/],
-    ['params above height 0', at5((b) => ({ ...b, params: fx.params })), /params may only appear at height 0/],
+    ['params above height 0 that remove two of four members', at5((b) => ({ ...b, params: { ...fx.params, members: fx.params.members.slice(0, 2) } })), /params: removes 2 of 4 members/],
     ['uppercase hash', at5((b) => ({ ...b, hash: b.hash.toUpperCase() })), /64 lowercase hex/],
     ['proof not sorted', proof5((p) => [...p].reverse()), /not sorted by MSP ID or repeat a member/],
     ['the same member twice', proof5((p) => [p[0], p[0], p[1], p[2]]), /not sorted by MSP ID or repeat a member/],
@@ -366,7 +366,20 @@ describe('auditEvidence', () => {
       ],
       appliedIn: [3],
     });
-    expect(report.primaryConfigBlocks[1]).toMatchObject({ number: 3, batchChanged: true, link: { height: 1 } });
+    // Without config blocks (version 1 evidence) the changes are the records' batch values, governed by the linked CB.
+    expect(report.primaryConfigBlocks[1]).toMatchObject({
+      number: 3,
+      batchChanged: true,
+      link: { height: 1 },
+      governedBy: 1,
+      changesComplete: false,
+      changes: [
+        { path: 'Channel/Orderer/BatchTimeout', kind: 'modified', before: '2s', after: '110ms', governed: true },
+        { path: 'Channel/Orderer/BatchSize/MaxMessageCount', kind: 'modified', before: 10, after: 11, governed: true },
+      ],
+    });
+    expect(report.primaryConfigBlocks[0]).toMatchObject({ changes: [], governedBy: 0, changesComplete: true });
+    expect(report.notices).toEqual([NO_HEAD_EVIDENCE_NOTICE, NO_CONFIG_NOTICE]);
   });
 
   it('anchors the genesis members in the management channel config', () => {
@@ -392,8 +405,29 @@ describe('auditEvidence', () => {
       { code: 'AUDIT_LINK_HASH_MISMATCH', height: 2, primaryBlock: 6 },
     ],
     ['a link past the end of the chain', (r) => r.map((x) => (x.number === 6 ? { ...x, link: { height: 40, hash: 'ef'.repeat(32) } } : x)), { code: 'AUDIT_LINK_UNKNOWN_CB', height: 40, primaryBlock: 6 }],
-    ['batch parameters other than the CB', (r) => r.map((x) => (x.number === 6 ? { ...x, maxMessageCount: 77 } : x)), { code: 'AUDIT_BATCH_MISMATCH', height: 2, primaryBlock: 6 }],
-    ['a batch change with no link', (r) => r.map((x) => (x.number === 6 ? { ...x, link: null } : x)), { code: 'AUDIT_UNLINKED_CHANGE', primaryBlock: 6 }],
+    [
+      'batch parameters other than the CB',
+      (r) => r.map((x) => (x.number === 6 ? { ...x, maxMessageCount: 77 } : x)),
+      {
+        code: 'AUDIT_BATCH_MISMATCH',
+        height: 2,
+        primaryBlock: 6,
+        paths: ['Channel/Orderer/BatchSize/MaxMessageCount'],
+        reason: "the config does not run CB 2's configuration at 1 governed path: Channel/Orderer/BatchSize/MaxMessageCount is 77, CB 2 wants 12",
+      },
+    ],
+    [
+      'a batch change with no link',
+      (r) => r.map((x) => (x.number === 6 ? { ...x, link: null } : x)),
+      {
+        code: 'AUDIT_UNLINKED_GOVERNED_CHANGE',
+        primaryBlock: 6,
+        paths: ['Channel/Orderer/BatchTimeout', 'Channel/Orderer/BatchSize/MaxMessageCount'],
+        reason:
+          "an update without a management link, signed by Org1MSP, Org2MSP, Org3MSP, changed 2 paths that CB 1's configuration governs: " +
+          'Channel/Orderer/BatchTimeout 110ms → 120ms; Channel/Orderer/BatchSize/MaxMessageCount 11 → 12',
+      },
+    ],
     ['a config block left out', (r) => r.filter((x) => x.number !== 6), { code: 'AUDIT_PRIMARY_INCOMPLETE', primaryBlock: 9 }],
     ['no genesis config block', (r) => r.slice(1).map((x) => ({ ...x })), { code: 'AUDIT_PRIMARY_INCOMPLETE', primaryBlock: 3 }],
     ['a config block before its CB was proposed', (r) => r.map((x) => (x.number === 6 ? { ...x, timestamp: '2026-01-01T00:00:01.000Z' } : x)), { code: 'AUDIT_LINK_BEFORE_CB', height: 2, primaryBlock: 6 }],
@@ -483,8 +517,9 @@ describe('the export', () => {
     ['not JSON', (t) => t.slice(0, 100), /\$: not strict JSON/],
     ['a duplicate member name', (t) => t.replace('"version": 1,', '"version": 1, "version": 1,'), /duplicate member name "version"/],
     ['another format', (t) => t.replace('"mgmt-audit-export"', '"something-else"'), /\$\.format: must be "mgmt-audit-export"/],
-    ['another version', (t) => t.replace('"version": 1,', '"version": 3,'), /\$\.version: 3 is not supported/],
+    ['another version', (t) => t.replace('"version": 1,', '"version": 4,'), /\$\.version: 4 is not supported \(this mgmt reads versions 1, 2, 3\)/],
     ['a version 2 export without its signed blocks', (t) => t.replace('"version": 1,', '"version": 2,'), /\$\.managementChannel\.headBlocks: must be an array/],
+    ['a version 3 export without its signed blocks', (t) => t.replace('"version": 1,', '"version": 3,'), /\$\.managementChannel\.headBlocks: must be an array/],
     ['a batch timeout text that disagrees with its milliseconds', (t) => t.replace('"batchTimeout": "2s"', '"batchTimeout": "3s"'), /configBlocks\[0\]\.batchTimeoutMs: must be the milliseconds of batchTimeout "3s"/],
     ['a missing channel', (t) => t.replace('"primaryChannel":', '"primaryChannelX":'), /\$\.primaryChannel: must be an object/],
   ];
@@ -552,7 +587,10 @@ describe('mgmt audit --verify-export (no network)', () => {
     const csv = await run(['--verify-export', file, '--csv']);
     expect(csv.code).toBe(1);
     expect(csv.stderr).toContain('✖ AUDIT_CB_INVALID at height 9: proof has 2 approvals, quorum is 3');
-    expect(csv.stdout.split('\r\n')[0]).toBe('height,time,proposer,cycle,approvals,changes,primary_blocks,status,hash,faults');
+    expect(csv.stdout.split('\r\n')[0]).toBe(
+      'record,height,time,proposer,cycle,approvals,changes,primary_blocks,status,hash,faults,primary_status,block,link_height,link_hash,signers,path,kind,before,after,governed,fault_code',
+    );
+    expect(csv.stdout.split('\r\n').filter((l) => l.startsWith('cb,'))).toHaveLength(12);
   });
 
   it('writes the re-verified export with --json --out', async () => {

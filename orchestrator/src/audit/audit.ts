@@ -5,8 +5,10 @@
  * audit and an offline re-verification run exactly the same checks.
  */
 import { X509Certificate } from 'node:crypto';
+import type { common } from '@hyperledger/fabric-protos';
 import type { ConfigBlock, JsonObject, JsonValue, Member } from 'mgmt-chaincode/dist/protocol';
 import { diffConfig } from './diff';
+import { governPrimaryConfigs } from './governance';
 import { checkSignedBlocks, classifyPrimary, DEFAULT_GRACE_SECONDS } from './heads';
 import type { SignedBlocksCheck } from './heads';
 import type {
@@ -34,7 +36,13 @@ export interface AuditOptions extends VerifyManagementChainOptions {
 /** The notice of evidence without signed blocks (a version 1 export). */
 export const NO_HEAD_EVIDENCE_NOTICE =
   'this evidence (export version 1) carries no orderer-signed blocks: the records are taken as stated, and nothing shows ' +
-  'whether the history was cut at the end or a record relinked; re-export with this mgmt (version 2) for head evidence';
+  'whether the history was cut at the end or a record relinked; re-export with this mgmt (version 3) for head evidence';
+
+/** The notice of evidence without config blocks (a version 1 export): what the changes of its primary config blocks are. */
+export const NO_CONFIG_NOTICE =
+  'this evidence (export version 1) carries no config blocks: the changes listed are those of the records\' BatchTimeout and ' +
+  'MaxMessageCount alone, and a linked block is checked against those values of its CB only; the full difference from the ' +
+  'previous config cannot be checked';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -159,11 +167,13 @@ export interface PrimaryCheckContext {
   readonly clockToleranceMs: number;
 }
 
-function batchText(record: PrimaryConfigRecord): string {
-  return `BatchTimeout ${record.batchTimeout} (${record.batchTimeoutMs} ms), MaxMessageCount ${record.maxMessageCount}`;
+/** The verified CB a link names with its hash, or undefined (the link check says why). */
+function linkedCbOf(record: PrimaryConfigRecord, context: PrimaryCheckContext): ConfigBlock | undefined {
+  const cb = record.link === null ? undefined : (context.verified[record.link.height] as ConfigBlock | undefined);
+  return cb !== undefined && cb.hash === record.link?.hash ? cb : undefined;
 }
 
-/** Checks one linked config block against the CB it names; true when the link names a verified CB. */
+/** Checks that a linked config block names a verified CB with its hash, and is not older than it; true when the link holds. */
 function checkLink(record: PrimaryConfigRecord, link: NonNullable<PrimaryConfigRecord['link']>, context: PrimaryCheckContext, faults: AuditFault[]): boolean {
   const at = { height: link.height, primaryBlock: record.number };
   const cb = context.verified[link.height] as ConfigBlock | undefined;
@@ -181,32 +191,40 @@ function checkLink(record: PrimaryConfigRecord, link: NonNullable<PrimaryConfigR
     faults.push({ code: 'AUDIT_LINK_HASH_MISMATCH', ...at, reason: `links CB ${link.height} with hash ${link.hash}, but CB ${link.height} has hash ${cb.hash}` });
     return false;
   }
-  const { batchTimeoutMs, maxMessageCount } = cb.config;
-  if (batchTimeoutMs !== record.batchTimeoutMs || maxMessageCount !== record.maxMessageCount) {
-    faults.push({
-      code: 'AUDIT_BATCH_MISMATCH',
-      ...at,
-      reason: `${batchText(record)} differ from CB ${link.height}'s batchTimeoutMs ${JSON.stringify(batchTimeoutMs ?? null)} and maxMessageCount ${JSON.stringify(maxMessageCount ?? null)}`,
-    });
-  }
   if (Date.parse(record.timestamp) < Date.parse(cb.timestamp) - context.clockToleranceMs) {
     faults.push({ code: 'AUDIT_LINK_BEFORE_CB', ...at, reason: `config block made at ${record.timestamp}, before CB ${link.height} was proposed at ${cb.timestamp}` });
   }
   return true;
 }
 
+/** What {@link checkPrimaryConfigs} found. */
+export interface PrimaryConfigsCheck {
+  readonly faults: AuditFault[];
+  readonly audited: AuditedPrimaryConfig[];
+  /** What could not be established, in words (see {@link governPrimaryConfigs}). */
+  readonly notices: string[];
+}
+
 /**
  * Checks the primary channel's config history against the management chain: it is complete
- * (genesis first, config sequence rising by one), every batch change carries a management link,
- * and every link names a verified CB by height and hash whose configuration the block puts in
- * force, not before the CB existed and never going back to an older CB.
+ * (genesis first, config sequence rising by one); every link names a verified CB by height and
+ * hash, not before the CB existed and never going back to an older CB; and every config block's
+ * changes against the previous one are classified and checked by {@link governPrimaryConfigs}
+ * (a linked block runs its CB's configuration, an unlinked one changes no governed path).
  *
  * @param records - the primary config blocks, by ascending block number.
  * @param context - the verified management chain.
- * @returns the faults and the report rows.
+ * @param configs - each record's config from its signed block, in the same order; undefined
+ *   (or none at all, for version 1 evidence) where there is none: its changes are then those of
+ *   the records' batch values only.
+ * @returns the faults, the report rows and the notices.
  * @throws nothing: every problem is a fault.
  */
-export function checkPrimaryConfigs(records: readonly PrimaryConfigRecord[], context: PrimaryCheckContext): { faults: AuditFault[]; audited: AuditedPrimaryConfig[] } {
+export function checkPrimaryConfigs(
+  records: readonly PrimaryConfigRecord[],
+  context: PrimaryCheckContext,
+  configs: readonly (common.Config | undefined)[] = [],
+): PrimaryConfigsCheck {
   const faults: AuditFault[] = [];
   const audited: AuditedPrimaryConfig[] = [];
   if (records.length === 0) {
@@ -218,10 +236,15 @@ export function checkPrimaryConfigs(records: readonly PrimaryConfigRecord[], con
       reason: `the first config block is block ${records[0].number} with sequence ${records[0].sequence}, not the genesis block 0 with sequence 0`,
     });
   }
+  const governance = governPrimaryConfigs(
+    records.map((record, i) => ({ record, config: configs[i], linkedCb: linkedCbOf(record, context) })),
+    context.verified[0],
+  );
   let applied: { height: number; block: number } | undefined;
   records.forEach((record, i) => {
     const previous = i === 0 ? undefined : records[i - 1];
     const at = { primaryBlock: record.number };
+    const governed = governance[i];
     if (previous !== undefined && (record.number <= previous.number || record.sequence !== previous.sequence + 1)) {
       faults.push({
         code: 'AUDIT_PRIMARY_INCOMPLETE',
@@ -231,17 +254,16 @@ export function checkPrimaryConfigs(records: readonly PrimaryConfigRecord[], con
     }
     const batchChanged =
       previous !== undefined && (previous.batchTimeoutMs !== record.batchTimeoutMs || previous.maxMessageCount !== record.maxMessageCount);
-    audited.push({ ...record, batchChanged });
+    audited.push({ ...record, batchChanged, changes: governed.changes, governedBy: governed.governedBy, changesComplete: governed.changesComplete });
     if (record.linkError !== undefined) {
       faults.push({ code: 'AUDIT_PRIMARY_MALFORMED', ...at, reason: record.linkError });
     }
     if (record.link === null) {
-      if (previous !== undefined && batchChanged && record.linkError === undefined) {
-        faults.push({ code: 'AUDIT_UNLINKED_CHANGE', ...at, reason: `${batchText(record)} changed (from ${batchText(previous)}) without a management link` });
-      }
+      faults.push(...governed.faults);
       return;
     }
     if (!checkLink(record, record.link, context, faults)) return;
+    faults.push(...governed.faults);
     if (applied !== undefined && record.link.height < applied.height) {
       faults.push({
         code: 'AUDIT_LINK_ROLLBACK',
@@ -252,7 +274,18 @@ export function checkPrimaryConfigs(records: readonly PrimaryConfigRecord[], con
     }
     if (applied === undefined || record.link.height >= applied.height) applied = { height: record.link.height, block: record.number };
   });
-  return { faults, audited };
+  return { faults, audited, notices: governance.flatMap((g) => g.notices) };
+}
+
+/** What the evidence leaves open about the changes: no config blocks at all, or some that do not decode. */
+function changeNotices(primary: PrimaryConfigsCheck, versionOne: boolean): string[] {
+  if (versionOne) return primary.audited.length > 1 ? [NO_CONFIG_NOTICE, ...primary.notices] : primary.notices;
+  const partial = primary.audited.filter((p) => !p.changesComplete).map((p) => p.number);
+  const cut =
+    partial.length === 0
+      ? []
+      : [`the changes of primary config blocks ${partial.join(', ')} are those of their records' BatchTimeout and MaxMessageCount alone: their config, or the previous one, is not in the evidence or does not decode`];
+  return [...cut, ...primary.notices];
 }
 
 /**
@@ -260,8 +293,9 @@ export function checkPrimaryConfigs(records: readonly PrimaryConfigRecord[], con
  * cycle windows, timing, schema, proof signatures and certificates against the genesis CAs),
  * anchors the genesis members in the management channel's configuration, checks the signed
  * blocks when the evidence has them (re-deriving the primary records from them, and checking
- * the heads: see {@link checkSignedBlocks}), checks every config block of the primary channel
- * against the CB it links, and classifies each CB on the primary channel (in force, applied,
+ * the heads: see {@link checkSignedBlocks}), diffs every config block of the primary channel
+ * against the one before and checks the changes against the CB that governs them (see
+ * {@link governPrimaryConfigs}), and classifies each CB on the primary channel (in force, applied,
  * skipped, pending; the newest not in force after the grace is a fault). Faults are collected,
  * not thrown, so that one run names all of them; CB verification stops at the first invalid CB, because
  * every later one depends on it.
@@ -287,11 +321,15 @@ export function auditEvidence(evidence: AuditEvidence, options: Readonly<AuditOp
     faults.push(...signed.faults);
   }
   const records = signed?.records ?? [...evidence.primaryChannel.configBlocks];
-  const primary = checkPrimaryConfigs(records, {
-    verified: verification.verified,
-    chainLength: chain.length,
-    clockToleranceMs: (verification.params?.clockToleranceSeconds ?? 0) * 1000,
-  });
+  const primary = checkPrimaryConfigs(
+    records,
+    {
+      verified: verification.verified,
+      chainLength: chain.length,
+      clockToleranceMs: (verification.params?.clockToleranceSeconds ?? 0) * 1000,
+    },
+    signed?.configs,
+  );
   faults.push(...primary.faults);
   const graceSeconds = options.graceSeconds ?? DEFAULT_GRACE_SECONDS;
   const classification = classifyPrimary(verification.verified, records, {
@@ -313,7 +351,7 @@ export function auditEvidence(evidence: AuditEvidence, options: Readonly<AuditOp
     blocks,
     primaryConfigBlocks: primary.audited,
     faults,
-    notices: signed === undefined ? [NO_HEAD_EVIDENCE_NOTICE] : signed.notices,
+    notices: [...(signed === undefined ? [NO_HEAD_EVIDENCE_NOTICE] : signed.notices), ...changeNotices(primary, signed === undefined)],
     ...(signed === undefined ? {} : { heads: signed.heads }),
     inForce: classification.summary,
   };

@@ -99,7 +99,7 @@ const TAIL_ATTEMPTS = 3;
 /** Options of {@link collectEvidence}. */
 export interface CollectOptions {
   /**
-   * Also read the signed blocks (export version 2): keep the primary config blocks and head, read
+   * Also read the signed blocks (export versions 2 and 3): keep the primary config blocks and head, read
    * the management chain's head blocks back to the newest CB, and the management config block
    * the head names. False by default (a version 1 reading, as before).
    */

@@ -14,19 +14,25 @@ import type { AuditEvidence, AuditReport, ChannelMsp, PrimaryConfigRecord, Signe
 export const AUDIT_EXPORT_FORMAT = 'mgmt-audit-export';
 
 /**
- * The export version this code writes when the evidence has signed blocks (version 2); evidence
- * without them is written as version 1. A reader takes versions 1 and 2 and refuses any other.
+ * The export version this code writes when the evidence has signed blocks (version 3); evidence
+ * without them is written as version 1. A reader takes versions 1, 2 and 3 and refuses any other.
+ *
+ * Version 3 carries exactly version 2's evidence, the primary config blocks' bytes included: what
+ * changed is the report it was written with (every change of every primary config block, governed
+ * or not, and `AUDIT_UNLINKED_GOVERNED_CHANGE`). The number tells a reader that the writer's audit
+ * judged the full differences; the verifier never reads them from the file, it recomputes them from
+ * the blocks, so a version 2 export gets the same full check.
  */
-export const AUDIT_EXPORT_VERSION = 2;
+export const AUDIT_EXPORT_VERSION = 3;
 
 /** The versions {@link parseExport} reads. */
-export const AUDIT_EXPORT_VERSIONS: readonly number[] = [1, 2];
+export const AUDIT_EXPORT_VERSIONS: readonly number[] = [1, 2, 3];
 
 /** The export document: the evidence, plus the report of the run that wrote it. */
 export interface AuditExport extends AuditEvidence {
   readonly format: typeof AUDIT_EXPORT_FORMAT;
-  /** 2 with signed blocks, 1 without. */
-  readonly version: 1 | 2;
+  /** 3 with signed blocks, 1 without; 2 is only ever read. */
+  readonly version: 1 | 2 | 3;
   /** When the export was written, ISO 8601 UTC. */
   readonly exportedAt: string;
   /** The report of the run that wrote the export: for reading only, `--verify-export` recomputes it. */
@@ -34,7 +40,7 @@ export interface AuditExport extends AuditEvidence {
 }
 
 /**
- * Builds the export document: version 2 when the evidence has signed blocks, else version 1.
+ * Builds the export document: version 3 when the evidence has signed blocks, else version 1.
  *
  * @param evidence - what was audited.
  * @param report - its report.
@@ -44,7 +50,7 @@ export interface AuditExport extends AuditEvidence {
 export function buildExport(evidence: AuditEvidence, report: AuditReport, exportedAt: Date = new Date()): AuditExport {
   return {
     format: AUDIT_EXPORT_FORMAT,
-    version: evidence.signedBlocks === undefined ? 1 : 2,
+    version: evidence.signedBlocks === undefined ? 1 : AUDIT_EXPORT_VERSION,
     exportedAt: exportedAt.toISOString(),
     managementChannel: evidence.managementChannel,
     managementChain: evidence.managementChain,
@@ -60,7 +66,7 @@ function base64(bytes: Uint8Array): string {
 
 /**
  * The export as JSON text: one CB per line inside `managementChain`, so that a diff of two
- * exports or a `grep` shows whole blocks, and the rest indented. Version 2 puts the signed
+ * exports or a `grep` shows whole blocks, and the rest indented. Versions 2 and 3 put the signed
  * blocks, base64, beside what they prove: `managementChannel.configBlock` and `.headBlocks`,
  * each record's `block`, `primaryChannel.headBlock`, and `headsReadAt`.
  *
@@ -190,15 +196,16 @@ class ExportReader {
 /**
  * Reads an export back into evidence. The text is parsed strictly (RFC 8259, I-JSON, duplicate
  * member names refused), because two parsers must never read one file differently; the CBs are
- * passed on untouched, for the audit to verify, and the stored report is ignored. Version 2's
- * signed blocks (canonical base64) come back as `signedBlocks`; version 1 has none.
+ * passed on untouched, for the audit to verify, and the stored report is ignored. The signed
+ * blocks of versions 2 and 3 (canonical base64; the same in both) come back as `signedBlocks`;
+ * version 1 has none.
  *
  * @param text - the file's content.
  * @param file - the file's name, for messages.
  * @returns the evidence.
  * @throws {@link AuditError} `AUDIT_EXPORT_UNREADABLE` naming the path of the first problem: not
- *   I-JSON, not an audit export, a version other than 1 and 2, or a field of the wrong shape
- *   (in version 2, a missing or non-canonical base64 block too).
+ *   I-JSON, not an audit export, a version other than 1, 2 and 3, or a field of the wrong shape
+ *   (in versions 2 and 3, a missing or non-canonical base64 block too).
  */
 export function parseExport(text: string, file = 'export'): AuditEvidence {
   const reader = new ExportReader(file);
@@ -211,7 +218,7 @@ export function parseExport(text: string, file = 'export'): AuditEvidence {
   const o = reader.object(root, '$');
   if (o.format !== AUDIT_EXPORT_FORMAT) reader.fail('$.format', `must be ${JSON.stringify(AUDIT_EXPORT_FORMAT)}: this is not an audit export`);
   if (typeof o.version !== 'number' || !AUDIT_EXPORT_VERSIONS.includes(o.version)) {
-    reader.fail('$.version', `${JSON.stringify(o.version ?? null)} is not supported (this mgmt reads versions ${AUDIT_EXPORT_VERSIONS.join(' and ')})`);
+    reader.fail('$.version', `${JSON.stringify(o.version ?? null)} is not supported (this mgmt reads versions ${AUDIT_EXPORT_VERSIONS.join(', ')})`);
   }
   const management = reader.object(o.managementChannel, '$.managementChannel');
   const primary = reader.object(o.primaryChannel, '$.primaryChannel');

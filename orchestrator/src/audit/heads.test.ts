@@ -31,7 +31,7 @@ import { acceptConfigUpdate, generateTestOrgs, testChannelProfile } from 'fabric
 import { cycleWindow, expectedProposer, hashHeader, parseIsoMillis, scheduleAfter, toIsoMillis, voteMessage } from 'mgmt-chaincode/dist/protocol';
 import type { ConfigBlock, ConfigBlockHeader, GenesisParams, JsonObject, JsonValue } from 'mgmt-chaincode/dist/protocol';
 import { managementLinkTxId } from '../primary/managementLink';
-import { auditEvidence, NO_HEAD_EVIDENCE_NOTICE } from './audit';
+import { auditEvidence, NO_CONFIG_NOTICE, NO_HEAD_EVIDENCE_NOTICE } from './audit';
 import { BlockProblem, cbWritesOf, checkDataHash, checkHashLink, checkOrdererSignatures, decodeBlock, ordererTrust } from './blockEvidence';
 import { collectEvidence } from './collect';
 import type { EvidenceSources } from './collect';
@@ -345,8 +345,15 @@ describe('auditEvidence with signed blocks', () => {
     expect(table).toContain('  primary: head block 10, signed by the orderer of Org1MSP, names config block 8 as the latest');
     expect(table).toContain('  mgmt: head block 13, signed by the orderer of Org1MSP; newest CB 2 written in block 12, none after it up to the head');
     expect(table).toContain('In force on primary: CB 2 (config block 8); skipped: CB 0');
-    expect(renderCsv(report).split('\r\n')[0]).toBe('height,time,proposer,cycle,approvals,changes,primary_blocks,status,hash,faults,primary_status');
-    expect(renderCsv(report).split('\r\n')[1]).toMatch(/,skipped$/);
+    expect(renderCsv(report).split('\r\n')[0]).toMatch(/^record,height,time,proposer,cycle,approvals,changes,primary_blocks,status,hash,faults,primary_status,block,/);
+    expect(renderCsv(report).split('\r\n')[1]).toMatch(/^cb,0,.*,skipped(,)+$/);
+    // The changes come from the signed config blocks, each governed by the CB its block links.
+    expect(report.primaryConfigBlocks.map((p) => [p.number, p.governedBy, p.changesComplete, p.changes.map((c) => [c.path, c.before, c.after, c.governed])])).toEqual([
+      [0, 0, true, []],
+      [4, 1, true, [['Channel/Orderer/BatchSize/MaxMessageCount', 10, 20, true], ['Channel/Orderer/BatchTimeout', '2s', '200ms', true]]],
+      [8, 2, true, [['Channel/Orderer/BatchSize/MaxMessageCount', 20, 30, true], ['Channel/Orderer/BatchTimeout', '200ms', '300ms', true]]],
+    ]);
+    expect(table).toMatch(/^8 +CB 2 \(linked\) +yes +- +Channel\/Orderer\/BatchTimeout +200ms → 300ms$/m);
   });
 
   it('fails a history cut after its last primary config block, naming the head and the missing config block', () => {
@@ -459,18 +466,31 @@ describe('auditEvidence with signed blocks', () => {
   });
 });
 
-describe('the version 2 export', () => {
+describe('the version 3 export', () => {
   it('round-trips the signed blocks, base64, and re-verifies', () => {
     const report = auditEvidence(history.evidence);
     const text = serializeExport(buildExport(history.evidence, report, new Date('2026-02-01T00:00:00Z')));
     const doc = JSON.parse(text) as { version: number; headsReadAt: string; primaryChannel: { configBlocks: { block: string }[]; headBlock: string }; managementChannel: { headBlocks: string[] } };
-    expect(doc.version).toBe(2);
+    expect(doc.version).toBe(3);
     expect(doc.headsReadAt).toBe(history.signed.readAt);
     expect(doc.managementChannel.headBlocks).toHaveLength(2);
     expect(Buffer.from(doc.primaryChannel.headBlock, 'base64').equals(Buffer.from(history.signed.primaryHead))).toBe(true);
     const parsed = parseExport(text);
     expect(parsed.signedBlocks?.primaryConfigBlocks.map((b) => Buffer.from(b).toString('hex'))).toEqual(history.signed.primaryConfigBlocks.map((b) => Buffer.from(b).toString('hex')));
     expect(auditEvidence(parsed).ok).toBe(true);
+  });
+
+  it('reads a version 2 document as before, recomputing every change from its config blocks', () => {
+    const text = serializeExport(buildExport(history.evidence, auditEvidence(history.evidence))).replace('"version": 3,', '"version": 2,');
+    expect(JSON.parse(text)).toMatchObject({ version: 2 });
+    const report = auditEvidence(parseExport(text));
+    expect(report.faults).toEqual([]);
+    expect(report.notices).toEqual([]);
+    expect(report.primaryConfigBlocks.map((p) => [p.changesComplete, p.changes.length])).toEqual([
+      [true, 0],
+      [true, 2],
+      [true, 2],
+    ]);
   });
 
   it('refuses a block that is not canonical base64, naming the path', () => {
@@ -487,7 +507,8 @@ describe('the version 2 export', () => {
     expect(JSON.parse(text)).toMatchObject({ version: 1 });
     const report = auditEvidence(parseExport(text));
     expect(report.ok).toBe(true);
-    expect(report.notices).toEqual([NO_HEAD_EVIDENCE_NOTICE]);
+    expect(report.notices).toEqual([NO_HEAD_EVIDENCE_NOTICE, NO_CONFIG_NOTICE]);
+    expect(report.primaryConfigBlocks.map((p) => p.changesComplete)).toEqual([true, false, false]);
     expect(report.heads).toBeUndefined();
     expect(report.blocks.map((b) => b.primaryStatus)).toEqual(['skipped', 'applied', 'in-force']);
     expect(renderTable(report)).toContain(`Notice: ${NO_HEAD_EVIDENCE_NOTICE}`);

@@ -1,8 +1,8 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * The signed-block half of the audit (export version 2): the primary config records re-derived
- * from orderer-signed config blocks, and the heads of both channels, which show where each
+ * The signed-block half of the audit (export versions 2 and 3): the primary config records, and
+ * their configs, re-derived from orderer-signed config blocks, and the heads of both channels, which show where each
  * history ended when it was read, so that an export cut at the end, or a record relinked to
  * another CB, fails. Then, with the heads' time, which CB is in force on the primary channel,
  * which were skipped, and whether the newest one is overdue. Pure.
@@ -38,6 +38,8 @@ export interface SignedBlocksCheck {
   readonly notices: string[];
   /** The primary config records as the signed blocks state them (the export's own where a block does not decode). */
   readonly records: PrimaryConfigRecord[];
+  /** The config of each record's signed block, in the same order; undefined where it does not decode. */
+  readonly configs: (common.Config | undefined)[];
   readonly heads: HeadsSummary;
   /** The time the in-force check judges at: the later of `readAt` and the signed heads' newest transaction. */
   readonly referenceMs: number;
@@ -409,6 +411,7 @@ export function checkSignedBlocks(evidence: AuditEvidence, signed: SignedBlocks,
     faults,
     notices,
     records: primary.records,
+    configs: primary.configs,
     heads: { readAt: signed.readAt, referenceTime: toIsoMillis(referenceMs), primary: primaryHead.summary, management: management.summary },
     referenceMs,
     newestSealedMs: management.newestSealedMs,

@@ -2,11 +2,11 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * `mgmt audit`: verifies the management chain and the primary channel's config history against
- * each other. Pure parts (verifyChain, audit, heads, blockEvidence, diff, exportFormat, render,
- * primary's decoding) are separate from the I/O edge (collect).
+ * each other. Pure parts (verifyChain, audit, governance, heads, blockEvidence, diff, exportFormat,
+ * render, primary's decoding) are separate from the I/O edge (collect).
  */
-export { auditEvidence, checkMembersAnchored, checkPrimaryConfigs, NO_HEAD_EVIDENCE_NOTICE } from './audit';
-export type { AuditOptions } from './audit';
+export { auditEvidence, checkMembersAnchored, checkPrimaryConfigs, NO_CONFIG_NOTICE, NO_HEAD_EVIDENCE_NOTICE } from './audit';
+export type { AuditOptions, PrimaryCheckContext, PrimaryConfigsCheck } from './audit';
 export {
   BlockProblem,
   cbWritesOf,
@@ -31,6 +31,8 @@ export {
 export type { ChannelBlockFetcher, CollectOptions, EvaluateQuery, EvidenceSources, OpenSources } from './collect';
 export { describeChanges, diffConfig } from './diff';
 export { AuditError } from './errors';
+export { BATCH_TIMEOUT_PATH, changeText, governPrimaryConfigs, MAX_MESSAGE_COUNT_PATH, valueText } from './governance';
+export type { BlockGovernance, GovernanceInput } from './governance';
 export type { AuditErrorCode } from './errors';
 export { AUDIT_EXPORT_FORMAT, AUDIT_EXPORT_VERSION, AUDIT_EXPORT_VERSIONS, buildExport, parseExport, serializeExport } from './exportFormat';
 export type { AuditExport } from './exportFormat';
@@ -54,6 +56,7 @@ export type {
   ConfigChange,
   HeadsSummary,
   InForceSummary,
+  PrimaryChange,
   PrimaryConfigRecord,
   PrimaryStatus,
   SignedBlocks,

@@ -109,7 +109,7 @@ export interface ConfigBlockChain {
 
 /**
  * {@link scanConfigBlocks}, keeping the blocks themselves and the head the walk started from:
- * the signed evidence of an export (version 2).
+ * the signed evidence of an export (versions 2 and 3).
  *
  * @param fetch - reads a block (the I/O boundary).
  * @param options - progress callback.

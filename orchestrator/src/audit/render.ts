@@ -5,7 +5,8 @@
  * exportFormat.ts: it carries the evidence, not just the report.)
  */
 import { describeChanges } from './diff';
-import type { AuditFault, AuditReport } from './types';
+import { changeText, valueText } from './governance';
+import type { AuditedPrimaryConfig, AuditFault, AuditReport, PrimaryChange } from './types';
 
 /**
  * One line naming a fault: `AUDIT_CB_INVALID at height 3: <reason>`, or `... at primary block 9
@@ -76,11 +77,58 @@ function inForceLines(report: AuditReport): string[] {
   return [`In force on ${report.primaryChannel}: ${inForce}; skipped: ${f.skipped.length === 0 ? '-' : f.skipped.map((h) => `CB ${h}`).join(', ')}${pending}`];
 }
 
+/** The most characters of a value in the table's change rows: a certificate list or a consenter set stays one line. */
+const TABLE_VALUE_MAX = 80;
+
+/** Codes of the faults at a primary block that concern a path (`paths`), `;`-separated. */
+function faultCodesAt(report: AuditReport, block: number, path: string): string {
+  return report.faults
+    .filter((f) => f.primaryBlock === block && f.paths?.includes(path) === true)
+    .map((f) => f.code)
+    .join(';');
+}
+
+function changeCount(p: AuditedPrimaryConfig, index: number): string {
+  if (index === 0) return '-';
+  const governed = p.changes.filter((c) => c.governed).length;
+  return `${p.changes.length}${governed === 0 ? '' : ` (${governed} governed)`}`;
+}
+
+function governedByText(p: AuditedPrimaryConfig): string {
+  if (p.governedBy === null) return '-';
+  const linked = p.link !== null && p.link.height === p.governedBy;
+  return `CB ${p.governedBy} (${linked ? 'linked' : 'in force'})`;
+}
+
+/** Every change of every primary config block, one row each; empty when there is none. */
+function changeLines(report: AuditReport): string[] {
+  const rows = report.primaryConfigBlocks.flatMap((p) =>
+    p.changes.map((c: PrimaryChange) => [
+      String(p.number),
+      governedByText(p),
+      c.governed ? 'yes' : 'no',
+      faultCodesAt(report, p.number, c.path) || '-',
+      c.path,
+      changeText(c, TABLE_VALUE_MAX),
+    ]),
+  );
+  if (rows.length === 0) return [];
+  const partial = report.primaryConfigBlocks.some((p, i) => i > 0 && !p.changesComplete) ? '; batch values only where the evidence has no config (see the notices)' : '';
+  return [
+    `Changes of ${report.primaryChannel} against the previous config block (governed: named by the configuration of the CB that governs the block${partial}):`,
+    table(['BLOCK', 'GOVERNED BY', 'GOVERNED', 'FAULT', 'PATH', 'BEFORE → AFTER'], rows),
+    '',
+  ];
+}
+
 /**
  * The human table: one row per CB (height, time, proposer, cycle, approvals, what changed against
  * the previous configuration, the primary config blocks that applied it, status), one row per
- * primary config block, what the signed heads showed, which CB is in force on the primary
- * channel (and which were skipped or are pending), any notices, then the faults and a one-line verdict.
+ * primary config block, one row per change of a primary config block against the one before
+ * (the block, the CB that governs it, governed or not, the fault that concerns it, the config
+ * path, the values before and after, long ones shortened), what the signed heads showed, which CB
+ * is in force on the primary channel (and which were skipped or are pending), any notices, then
+ * the faults and a one-line verdict.
  *
  * @param report - the audit report.
  * @returns the text, ending with a newline.
@@ -107,20 +155,21 @@ export function renderTable(report: AuditReport): string {
   out.push(`Config blocks of ${report.primaryChannel}: ${report.primaryConfigBlocks.length}`);
   out.push(
     table(
-      ['BLOCK', 'SEQ', 'TIME', 'BATCH TIMEOUT', 'MAX MESSAGES', 'CHANGED', 'SIGNERS', 'APPLIES'],
-      report.primaryConfigBlocks.map((p) => [
+      ['BLOCK', 'SEQ', 'TIME', 'BATCH TIMEOUT', 'MAX MESSAGES', 'CHANGES', 'SIGNERS', 'APPLIES'],
+      report.primaryConfigBlocks.map((p, i) => [
         String(p.number),
         String(p.sequence),
         p.timestamp,
         p.batchTimeout,
         String(p.maxMessageCount),
-        p.batchChanged ? 'yes' : 'no',
+        changeCount(p, i),
         list(p.signers),
         p.link === null ? (p.linkError === undefined ? '-' : 'malformed link') : `CB ${p.link.height} ${shortHash(p.link.hash)}`,
       ]),
     ),
   );
   out.push('');
+  out.push(...changeLines(report));
   const extra = [...headLines(report), ...inForceLines(report), ...(report.notices ?? []).map((n) => `Notice: ${n}`)];
   if (extra.length > 0) out.push(...extra, '');
   if (report.ok) {
@@ -142,50 +191,111 @@ function csvField(value: string): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-/**
- * Columns of the CSV export, in order. The last, `primary_status` (in-force, applied, skipped,
- * pending, not-in-force: see PrimaryStatus), is written for reports of evidence with signed heads
- * (export version 2, or a live audit); the CSV of version 1 evidence keeps the first ten columns,
- * as before.
- */
-export const CSV_COLUMNS = ['height', 'time', 'proposer', 'cycle', 'approvals', 'changes', 'primary_blocks', 'status', 'hash', 'faults', 'primary_status'] as const;
+/** A value in a CSV cell: whole, strings as they are, anything else as JSON; empty when absent. */
+function csvValue(value: PrimaryChange['before']): string {
+  return value === undefined ? '' : valueText(value);
+}
 
 /**
- * The report as CSV (RFC 4180, CRLF line ends, a header row): one row per CB, its faults and
- * its standing on the primary channel in the last columns; faults that concern no CB of the
- * report get a row of their own with an empty height and the primary block, if any, in
- * `primary_blocks`. Lists inside a cell are separated by `;`.
+ * Columns of the CSV export, in order. `record` says what a row is: `cb` (one per CB: the
+ * columns `height` to `primary_status`, as before, `primary_status` being empty without signed
+ * heads), `change` (one per change of a primary config block: `block`, `time`, `link_height`,
+ * `link_hash`, `signers`, `path`, `kind`, `before`, `after`, `governed`, `fault_code`), or `fault`
+ * (a fault that concerns no CB of the report). Every fault is written once, in the `faults` cell
+ * of its CB's row or in a row of its own; `fault_code` only repeats the codes on the changes concerned.
+ */
+export const CSV_COLUMNS = [
+  'record',
+  'height',
+  'time',
+  'proposer',
+  'cycle',
+  'approvals',
+  'changes',
+  'primary_blocks',
+  'status',
+  'hash',
+  'faults',
+  'primary_status',
+  'block',
+  'link_height',
+  'link_hash',
+  'signers',
+  'path',
+  'kind',
+  'before',
+  'after',
+  'governed',
+  'fault_code',
+] as const;
+
+type CsvColumn = (typeof CSV_COLUMNS)[number];
+
+function csvRow(cells: Partial<Record<CsvColumn, string>>): string[] {
+  return CSV_COLUMNS.map((column) => cells[column] ?? '');
+}
+
+/**
+ * The report as CSV (RFC 4180, CRLF line ends, a header row of {@link CSV_COLUMNS}): one `cb` row
+ * per CB with its faults and its standing on the primary channel; one `change` row per change of
+ * a primary config block against the one before, with the block's time, link and signers and
+ * whether the change is governed; one `fault` row per fault that concerns no CB of the report
+ * (the primary block, if any, in `primary_blocks` and `block`). Lists inside a cell are separated
+ * by `;`; values are whole (strings as they are, anything else as JSON).
  *
  * @param report - the audit report.
  * @returns the CSV text.
  */
 export function renderCsv(report: AuditReport): string {
-  const classified = report.heads !== undefined;
-  const rows: string[][] = [classified ? [...CSV_COLUMNS] : CSV_COLUMNS.slice(0, -1)];
+  const rows: string[][] = [[...CSV_COLUMNS]];
   const faultsAt = (height: number): string =>
     report.faults
       .filter((f) => f.height === height)
       .map(formatFault)
       .join('; ');
   for (const b of report.blocks) {
-    rows.push([
-      String(b.height),
-      b.timestamp,
-      b.proposer,
-      String(b.cycle),
-      b.approvals.join(';'),
-      describeChanges(b.changes),
-      b.appliedIn.join(';'),
-      b.status,
-      b.hash,
-      faultsAt(b.height),
-      ...(classified ? [b.primaryStatus ?? ''] : []),
-    ]);
+    rows.push(
+      csvRow({
+        record: 'cb',
+        height: String(b.height),
+        time: b.timestamp,
+        proposer: b.proposer,
+        cycle: String(b.cycle),
+        approvals: b.approvals.join(';'),
+        changes: describeChanges(b.changes),
+        primary_blocks: b.appliedIn.join(';'),
+        status: b.status,
+        hash: b.hash,
+        faults: faultsAt(b.height),
+        primary_status: b.primaryStatus ?? '',
+      }),
+    );
+  }
+  for (const p of report.primaryConfigBlocks) {
+    for (const c of p.changes) {
+      rows.push(
+        csvRow({
+          record: 'change',
+          time: p.timestamp,
+          block: String(p.number),
+          link_height: p.link === null ? '' : String(p.link.height),
+          link_hash: p.link?.hash ?? '',
+          signers: p.signers.join(';'),
+          path: c.path,
+          kind: c.kind,
+          before: csvValue(c.before),
+          after: csvValue(c.after),
+          governed: c.governed ? 'yes' : 'no',
+          fault_code: faultCodesAt(report, p.number, c.path),
+        }),
+      );
+    }
   }
   const shown = new Set(report.blocks.map((b) => b.height));
   for (const fault of report.faults) {
     if (fault.height !== undefined && shown.has(fault.height)) continue;
-    rows.push(['', '', '', '', '', '', fault.primaryBlock === undefined ? '' : String(fault.primaryBlock), 'fault', '', formatFault(fault), ...(classified ? [''] : [])]);
+    const block = fault.primaryBlock === undefined ? '' : String(fault.primaryBlock);
+    rows.push(csvRow({ record: 'fault', primary_blocks: block, status: 'fault', faults: formatFault(fault), block }));
   }
   return rows.map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
 }

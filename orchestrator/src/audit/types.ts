@@ -1,6 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  */
+import type { DiffValue } from 'fabric-config/configtx';
 import type { JsonValue } from 'mgmt-chaincode/dist/protocol';
 
 /** An MSP of a channel configuration, as far as the audit needs it. */
@@ -65,7 +66,7 @@ export interface AuditEvidence {
   };
   /**
    * The orderer-signed Fabric blocks behind the records and the heads of both channels (export
-   * version 2). Absent in a version 1 export: then nothing shows whether the history was cut.
+   * versions 2 and 3). Absent in a version 1 export: then nothing shows whether the history was cut.
    */
   readonly signedBlocks?: SignedBlocks;
 }
@@ -102,14 +103,22 @@ export type AuditFaultCode =
   | 'AUDIT_LINK_UNKNOWN_CB'
   /** A primary config block links a CB height with another hash. */
   | 'AUDIT_LINK_HASH_MISMATCH'
-  /** A primary config block's batch parameters differ from the linked CB's configuration. */
+  /**
+   * A linked primary config block does not run the linked CB's configuration: a value the CB
+   * names (with a channel model any of them, with the two values of older chains BatchTimeout and
+   * MaxMessageCount) differs, each named in `paths`. The name is kept from when only batch values
+   * were governed, so that scripts and older exports keep their meaning.
+   */
   | 'AUDIT_BATCH_MISMATCH'
   /** A primary config block applies a CB older than one already applied. */
   | 'AUDIT_LINK_ROLLBACK'
   /** A primary config block is older than the CB it claims to apply. */
   | 'AUDIT_LINK_BEFORE_CB'
-  /** The primary batch parameters changed without a management link. */
-  | 'AUDIT_UNLINKED_CHANGE'
+  /**
+   * A primary config update without a management link changed governed paths (values the CB in
+   * force names), each named in `paths`; the reason names the update's signers.
+   */
+  | 'AUDIT_UNLINKED_GOVERNED_CHANGE'
   /** The primary config blocks are not a complete history (sequence gap, no genesis, order). */
   | 'AUDIT_PRIMARY_INCOMPLETE'
   /** A primary config block carries a malformed management link. */
@@ -139,6 +148,8 @@ export interface AuditFault {
   readonly managementBlock?: number;
   /** Why, in words; for CB faults exactly the reason of the core's BlockVerificationError. */
   readonly reason: string;
+  /** The config paths concerned (`AUDIT_BATCH_MISMATCH`, `AUDIT_UNLINKED_GOVERNED_CHANGE`), as {@link PrimaryChange} names them. */
+  readonly paths?: readonly string[];
 }
 
 /** A key-level change between two configurations; keys of nested objects are dotted paths. */
@@ -180,10 +191,39 @@ export interface AuditedBlock {
   readonly primaryStatus?: PrimaryStatus;
 }
 
+/**
+ * One leaf of a primary config that differs from the previous config block's, as fabric-config's
+ * `diffConfigs` names it (`Channel/Application/Policies/Endorsement`,
+ * `Channel/Orderer/BatchSize/MaxMessageCount`, `.../ModPolicy`), with its values before and after.
+ */
+export interface PrimaryChange {
+  readonly path: string;
+  readonly kind: 'added' | 'removed' | 'modified';
+  /** Absent when added. */
+  readonly before?: DiffValue;
+  /** Absent when removed. */
+  readonly after?: DiffValue;
+  /** Whether the configuration of the governing CB ({@link AuditedPrimaryConfig.governedBy}) names this path. */
+  readonly governed: boolean;
+}
+
 /** One primary config block in the report. */
 export interface AuditedPrimaryConfig extends PrimaryConfigRecord {
   /** Whether BatchTimeout or MaxMessageCount differ from the previous config block. */
   readonly batchChanged: boolean;
+  /** Every leaf that differs from the previous config block, sorted by path; none for the first config block. */
+  readonly changes: readonly PrimaryChange[];
+  /**
+   * The CB whose configuration decides which changes are governed: the verified CB the block
+   * links, else the CB the channel was last linked to before it (CB 0 before any link); null when
+   * no CB verified.
+   */
+  readonly governedBy: number | null;
+  /**
+   * False when the evidence has no config of this block or the previous one (export version 1,
+   * or a block that does not decode): the changes are then only those of the records' batch values.
+   */
+  readonly changesComplete: boolean;
 }
 
 /** The result of an audit. */

@@ -49,11 +49,15 @@ export function verifyManagementChain(blocks: readonly unknown[], options: Reado
     return { verified, params, fault: new BlockVerificationError(0, 'no blocks to verify') };
   }
   const verifier = options.reference === true ? pureVerifier : createOpenSslVerifier();
+  // Each block is verified under the params in force at its height: genesis's, or those of the
+  // latest earlier CB that changed them.
+  let inForce: GenesisParams | undefined;
   for (const block of blocks) {
     const previous = verified.length === 0 ? undefined : verified[verified.length - 1];
     try {
-      const typed = verifyBlock(block, { previous, params, verifier });
+      const typed = verifyBlock(block, { previous, params: inForce, verifier });
       if (previous === undefined) params = typed.params;
+      inForce = typed.params ?? inForce;
       verified.push(typed);
     } catch (err) {
       if (err instanceof BlockVerificationError) return { verified, params, fault: err };

@@ -77,7 +77,7 @@ describe('OperatorTwin on channel models', () => {
     expect(await twin.validate(proposal, onModel)).toMatchObject({ approve: true });
     const other = { ...proposal, orderer: { batchTimeoutMs: 200, capabilities: ['V2_0'] } };
     expect(await twin.validate(other, onModel)).toEqual({ approve: false, reason: "orderer.batchTimeoutMs differs from the operator's configuration" });
-    expect(await twin.validate(current, onModel)).toMatchObject({ approve: false, reason: expect.stringMatching(/^application\.acls/) as string });
+    expect(await twin.validate(current, onModel)).toMatchObject({ approve: false, reason: expect.stringMatching(/^application\.acls/) as unknown as string });
   });
 
   it('merges objects by key and replaces lists whole', () => {

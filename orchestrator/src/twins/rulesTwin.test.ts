@@ -88,6 +88,6 @@ describe('RulesTwin on a channel model', () => {
     const tuned = await rules.decide(at({ blockFill: 0.9 }, model));
     expect(await rules.validate(tuned, at({ blockFill: 0.9 }, model))).toMatchObject({ approve: true });
     const policy = { ...model, application: { policies: { Endorsement: { type: 'Signature', rule: "OR('Org1MSP.peer')" } } } };
-    expect(await rules.validate(policy, at({ blockFill: 0.5 }, model))).toMatchObject({ approve: false, reason: expect.stringMatching(/changes more than the batch values/) as string });
+    expect(await rules.validate(policy, at({ blockFill: 0.5 }, model))).toMatchObject({ approve: false, reason: expect.stringMatching(/changes more than the batch values/) as unknown as string });
   });
 });

@@ -3,14 +3,20 @@
  *
  * The Deliver service of peers (full, filtered and "with private data" blocks) and of the orderer,
  * following Fabric's common/deliver: each envelope carries a SeekInfo, is checked (time window,
- * channel, Readers), answered with the blocks from start to stop and then one SUCCESS status; a
+ * channel, access), answered with the blocks from start to stop and then one SUCCESS status; a
  * stop of 2^53-1 means "forever". The gateway client throws on a status mid-stream, so a status is
  * only ever sent at the end or on error.
+ *
+ * Access is a peer's ACL (event/Block for full and private-data blocks, event/FilteredBlock for
+ * filtered ones) or the orderer's /Channel/Readers (/Channel/Orderer/Readers in maintenance mode),
+ * and, as Fabric's SessionAccessControl does, it is evaluated again before the next block whenever
+ * a config block has changed the channel's config: a stream whose access was revoked ends FORBIDDEN.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import type { Channel } from '../channel';
 import { envelopeSignedData } from 'fabric-config/configtx';
+import type { SignedData } from 'fabric-config/configtx';
 import { blockTransactions } from '../ledger/blockInfo';
 import { HeaderTypeCode, parseEnvelope, StatusCode, timestampMs, TxValidationCodeValue } from '../protoutil';
 import { TIME_WINDOW_MS } from '../endorser/endorser';
@@ -70,8 +76,9 @@ export class DeliverService {
       status(Status.BAD_REQUEST);
       return;
     }
-    const readers = channel.checkPolicy('/Channel/Readers', [envelopeSignedData(envelope)]);
-    if (!readers.ok) {
+    const signedData = envelopeSignedData(envelope);
+    let checkedSequence = channel.sequence;
+    if (!allowed(channel, kind, signedData)) {
       status(Status.FORBIDDEN);
       return;
     }
@@ -102,9 +109,29 @@ export class DeliverService {
         return;
       }
       if (signal.aborted) return;
+      if (channel.sequence !== checkedSequence) {
+        checkedSequence = channel.sequence;
+        if (!allowed(channel, kind, signedData)) {
+          status(Status.FORBIDDEN);
+          return;
+        }
+      }
       call.write(blockResponse(kind, channel.id, block));
     }
     status(Status.SUCCESS);
+  }
+}
+
+/** Whether the request's creator may read the channel's blocks from this service, under the config in force. */
+function allowed(channel: Channel, kind: DeliverKind, signed: SignedData): boolean {
+  switch (kind) {
+    case 'orderer':
+      return channel.checkPolicy(channel.inMaintenance ? '/Channel/Orderer/Readers' : '/Channel/Readers', [signed]).ok;
+    case 'filtered':
+      return channel.checkAcl('event/FilteredBlock', [signed]).ok;
+    case 'block':
+    case 'private':
+      return channel.checkAcl('event/Block', [signed]).ok;
   }
 }
 

@@ -10,7 +10,7 @@
 import { common, peer } from '@hyperledger/fabric-protos';
 import type { ChaincodeRuntime } from '../chaincode';
 import type { Identity } from 'fabric-config/msp';
-import type { Channel } from '../channel';
+import type { ChaincodeDefinition, Channel } from '../channel';
 import { TxSimulator } from '../ledger/simulator';
 import type { LedgerStore } from '../ledger/store';
 import { computeTxId, decode, sha256, Signer, timestampMs } from '../protoutil';
@@ -18,9 +18,18 @@ import { computeTxId, decode, sha256, Signer, timestampMs } from '../protoutil';
 /** Fabric's `peer.authentication.timewindow`. */
 export const TIME_WINDOW_MS = 15 * 60 * 1000;
 
-/** A proposal refused before the chaincode ran: Fabric answers a 500 response with no payload. */
+/**
+ * A proposal refused before the chaincode ran. Fabric's endorser answers both kinds with a 500
+ * response without payload, but for `preprocess` (the proposal does not unpack, or its header,
+ * creator, signature, txid, uniqueness or ACL check fails) it also returns the error, so a gRPC
+ * client gets status UNKNOWN instead of the response; `process` refusals (an unknown channel or
+ * chaincode) come back as the response only.
+ */
 export class ProposalError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly stage: 'preprocess' | 'process' = 'preprocess',
+  ) {
     super(message);
     this.name = 'ProposalError';
   }
@@ -94,7 +103,7 @@ export class Endorser {
 
     const channelId = channelHeader.getChannelId();
     const channel = this.channels.get(channelId);
-    if (!channel) throw new ProposalError(`channel '${channelId}' not found`);
+    if (!channel) throw new ProposalError(`channel '${channelId}' not found`, 'process');
 
     let creator: Identity;
     try {
@@ -105,10 +114,6 @@ export class Endorser {
     if (!channel.msps.verify(creator, proposalBytes, signed.getSignature_asU8())) {
       throw new ProposalError(`access denied: channel [${channelId}] creator org [${creator.mspId}]: the signature is invalid`);
     }
-    // ACL peer/Propose = the channel's Writers: an org's admins and clients.
-    if (!channel.msps.satisfiesRole(creator, creator.mspId, 'admin') && !channel.msps.satisfiesRole(creator, creator.mspId, 'client')) {
-      throw new ProposalError(`access denied: channel [${channelId}] creator org [${creator.mspId}]: not a Writer (admin or client)`);
-    }
     const skew = Math.abs(Date.now() - timestampMs(channelHeader.getTimestamp()));
     if (skew > TIME_WINDOW_MS) {
       throw new ProposalError(`request unauthorized due to incorrect timestamp: the proposal is ${Math.round(skew / 1000)} s away from the peer's time`);
@@ -116,6 +121,9 @@ export class Endorser {
     if (await this.store.getTx(channelId, txId)) {
       throw new ProposalError(`duplicate transaction found [${txId}]. Creator [${creator.mspId}]`);
     }
+    // The config in force now decides: an ACLs change is effective from the next proposal.
+    const acl = channel.checkAcl('peer/Propose', [{ identity: creatorBytes, data: proposalBytes, signature: signed.getSignature_asU8() }]);
+    if (!acl.ok) throw new ProposalError(acl.reason);
 
     const cpp = parse(() => peer.ChaincodeProposalPayload.deserializeBinary(proposal.getPayload_asU8()), 'chaincode proposal payload');
     const cis = parse(() => peer.ChaincodeInvocationSpec.deserializeBinary(cpp.getInput_asU8()), 'chaincode invocation spec');
@@ -123,12 +131,7 @@ export class Endorser {
     const input = spec?.getInput();
     const chaincodeName = spec?.getChaincodeId()?.getName() ?? '';
     if (!spec || !input || chaincodeName === '') throw new ProposalError('invalid chaincode invocation spec: no chaincode name or input');
-    const definition = channel.chaincode(chaincodeName);
-    if (!definition) {
-      throw new ProposalError(
-        `make sure the chaincode ${chaincodeName} has been successfully defined on channel ${channelId} and try again: chaincode definition for '${chaincodeName}' not found`,
-      );
-    }
+    const definition = definitionFor(channel, chaincodeName);
 
     const withoutTransient = new peer.ChaincodeProposalPayload();
     withoutTransient.setInput(cpp.getInput_asU8());
@@ -190,6 +193,18 @@ export class Endorser {
     e.setSignature(endorser.sign(Buffer.concat([prpBytes, identity])));
     return e;
   }
+}
+
+/** The chaincode's definition, as the config in force lets a Fabric peer find it. */
+function definitionFor(channel: Channel, chaincodeName: string): ChaincodeDefinition {
+  const notFound = (reason: string): ProposalError =>
+    new ProposalError(`make sure the chaincode ${chaincodeName} has been successfully defined on channel ${channel.id} and try again: ${reason}`, 'process');
+  const definition = channel.chaincode(chaincodeName);
+  if (!definition) throw notFound(`chaincode definition for '${chaincodeName}' not found`);
+  // Below V2_0 a Fabric peer reads chaincode definitions from the legacy lscc namespace only,
+  // where no chaincode deployed as the devnet does (as _lifecycle would) is found.
+  if (!channel.lifecycleV20) throw notFound(`chaincode ${chaincodeName} not found`);
+  return definition;
 }
 
 function parse<T>(fn: () => T, what: string): T {

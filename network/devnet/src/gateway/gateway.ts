@@ -3,7 +3,8 @@
  *
  * The peer's Gateway service (Fabric internal/pkg/gateway) for one member's peer: Evaluate on the
  * local peer, Endorse on the local peer plus as many other orgs' peers as the chaincode's
- * endorsement policy needs, Submit to the orderer, CommitStatus and ChaincodeEvents from the ledger.
+ * endorsement policy in force needs (or exactly the organisations the client names), Submit to the
+ * orderer, CommitStatus and ChaincodeEvents from the ledger, each behind its ACL.
  */
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway, orderer, peer } from '@hyperledger/fabric-protos';
@@ -18,6 +19,7 @@ import { chaincodeNameOf } from '../protoutil';
 import type { Signer, TxValidationCodeValue } from '../protoutil';
 import { CommitWaiter } from './commitWaiter';
 import { gatewayError } from './grpcError';
+import type { ErrorDetailInfo } from './grpcError';
 
 export interface PeerNode {
   mspId: string;
@@ -61,6 +63,12 @@ export class GatewayServer {
       })
       .catch((err: unknown) => {
         const message = errorMessage(err);
+        if (err instanceof ProposalError && err.stage === 'process') {
+          // A 500 response without payload: Fabric's gateway tries every other peer, which all
+          // answer the same here, then gives up with each one's answer.
+          callback(gatewayError(grpc.status.ABORTED, 'failed to evaluate transaction, see attached details for more info', this.localFirst().map((p) => detailOf(p, message))));
+          return;
+        }
         const code = err instanceof ProposalError ? grpc.status.FAILED_PRECONDITION : grpc.status.UNAVAILABLE;
         callback(gatewayError(code, `evaluate call to endorser returned error: ${message}`, [this.detail(message)]));
       });
@@ -69,6 +77,11 @@ export class GatewayServer {
   endorse: grpc.handleUnaryCall<gateway.EndorseRequest, gateway.EndorseResponse> = (call, callback) => {
     const signed = this.admit(call.request.getProposedTransaction(), 'endorse', callback);
     if (!signed) return;
+    const requested = call.request.getEndorsingOrganizationsList();
+    if (requested.length > 0) {
+      this.endorseByOrgs(signed, requested, callback);
+      return;
+    }
     this.deps.endorser
       .simulate(signed)
       .then((sim) => {
@@ -78,12 +91,13 @@ export class GatewayServer {
           callback(gatewayError(grpc.status.ABORTED, 'failed to endorse transaction, see attached details for more info', [this.detail(message)]));
           return;
         }
-        const endorsements = this.collectEndorsements(sim, call.request.getEndorsingOrganizationsList());
+        const endorsements = this.collectEndorsements(sim);
         if (!endorsements) {
           callback(
-            gatewayError(grpc.status.UNAVAILABLE, 'failed to select a set of endorsers that satisfy the endorsement policy', [
-              this.detail(`no combination of peers can satisfy the endorsement policy of ${sim.chaincodeName}`),
-            ]),
+            gatewayError(
+              grpc.status.FAILED_PRECONDITION,
+              'no combination of peers can be derived which satisfy the endorsement policy: no peer combination can satisfy the endorsement policy',
+            ),
           );
           return;
         }
@@ -95,6 +109,45 @@ export class GatewayServer {
         callback(gatewayError(grpc.status.ABORTED, 'failed to endorse transaction, see attached details for more info', [this.detail(errorMessage(err))]));
       });
   };
+
+  /**
+   * The client names the endorsing organisations and, as Fabric's gateway says, takes
+   * responsibility for meeting the endorsement policy: one peer of each endorses, whatever the
+   * policy, which is checked at commit only.
+   */
+  private endorseByOrgs(signed: peer.SignedProposal, requested: string[], callback: grpc.sendUnaryData<gateway.EndorseResponse>): void {
+    const missing = requested.filter((mspId) => !this.deps.peers.some((p) => p.mspId === mspId));
+    if (missing.length > 0) {
+      callback(gatewayError(grpc.status.UNAVAILABLE, `failed to find any endorsing peers for org(s): ${missing.join(', ')}`));
+      return;
+    }
+    const endorsers = this.deps.peers.filter((p) => requested.includes(p.mspId));
+    const refuse = (message: string): void => {
+      callback(
+        gatewayError(
+          grpc.status.ABORTED,
+          'failed to collect enough transaction endorsements, see attached details for more info',
+          endorsers.map((p) => detailOf(p, message)),
+        ),
+      );
+    };
+    this.deps.endorser
+      .simulate(signed)
+      .then((sim) => {
+        const status = sim.response.getStatus();
+        if (status < 200 || status >= 400 || !sim.proposalResponsePayload) {
+          refuse(`chaincode response ${status}, ${sim.response.getMessage()}`);
+          return;
+        }
+        const prp = sim.proposalResponsePayload;
+        const response = new gateway.EndorseResponse();
+        response.setPreparedTransaction(prepareTransaction(sim, prp, endorsers.map((p) => Endorser.endorse(prp, p.signer))));
+        callback(null, response);
+      })
+      .catch((err: unknown) => {
+        refuse(errorMessage(err));
+      });
+  }
 
   submit: grpc.handleUnaryCall<gateway.SubmitRequest, gateway.SubmitResponse> = (call, callback) => {
     const envelope = call.request.getPreparedTransaction();
@@ -132,7 +185,7 @@ export class GatewayServer {
       callback(gatewayError(grpc.status.NOT_FOUND, `channel not found: ${request.getChannelId()}`));
       return;
     }
-    const denied = this.checkReader(channel, request.getIdentity_asU8(), call.request.getRequest_asU8(), call.request.getSignature_asU8());
+    const denied = this.checkAcl(channel, 'gateway/CommitStatus', request.getIdentity_asU8(), call.request.getRequest_asU8(), call.request.getSignature_asU8());
     if (denied) {
       callback(gatewayError(grpc.status.PERMISSION_DENIED, denied));
       return;
@@ -170,7 +223,7 @@ export class GatewayServer {
       fail(grpc.status.NOT_FOUND, `channel not found: ${request.getChannelId()}`);
       return;
     }
-    const denied = this.checkReader(channel, request.getIdentity_asU8(), call.request.getRequest_asU8(), call.request.getSignature_asU8());
+    const denied = this.checkAcl(channel, 'gateway/ChaincodeEvents', request.getIdentity_asU8(), call.request.getRequest_asU8(), call.request.getSignature_asU8());
     if (denied) {
       fail(grpc.status.PERMISSION_DENIED, denied);
       return;
@@ -271,28 +324,37 @@ export class GatewayServer {
     return undefined;
   }
 
-  /** Endorsements from the local org first, then other orgs until the policy is met. */
-  private collectEndorsements(sim: SimulatedProposal, requestedOrgs: string[]): peer.Endorsement[] | undefined {
+  /**
+   * Endorsements from the local org first, then other orgs until the chaincode's endorsement
+   * policy, in the config in force now, is met (what Fabric's discovery plans from the policy).
+   */
+  private collectEndorsements(sim: SimulatedProposal): peer.Endorsement[] | undefined {
     const prp = sim.proposalResponsePayload as Uint8Array;
-    const candidates =
-      requestedOrgs.length > 0
-        ? this.deps.peers.filter((p) => requestedOrgs.includes(p.mspId))
-        : [this.local, ...this.deps.peers.filter((p) => p.mspId !== this.local.mspId)];
     const endorsements: peer.Endorsement[] = [];
     const signed: SignedData[] = [];
-    for (const node of candidates) {
+    for (const node of this.localFirst()) {
       const e = Endorser.endorse(prp, node.signer);
       endorsements.push(e);
       signed.push({ identity: e.getEndorser_asU8(), data: Buffer.concat([prp, e.getEndorser_asU8()]), signature: e.getSignature_asU8() });
-      if (requestedOrgs.length === 0 && sim.channel.checkEndorsementPolicy(sim.chaincodeName, signed).ok) return endorsements;
+      if (sim.channel.checkEndorsementPolicy(sim.chaincodeName, signed).ok) return endorsements;
     }
-    return sim.channel.checkEndorsementPolicy(sim.chaincodeName, signed).ok ? endorsements : undefined;
+    return undefined;
   }
 
-  /** ACL for gateway/CommitStatus and gateway/ChaincodeEvents: the channel's Readers. */
-  private checkReader(channel: Channel, identity: Uint8Array, data: Uint8Array, signature: Uint8Array): string | undefined {
-    const readers = channel.checkPolicy('/Channel/Readers', [{ identity, data, signature }]);
-    return readers.ok ? undefined : `access denied: ${readers.reason}`;
+  private localFirst(): PeerNode[] {
+    return [this.local, ...this.deps.peers.filter((p) => p.mspId !== this.local.mspId)];
+  }
+
+  /** Fabric's ACL check of gateway/CommitStatus or gateway/ChaincodeEvents over the signed request. */
+  private checkAcl(
+    channel: Channel,
+    resource: 'gateway/CommitStatus' | 'gateway/ChaincodeEvents',
+    identity: Uint8Array,
+    data: Uint8Array,
+    signature: Uint8Array,
+  ): string | undefined {
+    const acl = channel.checkAcl(resource, [{ identity, data, signature }]);
+    return acl.ok ? undefined : acl.reason;
   }
 
   /** The handlers as a grpc-js service implementation. */
@@ -306,9 +368,13 @@ export class GatewayServer {
     };
   }
 
-  private detail(message: string): { address: string; mspId: string; message: string } {
-    return { address: this.local.address, mspId: this.local.mspId, message };
+  private detail(message: string): ErrorDetailInfo {
+    return detailOf(this.local, message);
   }
+}
+
+function detailOf(node: PeerNode, message: string): ErrorDetailInfo {
+  return { address: node.address, mspId: node.mspId, message };
 }
 
 /** Fabric's prepareTransaction: the proposal's header unchanged, one action, no transient data. */

@@ -1,18 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { common, msp, peer } from '@hyperledger/fabric-protos';
+import { common, msp, orderer, peer } from '@hyperledger/fabric-protos';
 import { rmSync } from 'node:fs';
 import {
   buildConfigUpdateEnvelope,
   buildGenesisBlock,
+  channelModelUpdate,
   checkUpdateAuthorised,
   computeUpdate,
+  implicitMetaPolicy,
   readBatchParams,
   readConfigBlock,
   readMsps,
   signConfigUpdate,
   viewChannelConfig,
 } from 'fabric-config/configtx';
-import type { ChannelProfile } from 'fabric-config/configtx';
+import type { ChannelModel, ChannelProfile } from 'fabric-config/configtx';
 import { MspRegistry, SigningIdentity } from 'fabric-config/msp';
 import type { OrgCrypto } from 'fabric-config/msp';
 import { generateTestOrgs, signedEnvelope, signerOf, testChannelProfile, withBatch } from 'fabric-config/testing';
@@ -50,6 +52,9 @@ function who(spec: string): SigningIdentity {
 function ordererGroup(config: common.Config): common.ConfigGroup {
   return config.getChannelGroup()!.getGroupsMap().get('Orderer')!;
 }
+
+/** Fabric's prefix of every refusal the orderer's ProposeConfigUpdate gives. */
+const APPLYING = "error applying config update to existing channel 'primary': ";
 
 function envelopeFor(updateBytes: Uint8Array, signers: string[], channelId = 'primary'): common.Envelope {
   return signedEnvelope([...orgs, outsider], updateBytes, signers, channelId);
@@ -94,7 +99,7 @@ describe('applyConfigUpdate', () => {
   });
 
   const MAJORITY_FAILS = (satisfied: number): string =>
-    `error authorizing update: error validating DeltaSet: policy for [Value]  /Channel/Orderer/BatchSize not satisfied: implicit policy evaluation failed - ${satisfied} sub-policies were satisfied, but this policy requires 3 of the 'Admins' sub-policies to be satisfied`;
+    `${APPLYING}error authorizing update: error validating DeltaSet: policy for [Value]  /Channel/Orderer/BatchSize not satisfied: implicit policy evaluation failed - ${satisfied} sub-policies were satisfied, but this policy requires 3 of the 'Admins' sub-policies to be satisfied`;
 
   it.each<[string, string[], string[]]>([
     ['2 of 4 admins (MAJORITY needs 3)', ['1.admin', '2.admin'], ['Org1MSP', 'Org2MSP']],
@@ -172,7 +177,7 @@ describe('applyConfigUpdate', () => {
     expect(() => applyConfigUpdate('primary', first, stale, msps)).toThrow(
       expect.objectContaining({
         code: 'CONFIG_UPDATE_BAD_VERSION',
-        message: 'error authorizing update: error validating DeltaSet: attempt to set key [Value]  /Channel/Orderer/BatchTimeout to version 1, but key is at version 1',
+        message: APPLYING + 'error authorizing update: error validating DeltaSet: attempt to set key [Value]  /Channel/Orderer/BatchTimeout to version 1, but key is at version 1',
       }),
     );
   });
@@ -184,7 +189,7 @@ describe('applyConfigUpdate', () => {
       expect.objectContaining({
         code: 'CONFIG_UPDATE_READ_SET_MISMATCH',
         key: '[Group]  /Channel/Orderer',
-        message: 'error authorizing update: error validating ReadSet: proposed update requires that key [Group]  /Channel/Orderer be at version 1, but it is currently at version 0',
+        message: APPLYING + 'error authorizing update: error validating ReadSet: proposed update requires that key [Group]  /Channel/Orderer be at version 1, but it is currently at version 0',
       }),
     );
   });
@@ -233,7 +238,7 @@ describe('applyConfigUpdate', () => {
     expect(() => applyConfigUpdate('primary', genesis, envelopeFor(other, ['1.admin', '2.admin', '3.admin']), msps)).toThrow(
       expect.objectContaining({
         code: 'CONFIG_UPDATE_WRONG_CHANNEL',
-        message: "error authorizing update: ConfigUpdate for channel 'mgmt' but envelope for channel 'primary'",
+        message: APPLYING + "error authorizing update: ConfigUpdate for channel 'mgmt' but envelope for channel 'primary'",
       }),
     );
   });
@@ -242,7 +247,7 @@ describe('applyConfigUpdate', () => {
     const configUpdate = computeUpdate('primary', genesis, withBatch(genesis, { timeout: '500ms' }));
     configUpdate.setWriteSet(configUpdate.getReadSet()!.cloneMessage());
     expect(() => applyConfigUpdate('primary', genesis, envelopeFor(configUpdate.serializeBinary(), ['1.admin', '2.admin', '3.admin']), msps)).toThrow(
-      expect.objectContaining({ code: 'CONFIG_UPDATE_EMPTY', message: 'error authorizing update: error validating DeltaSet: delta set was empty -- update would have no effect' }),
+      expect.objectContaining({ code: 'CONFIG_UPDATE_EMPTY', message: APPLYING + 'error authorizing update: error validating DeltaSet: delta set was empty -- update would have no effect' }),
     );
   });
 
@@ -270,4 +275,324 @@ describe('applyConfigUpdate', () => {
     expect(readBatchParams(applied.config).batchTimeout).toBe('500ms');
   });
 
+});
+
+/** Every admin signs: each update below needs at most a MAJORITY of Admins or one org's. */
+const ALL_ADMINS = ['1.admin', '2.admin', '3.admin', '4.admin'];
+
+function group(config: common.Config, ...path: string[]): common.ConfigGroup {
+  let current = config.getChannelGroup()!;
+  for (const name of path) current = current.getGroupsMap().get(name)!;
+  return current;
+}
+
+/** The genesis config edited as an operator edits configtxlator's JSON, submitted signed by every admin. */
+function editedUpdate(edit: (config: common.Config) => void, base: common.Config = genesis): common.Envelope {
+  const updated = base.cloneMessage();
+  edit(updated);
+  return envelopeFor(computeUpdate('primary', base, updated).serializeBinary(), ALL_ADMINS);
+}
+
+function setValue(target: common.ConfigGroup, name: string, bytes: Uint8Array): void {
+  const existing = target.getValuesMap().get(name);
+  if (existing !== undefined) {
+    existing.setValue(bytes);
+    return;
+  }
+  const value = new common.ConfigValue();
+  value.setModPolicy('Admins');
+  value.setValue(bytes);
+  target.getValuesMap().set(name, value);
+}
+
+function setPolicy(target: common.ConfigGroup, name: string, policy: common.Policy): void {
+  const configPolicy = new common.ConfigPolicy();
+  configPolicy.setModPolicy('Admins');
+  configPolicy.setPolicy(policy);
+  target.getPoliciesMap().set(name, configPolicy);
+}
+
+function rawPolicy(type: number, value: Uint8Array): common.Policy {
+  const policy = new common.Policy();
+  policy.setType(type);
+  policy.setValue(value);
+  return policy;
+}
+
+function capabilities(...names: string[]): Uint8Array {
+  const message = new common.Capabilities();
+  for (const name of names) message.getCapabilitiesMap().set(name, new common.Capability());
+  return message.serializeBinary();
+}
+
+function acls(entries: Record<string, string>): Uint8Array {
+  const message = new peer.ACLs();
+  for (const [resource, ref] of Object.entries(entries)) {
+    const api = new peer.APIResource();
+    api.setPolicyRef(ref);
+    message.getAclsMap().set(resource, api);
+  }
+  return message.serializeBinary();
+}
+
+function consensusType(edit: (type: orderer.ConsensusType) => void): (config: common.Config) => void {
+  return (config) => {
+    const value = group(config, 'Orderer').getValuesMap().get('ConsensusType')!;
+    const type = orderer.ConsensusType.deserializeBinary(value.getValue_asU8());
+    edit(type);
+    value.setValue(type.serializeBinary());
+  };
+}
+
+function refusal(envelope: common.Envelope, base: common.Config = genesis): string {
+  try {
+    applyConfigUpdate('primary', base, envelope, msps);
+  } catch (error) {
+    expect(error).toMatchObject({ name: 'ConfigUpdateError', code: 'CONFIG_UPDATE_INVALID_CONFIG' });
+    return (error as Error).message;
+  }
+  throw new Error('the update was accepted');
+}
+
+/** Bytes that are no protobuf message (a truncated varint). */
+const GARBAGE = Uint8Array.from([0x08]);
+
+describe('applyConfigUpdate: the resulting config must build as Fabric\'s channelconfig bundle', () => {
+  it('accepts every governed change a channel model makes, signed by a majority of admins', () => {
+    const model: ChannelModel = {
+      version: 2,
+      channel: { policies: { Readers: { type: 'ImplicitMeta', rule: 'ANY Readers' } }, capabilities: ['V3_0'] },
+      orderer: { batchTimeoutMs: 250, batchSize: { maxMessageCount: 20, preferredMaxBytes: 1024 * 1024 }, capabilities: ['V2_0'] },
+      application: {
+        policies: {
+          Endorsement: { type: 'Signature', rule: "OutOf(4, 'Org1MSP.peer', 'Org2MSP.peer', 'Org3MSP.peer', 'Org4MSP.peer')" },
+          OnlyOrg1Admin: { type: 'Signature', rule: "OR('Org1MSP.admin')" },
+        },
+        capabilities: ['V2_0', 'V2_5'],
+        acls: { 'peer/Propose': 'OnlyOrg1Admin', 'event/Block': '/Channel/Application/Readers' },
+        anchorPeers: { Org2MSP: [{ host: 'peer1.org2.example.com', port: 9051 }] },
+      },
+    };
+    const bytes = channelModelUpdate('primary', genesis, model).serializeBinary();
+    const applied = applyConfigUpdate('primary', genesis, envelopeFor(bytes, ['1.admin', '2.admin', '3.admin']), msps);
+    expect(applied.changedKeys).toEqual(
+      expect.arrayContaining(['[Value]  /Channel/Application/ACLs', '[Policy] /Channel/Application/OnlyOrg1Admin', '[Value]  /Channel/Application/Org2MSP/AnchorPeers']),
+    );
+  });
+
+  it.each<[string, (config: common.Config) => void, string]>([
+    [
+      'a policy value that does not decode',
+      (c) => { setPolicy(group(c, 'Application'), 'Broken', rawPolicy(common.Policy.PolicyType.SIGNATURE, GARBAGE)); },
+      'initializing policymanager failed: policy Broken at path Channel/Application did not compile: Error unmarshalling to SignaturePolicy: proto: cannot parse invalid wire-format data',
+    ],
+    [
+      'an implicit-meta policy value that does not decode',
+      (c) => { setPolicy(group(c, 'Orderer'), 'Broken', rawPolicy(common.Policy.PolicyType.IMPLICIT_META, GARBAGE)); },
+      'initializing policymanager failed: implicit policy Broken at path Channel/Orderer did not compile: Error unmarshalling to ImplicitMetaPolicy: proto: cannot parse invalid wire-format data',
+    ],
+    [
+      'a policy of type MSP, which no provider compiles',
+      (c) => { setPolicy(group(c), 'Odd', rawPolicy(common.Policy.PolicyType.MSP, new Uint8Array(0))); },
+      'initializing policymanager failed: policy Odd at path Channel has unknown policy type: 2',
+    ],
+    [
+      'a policy of an unknown type',
+      (c) => { setPolicy(group(c, 'Application', 'Org3MSP'), 'Odd', rawPolicy(7, new Uint8Array(0))); },
+      'initializing policymanager failed: policy Odd at path Channel/Application/Org3MSP has unknown policy type: 7',
+    ],
+    [
+      'an implicit-meta policy with an unknown rule',
+      (c) => {
+        const meta = new common.ImplicitMetaPolicy();
+        meta.setSubPolicy('Admins');
+        meta.setRule(5 as common.ImplicitMetaPolicy.RuleMap[keyof common.ImplicitMetaPolicy.RuleMap]);
+        setPolicy(group(c, 'Application'), 'Admins', rawPolicy(common.Policy.PolicyType.IMPLICIT_META, meta.serializeBinary()));
+      },
+      'initializing policymanager failed: implicit policy Admins at path Channel/Application did not compile: unknown ImplicitMetaPolicy rule 5: the devnet evaluates only ANY (0), ALL (1) and MAJORITY (2)',
+    ],
+    [
+      'a signature policy naming an identity it does not list',
+      (c) => {
+        const envelope = new common.SignaturePolicyEnvelope();
+        const rule = new common.SignaturePolicy();
+        rule.setSignedBy(2);
+        envelope.setRule(rule);
+        setPolicy(group(c, 'Application'), 'Dangling', rawPolicy(common.Policy.PolicyType.SIGNATURE, envelope.serializeBinary()));
+      },
+      'initializing policymanager failed: policy Dangling at path Channel/Application did not compile: identity index out of range, requested 2, but identities length is 0',
+    ],
+    [
+      'a signature policy without a rule',
+      (c) => { setPolicy(group(c, 'Application'), 'Empty', rawPolicy(common.Policy.PolicyType.SIGNATURE, new common.SignaturePolicyEnvelope().serializeBinary())); },
+      'initializing policymanager failed: policy Empty at path Channel/Application did not compile: Empty policy element',
+    ],
+    [
+      'a signature policy of version 1',
+      (c) => {
+        const envelope = common.SignaturePolicyEnvelope.deserializeBinary(
+          group(c, 'Application', 'Org1MSP').getPoliciesMap().get('Admins')!.getPolicy()!.getValue_asU8(),
+        );
+        envelope.setVersion(1);
+        group(c, 'Application', 'Org1MSP').getPoliciesMap().get('Admins')!.getPolicy()!.setValue(envelope.serializeBinary());
+      },
+      'initializing policymanager failed: policy Admins at path Channel/Application/Org1MSP did not compile: This evaluator only understands messages of version 0, but version was 1',
+    ],
+    [
+      'a channel capability this Fabric does not know',
+      (c) => { setValue(group(c), 'Capabilities', capabilities('V3_0', 'V9_9')); },
+      'config update is not compatible: config requires unsupported channel capabilities: Channel capability V9_9 is required but not supported: Channel capability V9_9 is required but not supported',
+    ],
+    [
+      'an orderer capability this Fabric does not know',
+      (c) => { setValue(group(c, 'Orderer'), 'Capabilities', capabilities('V3_0')); },
+      'config update is not compatible: config requires unsupported orderer capabilities: Orderer capability V3_0 is required but not supported: Orderer capability V3_0 is required but not supported',
+    ],
+    [
+      'an application capability this Fabric does not know',
+      (c) => { setValue(group(c, 'Application'), 'Capabilities', capabilities('V2_5', 'V9_9')); },
+      'config update is not compatible: config requires unsupported application capabilities: Application capability V9_9 is required but not supported: Application capability V9_9 is required but not supported',
+    ],
+    [
+      'channel capabilities without orderer capabilities',
+      (c) => group(c, 'Orderer').getValuesMap().del('Capabilities'),
+      'cannot enable channel capabilities without orderer support first',
+    ],
+    [
+      'ACLs with an application capability below V1_2',
+      (c) => {
+        setValue(group(c, 'Application'), 'Capabilities', capabilities('V1_1'));
+        setValue(group(c, 'Application'), 'ACLs', acls({ 'peer/Propose': 'Writers' }));
+      },
+      'initializing channelconfig failed: could not create channel Application sub-group config: ACLs may not be specified without the required capability',
+    ],
+    [
+      'an ACLs value that does not decode',
+      (c) => { setValue(group(c, 'Application'), 'ACLs', GARBAGE); },
+      'initializing channelconfig failed: could not create channel Application sub-group config: failed to deserialize values: proto: cannot parse invalid wire-format data',
+    ],
+    [
+      'an AnchorPeers value that does not decode',
+      (c) => { setValue(group(c, 'Application', 'Org2MSP'), 'AnchorPeers', GARBAGE); },
+      'initializing channelconfig failed: could not create channel Application sub-group config: failed to deserialize values: proto: cannot parse invalid wire-format data',
+    ],
+    [
+      'a value Fabric does not know',
+      (c) => { setValue(group(c, 'Application'), 'Colour', new Uint8Array(0)); },
+      'initializing channelconfig failed: could not create channel Application sub-group config: failed to deserialize values: Unexpected key Colour',
+    ],
+    [
+      'a BatchSize that does not decode',
+      (c) => { setValue(group(c, 'Orderer'), 'BatchSize', GARBAGE); },
+      'initializing channelconfig failed: could not create channel Orderer sub-group config: failed to deserialize values: proto: cannot parse invalid wire-format data',
+    ],
+    [
+      'a BatchSize whose max message count is 0',
+      (c) => {
+        const size = orderer.BatchSize.deserializeBinary(group(c, 'Orderer').getValuesMap().get('BatchSize')!.getValue_asU8());
+        size.setMaxMessageCount(0);
+        setValue(group(c, 'Orderer'), 'BatchSize', size.serializeBinary());
+      },
+      'initializing channelconfig failed: could not create channel Orderer sub-group config: Attempted to set the batch size max message count to an invalid value: 0',
+    ],
+    [
+      'a negative BatchTimeout',
+      (c) => {
+        const timeout = new orderer.BatchTimeout();
+        timeout.setTimeout('-1s');
+        setValue(group(c, 'Orderer'), 'BatchTimeout', timeout.serializeBinary());
+      },
+      'initializing channelconfig failed: could not create channel Orderer sub-group config: Attempted to set the batch timeout to a non-positive value: -1s',
+    ],
+    [
+      'a channel capability below V1_4_2 while orderer orgs carry their endpoints',
+      (c) => { setValue(group(c), 'Capabilities', capabilities('V1_3')); },
+      'initializing channelconfig failed: Must set some OrdererAddresses',
+    ],
+    [
+      'a different MSP ID for an existing application org',
+      (c) => {
+        const org = group(c, 'Application', 'Org2MSP');
+        const mspConfig = msp.MSPConfig.deserializeBinary(org.getValuesMap().get('MSP')!.getValue_asU8());
+        const fabricConfig = msp.FabricMSPConfig.deserializeBinary(mspConfig.getConfig_asU8());
+        fabricConfig.setName('OtherMSP');
+        mspConfig.setConfig(fabricConfig.serializeBinary());
+        setValue(org, 'MSP', mspConfig.serializeBinary());
+      },
+      'application org Org2MSP attempted to change MSP ID from Org2MSP to OtherMSP',
+    ],
+  ])('refuses %s with BAD_REQUEST\'s info in Fabric\'s words', (_, edit, reason) => {
+    expect(refusal(editedUpdate(edit))).toBe(APPLYING + reason);
+  });
+
+  it('accepts ACLs with the V1_2 application capability, and an update that removes ACLs while lowering it', () => {
+    const withAcls = applyConfigUpdate(
+      'primary',
+      genesis,
+      editedUpdate((c) => {
+        setValue(group(c, 'Application'), 'Capabilities', capabilities('V1_2'));
+        setValue(group(c, 'Application'), 'ACLs', acls({ 'peer/Propose': 'Writers' }));
+      }),
+      msps,
+    ).config;
+    const lowered = applyConfigUpdate(
+      'primary',
+      withAcls,
+      editedUpdate((c) => {
+        setValue(group(c, 'Application'), 'Capabilities', capabilities('V1_1'));
+        group(c, 'Application').getValuesMap().del('ACLs');
+      }, withAcls),
+      msps,
+    ).config;
+    expect(group(lowered, 'Application').getValuesMap().has('ACLs')).toBe(false);
+    // Lowering the capability alone leaves ACLs the bundle may not hold.
+    expect(refusal(editedUpdate((c) => { setValue(group(c, 'Application'), 'Capabilities', capabilities('V1_1')); }, withAcls), withAcls)).toContain(
+      'ACLs may not be specified without the required capability',
+    );
+  });
+
+  it('keeps the consensus type: a change is refused as Fabric\'s maintenance filter refuses it', () => {
+    const MAINTENANCE = 'config update for existing channel did not pass maintenance checks: config transaction inspection failed: ';
+    expect(refusal(editedUpdate(consensusType((t) => { t.setType('etcdraft'); })))).toBe(
+      `${MAINTENANCE}attempted to change consensus type from devnet to etcdraft, but current config ConsensusType.State is not in maintenance mode`,
+    );
+    expect(
+      refusal(
+        editedUpdate(
+          consensusType((t) => {
+            t.setType('BFT');
+            t.setState(orderer.ConsensusType.State.STATE_MAINTENANCE);
+          }),
+        ),
+      ),
+    ).toBe(`${MAINTENANCE}attempted to change ConsensusType.Type from devnet to BFT, but ConsensusType.State is changing from STATE_NORMAL to STATE_MAINTENANCE`);
+
+    // Entering maintenance mode alone is accepted; then a type change is still not a transition the devnet runs.
+    const maintenance = applyConfigUpdate(
+      'primary',
+      genesis,
+      editedUpdate(consensusType((t) => { t.setState(orderer.ConsensusType.State.STATE_MAINTENANCE); })),
+      msps,
+    ).config;
+    const bothInMaintenance = consensusType((t) => { t.setType('BFT'); });
+    expect(refusal(editedUpdate(bothInMaintenance, maintenance), maintenance)).toBe(
+      `${MAINTENANCE}attempted to change consensus type from devnet to BFT, transition not supported`,
+    );
+    // Entering or leaving it must change nothing else.
+    expect(
+      refusal(
+        editedUpdate((c) => {
+          consensusType((t) => { t.setState(orderer.ConsensusType.State.STATE_MAINTENANCE); })(c);
+          setPolicy(group(c, 'Application'), 'Extra', implicitMetaPolicy('ANY', 'Readers'));
+        }),
+      ),
+    ).toBe(`${MAINTENANCE}config update contains changes to more than one group`);
+  });
+
+  it('refuses a consensus type change outright when the orderer capabilities predate migration', () => {
+    const old = applyConfigUpdate('primary', genesis, editedUpdate((c) => { setValue(group(c, 'Orderer'), 'Capabilities', capabilities('V1_1')); }), msps).config;
+    expect(refusal(editedUpdate(consensusType((t) => { t.setType('etcdraft'); }), old), old)).toBe(
+      'config update for existing channel did not pass maintenance checks: config transaction inspection failed: next config attempted to change ConsensusType.Type from devnet to etcdraft, but capability is disabled',
+    );
+  });
 });

@@ -2,16 +2,14 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Config updates validated as the orderer does (common/configtx: read set versions, delta versions,
- * the existing elements' mod_policy, then the resulting config). Signed bytes are never
- * re-encoded: signatures are checked over the ConfigUpdate bytes exactly as received. The
- * signature check itself is fabric-config's checkUpdateAuthorised, which clients ask too.
+ * the existing elements' mod_policy; then the resulting config, see ./configBundle.ts). Signed
+ * bytes are never re-encoded: signatures are checked over the ConfigUpdate bytes exactly as
+ * received. The signature check itself is fabric-config's checkUpdateAuthorised, which clients ask too.
  */
-import { common, orderer } from '@hyperledger/fabric-protos';
+import type { common } from '@hyperledger/fabric-protos';
 import {
-  ConfigKey,
   ConfigUpdateError,
   authorisationError,
-  capabilitiesProblem,
   checkUpdateAuthorised,
   configAfterUpdate,
   configIdProblem,
@@ -20,12 +18,12 @@ import {
   elementModPolicy,
   elementVersion,
   mapConfig,
-  readBatchParams,
   readMsps,
   updateError,
 } from 'fabric-config/configtx';
 import type { ConfigElement } from 'fabric-config/configtx';
 import { MspRegistry } from 'fabric-config/msp';
+import { bundleProblem, maintenanceProblem } from './configBundle';
 
 function modPolicyProblem(modPolicy: string): string | undefined {
   if (modPolicy === '') return 'mod_policy not set';
@@ -38,66 +36,30 @@ function modPolicyProblem(modPolicy: string): string | undefined {
   return undefined;
 }
 
-function checkPolicies(config: common.Config): void {
-  const visit = (group: common.ConfigGroup, path: string): void => {
-    for (const [name, configPolicy] of group.getPoliciesMap().entries()) {
-      const policy = configPolicy.getPolicy();
-      const where = `${path}/${name}`;
-      try {
-        if (policy?.getType() === common.Policy.PolicyType.SIGNATURE) common.SignaturePolicyEnvelope.deserializeBinary(policy.getValue_asU8());
-        else if (policy?.getType() === common.Policy.PolicyType.IMPLICIT_META) common.ImplicitMetaPolicy.deserializeBinary(policy.getValue_asU8());
-        else throw new Error(`unknown policy type: ${policy?.getType() ?? 'none'}`);
-      } catch (error) {
-        throw updateError('CONFIG_UPDATE_INVALID_CONFIG', `error processing policy ${where}: ${String(error)}`, `[Policy] ${where}`, error);
-      }
-    }
-    for (const [name, child] of group.getGroupsMap().entries()) visit(child, `${path}/${name}`);
-  };
-  const root = config.getChannelGroup();
-  if (root !== undefined) visit(root, `/${ConfigKey.channelGroup}`);
-}
-
-function capabilityNames(group: common.ConfigGroup | undefined): string[] {
-  const bytes = group?.getValuesMap().get(ConfigKey.capabilities)?.getValue_asU8();
-  return bytes === undefined ? [] : [...common.Capabilities.deserializeBinary(bytes).getCapabilitiesMap().keys()];
-}
-
-function consensusTypeOf(config: common.Config): string | undefined {
-  const bytes = config.getChannelGroup()?.getGroupsMap().get(ConfigKey.ordererGroup)?.getValuesMap().get(ConfigKey.consensusType)?.getValue_asU8();
-  return bytes === undefined ? undefined : orderer.ConsensusType.deserializeBinary(bytes).getType();
-}
-
-/** Re-validates the whole resulting config, as the orderer does before accepting it. */
-function validateResultingConfig(current: common.Config, next: common.Config): void {
-  const invalid = (message: string, cause?: unknown): ConfigUpdateError => updateError('CONFIG_UPDATE_INVALID_CONFIG', message, undefined, cause);
+/**
+ * Re-validates the whole resulting config, as the orderer does before accepting it: the new config
+ * must build as a channelconfig bundle and follow the current one (configBundle.ts), its MSPs must
+ * load, and a consensus change must follow the maintenance-mode rules.
+ */
+function validateResultingConfig(channelId: string, current: common.Config, next: common.Config, configUpdate: common.ConfigUpdate): void {
+  const problem = bundleProblem(current, next);
+  if (problem !== undefined) throw updateError('CONFIG_UPDATE_INVALID_CONFIG', applying(channelId, problem));
+  // The channel's MSP registry is rebuilt from the new config once it is committed, so a root
+  // certificate that does not parse must be refused now, not after the block is written.
   try {
-    readBatchParams(next);
-    // The channel's MSP registry is rebuilt from the new config once it is committed, so a root
-    // certificate that does not parse must be refused now, not after the block is written.
-    try {
-      new MspRegistry(readMsps(next));
-    } catch (error) {
-      throw invalid(`error processing MSP config: ${(error as Error).message}`, error);
-    }
-    const root = next.getChannelGroup();
-    for (const [level, group] of [
-      ['channel', root],
-      ['orderer', root?.getGroupsMap().get(ConfigKey.ordererGroup)],
-      ['application', root?.getGroupsMap().get(ConfigKey.applicationGroup)],
-    ] as const) {
-      const problem = capabilitiesProblem(level, capabilityNames(group));
-      if (problem !== undefined) throw invalid(problem);
-    }
-    const before = consensusTypeOf(current);
-    const after = consensusTypeOf(next);
-    if (after === undefined) throw invalid('config has no /Channel/Orderer/ConsensusType value');
-    // Fabric allows a type change only through maintenance mode; the devnet has one orderer kind.
-    if (before !== after) throw invalid(`attempted to change consensus type from ${before ?? 'none'} to ${after}`);
+    new MspRegistry(readMsps(next));
   } catch (error) {
-    if (error instanceof ConfigUpdateError) throw error;
-    throw invalid((error as Error).message, error);
+    throw updateError('CONFIG_UPDATE_INVALID_CONFIG', applying(channelId, `error processing MSP config: ${(error as Error).message}`), undefined, error);
   }
-  checkPolicies(next);
+  const maintenance = maintenanceProblem(current, next, configUpdate);
+  if (maintenance !== undefined) {
+    throw updateError('CONFIG_UPDATE_INVALID_CONFIG', `config update for existing channel did not pass maintenance checks: config transaction inspection failed: ${maintenance}`);
+  }
+}
+
+/** Fabric's prefix for every refusal of ChainSupport.ProposeConfigUpdate (standardchannel.go). */
+function applying(channelId: string, message: string): string {
+  return `error applying config update to existing channel '${channelId}': ${message}`;
 }
 
 /** The result of an accepted config update. */
@@ -121,7 +83,12 @@ export interface AppliedConfigUpdate {
  * has a valid mod_policy and is at current version + 1 (or 0 if new); the EXISTING element's
  * mod_policy, resolved in its own group, is satisfied by the ConfigSignatures (each over
  * signature_header || config_update as received; invalid or duplicate signers do not count);
- * then the resulting config (BatchSize, BatchTimeout, MSPs, policies, capabilities).
+ * then the resulting config (every value decodes, BatchSize, BatchTimeout, MSPs, policies,
+ * capabilities supported and their gates, what may not change, the maintenance-mode rules).
+ *
+ * Each refusal's message is the `info` Fabric's Broadcast answers with: `error applying config
+ * update to existing channel '<id>': <reason>`, or, for the maintenance rules, `config update for
+ * existing channel did not pass maintenance checks: ...`.
  *
  * @param channelId - the channel `current` belongs to; an envelope or ConfigUpdate naming
  *   another channel is refused (a Config does not carry its channel ID).
@@ -137,6 +104,19 @@ export function applyConfigUpdate(
   updateEnvelope: common.Envelope,
   msps: MspRegistry,
 ): AppliedConfigUpdate {
+  let proposed: AppliedConfigUpdate;
+  try {
+    proposed = proposeConfigUpdate(channelId, current, updateEnvelope, msps);
+  } catch (error) {
+    if (!(error instanceof ConfigUpdateError)) throw error;
+    throw new ConfigUpdateError(applying(channelId, error.message), { code: error.code, key: error.key, cause: error.cause });
+  }
+  validateResultingConfig(channelId, current, proposed.config, proposed.configUpdate);
+  return proposed;
+}
+
+/** configtx.ValidatorImpl.ProposeConfigUpdate: the update read, authorised and applied. */
+function proposeConfigUpdate(channelId: string, current: common.Config, updateEnvelope: common.Envelope, msps: MspRegistry): AppliedConfigUpdate {
   const { configUpdate } = decodeConfigUpdateEnvelope(channelId, updateEnvelope);
   const authorizing = (message: string): string => `error authorizing update: ${message}`;
   if (configUpdate.getChannelId() !== channelId) {
@@ -207,7 +187,5 @@ export function applyConfigUpdate(
   }
   if (!authorisation.ok) throw authorisationError(authorisation);
 
-  const next = configAfterUpdate(current, configUpdate);
-  validateResultingConfig(current, next);
-  return { config: next, configUpdate, changedKeys };
+  return { config: configAfterUpdate(current, configUpdate), configUpdate, changedKeys };
 }

@@ -87,21 +87,27 @@ export class Orderer extends EventEmitter {
     const channel = this.options.channels.get(channelId);
     if (!channel) return { status: Status.NOT_FOUND, info: `channel ${channelId} not found` };
     if (this.halted.has(channelId)) return { status: Status.SERVICE_UNAVAILABLE, info: `channel ${channelId} stopped ordering after a write failure; see the devnet log` };
+    const type = parsed.channelHeader.getType();
+    // Fabric's ProcessNormalMsg refuses before any filter while the channel is in maintenance mode.
+    if (channel.inMaintenance && type === common.HeaderType.ENDORSER_TRANSACTION) {
+      return { status: Status.SERVICE_UNAVAILABLE, info: 'normal transactions are rejected: maintenance mode' };
+    }
     const size = envelope.serializeBinary().length;
     if (size > channel.batchParams.batchSize.absoluteMaxBytes) {
       return { status: Status.BAD_REQUEST, info: `message payload is ${size} bytes and exceeds maximum allowed ${channel.batchParams.batchSize.absoluteMaxBytes} bytes` };
     }
-    // Standard channel filter: the envelope itself must satisfy /Channel/Writers.
-    const writers = channel.checkPolicy('/Channel/Writers', [envelopeSignedData(envelope)]);
+    // Standard channel filter: the envelope itself must satisfy /Channel/Writers, or the Orderer
+    // group's Writers in maintenance mode (Fabric's SigFilter), under the config in force now.
+    const writers = channel.checkPolicy(channel.inMaintenance ? '/Channel/Orderer/Writers' : '/Channel/Writers', [envelopeSignedData(envelope)]);
     if (!writers.ok) return { status: Status.FORBIDDEN, info: writers.reason };
-    switch (parsed.channelHeader.getType()) {
+    switch (type) {
       case common.HeaderType.ENDORSER_TRANSACTION:
         this.enqueue(channel, envelope.serializeBinary());
         return { status: Status.SUCCESS, info: '' };
       case common.HeaderType.CONFIG_UPDATE:
         return this.configUpdate(channel, envelope);
       default:
-        return { status: Status.BAD_REQUEST, info: `message of type ${parsed.channelHeader.getType()} is not accepted on channel ${channelId}` };
+        return { status: Status.BAD_REQUEST, info: `message of type ${type} is not accepted on channel ${channelId}` };
     }
   }
 

@@ -6,6 +6,8 @@
  * whether their signatures authorise them. Pure: no I/O, no clock except default timestamps and
  * random nonces.
  */
+export { ACLS_KEY, ACL_APPLICATION_CAPABILITIES, DEFAULT_CHANNEL_ACLS, PEER_WIDE_ACL_RESOURCES, aclPolicyFor, applicationAllowsAcls, configuredAcls } from './aclDefaults';
+export type { AclPolicy } from './aclDefaults';
 export { authorisationError, checkUpdateAuthorised, decodeConfigUpdateEnvelope, updateRequirements } from './authorisation';
 export type { DecodedConfigUpdate, UpdateAuthorisation, UpdateAuthorised, UpdateNotAuthorised, UpdateRequirement } from './authorisation';
 export { withBatchParams } from './batch';

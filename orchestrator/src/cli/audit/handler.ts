@@ -88,7 +88,7 @@ function render(options: AuditCommandOptions, evidence: AuditEvidence, report: A
 export async function auditHandler(ctx: CliContext, options: AuditCommandOptions): Promise<AuditReport> {
   const evidence = options.verifyExport === undefined ? await readNetwork(ctx, options) : await readExport(options.verifyExport);
   if (options.requireHeads && evidence.signedBlocks === undefined) {
-    // A version 2 export stripped of its blocks and relabelled version 1 would otherwise pass with a notice.
+    // A version 2 or 3 export stripped of its blocks and relabelled version 1 would otherwise pass with a notice.
     throw new CliError(`${options.verifyExport ?? 'the evidence'} carries no orderer-signed heads (export version 1): --require-heads refuses it`);
   }
   const started = performance.now();

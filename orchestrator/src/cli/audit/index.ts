@@ -14,10 +14,15 @@ export type { AuditCommandOptions } from './options';
 const HELP_AFTER = `
 Verifies every CB of the management chain offline (hash links, proposer formula, cycle, timing,
 proof signatures against the members' CA certificates, which must match the management
-channel's configuration) and every config block of the primary channel against the CB it links.
-The export (version 2) carries the orderer-signed Fabric blocks: every primary config block and
+channel's configuration) and every config block of the primary channel: its full difference from
+the previous config, path by path (Channel/Application/Policies/Endorsement, ...), each change
+governed (named by the configuration of the CB in force or linked) or not. A linked block must
+run its CB's configuration (AUDIT_BATCH_MISMATCH); an unlinked one must change no governed path
+(AUDIT_UNLINKED_GOVERNED_CHANGE). The export (version 3) carries the orderer-signed Fabric
+blocks: every primary config block, from which --verify-export recomputes every difference, and
 both channels' heads, so that a history cut at the end or a relinked block fails offline; the
 newest CB must be in force on the primary channel within --grace seconds of its Tally.
+--verify-export reads export versions 1, 2 and 3.
 
 Example:
   mgmt audit --connection ./connection.json --json --out audit.json && mgmt audit --verify-export audit.json

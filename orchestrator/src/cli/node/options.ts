@@ -3,7 +3,7 @@
  */
 import { Option } from 'commander';
 import { DEFAULT_HTTP_TWIN_TIMEOUT_MS } from '../../twins/httpTwin';
-import { DEFAULT_PRIMARY_CONFIG, PRIMARY_CONFIG_SCHEMA_FILE } from '../../twins/primaryConfig';
+import { CHANNEL_MODEL_SCHEMA_FILE, DEFAULT_PRIMARY_CONFIG } from '../../twins/primaryConfig';
 import { integerIn, keyNumbers } from '../input';
 
 /** The built-in twins `mgmt node` can run. */
@@ -48,7 +48,7 @@ export function nodeOptions(): Option[] {
     new Option('--twin-url <url>', 'http twin: the service to POST questions to').env('MGMT_TWIN_URL'),
     new Option('--twin-timeout <ms>', 'http twin: answer timeout').argParser(integerIn(1)).default(DEFAULT_HTTP_TWIN_TIMEOUT_MS).env('MGMT_TWIN_TIMEOUT'),
     new Option('--rules <file>', 'rules twin: JSON thresholds, e.g. {"highFill":0.9,"lowLatencyMs":200}').env('MGMT_TWIN_RULES'),
-    new Option('--schema <file>', 'bounds for the twin until genesis is sealed').default(PRIMARY_CONFIG_SCHEMA_FILE).env('MGMT_SCHEMA'),
+    new Option('--schema <file>', 'bounds for the twin until genesis is sealed').default(CHANNEL_MODEL_SCHEMA_FILE).env('MGMT_SCHEMA'),
     new Option('--no-metrics', 'do not watch the primary channel (the twin sees no load)'),
     new Option('--metrics-window <seconds>', 'sliding window of the primary-channel metrics').argParser(integerIn(1)).default(30).env('MGMT_METRICS_WINDOW'),
     new Option('--max-message-count <n>', "the primary channel's MaxMessageCount at start (config blocks update it)").argParser(integerIn(1)).default(DEFAULT_PRIMARY_CONFIG.maxMessageCount).env('MGMT_MAX_MESSAGE_COUNT'),
