@@ -6,7 +6,7 @@
  */
 import { describeChanges } from './diff';
 import { changeText, valueText } from './governance';
-import type { AuditedPrimaryConfig, AuditFault, AuditReport, PrimaryChange } from './types';
+import type { AuditedBlock, AuditedPrimaryConfig, AuditFault, AuditReport, PrimaryChange } from './types';
 
 /**
  * One line naming a fault: `AUDIT_CB_INVALID at height 3: <reason>`, or `... at primary block 9
@@ -133,6 +133,12 @@ function changeLines(report: AuditReport): string[] {
  * @param report - the audit report.
  * @returns the text, ending with a newline.
  */
+/** A CB's changes for the table: a channel model's whole genesis is summarised (the export and the CSV carry it in full). */
+function cbChanges(block: AuditedBlock): string {
+  const text = describeChanges(block.changes);
+  return block.height === 0 && text.length > 160 ? `initial configuration (${block.changes.length} top-level keys; --json or --csv shows it)` : text;
+}
+
 export function renderTable(report: AuditReport): string {
   const out: string[] = [];
   out.push(`Management chain on ${report.managementChannel}: ${report.blocks.length} CBs; members ${list(report.members)}`);
@@ -147,7 +153,7 @@ export function renderTable(report: AuditReport): string {
         list(b.approvals),
         list(b.appliedIn),
         b.status,
-        describeChanges(b.changes),
+        cbChanges(b),
       ]),
     ),
   );
