@@ -57,7 +57,7 @@ function refusal(transaction: string, code: 'MGMT_NOT_PROPOSER' | 'MGMT_NOT_INIT
 /** A ledger whose answers the tests choose; unused calls fail loudly. */
 function fakeLedger(overrides: Partial<MgmtLedger>): MgmtLedger {
   const unused = (): Promise<never> => Promise.reject(new Error('unexpected call'));
-  return { getRound: unused, getParams: unused, getLatest: unused, getBlocks: unused, initLedger: unused, propose: unused, vote: unused, tally: unused, events: unused, ...overrides };
+  return { getRound: unused, getParams: unused, getLatest: unused, getBlocks: unused, initLedger: unused, propose: unused, proposeParams: unused, vote: unused, tally: unused, events: unused, ...overrides };
 }
 
 async function run(argv: string[], ledger: MgmtLedger = fakeLedger({}), stdin = ''): Promise<{ code: number; out: string; err: string; globals?: GlobalOptions }> {

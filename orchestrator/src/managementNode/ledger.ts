@@ -25,6 +25,8 @@ export interface MgmtLedger {
   initLedger(paramsJson: string): Promise<Proposal>;
   /** `Propose(configJson)`. @throws {@link LedgerCallError} */
   propose(config: JsonObject): Promise<Proposal>;
+  /** `ProposeParams(configJson, paramsJson)`: a CB that also changes the params. @throws {@link LedgerCallError} */
+  proposeParams(config: JsonObject, params: GenesisParams): Promise<Proposal>;
   /** `Vote(proposalId, approve, signature, reason)`. @throws {@link LedgerCallError} */
   vote(proposalId: string, approve: boolean, signature: string, reason: string): Promise<Vote>;
   /** `Tally(proposalId)`. @throws {@link LedgerCallError} */

@@ -202,6 +202,10 @@ class FakeLedger implements MgmtLedger {
     return Promise.reject(new Error('not used'));
   }
 
+  proposeParams(): Promise<Proposal> {
+    return Promise.reject(new Error('not used'));
+  }
+
   propose(config: JsonObject): Promise<Proposal> {
     const chain = this.chain;
     return chain.tx(this.mspId, 'Propose', JSON.stringify(config), (nowMs) => {

@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 import type { ConfigBlock, JsonObject, JsonValue } from 'mgmt-chaincode/dist/protocol';
-import { parseIJson } from 'mgmt-chaincode/dist/protocol';
+import { parseIJson, quorum } from 'mgmt-chaincode/dist/protocol';
 import type { CliContext, MemberSession } from '../context';
 import { CliError, InterruptedExit, UsageError } from '../errors';
 import { readJsonObject, readJsonValue } from '../input';
@@ -10,21 +10,26 @@ import { configChanges, formatChange } from './changes';
 import { checkConfiguration, sessionChannelReader } from './checks';
 import { editorFromEnv, editText } from './edit';
 import type { Editor } from './edit';
+import { changesParams, newParams } from './membership';
 import type { ProposeOptions } from './options';
 import { applyConfigPatch, parsePatch } from './patch';
 import type { PatchOperation } from './patch';
 
 /** Where the configuration comes from, read and checked as far as it can be without the network. */
 type Source =
+  | { readonly kind: 'inForce' }
   | { readonly kind: 'file'; readonly config: JsonObject }
   | { readonly kind: 'patch'; readonly operations: readonly PatchOperation[] }
   | { readonly kind: 'edit'; readonly editor: Editor };
 
 function sourceOf(ctx: CliContext, file: string | undefined, options: ProposeOptions): Source {
   const given = [file !== undefined, options.edit === true, options.patch !== undefined].filter(Boolean).length;
+  // A membership change may keep the configuration in force as it is.
+  if (given === 0 && changesParams(options)) return { kind: 'inForce' };
   if (given !== 1) {
     throw new UsageError(`give exactly one of <configFile> (a whole configuration), --edit or --patch <file>${given === 0 ? '' : ', not several'}`);
   }
+  if (options.params === '-' && (file === '-' || options.patch === '-')) throw new UsageError('only one input can come from stdin: give the params or the configuration as a file');
   const stdin = ctx.ioOptions.readStdin;
   if (file !== undefined) return { kind: 'file', config: readJsonObject(file, 'configuration', stdin) };
   if (options.patch !== undefined) {
@@ -65,7 +70,10 @@ async function edited(ctx: CliContext, s: MemberSession, latest: ConfigBlock, ed
 /**
  * `mgmt propose [<configFile|->] [--edit | --patch <file|->] [--dry-run]`: proposes a
  * configuration as the selected member: a whole one, or the one in force (the latest CB's)
- * edited or patched. It is checked first, and what it changes is shown.
+ * edited or patched. It is checked first, and what it changes is shown. With `--params`,
+ * `--add-member`, `--remove-member` or `--rotate-ca` the CB also changes the management
+ * parameters (`ProposeParams`), in force from the next height; the configuration may then stay
+ * the one in force.
  *
  * @throws {@link UsageError} for malformed input (unreadable, not JSON, not a JSON Patch, no
  *   editor); {@link CliError} when the patch does not apply, the editor fails or changes nothing,
@@ -78,6 +86,9 @@ export async function proposeHandler(ctx: CliContext, file: string | undefined, 
     const [latest, params] = await Promise.all([s.ledger.getLatest(), s.ledger.getParams()]);
     let candidate: JsonValue;
     switch (source.kind) {
+      case 'inForce':
+        candidate = latest.config;
+        break;
       case 'file':
         candidate = source.config;
         break;
@@ -102,15 +113,24 @@ export async function proposeHandler(ctx: CliContext, file: string | undefined, 
       if (changes.length === 0) ctx.progress(`no change to the configuration of CB #${latest.height}`);
       else ctx.progress([`changes to the configuration of CB #${latest.height}:`, ...changes.map((c) => `  ${formatChange(c)}`)].join('\n'));
     }
+    const membership = changesParams(options) ? newParams(options, params, ctx.ioOptions.readStdin) : undefined;
+    if (membership !== undefined && !ctx.globals.json) {
+      const { added, removed, rotated } = membership.change;
+      const n = membership.params.members.length;
+      ctx.progress(
+        `params from the next height: ${n} members (${membership.params.members.map((m) => m.mspId).join(', ')}), quorum ${quorum(n)}` +
+          `${added.length > 0 ? `; admitted ${added.join(', ')}` : ''}${removed.length > 0 ? `; removed ${removed.join(', ')}` : ''}${rotated.length > 0 ? `; CA rotated for ${rotated.join(', ')}` : ''}`,
+      );
+    }
     if (options.dryRun === true) {
       ctx.print(
         ['dry run: the configuration passes the checks; nothing proposed', `config ${JSON.stringify(config)}`],
-        { dryRun: true, basedOn: { height: latest.height, hash: latest.hash }, config, changes },
+        { dryRun: true, basedOn: { height: latest.height, hash: latest.hash }, config, changes, ...(membership === undefined ? {} : { params: membership.params, membership: membership.change }) },
       );
       return;
     }
     ctx.verbose(`Propose ${JSON.stringify(config)}`);
-    const proposal = await s.ledger.propose(config);
+    const proposal = membership === undefined ? await s.ledger.propose(config) : await s.ledger.proposeParams(config, membership.params);
     ctx.print(
       [
         `proposal ${proposal.id} for CB #${proposal.header.height} (cycle ${proposal.header.cycle}) by ${proposal.header.proposer}, open until ${proposal.cycleEndsAt}`,
