@@ -115,6 +115,11 @@ export interface ConsortiumOptions {
   readonly until?: Promise<void>;
   /** Names the twins in the start line, e.g. `operator (governance scenario)`. */
   readonly twinLabel?: string;
+  /**
+   * Runs once the nodes have stopped and before the devnet does, when the run ended by itself
+   * (rounds reached or `until` settled), e.g. an audit of what the run did.
+   */
+  readonly beforeStop?: (connectionFile: string) => Promise<void>;
   /** Aborting stops everything cleanly; `run` then resolves with `interrupted`. */
   readonly signal?: AbortSignal;
   /** Live lines. */
@@ -165,6 +170,12 @@ interface Session {
 async function liveModel(member: MemberConnection, channelId: string): Promise<JsonObject> {
   const model = await readLiveChannelModel({ connect: () => newGrpcConnection(member.orderer), channelId, signer: SigningIdentity.fromMspDir(member.userMspDir, member.mspId) });
   return model as unknown as JsonObject;
+}
+
+/** Genesis's configuration: the one given, what `primary` runs (channel model schema), or the devnet's batch values. */
+async function initialConfig(o: Readonly<ConsortiumOptions>, schema: JsonObject, member: MemberConnection, primary: string): Promise<JsonObject> {
+  if (o.initialConfig !== undefined) return o.initialConfig;
+  return isModelSchema(schema) ? liveModel(member, primary) : { ...DEFAULT_PRIMARY_CONFIG };
 }
 
 /** The run was aborted between phases. */
@@ -231,7 +242,7 @@ export class Consortium {
         cbiSeconds: o.cbiSeconds,
         cycleTimeoutSeconds: o.cycleTimeoutSeconds ?? defaultCycleTimeout(connection.backend),
         configSchema: schema,
-        config: o.initialConfig ?? (isModelSchema(schema) ? await liveModel(first.member, primary) : { ...DEFAULT_PRIMARY_CONFIG }),
+        config: await initialConfig(o, schema, first.member, primary),
       });
       const sealed = await sealGenesis(this.sessions.map((s) => ({ mspId: s.member.mspId, ledger: s.ledger, signVote: s.signVote })), input);
       genesis = sealed.block;
@@ -264,6 +275,7 @@ export class Consortium {
       });
       await Promise.race([finished, aborted, ...(o.until === undefined ? [] : [o.until])]);
       interrupted = o.signal?.aborted === true && (o.rounds === 0 || tracker.rows().length < o.rounds);
+      if (!interrupted && o.beforeStop !== undefined) this.beforeStop = () => (o.beforeStop as (file: string) => Promise<void>)(connectionFile as string);
     } catch (err) {
       if (!(err instanceof Interrupted)) {
         await this.shutdown(out);
@@ -364,6 +376,8 @@ export class Consortium {
     }
   }
 
+  private beforeStop: (() => Promise<void>) | undefined;
+
   private async shutdown(out: (line: string) => void): Promise<WorkloadStats> {
     const workload = (await this.workload?.stop()) ?? { submitted: 0, committed: 0, failed: 0, skipped: 0 };
     this.workload = undefined;
@@ -380,6 +394,15 @@ export class Consortium {
     for (const s of this.sessions.splice(0)) {
       s.gateway.close();
       s.client.close();
+    }
+    const before = this.beforeStop;
+    this.beforeStop = undefined;
+    if (before !== undefined) {
+      try {
+        await before();
+      } catch (err) {
+        out(`  ! ${messageOf(err)}`);
+      }
     }
     if (this.devnet !== undefined) {
       if (this.options.keep === true) {

@@ -5,13 +5,27 @@ import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { quorum } from 'mgmt-chaincode/dist/protocol';
+import { auditEvidence, collectEvidence, openEvidenceSources, renderTable } from '../../audit';
+import type { AuditReport } from '../../audit';
 import { GovernanceScenario, governanceSteps } from '../../consortium/governanceScenario';
+import { readConnectionFile } from '../../gateway';
 import { Consortium } from '../../consortium/runner';
 import { consortiumOf, startMemberPrimary } from '../../member';
 import { storedGenesisHash } from '../../observer';
 import type { CliContext } from '../context';
 import { InterruptedExit, UsageError } from '../errors';
 import type { ConsortiumCliOptions } from './options';
+
+/** `mgmt audit` of a network, as its first member sees it. */
+async function auditNetwork(connectionFile: string, progress: (line: string) => void): Promise<AuditReport> {
+  const connection = readConnectionFile(connectionFile);
+  const opened = await openEvidenceSources(connection, connection.members[0]);
+  try {
+    return auditEvidence(await collectEvidence(opened.sources, progress, { headEvidence: true }));
+  } finally {
+    opened.close();
+  }
+}
 
 /**
  * `mgmt consortium`: the whole local consortium in one command (see consortium/runner.ts).
@@ -58,7 +72,19 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
     basePort: options.basePort,
     batchTimeout: options.batchTimeout,
     schemaFile: options.schema,
-    ...(scenario === undefined ? {} : { twinFor: () => scenario.twin(), until: scenario.done, twinLabel: 'operator (governance scenario)' }),
+    ...(scenario === undefined
+      ? {}
+      : {
+          twinFor: () => scenario.twin(),
+          until: scenario.done,
+          twinLabel: 'operator (governance scenario)',
+          beforeStop: async (connectionFile: string) => {
+            line('');
+            line('the audit of what the operators changed (mgmt audit):');
+            const report = await auditNetwork(connectionFile, (progress) => { line(`  · ${progress}`); });
+            for (const row of renderTable(report).trimEnd().split('\n')) line(row);
+          },
+        }),
     signal: ctx.ioOptions.signal,
     verbose: ctx.globals.verbose,
     output: line,
