@@ -156,15 +156,20 @@ describe('governing the whole channel configuration', () => {
     oneUpdate(signatures);
   });
 
-  it('consensus options: put in force on an etcdraft channel, refused before voting where the orderer runs another consensus', async () => {
+  it('consensus options: put in force on an etcdraft or SmartBFT channel, refused before voting where the orderer runs another consensus', async () => {
     const { config } = await channelConfig();
+    const type = consensusTypeOf(config);
     const etcdraft = { version: 2, orderer: { etcdraft: { tickIntervalMs: 400, snapshotIntervalSize: 8 * 1024 * 1024 } } } as const;
-    if (consensusTypeOf(config) !== 'etcdraft') {
+    if (type === 'etcdraft') {
+      await govern(etcdraft);
+      expect(readChannelModel((await channelConfig()).config).orderer?.etcdraft).toMatchObject({ tickIntervalMs: 400, snapshotIntervalSize: 8 * 1024 * 1024 });
+    } else if (type === 'BFT') {
+      await govern({ version: 2, orderer: { smartbft: { requestBatchMaxIntervalMs: 200, leaderHeartbeatCount: 12 } } });
+      expect(readChannelModel((await channelConfig()).config).orderer?.smartbft).toMatchObject({ requestBatchMaxIntervalMs: 200, leaderHeartbeatCount: 12 });
+      expect(await channelCheck(source(s[0]))(mergeModel(latest.config, etcdraft) as JsonObject)).toMatch(/names both etcdraft and smartbft options/);
+    } else {
       expect(await channelCheck(source(s[0]))(mergeModel(latest.config, etcdraft) as JsonObject)).toMatch(/consensus type is devnet, not etcdraft/);
-      return;
     }
-    await govern(etcdraft);
-    expect(readChannelModel((await channelConfig()).config).orderer?.etcdraft).toMatchObject({ tickIntervalMs: 400, snapshotIntervalSize: 8 * 1024 * 1024 });
   });
 
   it('the genesis schema refuses what the consortium forbade, before anyone votes', async () => {
