@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { Contract, Gateway } from '@hyperledger/fabric-gateway';
 import { signVote } from 'mgmt-chaincode/dist/protocol';
-import type { ConfigBlock, CycleFailure, JsonObject, MgmtErrorCode, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
+import type { ConfigBlock, CycleFailure, GenesisParams, JsonObject, MgmtErrorCode, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
 import { connectGateway, newGrpcConnection } from '../gateway';
 import type { ConnectionFile, MemberConnection } from '../gateway';
 import { isRefusal, MgmtClient } from '../mgmtClient';
@@ -147,7 +147,7 @@ export async function produceGenesis(
 }
 
 /** Waits until a cycle without a proposal of its own is running, and returns the round. */
-async function openCycle(sessions: readonly MemberSession[]): Promise<Round> {
+export async function openCycle(sessions: readonly MemberSession[]): Promise<Round> {
   const [first] = sessions as [MemberSession];
   for (let attempt = 0; attempt < 200; attempt++) {
     const r = await first.ledger.getRound();
@@ -162,21 +162,22 @@ async function openCycle(sessions: readonly MemberSession[]): Promise<Round> {
 }
 
 /**
- * The next configuration block with `config`: proposed by the expected proposer as soon as its
- * cycle opens, approved by `approvers` members (3 by default: the quorum of 4), tallied.
+ * The next configuration block with `config` (and `newParams`, when given: a membership change):
+ * proposed by the expected proposer as soon as its cycle opens, approved by `approvers` members
+ * (3 by default: the quorum of 4), tallied. `sessions` are the members in force.
  */
-export async function produceBlock(sessions: readonly MemberSession[], config: JsonObject, approvers = 3): Promise<ProducedBlock> {
+export async function produceBlock(sessions: readonly MemberSession[], config: JsonObject, approvers = 3, newParams?: GenesisParams): Promise<ProducedBlock> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const r = await openCycle(sessions);
     const proposer = sessions.find((s) => s.member.mspId === r.expectedProposer);
     if (proposer === undefined) throw new Error(`no session for ${String(r.expectedProposer)}`);
     let proposal: Proposal;
     try {
-      proposal = await proposer.ledger.propose({ ...config });
+      proposal = newParams === undefined ? await proposer.ledger.propose({ ...config }) : await proposer.ledger.proposeParams({ ...config }, newParams);
     } catch (err) {
       // A configuration the chain refuses is the caller's answer; anything else is the cycle
       // rolling over between GetRound and Propose: try the next one.
-      if (isRefusal(err, 'MGMT_INVALID_CONFIG', 'MGMT_INVALID_JSON')) throw err;
+      if (isRefusal(err, 'MGMT_INVALID_CONFIG', 'MGMT_INVALID_JSON', 'MGMT_INVALID_PARAMS')) throw err;
       continue;
     }
     const voters = [proposer, ...sessions.filter((s) => s !== proposer)].slice(0, approvers);
