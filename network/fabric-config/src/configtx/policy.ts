@@ -34,7 +34,8 @@ export interface RolePrincipal {
 const OK: PolicyResult = { ok: true };
 const PATH_SEPARATOR = '/';
 
-const ROLE_TO_PROTO: Readonly<Record<MspRole, msp.MSPRole.MSPRoleTypeMap[keyof msp.MSPRole.MSPRoleTypeMap]>> = {
+/** MSP role names to their proto values (policydsl's role names). */
+export const ROLE_TO_PROTO: Readonly<Record<MspRole, msp.MSPRole.MSPRoleTypeMap[keyof msp.MSPRole.MSPRoleTypeMap]>> = {
   member: msp.MSPRole.MSPRoleType.MEMBER,
   admin: msp.MSPRole.MSPRoleType.ADMIN,
   client: msp.MSPRole.MSPRoleType.CLIENT,
@@ -42,7 +43,8 @@ const ROLE_TO_PROTO: Readonly<Record<MspRole, msp.MSPRole.MSPRoleTypeMap[keyof m
   orderer: msp.MSPRole.MSPRoleType.ORDERER,
 };
 
-const PROTO_TO_ROLE: ReadonlyMap<number, MspRole> = new Map(
+/** Proto role values to their names. */
+export const PROTO_TO_ROLE: ReadonlyMap<number, MspRole> = new Map(
   (Object.entries(ROLE_TO_PROTO) as [MspRole, number][]).map(([role, value]) => [value, role]),
 );
 

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { common, msp } from '@hyperledger/fabric-protos';
 import type { MspRole } from '../msp';
 import { ConfigtxError } from './errors';
-import { implicitMetaPolicy, implicitMetaRuleName, signaturePolicy } from './policy';
+import { implicitMetaPolicy, implicitMetaRuleName, PROTO_TO_ROLE, ROLE_TO_PROTO, signaturePolicy } from './policy';
 import type { ImplicitMetaRule } from './policy';
 
 /** A policy as configtx.yaml writes it: `{ type: 'ImplicitMeta', rule: 'MAJORITY Admins' }` or `{ type: 'Signature', rule: "OR('Org1MSP.admin')" }`. */
@@ -24,19 +24,8 @@ export interface PolicyModel {
   readonly rule: string;
 }
 
-type RoleValue = msp.MSPRole.MSPRoleTypeMap[keyof msp.MSPRole.MSPRoleTypeMap];
-
-const ROLE_VALUES: Readonly<Record<MspRole, RoleValue>> = {
-  member: msp.MSPRole.MSPRoleType.MEMBER,
-  admin: msp.MSPRole.MSPRoleType.ADMIN,
-  client: msp.MSPRole.MSPRoleType.CLIENT,
-  peer: msp.MSPRole.MSPRoleType.PEER,
-  orderer: msp.MSPRole.MSPRoleType.ORDERER,
-};
-
-const ROLE_NAMES: ReadonlyMap<number, MspRole> = new Map(
-  (Object.entries(ROLE_VALUES) as [MspRole, number][]).map(([role, value]) => [value, role]),
-);
+const ROLE_VALUES = ROLE_TO_PROTO;
+const ROLE_NAMES = PROTO_TO_ROLE;
 
 const IMPLICIT_META_RULES: readonly ImplicitMetaRule[] = ['ANY', 'ALL', 'MAJORITY'];
 
