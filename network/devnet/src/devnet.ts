@@ -27,7 +27,7 @@ import { CommitWaiter } from './gateway/commitWaiter';
 import { GatewayServer, PeerNode } from './gateway/gateway';
 import { Committer } from './ledger/committer';
 import { LedgerStore } from './ledger/store';
-import { generateOrgCrypto, loadOrgCrypto, OrgCrypto, SigningIdentity } from 'fabric-config/msp';
+import { generateOrgCrypto, loadOrgCrypto, MspRegistry, OrgCrypto, SigningIdentity } from 'fabric-config/msp';
 import { Orderer } from './orderer/orderer';
 import { adminPort, CHANNELS, DEFAULT_BASE_PORT, orgTopology, OrgTopology, allPorts } from './topology';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -202,6 +202,8 @@ export class Devnet {
       mspId: m.topology.mspId,
       address: `${m.topology.peerHost}:${m.topology.peerPort}`,
       signer: m.peerSigner,
+      // The peer's local MSP, from its own msp folder's CA certificates as a Fabric peer loads it.
+      msp: new MspRegistry([{ mspId: m.topology.mspId, rootCerts: [m.crypto.caCertPem], tlsRootCerts: [m.crypto.tlsCaCertPem] }]),
     }));
     const deps = { channels: this.channels, store: this.store, endorser, orderer: this.orderer, blocks, commits: commitWaiter, peers };
     const grpcOptions = { 'grpc.max_receive_message_length': 100 * 1024 * 1024, 'grpc.max_send_message_length': 100 * 1024 * 1024 };
@@ -209,7 +211,7 @@ export class Devnet {
     for (const [i, m] of this.members.entries()) {
       const peerServer = new grpc.Server(grpcOptions);
       peerServer.addService(gateway.GatewayService, new GatewayServer(deps, peers[i]).service());
-      peerServer.addService(peer.EndorserService, endorserService(endorser, m.peerSigner));
+      peerServer.addService(peer.EndorserService, endorserService(endorser, peers[i]));
       peerServer.addService(peer.DeliverService, {
         deliver: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'block'); },
         deliverFiltered: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'filtered'); },

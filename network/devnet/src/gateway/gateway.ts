@@ -11,21 +11,22 @@ import { common, gateway, orderer, peer } from '@hyperledger/fabric-protos';
 import type { Channel } from '../channel';
 import { BlockSource } from '../deliver/blockSource';
 import { Endorser, ProposalError, SimulatedProposal } from '../endorser/endorser';
+import type { LocalPeer } from '../endorser/endorser';
+import { isSystemChaincode } from '../endorser/systemChaincodes';
 import { blockTransactions } from '../ledger/blockInfo';
 import type { SignedData } from '../ledger/committer';
 import type { Orderer } from '../orderer/orderer';
 import type { LedgerStore } from '../ledger/store';
 import { chaincodeNameOf } from '../protoutil';
-import type { Signer, TxValidationCodeValue } from '../protoutil';
+import type { TxValidationCodeValue } from '../protoutil';
 import { CommitWaiter } from './commitWaiter';
 import { gatewayError } from './grpcError';
 import type { ErrorDetailInfo } from './grpcError';
 
-export interface PeerNode {
-  mspId: string;
+/** A member's peer: its MSP ID, local MSP and signing identity, and where clients reach it. */
+export interface PeerNode extends LocalPeer {
   /** host:port as clients address it, reported in error details. */
-  address: string;
-  signer: Signer;
+  readonly address: string;
 }
 
 export interface GatewayDeps {
@@ -48,6 +49,10 @@ export class GatewayServer {
   evaluate: grpc.handleUnaryCall<gateway.EvaluateRequest, gateway.EvaluateResponse> = (call, callback) => {
     const signed = this.admit(call.request.getProposedTransaction(), 'evaluate', callback);
     if (!signed) return;
+    if (isSystemChaincode(chaincodeOf(signed))) {
+      this.evaluateSystem(signed, callback);
+      return;
+    }
     this.deps.endorser
       .simulate(signed)
       .then((sim) => {
@@ -73,6 +78,40 @@ export class GatewayServer {
         callback(gatewayError(code, `evaluate call to endorser returned error: ${message}`, [this.detail(message)]));
       });
   };
+
+  /**
+   * Evaluate of qscc or cscc, which Fabric's gateway allows (its registry counts system
+   * chaincodes as installed on every peer): ProcessProposal on the local peer, its answer read as
+   * the gateway reads any peer's (responseStatus).
+   */
+  private evaluateSystem(signed: peer.SignedProposal, callback: grpc.sendUnaryData<gateway.EvaluateResponse>): void {
+    this.deps.endorser
+      .processProposal(signed, this.local)
+      .then((pr) => {
+        const result = pr.getResponse() ?? new peer.Response();
+        const status = result.getStatus();
+        if (status >= 200 && status < 400) {
+          const response = new gateway.EvaluateResponse();
+          response.setResult(result);
+          callback(null, response);
+          return;
+        }
+        if (status === 500 && pr.getPayload_asU8().length === 0) {
+          // The peer's own failure, not the chaincode's: Fabric's gateway tries every other peer,
+          // which all answer the same here, then gives up with each one's answer.
+          const details = this.localFirst().map((p) => detailOf(p, result.getMessage()));
+          callback(gatewayError(grpc.status.ABORTED, 'failed to evaluate transaction, see attached details for more info', details));
+          return;
+        }
+        const message = `chaincode response ${status}, ${result.getMessage()}`;
+        callback(gatewayError(grpc.status.UNKNOWN, `evaluate call to endorser returned error: ${message}`, [this.detail(message)]));
+      })
+      .catch((err: unknown) => {
+        const message = errorMessage(err);
+        const code = err instanceof ProposalError ? grpc.status.FAILED_PRECONDITION : grpc.status.UNAVAILABLE;
+        callback(gatewayError(code, `evaluate call to endorser returned error: ${message}`, [this.detail(message)]));
+      });
+  }
 
   endorse: grpc.handleUnaryCall<gateway.EndorseRequest, gateway.EndorseResponse> = (call, callback) => {
     const signed = this.admit(call.request.getProposedTransaction(), 'endorse', callback);
@@ -305,6 +344,9 @@ export class GatewayServer {
     } catch {
       return undefined;
     }
+    if (channelId === '' && step === 'evaluate') {
+      return gatewayError(grpc.status.INVALID_ARGUMENT, 'failed to unpack transaction proposal: no channel id provided');
+    }
     const channel = this.deps.channels.get(channelId);
     const noPlan = (): grpc.ServiceError =>
       gatewayError(
@@ -316,7 +358,10 @@ export class GatewayServer {
         ? noPlan()
         : gatewayError(grpc.status.UNAVAILABLE, `failed to get config for channel [${channelId}]: could not get last config for channel ${channelId}`);
     }
-    if (chaincode !== '' && !channel.chaincode(chaincode)) {
+    // Fabric's gateway evaluates system chaincodes on any peer, but its discovery has no
+    // endorsement plan for them, so an Endorse of one ends here as for an unknown chaincode.
+    const evaluable = step === 'evaluate' && isSystemChaincode(chaincode);
+    if (chaincode !== '' && !channel.chaincode(chaincode) && !evaluable) {
       return step === 'endorse'
         ? noPlan()
         : gatewayError(grpc.status.FAILED_PRECONDITION, `no peers available to evaluate chaincode ${chaincode} in channel ${channelId}`);
@@ -370,6 +415,17 @@ export class GatewayServer {
 
   private detail(message: string): ErrorDetailInfo {
     return detailOf(this.local, message);
+  }
+}
+
+/** The chaincode a proposal names in its invocation spec, '' when it does not decode. */
+function chaincodeOf(signed: peer.SignedProposal): string {
+  try {
+    const proposal = peer.Proposal.deserializeBinary(signed.getProposalBytes_asU8());
+    const cpp = peer.ChaincodeProposalPayload.deserializeBinary(proposal.getPayload_asU8());
+    return peer.ChaincodeInvocationSpec.deserializeBinary(cpp.getInput_asU8()).getChaincodeSpec()?.getChaincodeId()?.getName() ?? '';
+  } catch {
+    return '';
   }
 }
 

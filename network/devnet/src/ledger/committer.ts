@@ -8,6 +8,7 @@
  */
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { computeTxId, decode, parseEnvelope, ParsedEnvelope, sha256 } from '../protoutil';
+import { blockHeaderHash } from 'fabric-config/configtx';
 import type { SignedData } from 'fabric-config/configtx';
 import type { MspRegistry } from 'fabric-config/msp';
 import { compareKeys, TOTAL_QUERY_LIMIT } from './simulator';
@@ -100,6 +101,7 @@ export class Committer {
       channel: channel.id,
       blockNum,
       blockBytes: block.serializeBinary(),
+      blockHash: blockHeaderHash(block.getHeader() ?? new common.BlockHeader()),
       updates,
       history,
       txs: txs.map((t) => ({ txId: t.txId, txNum: t.txNum, validationCode: t.validationCode })),

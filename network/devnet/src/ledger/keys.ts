@@ -35,8 +35,11 @@ function lengthPrefixed(s: string): Buffer {
 
 export const keys = {
   height: (channel: string): Buffer => join('h', channel),
+  heightPrefix: (): Buffer => Buffer.concat([Buffer.from('h', 'utf8'), SEP]),
   block: (channel: string, num: number): Buffer => join('b', channel, u64(num)),
-  txIndex: (channel: string, txId: string): Buffer => join('t', channel, txId),
+  // The hash is the last part, so its bytes may include NUL.
+  blockHash: (channel: string, hash: Uint8Array): Buffer => join('x', channel, Buffer.from(hash)),
+  txIndex: (channel: string, txId: string | Uint8Array): Buffer => join('t', channel, typeof txId === 'string' ? txId : Buffer.from(txId)),
   statePrefix: (channel: string, ns: string): Buffer => Buffer.concat([join('s', channel, ns), SEP]),
   state: (channel: string, ns: string, key: string): Buffer =>
     Buffer.concat([join('s', channel, ns), SEP, Buffer.from(key, 'utf8')]),

@@ -1,13 +1,15 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * The devnet's embedded store: blocks, world state, key history, the txid index and the chaincode
- * registry of every channel in one LevelDB (as a Fabric peer keeps its state in LevelDB). A block
- * and everything derived from it are written in one atomic batch, so a restart, even after
- * SIGKILL, finds either the whole block or none of it.
+ * The devnet's embedded store: blocks, world state, key history, the txid and block hash indexes
+ * and the chaincode registry of every channel in one LevelDB (as a Fabric peer keeps its state in
+ * LevelDB). A block and everything derived from it are written in one atomic batch, so a restart,
+ * even after SIGKILL, finds either the whole block or none of it.
  */
+import { common } from '@hyperledger/fabric-protos';
 import { ClassicLevel } from 'classic-level';
-import { keys, PREFIX_END } from './keys';
+import { blockHeaderHash } from 'fabric-config/configtx';
+import { keys, PREFIX_END, u64 } from './keys';
 
 export interface Version {
   blockNum: number;
@@ -54,6 +56,8 @@ export interface BlockCommit {
   channel: string;
   blockNum: number;
   blockBytes: Uint8Array;
+  /** Fabric's hash of the block's header, for the block hash index. */
+  blockHash: Uint8Array;
   updates: StateUpdate[];
   history: HistoryRecord[];
   txs: { txId: string; txNum: number; validationCode: number }[];
@@ -66,11 +70,53 @@ export class LedgerStore {
 
   private constructor(private readonly db: Db) {}
 
-  /** @throws if the folder is locked by another process (another devnet is running on it). */
+  /**
+   * Opens the store, first indexing by hash the blocks of a data folder written before the block
+   * hash index existed.
+   * @throws if the folder is locked by another process (another devnet is running on it).
+   */
   static async open(dir: string): Promise<LedgerStore> {
     const db: Db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
     await db.open();
-    return new LedgerStore(db);
+    const store = new LedgerStore(db);
+    try {
+      await store.indexBlockHashes();
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+    return store;
+  }
+
+  /**
+   * Every block is indexed by hash in its own commit batch, so a channel whose newest block is
+   * indexed has all its blocks indexed. One whose newest block is not was written by a devnet
+   * without the index (or by one since downgraded to it): all its blocks are indexed again, in
+   * one batch.
+   */
+  private async indexBlockHashes(): Promise<void> {
+    const prefix = keys.heightPrefix();
+    const channels: { channel: string; height: number }[] = [];
+    for await (const [k, v] of this.db.iterator({ gte: prefix, lt: Buffer.concat([prefix, PREFIX_END]) })) {
+      channels.push({ channel: k.subarray(prefix.length).toString('utf8'), height: Number(v.readBigUInt64BE(0)) });
+    }
+    for (const { channel, height } of channels) {
+      if (height === 0) continue;
+      const newest = await this.blockHashOf(channel, height - 1);
+      if ((await this.db.get(keys.blockHash(channel, newest))) !== undefined) continue;
+      const batch = this.db.batch();
+      for (let num = 0; num < height; num++) {
+        batch.put(keys.blockHash(channel, await this.blockHashOf(channel, num)), u64(num));
+      }
+      await batch.write();
+    }
+  }
+
+  private async blockHashOf(channel: string, num: number): Promise<Uint8Array> {
+    const bytes = await this.db.get(keys.block(channel, num));
+    const header = bytes === undefined ? undefined : common.Block.deserializeBinary(bytes).getHeader();
+    if (!header) throw new Error(`block ${num} of channel ${channel} is missing from the ledger`);
+    return blockHeaderHash(header);
   }
 
   async close(): Promise<void> {
@@ -88,6 +134,12 @@ export class LedgerStore {
 
   async getBlockBytes(channel: string, num: number): Promise<Buffer | undefined> {
     return this.db.get(keys.block(channel, num));
+  }
+
+  /** The number of the channel's block whose header hash is `hash`. */
+  async getBlockNumberByHash(channel: string, hash: Uint8Array): Promise<number | undefined> {
+    const raw = await this.db.get(keys.blockHash(channel, hash));
+    return raw === undefined ? undefined : Number(raw.readBigUInt64BE(0));
   }
 
   async getState(channel: string, ns: string, key: string): Promise<VersionedValue | undefined> {
@@ -126,7 +178,8 @@ export class LedgerStore {
     return out;
   }
 
-  async getTx(channel: string, txId: string): Promise<TxRecord | undefined> {
+  /** The first committed transaction with this id (`txId` as a string, or its exact bytes). */
+  async getTx(channel: string, txId: string | Uint8Array): Promise<TxRecord | undefined> {
     const raw = await this.db.get(keys.txIndex(channel, txId));
     if (raw === undefined) return undefined;
     return { blockNum: Number(raw.readBigUInt64BE(0)), txNum: Number(raw.readBigUInt64BE(8)), validationCode: raw[16] };
@@ -143,6 +196,7 @@ export class LedgerStore {
     }
     const batch = this.db.batch();
     batch.put(keys.block(commit.channel, commit.blockNum), Buffer.from(commit.blockBytes));
+    batch.put(keys.blockHash(commit.channel, commit.blockHash), u64(commit.blockNum));
     // The first occurrence of a txid wins, whatever code a later copy gets (a replayed id signed
     // by someone else is BAD_CREATOR_SIGNATURE, not DUPLICATE_TXID): a later copy must never
     // redirect commit status or event resumption to itself.
