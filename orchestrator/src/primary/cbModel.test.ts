@@ -103,6 +103,7 @@ describe('channelModelOfCb', () => {
     [{ version: 2, application: { capabilities: ['V9_9'] } }, /Application capability V9_9 is required but not supported/],
     [{ version: 2, channel: { policies: { Admins: { type: 'Signature', rule: "OR('Org1MSP.admin'" } } } }, /config\.channel\.policies\.Admins/],
     [{ version: 2, orderer: { batchSizes: {} } }, /config\.orderer\.batchSizes: unknown field/],
+    [{ version: 2, organizations: { Org4MSP: null, Org5MSP: { mspId: 'Org5MSP', rootCerts: [], tlsRootCerts: [], groups: ['consortium'] } } }, /config\.organizations\.Org5MSP\.rootCerts: .*config\.organizations\.Org5MSP\.groups/],
   ])('refuses %j, naming the field', (config, message) => {
     expect(() => channelModelOfCb(config, 'devnet')).toThrow(message);
     expect(() => channelModelOfCb(config, 'devnet')).toThrow(expect.objectContaining({ code: 'PRIMARY_BAD_CONFIG' }));

@@ -2,11 +2,12 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * The governed configuration of a channel as a desired state: what a consortium changes in a
- * channel's config short of membership and consenters (batch and consensus values, policies,
- * capabilities, ACLs, anchor peers), in a JSON shape close to configtx.yaml. A model names only
- * what it governs: every field present is a value the channel must have, every field absent is
- * left as the channel has it; maps (policies, ACLs, anchor peers by organisation) are partial by
- * key, lists (capabilities, one organisation's anchor peers) are whole.
+ * channel's config short of the consenter set (batch and consensus values, policies,
+ * capabilities, ACLs, anchor peers, member organisations), in a JSON shape close to configtx.yaml.
+ * A model names only what it governs: every field present is a value the channel must have, every
+ * field absent is left as the channel has it; maps (policies, ACLs, anchor peers and
+ * organisations by MSP ID) are partial by key, lists (capabilities, one organisation's anchor
+ * peers) are whole, and so is one organisation (./organization.ts).
  *
  * The translation to a config is a pure function of the current config and the model, and it
  * only rewrites what differs by value (a BatchTimeout of "1500ms" is not rewritten as "1.5s"),
@@ -18,10 +19,14 @@
  */
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import { withBatchParams } from './batch';
+import { configLeaves } from './configDiff';
+import type { DiffValue } from './configDiff';
 import { readBatchParams } from './decode';
 import { parseGoDuration, formatGoDuration } from './duration';
 import { ConfigtxError } from './errors';
 import { ConfigKey } from './keys';
+import { organizationFieldProblems, organizationGroup, removeOrganization, writeOrganization } from './organization';
+import type { OrganizationGroup, OrganizationModel } from './organization';
 import { hasPolicy } from './policy';
 import { policyFromModel, policyModelProblem, policyToModel } from './policyExpression';
 import type { PolicyModel } from './policyExpression';
@@ -94,12 +99,21 @@ export interface ApplicationModel extends LevelModel {
   readonly anchorPeers?: Readonly<Record<string, readonly AnchorPeerModel[]>>;
 }
 
+/** An organisation the channel must have, and the groups it must be in (it is left as it is in others). */
+export type OrganizationEntryModel = OrganizationModel & { readonly groups: readonly OrganizationGroup[] };
+
 /** The governed configuration of a channel (see the top of this file). */
 export interface ChannelModel {
   readonly version: typeof CHANNEL_MODEL_VERSION;
   readonly channel?: LevelModel;
   readonly orderer?: OrdererModel;
   readonly application?: ApplicationModel;
+  /**
+   * Organisations by MSP ID: an entry puts the organisation, whole, in the named groups (added,
+   * or replaced as a CA rotation or other update); `null` removes it from both. A model names
+   * only the organisations that change: {@link readChannelModel} leaves this out.
+   */
+  readonly organizations?: Readonly<Record<string, OrganizationEntryModel | null>>;
 }
 
 type FieldKind = 'duration' | 'count' | 'flag';
@@ -251,6 +265,31 @@ function checkAnchorPeers(value: unknown, field: string, problems: Problems): vo
   }
 }
 
+function checkOrganizations(value: unknown, app: unknown, problems: Problems): void {
+  const field = 'config.organizations';
+  if (!problems.object(value, field)) return;
+  // One place per value: an organisation entry states its anchor peers, whole.
+  const anchorPeers = isRecord(app) && isRecord(app.anchorPeers) ? Object.keys(app.anchorPeers) : [];
+  for (const mspId of anchorPeers) {
+    if (Object.hasOwn(value, mspId)) problems.add(`config.application.anchorPeers.${mspId}`, `${mspId} is in ${field} too; state its anchor peers there`);
+  }
+  for (const [mspId, entry] of Object.entries(value)) {
+    const at = `${field}.${mspId}`;
+    if (entry === null) {
+      const badId = configIdProblem(mspId);
+      if (badId !== undefined) problems.add(at, badId);
+      continue;
+    }
+    problems.list.push(...organizationFieldProblems(entry, at, ['groups']));
+    if (!isRecord(entry)) continue;
+    if (entry.mspId !== mspId) problems.add(`${at}.mspId`, `must be the entry's key ${mspId}, got ${JSON.stringify(entry.mspId)}`);
+    const groups = entry.groups;
+    if (!Array.isArray(groups) || groups.length === 0 || groups.some((g) => g !== 'application' && g !== 'orderer') || new Set(groups).size !== groups.length) {
+      problems.add(`${at}.groups`, `must list application, orderer or both, each once, got ${JSON.stringify(groups)}`);
+    }
+  }
+}
+
 function checkAcls(value: unknown, field: string, problems: Problems): void {
   if (!problems.object(value, field)) return;
   for (const [resource, ref] of Object.entries(value)) {
@@ -269,7 +308,7 @@ function checkAcls(value: unknown, field: string, problems: Problems): void {
 export function channelModelProblems(value: unknown): string[] {
   const problems = new Problems();
   if (!problems.object(value, 'config')) return problems.list;
-  problems.keys(value, ['version', 'channel', 'orderer', 'application'], 'config');
+  problems.keys(value, ['version', 'channel', 'orderer', 'application', 'organizations'], 'config');
   if (value.version !== CHANNEL_MODEL_VERSION) problems.add('config.version', `must be ${CHANNEL_MODEL_VERSION}, got ${JSON.stringify(value.version)}`);
   const levelKeys = { channel: ['policies', 'capabilities'], orderer: ['policies', 'capabilities', 'batchTimeoutMs', 'batchSize', 'etcdraft', 'smartbft'], application: ['policies', 'capabilities', 'acls', 'anchorPeers'] };
   for (const level of LEVELS) {
@@ -297,6 +336,7 @@ export function channelModelProblems(value: unknown): string[] {
     if (app.acls !== undefined) checkAcls(app.acls, 'config.application.acls', problems);
     if (app.anchorPeers !== undefined) checkAnchorPeers(app.anchorPeers, 'config.application.anchorPeers', problems);
   }
+  if (value.organizations !== undefined) checkOrganizations(value.organizations, app, problems);
   return problems.list;
 }
 
@@ -389,7 +429,8 @@ function readAcls(group: common.ConfigGroup): Record<string, string> | undefined
 
 /**
  * The whole governed configuration of a channel, as a model: what an operator edits to state a
- * change (`mgmt propose --edit`), and what a CB's model is compared with.
+ * change (`mgmt propose --edit`), and what a CB's model is compared with. Organisations are left
+ * out (a model names the membership changes it makes; `readOrganization` reads one).
  *
  * @param config - the channel config.
  * @returns the model of every governed value present in the config.
@@ -446,8 +487,12 @@ export interface ModelLeaf {
   readonly field: string;
   /** The config path, as `diffConfigs` names it, e.g. `Channel/Orderer/BatchSize/MaxMessageCount`. */
   readonly path: string;
-  /** Normalised: policies as canonical text, sets sorted, durations in ms. */
-  readonly value: number | boolean | string | readonly string[];
+  /**
+   * Normalised: policies as canonical text, sets sorted, durations in ms; an organisation's values
+   * as `diffConfigs` gives them (certificates as `sha256:<hex>` lists). `null`: the element must
+   * not exist (an organisation the model removes).
+   */
+  readonly value: number | boolean | string | readonly string[] | null;
 }
 
 /** Implicit-meta rules (`MAJORITY Admins`) and policydsl (`OR(...)`) cannot be mistaken for each other. */
@@ -456,6 +501,58 @@ function policyText(model: PolicyModel): string {
 }
 
 const sortedPeers = (peers: readonly AnchorPeerModel[]): string[] => peers.map((p) => `${p.host}:${p.port}`).sort();
+
+const ORGANIZATIONS = 'organizations';
+const ORGANIZATION_GROUPS: readonly OrganizationGroup[] = ['application', 'orderer'];
+const GROUP_PATHS: Readonly<Record<OrganizationGroup, string>> = { application: 'Channel/Application', orderer: 'Channel/Orderer' };
+
+/** A diff leaf as a model leaf; anchor peers and endpoints are sets, compared sorted. */
+function leafValue(path: string, value: DiffValue): ModelLeaf['value'] {
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+    return path.endsWith(`/${ConfigKey.anchorPeers}`) || path.endsWith(`/${ConfigKey.endpoints}`) ? [...value].sort() : value;
+  }
+  if (value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  return JSON.stringify(value);
+}
+
+/** The model field of an organisation's diff leaf, e.g. `organizations.Org5MSP.application.MSP.RootCerts`. */
+function organizationField(mspId: string, group: OrganizationGroup, rest: string): string {
+  return `${ORGANIZATIONS}.${mspId}.${group}${rest === '' ? '' : `.${rest.split('/').join('.')}`}`;
+}
+
+function organizationsLeaves(organizations: Readonly<Record<string, OrganizationEntryModel | null>>): ModelLeaf[] {
+  return Object.keys(organizations)
+    .sort()
+    .flatMap((mspId) => organizationLeaves(mspId, organizations[mspId] ?? null));
+}
+
+/**
+ * An organisation entry's leaves: every leaf `diffConfigs` gives for its groups as configtxgen
+ * writes them; for a removal, each group's ModPolicy, the leaf every group has (null: no group).
+ */
+function organizationLeaves(mspId: string, entry: OrganizationEntryModel | null): ModelLeaf[] {
+  if (entry === null) {
+    return ORGANIZATION_GROUPS.map((group) => ({ field: organizationField(mspId, group, ''), path: `${GROUP_PATHS[group]}/${mspId}/ModPolicy`, value: null }));
+  }
+  const { groups, ...org } = entry;
+  const root = new common.ConfigGroup();
+  for (const group of ORGANIZATION_GROUPS) {
+    if (!groups.includes(group)) continue;
+    const section = new common.ConfigGroup();
+    section.getGroupsMap().set(mspId, organizationGroup(org, group));
+    root.getGroupsMap().set(group === 'application' ? ConfigKey.applicationGroup : ConfigKey.ordererGroup, section);
+  }
+  const scratch = new common.Config();
+  scratch.setChannelGroup(root);
+  const leaves: ModelLeaf[] = [];
+  for (const group of ORGANIZATION_GROUPS) {
+    const base = `${GROUP_PATHS[group]}/${mspId}/`;
+    for (const [path, value] of configLeaves(scratch)) {
+      if (path.startsWith(base)) leaves.push({ field: organizationField(mspId, group, path.slice(base.length)), path, value: leafValue(path, value) });
+    }
+  }
+  return leaves;
+}
 
 /**
  * Every governed value of a model, in a fixed order, with the config path that holds it.
@@ -500,6 +597,7 @@ export function modelLeaves(model: ChannelModel): ModelLeaf[] {
       leaf(`application.anchorPeers.${mspId}`, `Channel/Application/${mspId}/AnchorPeers`, sortedPeers((app.anchorPeers ?? {})[mspId] ?? []));
     }
   }
+  leaves.push(...organizationsLeaves(model.organizations ?? {}));
   return leaves;
 }
 
@@ -522,13 +620,39 @@ export interface ModelDifference {
 export function channelModelDifferences(model: ChannelModel, config: common.Config): ModelDifference[] {
   const have = new Map(modelLeaves(readChannelModel(config)).map((l) => [l.field, l.value]));
   const differences: ModelDifference[] = [];
+  // An organisation is compared with what diffConfigs reads of the config, leaf by leaf.
+  const configValues = model.organizations === undefined ? new Map<string, DiffValue>() : configLeaves(config);
+  const organizationPaths = new Set<string>();
   for (const want of modelLeaves(model)) {
+    if (want.field.startsWith(`${ORGANIZATIONS}.`)) {
+      organizationPaths.add(want.path);
+      const found = configValues.get(want.path);
+      const actual = found === undefined ? undefined : leafValue(want.path, found);
+      if (actual === undefined) {
+        if (want.value !== null) differences.push({ field: want.field, path: want.path, want: want.value });
+      } else if (JSON.stringify(actual) !== JSON.stringify(want.value)) {
+        differences.push({ field: want.field, path: want.path, want: want.value, have: actual });
+      }
+      continue;
+    }
     const actual = have.get(want.field);
     if (actual === undefined) {
       // An organisation without anchor peers reads as []; anything else absent is missing.
       differences.push({ field: want.field, path: want.path, want: want.value });
     } else if (JSON.stringify(actual) !== JSON.stringify(want.value)) {
       differences.push({ field: want.field, path: want.path, want: want.value, have: actual });
+    }
+  }
+  // An organisation is stated whole: what else its groups hold departs from the model.
+  const orgs = model.organizations ?? {};
+  for (const mspId of Object.keys(orgs).sort()) {
+    const entry = orgs[mspId];
+    for (const group of entry === null || entry === undefined ? [] : entry.groups) {
+      const base = `${GROUP_PATHS[group]}/${mspId}/`;
+      for (const [path, value] of configValues) {
+        if (!path.startsWith(base) || organizationPaths.has(path)) continue;
+        differences.push({ field: organizationField(mspId, group, path.slice(base.length)), path, want: null, have: leafValue(path, value) });
+      }
     }
   }
   return differences;
@@ -689,6 +813,27 @@ function writeAcls(group: common.ConfigGroup, acls: Readonly<Record<string, stri
   setValue(group, ACLS, message);
 }
 
+/** Entries first, removals after, each in MSP ID order: a model may replace the last organisation of a group. */
+function writeOrganizations(config: common.Config, organizations: Readonly<Record<string, OrganizationEntryModel | null>>, problems: string[]): common.Config {
+  let copy = config;
+  const ids = Object.keys(organizations).sort();
+  for (const mspId of ids) {
+    const entry = organizations[mspId];
+    if (entry === null || entry === undefined) continue;
+    const { groups, ...org } = entry;
+    const result = writeOrganization(copy, org, { application: groups.includes('application'), orderer: groups.includes('orderer') }, `${ORGANIZATIONS}.${mspId}`);
+    problems.push(...result.problems);
+    copy = result.config;
+  }
+  for (const mspId of ids) {
+    if (organizations[mspId] !== null) continue;
+    const result = removeOrganization(copy, mspId, `${ORGANIZATIONS}.${mspId}`, true);
+    problems.push(...result.problems);
+    copy = result.config;
+  }
+  return copy;
+}
+
 function writeAnchorPeers(application: common.ConfigGroup, anchorPeers: Readonly<Record<string, readonly AnchorPeerModel[]>>, problems: string[]): void {
   for (const mspId of Object.keys(anchorPeers).sort()) {
     const org = application.getGroupsMap().get(mspId);
@@ -731,7 +876,9 @@ export function aclPolicyPath(policyRef: string): string {
  * @throws ConfigtxError (`CONFIGTX_BAD_CONFIG`) listing every reason Fabric would refuse the
  * result or the model does not fit the channel: an invalid model, options for another consensus
  * type, a section the channel lacks, anchor peers of an unknown organisation, an ACL naming a
- * policy the resulting config does not have, invalid batch or consensus values.
+ * policy the resulting config does not have, invalid batch or consensus values, an organisation
+ * the channel cannot take or lose (see `withOrganization` and `withoutOrganization`; removing one
+ * it does not have is no change).
  */
 export function withChannelModel(config: common.Config, model: ChannelModel): common.Config {
   parseChannelModel(model);
@@ -760,6 +907,7 @@ export function withChannelModel(config: common.Config, model: ChannelModel): co
     if (app.acls !== undefined) writeAcls(application, app.acls);
     if (app.anchorPeers !== undefined) writeAnchorPeers(application, app.anchorPeers, problems);
   }
+  if (model.organizations !== undefined) copy = writeOrganizations(copy, model.organizations, problems);
   // References are checked against the result: an ACL may name a policy the same model adds.
   for (const [resource, ref] of Object.entries(app?.acls ?? {})) {
     if (!hasPolicy(copy, aclPolicyPath(ref))) problems.push(`application.acls.${resource}: no such policy ${aclPolicyPath(ref)}`);

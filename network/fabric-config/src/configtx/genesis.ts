@@ -13,6 +13,7 @@ import { blockDataHash } from './blockHash';
 import { ConfigtxError } from './errors';
 import { ConfigKey, DEFAULT_BLOCK_DATA_HASHING_WIDTH, DEFAULT_HASHING_ALGORITHM } from './keys';
 import { implicitMetaPolicy, nOutOf, signaturePolicy } from './policy';
+import type { OrganizationModel } from './organization';
 import type { ChannelProfile, ConsenterProfile, OrgProfile } from './profile';
 import { effectiveCapabilities, validateProfile } from './profile';
 
@@ -59,31 +60,43 @@ function capabilitiesValue(names: readonly string[]): common.ConfigValue {
   return configValue(capabilities);
 }
 
-/** The verifying MSP config configtxgen reads from a cryptogen msp folder (msp/configbuilder.go). */
-export function fabricMspConfig(org: Pick<OrgProfile, 'mspId' | 'rootCerts' | 'tlsRootCerts'>): msp.MSPConfig {
+/** What {@link fabricMspConfig} reads: an organisation's certificates and whether it has NodeOUs. */
+export type FabricMspInput = Pick<OrganizationModel, 'mspId' | 'rootCerts' | 'tlsRootCerts' | 'intermediateCerts' | 'tlsIntermediateCerts' | 'admins' | 'nodeOUs'>;
+
+/**
+ * The verifying MSP config configtxgen reads from a cryptogen msp folder (msp/configbuilder.go):
+ * cacerts, intermediatecerts, admincerts, tlscacerts and tlsintermediatecerts in the order given,
+ * and, unless `nodeOUs` is false, cryptogen's config.yaml.
+ */
+export function fabricMspConfig(org: FabricMspInput): msp.MSPConfig {
   const fabricConfig = new msp.FabricMSPConfig();
   fabricConfig.setName(org.mspId);
   fabricConfig.setRootCertsList(org.rootCerts.map(utf8));
+  fabricConfig.setIntermediateCertsList((org.intermediateCerts ?? []).map(utf8));
+  fabricConfig.setAdminsList((org.admins ?? []).map(utf8));
   fabricConfig.setTlsRootCertsList(org.tlsRootCerts.map(utf8));
+  fabricConfig.setTlsIntermediateCertsList((org.tlsIntermediateCerts ?? []).map(utf8));
   const cryptoConfig = new msp.FabricCryptoConfig();
   cryptoConfig.setSignatureHashFamily('SHA2');
   cryptoConfig.setIdentityIdentifierHashFunction('SHA256');
   fabricConfig.setCryptoConfig(cryptoConfig);
-  // cryptogen's config.yaml ties each NodeOU to the org's CA certificate (msp/cacerts/ca.*-cert.pem).
-  const caCert = utf8(org.rootCerts[0] ?? '');
-  const ou = (name: string): msp.FabricOUIdentifier => {
-    const identifier = new msp.FabricOUIdentifier();
-    identifier.setCertificate(caCert);
-    identifier.setOrganizationalUnitIdentifier(name);
-    return identifier;
-  };
-  const nodeOus = new msp.FabricNodeOUs();
-  nodeOus.setEnable(true);
-  nodeOus.setClientOuIdentifier(ou('client'));
-  nodeOus.setPeerOuIdentifier(ou('peer'));
-  nodeOus.setAdminOuIdentifier(ou('admin'));
-  nodeOus.setOrdererOuIdentifier(ou('orderer'));
-  fabricConfig.setFabricNodeOus(nodeOus);
+  if (org.nodeOUs !== false) {
+    // cryptogen's config.yaml ties each NodeOU to the org's CA certificate (msp/cacerts/ca.*-cert.pem).
+    const caCert = utf8(org.rootCerts[0] ?? '');
+    const ou = (name: string): msp.FabricOUIdentifier => {
+      const identifier = new msp.FabricOUIdentifier();
+      identifier.setCertificate(caCert);
+      identifier.setOrganizationalUnitIdentifier(name);
+      return identifier;
+    };
+    const nodeOus = new msp.FabricNodeOUs();
+    nodeOus.setEnable(true);
+    nodeOus.setClientOuIdentifier(ou('client'));
+    nodeOus.setPeerOuIdentifier(ou('peer'));
+    nodeOus.setAdminOuIdentifier(ou('admin'));
+    nodeOus.setOrdererOuIdentifier(ou('orderer'));
+    fabricConfig.setFabricNodeOus(nodeOus);
+  }
   const mspConfig = new msp.MSPConfig();
   mspConfig.setType(0); // FABRIC
   mspConfig.setConfig(fabricConfig.serializeBinary());

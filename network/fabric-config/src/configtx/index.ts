@@ -33,6 +33,7 @@ export type {
   ModelDifference,
   ModelLeaf,
   OrdererModel,
+  OrganizationEntryModel,
   PoliciesModel,
   SmartBftOptionsModel,
 } from './channelModel';
@@ -56,8 +57,19 @@ export { formatGoDuration, formatGoDurationNanos, parseGoDuration, parseGoDurati
 export { ConfigtxError, ConfigUpdateError } from './errors';
 export type { ConfigtxErrorCode, ConfigtxErrorOptions, ConfigUpdateErrorCode, ConfigUpdateErrorOptions } from './errors';
 export { buildChannelGroup, buildGenesisBlock, fabricMspConfig, lastConfigMetadata } from './genesis';
-export type { GenesisOptions } from './genesis';
+export type { FabricMspInput, GenesisOptions } from './genesis';
 export { ConfigKey, DEFAULT_BLOCK_DATA_HASHING_WIDTH, DEFAULT_HASHING_ALGORITHM } from './keys';
+export {
+  defaultOrganizationPolicies,
+  organizationGroup,
+  organizationGroupsOf,
+  organizationProblems,
+  parseOrganization,
+  readOrganization,
+  withOrganization,
+  withoutOrganization,
+} from './organization';
+export type { OrganizationGroup, OrganizationGroups, OrganizationModel } from './organization';
 export {
   describeSignaturePolicy,
   envelopeSignedData,
