@@ -8,7 +8,9 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 
 import { createTestOrg } from '../testing/pki';
 import type { TestOrg } from '../testing/pki';
-import { checkMemberCertificate, isNodeIdentity, parseCaCertificate, parseCertificate, subjectOrganizationalUnits } from './certificates';
+import { checkMemberCertificate, isNodeIdentity, isValidAt, parseCaCertificate, parseCertificate, subjectOrganizationalUnits } from './certificates';
+import { pureVerifier } from './cryptoVerifier';
+import type { CryptoVerifier } from './cryptoVerifier';
 
 const AT = Date.parse('2026-01-01T00:00:00.000Z');
 const badCertificate = { name: 'MgmtError', code: 'MGMT_BAD_CERTIFICATE' };
@@ -66,6 +68,48 @@ describe('checkMemberCertificate', () => {
   it('refuses text that is not a certificate', () => {
     expect(() => check('hello')).toThrow(/not a PEM certificate/);
     expect(() => check('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')).toThrow(/does not parse/);
+  });
+});
+
+describe('facts remembered per certificate object', () => {
+  /** Parses each PEM once, as a chain verifier's verifier does, so the same object comes back. */
+  function parsingOnce(): CryptoVerifier {
+    const parsed = new Map<string, X509Certificate>();
+    return {
+      ...pureVerifier,
+      certificate: (pem) => {
+        const known = parsed.get(pem) ?? pureVerifier.certificate(pem);
+        parsed.set(pem, known);
+        return known;
+      },
+    };
+  }
+
+  it('validity is judged at each instant asked, whichever instant came first', async () => {
+    const notBefore = new Date('2025-06-01T00:00:00Z');
+    const notAfter = new Date('2025-12-31T23:59:59Z');
+    const { certificate } = await org1.issue({ notBefore, notAfter });
+    const inside = notAfter.getTime();
+    const after = notAfter.getTime() + 1000;
+    const verifier = parsingOnce();
+    const at = (atMs: number): X509Certificate => checkMemberCertificate({ certificate, mspId: 'Org1MSP', caCertificate: org1.caCertificate, atMs }, verifier);
+    expect(at(inside)).toBe(verifier.certificate(certificate));
+    expect(() => at(after)).toThrow(/not valid at 2026-01-01T00:00:00.000Z/);
+    expect(() => at(notBefore.getTime() - 1)).toThrow(/not valid at 2025-05-31T23:59:59.999Z/);
+    expect(() => at(inside)).not.toThrow();
+    const cert = verifier.certificate(certificate);
+    expect([isValidAt(cert, after), isValidAt(cert, inside), isValidAt(cert, after)]).toEqual([false, true, false]);
+  });
+
+  it('the role of each certificate is its own', () => {
+    const verifier = parsingOnce();
+    for (let round = 0; round < 2; round++) {
+      expect(isNodeIdentity(verifier.certificate(org1.peer.certificate))).toBe(true);
+      expect(isNodeIdentity(verifier.certificate(org1.client.certificate))).toBe(false);
+      expect(() => checkMemberCertificate({ certificate: org1.peer.certificate, mspId: 'Org1MSP', caCertificate: org1.caCertificate, atMs: AT }, verifier)).toThrow(
+        /peer or orderer/,
+      );
+    }
   });
 });
 

@@ -47,16 +47,42 @@ export function subjectOrganizationalUnits(cert: X509Certificate): string[] {
   return units;
 }
 
+/**
+ * Facts read from a certificate object that no instant changes, by object: with a verifier that
+ * parses each PEM once, the certificates of a chain's voters are read once for the whole chain
+ * instead of at each of their proof entries. Weak, so the entries go with the certificates; an
+ * `X509Certificate`'s fields never change, so an entry cannot go stale. The instant itself is
+ * compared at each use ({@link isValidAt}).
+ */
+interface CertificateFacts {
+  node?: boolean;
+  /** Validity bounds in milliseconds; NaN when Node's text of them does not parse. */
+  validity?: { readonly fromMs: number; readonly toMs: number };
+}
+const facts = new WeakMap<X509Certificate, CertificateFacts>();
+
+function factsOf(cert: X509Certificate): CertificateFacts {
+  let known = facts.get(cert);
+  if (known === undefined) {
+    known = {};
+    facts.set(cert, known);
+  }
+  return known;
+}
+
 /** Whether the certificate belongs to a peer or an orderer node rather than a client or admin. */
 export function isNodeIdentity(cert: X509Certificate): boolean {
-  return subjectOrganizationalUnits(cert).some((unit) => NODE_ROLES.has(unit.toLowerCase()));
+  const known = factsOf(cert);
+  known.node ??= subjectOrganizationalUnits(cert).some((unit) => NODE_ROLES.has(unit.toLowerCase()));
+  return known.node;
 }
 
 /** Whether `atMs` lies within the certificate's validity period (both ends inclusive). */
 export function isValidAt(cert: X509Certificate, atMs: number): boolean {
-  const from = Date.parse(cert.validFrom);
-  const to = Date.parse(cert.validTo);
-  return Number.isFinite(from) && Number.isFinite(to) && from <= atMs && atMs <= to;
+  const known = factsOf(cert);
+  known.validity ??= { fromMs: Date.parse(cert.validFrom), toMs: Date.parse(cert.validTo) };
+  const { fromMs, toMs } = known.validity;
+  return Number.isFinite(fromMs) && Number.isFinite(toMs) && fromMs <= atMs && atMs <= toMs;
 }
 
 /**

@@ -151,6 +151,19 @@ describe('verifyBlock above genesis', () => {
     expect(() => verifyBlock(make(), { previous: genesis, params })).toThrow(reason);
   });
 
+  it('judges each config under the schema of the params object given, block after block', () => {
+    const strict: GenesisParams = { ...params, configSchema: { ...SCHEMA, properties: { ...(SCHEMA.properties as JsonObject), maxMessageCount: { type: 'integer', maximum: 5 } } } };
+    const broken: GenesisParams = { ...params, configSchema: { type: 'object', minimum: 'x' } };
+    for (let round = 0; round < 2; round++) {
+      expect(verifyBlock(b1, { previous: genesis, params })).toBe(b1);
+      expect(() => verifyBlock(b1, { previous: genesis, params: strict })).toThrow(/^MGMT_INVALID_BLOCK: height 1: config: MGMT_INVALID_CONFIG: config.maxMessageCount must be <= 5$/);
+      expect(() => verifyBlock(b1, { previous: genesis, params: broken })).toThrow(/^MGMT_INVALID_BLOCK: height 1: config: MGMT_INVALID_PARAMS: params.configSchema: /);
+      expect(() => verifyBlock(rehash(b1, { config: { batchTimeoutMs: 1 } }), { previous: genesis, params })).toThrow(
+        /^MGMT_INVALID_BLOCK: height 1: config: MGMT_INVALID_CONFIG: config.batchTimeoutMs must be >= 100$/,
+      );
+    }
+  });
+
   it('needs the genesis params', () => {
     expect(() => verifyBlock(b1, { previous: genesis })).toThrow(/genesis params are needed/);
   });

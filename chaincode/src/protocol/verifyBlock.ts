@@ -2,9 +2,11 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 
+import type { ValidateFunction } from 'ajv/dist/2020';
+
 import { canonicalJson } from './canonicalJson';
 import { checkMemberCertificate } from './certificates';
-import { validateConfig } from './config';
+import { compileConfigSchema, validateConfig } from './config';
 import type { CryptoVerifier } from './cryptoVerifier';
 import { BlockVerificationError, messageOf } from './errors';
 import { HASH_PATTERN, hashHeader } from './hash';
@@ -16,7 +18,7 @@ import { quorum } from './quorum';
 import { cycleWindow, scheduleAfter } from './round';
 import { assertVoteSignature } from './signatures';
 import { parseIsoMillis } from './time';
-import type { ConfigBlock, GenesisParams, ProofEntry } from './types';
+import type { ConfigBlock, GenesisParams, JsonObject, ProofEntry } from './types';
 
 /** What a block is verified against. */
 export interface VerifyContext {
@@ -71,7 +73,7 @@ export function verifyBlock(block: unknown, context: VerifyContext = {}): Config
     check.fail(`hash ${typed.hash} does not match the header (recomputed ${recomputed})`);
   }
   const params = context.previous === undefined ? checkGenesis(typed, context, check) : checkLink(typed, ts, context.previous, context, check);
-  check.wrap('config', () => validateConfig(typed.config, params.configSchema));
+  checkConfig(typed.config, params.configSchema, check);
   verifyProof(typed.proof, typed.hash, params, ts, check.fail, context.verifier);
   return typed;
 }
@@ -97,6 +99,29 @@ function checker(height: number): Checker {
       }
     },
   };
+}
+
+/**
+ * Validators by schema object. A verifier of a chain passes the same params in force for block
+ * after block, and finding config.ts's compiled validator by the schema's canonical text cost
+ * more per block than the validation (more, the larger the schema). Like `previous`, the params
+ * in force are taken as given and unchanged; weak, so nothing outlives the caller's params.
+ */
+const validators = new WeakMap<JsonObject, ValidateFunction>();
+
+/** The config against the schema, with `validateConfig`'s codes and messages. */
+function checkConfig(config: JsonObject, schema: JsonObject, check: Checker): void {
+  let validate = validators.get(schema);
+  if (validate === undefined) {
+    const compiled = check.wrap('config', () => compileConfigSchema(schema));
+    validators.set(schema, compiled);
+    validate = compiled;
+  }
+  if (!validate(config)) {
+    // validateConfig words every violation; the block fails even if it somehow did not.
+    check.wrap('config', () => validateConfig(config, schema));
+    check.fail('config: does not match the schema');
+  }
 }
 
 /** Field types and formats; returns the block typed and its timestamp in milliseconds. */

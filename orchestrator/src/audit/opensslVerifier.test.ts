@@ -312,6 +312,140 @@ describe('verifyBlock gives the same verdict with either verifier', () => {
   });
 });
 
+/**
+ * One OpenSSL verifier kept warm across questions, as `mgmt audit` and the observer keep it across
+ * blocks: what it remembers (a certificate by PEM, "issued by" by certificate and CA) never
+ * decides a question it does not fit.
+ */
+describe('a warm verifier’s caches cannot be fooled', () => {
+  function memberAt(verifier: CryptoVerifier, certificate: string, caCertificate: string, atMs = AT): string {
+    return outcome(() => checkMemberCertificate({ certificate, mspId: 'Org1MSP', caCertificate, atMs }, verifier));
+  }
+
+  it('the same certificate against different CAs: each CA gets its own answer, in either order', () => {
+    const notIssued = /^MGMT_BAD_CERTIFICATE: certificate is not issued by the Org1MSP CA of the genesis params$/;
+    const certificate = orgs[0].client.certificate;
+    const warm = createOpenSslVerifier();
+    for (let round = 0; round < 2; round++) {
+      expect(memberAt(warm, certificate, orgs[0].caCertificate)).toBe('ok');
+      expect(memberAt(warm, certificate, orgs[1].caCertificate)).toMatch(notIssued);
+      // The same subject name as Org1's CA, another key.
+      expect(memberAt(warm, certificate, impostor.caCertificate)).toMatch(notIssued);
+      expect(memberAt(warm, impostor.client.certificate, orgs[0].caCertificate)).toMatch(notIssued);
+      expect(memberAt(warm, impostor.client.certificate, impostor.caCertificate)).toBe('ok');
+    }
+    const refusedFirst = createOpenSslVerifier();
+    expect(memberAt(refusedFirst, certificate, impostor.caCertificate)).toMatch(notIssued);
+    expect(memberAt(refusedFirst, certificate, orgs[0].caCertificate)).toBe('ok');
+    expect(memberAt(refusedFirst, forged(certificate), orgs[0].caCertificate)).toMatch(notIssued);
+    expect(memberAt(refusedFirst, certificate, orgs[0].caCertificate)).toBe('ok');
+  });
+
+  it('a certificate valid at one instant and not at another: refused at the latter after being accepted, and the other way round', () => {
+    const notValid = /^MGMT_BAD_CERTIFICATE: certificate of Org1MSP \(valid .*\) is not valid at 2026-01-01T00:00:00.000Z$/;
+    const warm = createOpenSslVerifier();
+    for (let round = 0; round < 2; round++) {
+      expect(memberAt(warm, expiring.certificate, orgs[0].caCertificate, AT - 1000)).toBe('ok');
+      expect(memberAt(warm, expiring.certificate, orgs[0].caCertificate, AT)).toMatch(notValid);
+    }
+  });
+
+  it('a tampered signature under a certificate it has verified before is refused', () => {
+    const warm = createOpenSslVerifier();
+    const certificate = orgs[0].client.certificate;
+    const { r, s } = signLow(orgs[0].client);
+    const other = signLow(orgs[0].client, 'ab'.repeat(32));
+    // Each canonical DER with low S, so only the ECDSA check can refuse it.
+    const tampered = [der(r + 1n, s), der(r, s - 1n), der(other.r, other.s)];
+    const primitive = primitives(warm);
+    const vote = (bytes: Uint8Array): string =>
+      outcome(() => {
+        assertVoteSignature({ hash: HASH, approve: true, signature: b64(bytes), certificate }, warm);
+      });
+    for (const bytes of tampered) {
+      expect(primitive.verifyVote(certificate, voteMessage(HASH, true), der(r, s))).toBe(true);
+      expect(primitive.verifyVote(certificate, voteMessage(HASH, true), bytes)).toBe(false);
+      expect(vote(der(r, s))).toBe('ok');
+      expect(vote(bytes)).toMatch(/^MGMT_BAD_SIGNATURE: signature does not verify over "mgmt-cb-v1:approve:c0ffee/);
+    }
+  });
+
+  describe('along a chain, with one verifier for every block', () => {
+    let params: GenesisParams;
+    /** Org1's voter of blocks 1 and 2: valid until a second before block 2. */
+    let shortLived: TestIdentity;
+    let genesis: ConfigBlock;
+    let timestamps: [number, number];
+
+    type Entry = { mspId: string; certificate: string; signature: string };
+    function seal(header: ConfigBlockHeader, voters: readonly TestIdentity[]): ConfigBlock {
+      const hash = hashHeader(header);
+      const proof: Entry[] = voters.map((v) => ({ mspId: v.mspId, certificate: v.certificate, signature: signature(v, hash) }));
+      return { ...header, hash, proof };
+    }
+    function after(previous: ConfigBlock, atMs: number, voters: readonly TestIdentity[]): ConfigBlock {
+      return seal(
+        {
+          height: previous.height + 1,
+          prevHash: previous.hash,
+          proposer: expectedProposer(params.members, previous.hash, 0),
+          cycle: 0,
+          timestamp: toIsoMillis(atMs),
+          config: { round: previous.height + 1 },
+        },
+        voters,
+      );
+    }
+
+    beforeAll(async () => {
+      params = {
+        members: orgs.map((o) => ({ mspId: o.mspId, caCertificate: o.caCertificate })),
+        cbiSeconds: 30,
+        cycleTimeoutSeconds: 10,
+        clockToleranceSeconds: 5,
+        configSchema: { type: 'object' },
+      };
+      genesis = seal({ height: 0, prevHash: '', proposer: 'Org1MSP', cycle: 0, timestamp: toIsoMillis(AT), config: {}, params }, orgs.slice(0, 3).map((o) => o.client));
+      const first = cycleWindow(scheduleAfter(AT, params), 0).startsAtMs + 1000;
+      const second = cycleWindow(scheduleAfter(first, params), 0).startsAtMs + 1000;
+      timestamps = [first, second];
+      shortLived = await orgs[0].issue({ notAfter: new Date(second - 1000) });
+    });
+
+    it('a certificate valid at one CB’s timestamp and expired at the next is refused at the next', () => {
+      const verifier = createOpenSslVerifier();
+      const voters = [shortLived, orgs[1].client, orgs[2].client];
+      const b1 = after(genesis, timestamps[0], voters);
+      const b2 = after(b1, timestamps[1], voters);
+      const previous = verifyBlock(genesis, { verifier });
+      expect(verifyBlock(b1, { previous, params, verifier })).toBe(b1);
+      expect(outcome(() => verifyBlock(b2, { previous: b1, params, verifier }))).toMatch(
+        /^MGMT_INVALID_BLOCK: height 2: proof\[0\] \(Org1MSP\): MGMT_BAD_CERTIFICATE: certificate of Org1MSP \(valid .*\) is not valid at /,
+      );
+      expect(outcome(() => verifyBlock(b2, { previous: b1, params, verifier: pureVerifier }))).toBe(outcome(() => verifyBlock(b2, { previous: b1, params, verifier })));
+    });
+
+    it('a block whose signature was tampered with is refused although its certificates are cached', () => {
+      const verifier = createOpenSslVerifier();
+      const voters = orgs.slice(0, 3).map((o) => o.client);
+      const b1 = after(genesis, timestamps[0], voters);
+      const b2 = after(b1, timestamps[1], voters);
+      const previous = verifyBlock(genesis, { verifier });
+      expect(verifyBlock(b1, { previous, params, verifier })).toBe(b1);
+      // Org2's approval of block 1 replayed on block 2, then a fresh one with r changed.
+      const replayed = { ...b2, proof: b2.proof.map((e, i) => (i === 1 ? b1.proof[1] : e)) };
+      const { r, s } = p256.Signature.fromBytes(Buffer.from(b2.proof[1].signature, 'base64'), 'der');
+      const bumped = { ...b2, proof: b2.proof.map((e, i) => (i === 1 ? { ...e, signature: b64(der(r + 1n, s)) } : e)) };
+      for (const block of [replayed, bumped]) {
+        expect(outcome(() => verifyBlock(block, { previous: b1, params, verifier }))).toMatch(
+          /^MGMT_INVALID_BLOCK: height 2: proof\[1\] \(Org2MSP\): MGMT_BAD_SIGNATURE: signature does not verify/,
+        );
+      }
+      expect(verifyBlock(b2, { previous: b1, params, verifier })).toBe(b2);
+    });
+  });
+});
+
 /** Random votes and certificates: the core's verdict is the same with either verifier. */
 describe('at random', () => {
   it('assertVoteSignature agrees on random signers, certificates, hashes and byte flips', () => {
