@@ -86,7 +86,7 @@ describe('mgmt', () => {
       c.outputHelp();
       return text;
     });
-    expect(program.commands.map((c) => c.name())).toEqual(expect.arrayContaining(['blocks', 'consortium', 'init', 'latest', 'node', 'propose', 'round', 'tally', 'vote']));
+    expect(program.commands.map((c) => c.name())).toEqual(expect.arrayContaining(['blocks', 'consortium', 'init', 'latest', 'node', 'propose', 'round', 'tally', 'trace', 'vote']));
     for (const text of texts) expect(text).toMatch(/Example:\n {2}.*\bmgmt /);
   });
 
@@ -299,6 +299,64 @@ describe('mgmt propose --patch', () => {
     const options = await run(['propose', '--edit', '--patch', '-']);
     expect(options.code).toBe(2);
     expect(options.err).toMatch(/option '--edit' cannot be used with option '--patch <file>'/);
+  });
+});
+
+describe('mgmt trace', () => {
+  const t0 = 1_767_225_600_000;
+  const lines = [
+    { t: t0 + 40, member: 'Org2MSP', step: 'proposeSent', height: 1, cycle: 0 },
+    { t: t0 + 190, member: 'Org2MSP', step: 'proposeCommitted', height: 1, cycle: 0, proposalId: 'p1' },
+    ...['Org1MSP', 'Org2MSP', 'Org3MSP'].flatMap((m, i) => [
+      { t: t0 + 200 + i * 10, member: m, step: 'voteSent', height: 1, cycle: 0, proposalId: 'p1', detail: 'approve' },
+      { t: t0 + 350 + i * 10, member: m, step: 'voteCommitted', height: 1, cycle: 0, proposalId: 'p1', detail: 'approve' },
+    ]),
+    { t: t0 + 540, member: 'Org2MSP', step: 'committed', height: 1, cycle: 0, proposalId: 'p1', by: 'Org2MSP', at: t0 },
+  ];
+  const file = path.join(dir, 'trace.jsonl');
+  writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n{"t":`);
+
+  it('reports where the time goes, skipping an unreadable line with a word on stderr', async () => {
+    const result = await run(['trace', file]);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('agreement p50 540 ms, floor 3 × 150 ms = 450 ms (overhead 90 ms)');
+    expect(result.err).toBe(`skipped 1 unreadable lines, the first at ${file}:10: not JSON\n`);
+  });
+
+  it('prints the report as JSON with --json, and merges several files', async () => {
+    const other = path.join(dir, 'trace-org4.jsonl');
+    writeFileSync(other, `${JSON.stringify({ t: t0 + 545, member: 'Org4MSP', step: 'committed', height: 1, cycle: 0, proposalId: 'p1', at: t0 })}\n`);
+    const result = await run(['trace', file, other, '--json']);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.out) as { members: string[]; cbs: { height: number; spans: { agreement: number } }[]; spans: { agreement: { floorMs: number } } };
+    expect(report.members).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP', 'Org4MSP']);
+    expect(report.cbs).toEqual([expect.objectContaining({ height: 1, spans: { agreement: 540 } })]);
+    expect(report.spans.agreement.floorMs).toBe(450);
+  });
+
+  it('exits 1 with one line for a missing or empty trace', async () => {
+    const missing = await run(['trace', path.join(dir, 'nope.jsonl')]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/^✖ cannot read the trace .*nope\.jsonl: (Error: )?ENOENT.*\n$/);
+    const empty = path.join(dir, 'empty.jsonl');
+    writeFileSync(empty, 'not a trace\n');
+    const none = await run(['trace', empty]);
+    expect(none.code).toBe(1);
+    expect(none.err).toBe(`✖ no trace lines in ${empty} (${empty}:1: not JSON): write one with \`mgmt consortium --trace <file>\` or \`mgmt node --trace <file>\`\n`);
+  });
+
+  it('mgmt node --trace refuses a file it cannot write before connecting', async () => {
+    let opened = false;
+    const result = await runCli(['--connection', connectionFile, 'node', '--no-apply', '--trace', path.join(dir, 'missing', 't.jsonl')], {
+      out: () => undefined,
+      err: (t) => { expect(t).toMatch(/^✖ cannot write the trace file .*missing\/t\.jsonl: (Error: )?ENOENT/); },
+      openSession: () => {
+        opened = true;
+        return Promise.reject(new Error('unexpected'));
+      },
+    });
+    expect(result).toBe(1);
+    expect(opened).toBe(false);
   });
 });
 

@@ -17,6 +17,7 @@ import { registerNode } from './node';
 import { registerPropose } from './propose';
 import { registerRound } from './round';
 import { registerTally } from './tally';
+import { registerTrace } from './trace';
 import { registerVote } from './vote';
 
 /**
@@ -53,7 +54,7 @@ export function buildProgram(io: CliIo = processIo): Command {
         '  mgmt --member Org2MSP round',
       ].join('\n'),
     );
-  for (const register of [registerInit, registerRound, registerPropose, registerVote, registerTally, registerBlocks, registerLatest, registerNode, registerConsortium, registerAudit]) {
+  for (const register of [registerInit, registerRound, registerPropose, registerVote, registerTally, registerBlocks, registerLatest, registerNode, registerConsortium, registerAudit, registerTrace]) {
     register(program, io);
   }
   return program;

@@ -32,7 +32,10 @@ import { ManagementNode } from '../managementNode/managementNode';
 import type { ManagementNodeOptions } from '../managementNode/managementNode';
 import type { NodeEvent } from '../managementNode/events';
 import type { MgmtLedger } from '../managementNode/ledger';
+import { DEFAULT_MGMT_CHAINCODE } from '../mgmtClient/client';
 import { channelCheck, readLiveChannelModel } from '../primary/channelCheck';
+import { tracedContract } from '../trace/contract';
+import type { Tracer } from '../trace/types';
 import { PrimaryMetricsCollector } from '../twins/metrics';
 import { boundsFromSchema, CHANNEL_MODEL_SCHEMA_FILE, DEFAULT_PRIMARY_CONFIG, isModelSchema, readSchemaFile } from '../twins/primaryConfig';
 import { RulesTwin } from '../twins/rulesTwin';
@@ -136,6 +139,12 @@ export interface ConsortiumOptions {
   readonly propagationMs?: () => ReadonlyMap<number, number>;
   /** Show each vote's reason and connection changes. */
   readonly verbose?: boolean;
+  /**
+   * Per member, where its node and its management transactions record their steps (`--trace`);
+   * its gateway contract is then driven step by step so that ordering shows apart. Nothing is
+   * traced without it.
+   */
+  readonly tracerFor?: (mspId: string) => Tracer;
 }
 
 /** What a run produced. */
@@ -160,6 +169,7 @@ interface Session {
   readonly gateway: Gateway;
   readonly ledger: FabricMgmtLedger;
   readonly signVote: VoteSigner;
+  readonly tracer: Tracer | undefined;
   collector?: PrimaryMetricsCollector;
   node?: ManagementNode;
   hooks?: MemberHooks;
@@ -231,7 +241,7 @@ export class Consortium {
       tracker = new RoundTracker(connection.members.length, o.verbose === true);
 
       // 2. Chaincodes.
-      for (const member of connection.members) this.sessions.push(await openSession(member, management));
+      for (const member of connection.members) this.sessions.push(await openSession(member, management, o.tracerFor?.(member.mspId)));
       const first = this.sessions[0];
       await this.ensureDeployed(connection, first, out);
       check();
@@ -322,6 +332,7 @@ export class Consortium {
         signVote: s.signVote,
         metrics: () => collector.snapshot(),
         channelCheck: channelCheck({ connect: () => newGrpcConnection(member.orderer), channelId: primary, signer: SigningIdentity.fromMspDir(member.userMspDir, member.mspId) }),
+        tracer: s.tracer,
       });
       s.node = node;
       node.on('event', (e) => {
@@ -418,16 +429,21 @@ export class Consortium {
   }
 }
 
-async function openSession(member: MemberConnection, management: string): Promise<Session> {
+async function openSession(member: MemberConnection, management: string, tracer: Tracer | undefined): Promise<Session> {
   const client = await newGrpcConnection(member.peer);
   try {
     const gateway = await connectGateway(client, member, 'user');
+    const network = gateway.getNetwork(management);
     return {
       member,
       client,
       gateway,
-      ledger: new FabricMgmtLedger({ network: gateway.getNetwork(management) }),
+      ledger:
+        tracer === undefined
+          ? new FabricMgmtLedger({ network })
+          : new FabricMgmtLedger({ contract: tracedContract(network.getContract(DEFAULT_MGMT_CHAINCODE), tracer), events: network }),
       signVote: voteSignerFromMsp(member.userMspDir),
+      tracer,
       hookQueue: Promise.resolve(),
     };
   } catch (err) {

@@ -70,3 +70,46 @@ export type NodeEvent =
 
 /** The `type` of a {@link NodeEvent}. */
 export type NodeEventType = NodeEvent['type'];
+
+/**
+ * Finer steps a node records when it is given a tracer (`--trace`), beside its {@link NodeEvent}s:
+ * `getRound` (GetRound answered), `eventReceived` (a chain event arrived), `twinAsked` and
+ * `twinAnswered`, and for each of its transactions `…Sent` (the call to the gateway),
+ * `…Committed` (the commit status came back valid) or `…Failed`.
+ */
+export type NodeStep =
+  | 'getRound'
+  | 'eventReceived'
+  | 'twinAsked'
+  | 'twinAnswered'
+  | 'proposeSent'
+  | 'proposeCommitted'
+  | 'proposeFailed'
+  | 'voteSent'
+  | 'voteCommitted'
+  | 'voteFailed'
+  | 'tallySent'
+  | 'tallyCommitted'
+  | 'tallyFailed';
+
+/** What a traced step is about; every field is optional (a line of `--trace` carries these as they are). */
+export interface StepFields {
+  /** The CB height the step belongs to. */
+  readonly height?: number;
+  readonly cycle?: number;
+  readonly proposalId?: string;
+  /** Who did it when that is not the member recording the step: a vote's voter, a proposal's proposer. */
+  readonly by?: string;
+  /** The instant the step refers to when that is not when it was recorded (a round's scheduled opening), epoch ms. */
+  readonly at?: number;
+  /** A management transaction's name and id (the gateway-level steps `tx…`). */
+  readonly tx?: string;
+  readonly txId?: string;
+  readonly detail?: string;
+}
+
+/**
+ * Records a step as it happens. It must return at once and never throw: it runs inside the
+ * node's timing-sensitive loop (a throw is caught and noted, never passed on).
+ */
+export type NodeTracer = (step: NodeEventType | NodeStep, fields: StepFields) => void;

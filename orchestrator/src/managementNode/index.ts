@@ -6,7 +6,7 @@
  */
 export { ManagementNode, safeReason } from './managementNode';
 export type { ManagementNodeEvents, ManagementNodeOptions, ManagementNodeStatus, NodeLogger } from './managementNode';
-export type { NodeEvent, NodeEventType } from './events';
+export type { NodeEvent, NodeEventType, NodeStep, NodeTracer, StepFields } from './events';
 export { cycleKey, plan } from './plan';
 export type { Action, Plan, PlanInput, PlanMemory, TallyVerdict } from './plan';
 export { fetchBlocks } from './ledger';

@@ -22,6 +22,8 @@ import {
   validateConfig,
 } from 'mgmt-chaincode/dist/protocol';
 import { tallyVotes } from 'mgmt-chaincode/dist/protocol';
+import { analyseTrace } from '../trace/report';
+import type { TraceLine } from '../trace/types';
 import type { DigitalTwin, TwinState, Verdict } from '../twins/twin';
 import { LedgerUnavailableError, MgmtRefusalError, TransactionInvalidError } from '../mgmtClient/errors';
 import type { NodeEvent } from './events';
@@ -516,5 +518,53 @@ describe('ManagementNode on a fake chain', () => {
     await until(() => events.some((e) => e.type === 'voted'), 2000);
     expect(events).toContainEqual(expect.objectContaining({ type: 'voted', approve: false }));
     expect(twin.validations).toBe(0);
+  });
+});
+
+describe('ManagementNode with a tracer', () => {
+  function startTraced(mspId: string, tracer: NonNullable<ConstructorParameters<typeof ManagementNode>[0]['tracer']>): ManagementNode {
+    const node = new ManagementNode({ mspId, ledger: chain.ledgerFor(mspId), twin: new EagerTwin(), signVote: (hash, approve) => sig(hash, approve, mspId), recheckMs: 2000, tracer });
+    node.on('event', (e) => events.push(e));
+    nodes.push(node);
+    return node;
+  }
+
+  it("records each member's steps as they happen, and the report reads the chain's 120 ms transactions as the ordering round", async () => {
+    const lines: TraceLine[] = [];
+    for (const m of MEMBERS) startTraced(m, (step, fields) => lines.push({ t: Date.now(), member: m, step, ...fields }));
+    await Promise.all(nodes.map((n) => n.start()));
+    await until(() => chain.blocks.length >= 3, 20_000);
+    const block = chain.blocks[1];
+    const of = (step: string, member?: string): TraceLine[] => lines.filter((l) => l.step === step && l.height === 1 && (member === undefined || l.member === member));
+    expect(of('twinAsked', block.proposer)).toContainEqual(expect.objectContaining({ cycle: 0, detail: 'decide' }));
+    const sent = of('proposeSent', block.proposer);
+    const committed = of('proposeCommitted', block.proposer);
+    expect(sent).toHaveLength(1);
+    expect(committed).toEqual([expect.objectContaining({ cycle: 0, proposalId: block.hash })]);
+    expect(committed[0].t - sent[0].t).toBe(TX_MS);
+    for (const m of MEMBERS) {
+      expect(of('getRound', m).length).toBeGreaterThan(0);
+      expect(of('twinAnswered', m)).toContainEqual(expect.objectContaining({ proposalId: block.hash, detail: 'approve' }));
+      expect(of('voteCommitted', m)).toEqual([expect.objectContaining({ proposalId: block.hash, detail: 'approve' })]);
+      // The node's own events are steps too, with what they are about.
+      expect(of('committed', m)).toEqual([expect.objectContaining({ proposalId: block.hash, by: block.proposer, at: expect.any(Number) as unknown as number })]);
+      expect(of('eventReceived', m)).toContainEqual(expect.objectContaining({ detail: 'ConfigBlockCommitted', proposalId: block.hash }));
+    }
+    expect(of('tallyCommitted')).toContainEqual(expect.objectContaining({ proposalId: block.hash, detail: 'sealed' }));
+    const report = analyseTrace({ lines, unreadable: 0 });
+    expect(report.round).toMatchObject({ source: 'node', stat: { p50: TX_MS } });
+    const firstSeen = Math.min(...events.flatMap((e) => (e.type === 'committed' && e.block.height === 1 && e.agreementDelayMs !== undefined ? [e.agreementDelayMs] : [])));
+    expect(report.cbs.find((c) => c.height === 1)?.spans.agreement).toBe(firstSeen);
+  });
+
+  it('carries on when the tracer throws', async () => {
+    for (const m of MEMBERS) {
+      startTraced(m, () => {
+        throw new Error('disk full');
+      });
+    }
+    await Promise.all(nodes.map((n) => n.start()));
+    await until(() => chain.blocks.length >= 3, 20_000);
+    expect(events.filter((e) => e.type === 'committed' && e.block.height === 2)).toHaveLength(4);
   });
 });

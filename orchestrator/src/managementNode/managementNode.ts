@@ -11,16 +11,16 @@ import { EventEmitter } from 'node:events';
 import { checkpointers } from '@hyperledger/fabric-gateway';
 import type { ConfigBlock, GenesisParams, JsonObject, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
 import { MAX_REASON_LENGTH, messageOf, parseIsoMillis, unicodeProblem } from 'mgmt-chaincode/dist/protocol';
-import { isConflict, isRefusal, LedgerUnavailableError, MgmtRefusalError } from '../mgmtClient/errors';
+import { isConflict, isRefusal, LedgerCallError, LedgerUnavailableError, MgmtRefusalError } from '../mgmtClient/errors';
 import { MgmtEventFollower } from '../mgmtClient/events';
 import type { FollowFailure } from '../mgmtClient/events';
 import type { DigitalTwin, PrimaryMetrics, Verdict } from '../twins/twin';
 import { Backoff, systemClock } from './clock';
 import type { Clock, TimerHandle } from './clock';
-import type { NodeEvent } from './events';
+import type { NodeEvent, NodeTracer, StepFields } from './events';
 import type { VoteSigner } from './identity';
 import { fetchBlocks } from './ledger';
-import type { MgmtEvent, MgmtLedger } from './ledger';
+import type { DecodedEvent, MgmtEvent, MgmtLedger } from './ledger';
 import { cycleKey, plan } from './plan';
 import type { Action } from './plan';
 import { NodeReporter } from './reporting';
@@ -56,6 +56,11 @@ export interface ManagementNodeOptions {
   readonly retry?: { readonly initialMs?: number; readonly maxMs?: number };
   /** Longest a twin may take, ms (it is also cut at the cycle's end). Default 10000. */
   readonly twinTimeoutMs?: number;
+  /**
+   * Records each step as it happens (`--trace`): every {@link NodeEvent} and the finer steps of
+   * `NodeStep` (./events). Without it nothing is recorded and no step's fields are even built.
+   */
+  readonly tracer?: NodeTracer;
 }
 
 /** What the node currently knows. */
@@ -110,6 +115,8 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
   private readonly checkpointer = checkpointers.inMemory();
   private readonly twin: TwinConsultation;
   private readonly reporter: NodeReporter;
+  /** The tracer, guarded so that a throwing one cannot break the loop; undefined when not tracing. */
+  private readonly tracer: NodeTracer | undefined;
 
   private params: GenesisParams | undefined;
   private latest: ConfigBlock | undefined;
@@ -146,6 +153,17 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     }
     this.backoff = new Backoff(options.retry?.initialMs ?? 250, options.retry?.maxMs ?? 8000);
     this.twin = new TwinConsultation({ twin: options.twin, clock: this.clock, timeoutMs: this.twinTimeout, metrics: options.metrics, channelCheck: options.channelCheck });
+    const tracer = options.tracer;
+    this.tracer =
+      tracer === undefined
+        ? undefined
+        : (step, fields): void => {
+            try {
+              tracer(step, fields);
+            } catch (err) {
+              this.options.logger?.debug(`tracer threw: ${messageOf(err)}`);
+            }
+          };
     this.reporter = new NodeReporter({
       mspId: this.mspId,
       clock: this.clock,
@@ -153,6 +171,7 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
       debug: (message) => {
         this.options.logger?.debug(message);
       },
+      trace: this.tracer,
     });
   }
 
@@ -245,6 +264,7 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
         this.onFirstLook?.();
         this.onFirstLook = undefined;
       }
+      this.tracer?.('getRound', { height: round.nextHeight, cycle: round.cycle ?? undefined, proposalId: round.proposal?.id, detail: round.phase });
       this.markUp();
       this.lastRound = round;
       await this.syncChain(round);
@@ -359,14 +379,17 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
   }
 
   private async tally(proposal: Proposal, beforePropose: boolean): Promise<boolean> {
-    const { height } = proposal.header;
+    const { height, cycle } = proposal.header;
     this.tallied.set(proposal.id, height);
     try {
+      this.tracer?.('tallySent', { height, cycle, proposalId: proposal.id });
       const result = await this.options.ledger.tally(proposal.id);
+      this.tracer?.('tallyCommitted', { height, cycle, proposalId: proposal.id, detail: result.outcome });
       this.reporter.report({ type: 'tallied', proposalId: proposal.id, height, outcome: result.outcome });
       if (result.outcome === 'sealed') this.onCommitted(result.block, false);
       return true;
     } catch (err) {
+      this.tracer?.('tallyFailed', { height, cycle, proposalId: proposal.id, detail: failureCode(err) });
       if (isRefusal(err, 'MGMT_STALE_PROPOSAL')) return true; // someone else tallied it
       if (isRefusal(err, 'MGMT_VOTES_PENDING') || isConflict(err)) {
         // Not decided after all (a late view), or another transaction of the block moved what
@@ -393,14 +416,19 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     const endsAt = parseIsoMillis(round.cycleEndsAt) ?? this.clock.now() + this.twinTimeout;
     let config: Record<string, unknown>;
     try {
+      this.tracer?.('twinAsked', { height, cycle, detail: 'decide' });
       config = await this.twin.decide(this.latest, endsAt);
+      this.tracer?.('twinAnswered', { height, cycle, detail: 'decide' });
     } catch (err) {
       this.reporter.twinFailure('decide', err);
       return;
     }
     try {
-      await this.options.ledger.propose(config as JsonObject);
+      this.tracer?.('proposeSent', { height, cycle });
+      const proposal = await this.options.ledger.propose(config as JsonObject);
+      this.tracer?.('proposeCommitted', { height, cycle, proposalId: proposal.id });
     } catch (err) {
+      this.tracer?.('proposeFailed', { height, cycle, detail: failureCode(err) });
       if (isRefusal(err, 'MGMT_ALREADY_PROPOSED')) return; // an earlier attempt of ours landed
       if (err instanceof MgmtRefusalError) {
         this.reporter.report({ type: 'refused', action: 'propose', code: err.code, message: err.message });
@@ -429,8 +457,11 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     }
     this.voted.set(proposal.id, height);
     let verdict: Verdict;
+    const proposalId = proposal.id;
     try {
+      this.tracer?.('twinAsked', { height, cycle, proposalId, detail: 'validate' });
       verdict = await this.twin.verdict(proposal, { self: this.mspId, params: this.params, latest: this.latest });
+      this.tracer?.('twinAnswered', { height, cycle, proposalId, detail: verdict.approve ? 'approve' : 'reject' });
     } catch (err) {
       this.reporter.twinFailure('validate', err);
       return;
@@ -438,9 +469,12 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     const reason = safeReason(verdict.reason);
     try {
       const signature = this.options.signVote(proposal.hash, verdict.approve);
+      this.tracer?.('voteSent', { height, cycle, proposalId, detail: verdict.approve ? 'approve' : 'reject' });
       await this.options.ledger.vote(proposal.id, verdict.approve, signature, reason);
+      this.tracer?.('voteCommitted', { height, cycle, proposalId, detail: verdict.approve ? 'approve' : 'reject' });
       this.reporter.report({ type: 'voted', height, cycle, proposalId: proposal.id, approve: verdict.approve, reason });
     } catch (err) {
+      this.tracer?.('voteFailed', { height, cycle, proposalId, detail: failureCode(err) });
       if (isRefusal(err, 'MGMT_DUPLICATE_VOTE')) return; // an earlier attempt (or run) of ours landed
       if (err instanceof MgmtRefusalError) {
         this.reporter.report({ type: 'refused', action: 'vote', code: err.code, message: err.message });
@@ -465,6 +499,7 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
 
   private onChainEvent(event: MgmtEvent): void {
     const decoded = event.decoded;
+    this.tracer?.('eventReceived', eventStepFields(event.eventName, decoded));
     if (decoded === undefined || decoded.name === 'UpdateSignatureShared') return;
     if (decoded.name !== 'ConfigBlockCommitted') {
       this.reporter.chainEvent(decoded);
@@ -492,4 +527,27 @@ export function safeReason(reason: string): string {
   let text = reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH - 1)}…` : reason;
   if (unicodeProblem(text) !== undefined) text = text.replace(/[^\x20-\x7e]/g, '?');
   return text;
+}
+
+/** A failed ledger call as a trace detail: its stable code, else its message. */
+function failureCode(err: unknown): string {
+  return err instanceof LedgerCallError ? err.code : messageOf(err);
+}
+
+/** What a traced `eventReceived` says about a chain event. */
+function eventStepFields(name: string, decoded: DecodedEvent | undefined): StepFields {
+  switch (decoded?.name) {
+    case undefined:
+      return { detail: name };
+    case 'ProposalCreated':
+      return { height: decoded.proposal.header.height, cycle: decoded.proposal.header.cycle, proposalId: decoded.proposal.id, by: decoded.proposal.header.proposer, detail: name };
+    case 'VoteCast':
+      return { height: decoded.vote.height, cycle: decoded.vote.cycle, proposalId: decoded.vote.proposalId, by: decoded.vote.mspId, detail: name };
+    case 'ConfigBlockCommitted':
+      return { height: decoded.block.height, cycle: decoded.block.cycle, proposalId: decoded.block.hash, by: decoded.block.proposer, detail: name };
+    case 'CycleFailed':
+      return { height: decoded.failure.height, cycle: decoded.failure.cycle, proposalId: decoded.failure.proposalId, detail: name };
+    case 'UpdateSignatureShared':
+      return { height: decoded.shared.height, by: decoded.shared.mspId, detail: name };
+  }
 }

@@ -11,7 +11,7 @@ import { messageOf, parseIsoMillis, roundOpensAt, scheduleAfter } from 'mgmt-cha
 import type { DecodedEvent } from '../mgmtClient/client';
 import { TwinError } from '../twins/errors';
 import type { Clock } from './clock';
-import type { NodeEvent } from './events';
+import type { NodeEvent, NodeTracer, StepFields } from './events';
 import { cycleKey } from './plan';
 
 /** `Omit` over each member of a union. */
@@ -29,6 +29,8 @@ export interface NodeReporterOptions {
   readonly emit: (event: NodeEvent) => void;
   /** Where a listener's failure is noted. */
   readonly debug?: (message: string) => void;
+  /** Also records every event as a traced step (`--trace`); must not throw. */
+  readonly trace?: NodeTracer;
 }
 
 /** A sealed block as the node learnt of it. */
@@ -56,6 +58,7 @@ export class NodeReporter {
   /** Reports an event now; a listener that throws is noted, never passed on (it must not stop the node). */
   report(event: NodeEventBody): void {
     const full = { ...event, mspId: this.options.mspId, atMs: this.options.clock.now() } as NodeEvent;
+    this.options.trace?.(full.type, stepFieldsOf(full));
     try {
       this.options.emit(full);
     } catch (err) {
@@ -156,5 +159,43 @@ export class NodeReporter {
     if (latestHeight >= height) return;
     const proposalOfCycle = this.reported.has(`proposal-of:${cycleKey(height, cycle)}`) || (round.proposal?.header.height === height && round.proposal.header.cycle === cycle);
     this.reportOnce(`failed:${height}:${cycle}`, height, () => ({ type: 'cycleFailed', height, cycle, reason: proposalOfCycle ? 'timeout' : 'no proposal', source: 'local' }));
+  }
+}
+
+const verdict = (approve: boolean): string => (approve ? 'approve' : 'reject');
+
+/** What a traced step says about a node event (the event's own name is the step). */
+export function stepFieldsOf(e: NodeEvent): StepFields {
+  switch (e.type) {
+    case 'started':
+      return { height: e.nextHeight, detail: e.phase };
+    case 'roundOpened':
+      return { height: e.height, at: e.opensAtMs, detail: `round ${e.round}` };
+    case 'cycleStarted':
+      return { height: e.height, cycle: e.cycle, by: e.proposer, at: e.startsAtMs, detail: `round ${e.round}` };
+    case 'proposed':
+      return { height: e.height, cycle: e.cycle, proposalId: e.proposalId, by: e.proposer };
+    case 'voteCast':
+      return { height: e.height, cycle: e.cycle, proposalId: e.proposalId, by: e.voter, detail: verdict(e.approve) };
+    case 'voted':
+      return { height: e.height, cycle: e.cycle, proposalId: e.proposalId, detail: verdict(e.approve) };
+    case 'committed':
+      return { height: e.block.height, cycle: e.block.cycle, proposalId: e.block.hash, by: e.block.proposer, at: e.roundOpensAtMs, detail: e.late ? 'late' : undefined };
+    case 'cycleFailed':
+      return { height: e.height, cycle: e.cycle, detail: `${e.reason} (${e.source})` };
+    case 'tallied':
+      return { height: e.height, proposalId: e.proposalId, detail: e.outcome };
+    case 'refused':
+      return { detail: `${e.action}: ${e.code}` };
+    case 'twinFailed':
+      return { detail: `${e.action}: ${e.message}` };
+    case 'disconnected':
+      return { detail: e.message };
+    case 'reconnected':
+      return { detail: `down ${Math.round(e.downMs)} ms` };
+    case 'warning':
+      return { detail: e.message };
+    case 'stopped':
+      return {};
   }
 }

@@ -12,8 +12,11 @@ import { readConnectionFile } from '../../gateway';
 import { Consortium } from '../../consortium/runner';
 import { consortiumOf, startMemberPrimary } from '../../member';
 import { storedGenesisHash } from '../../observer';
+import { tracePrimary } from '../../trace/primary';
+import type { TraceWriter } from '../../trace/writer';
 import type { CliContext } from '../context';
 import { InterruptedExit, UsageError } from '../errors';
+import { closeTraceFile, openTraceFile } from '../trace/open';
 import type { ConsortiumCliOptions } from './options';
 
 /** `mgmt audit` of a network, as its first member sees it. */
@@ -61,6 +64,13 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
       : new GovernanceScenario({ steps: governanceSteps, desiredFile: path.join(governance, 'wanted.json'), output: line });
   const shown = new Set<number>();
   const shownSkips = new Set<string>();
+  let trace: TraceWriter | undefined;
+  try {
+    trace = await openTraceFile(ctx, options.trace);
+  } catch (err) {
+    if (governance !== undefined) rmSync(governance, { recursive: true, force: true });
+    throw err;
+  }
   const consortium = new Consortium({
     rounds: options.rounds,
     cbiSeconds: options.cbi,
@@ -88,6 +98,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
     signal: ctx.ioOptions.signal,
     verbose: ctx.globals.verbose,
     output: line,
+    tracerFor: trace === undefined ? undefined : (mspId) => trace.tracerFor(mspId),
     // From the first member seeing the commit to the quorum-th member (2f+1) having verified it.
     propagationMs: () =>
       new Map(
@@ -131,6 +142,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
               line(`  ⇢ CB ${a.height} in force on ${member.connection.channels.primary} (update broadcast by ${member.member.mspId}${delay})`);
             },
           });
+          if (trace !== undefined) tracePrimary(primary, trace.tracerFor(member.member.mspId));
           primary.runtime.on('skipped', (k) => {
             const key = `skipped:${k.heights.join(',')}:${k.inForce}`;
             if (shownSkips.has(key)) return;
@@ -156,6 +168,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
     result = await consortium.run();
   } finally {
     if (governance !== undefined) rmSync(governance, { recursive: true, force: true });
+    await closeTraceFile(ctx, trace);
   }
   if (json) ctx.out(`${JSON.stringify(result)}\n`);
   if (result.interrupted && options.rounds > 0) throw new InterruptedExit();

@@ -6,6 +6,7 @@ import { CYCLE_TIMEOUT_DEFAULTS } from '../../consortium/defaults';
 import { DEFAULT_DATA_DIR } from '../../consortium/runner';
 import { CHANNEL_MODEL_SCHEMA_FILE } from '../../twins/primaryConfig';
 import { integerIn, nonNegativeNumber } from '../input';
+import { traceFileOption } from '../trace/open';
 
 /** Options of `mgmt consortium`. */
 export interface ConsortiumCliOptions {
@@ -25,6 +26,8 @@ export interface ConsortiumCliOptions {
   readonly apply: boolean;
   /** `tuning`: rules twins tune batch values; `governance`: operators change a policy, a capability and an ACL. */
   readonly scenario: 'tuning' | 'governance';
+  /** Append every member's steps to this file (JSON lines) for `mgmt trace`. */
+  readonly trace?: string;
 }
 
 /** The options, each also from an `MGMT_` variable. */
@@ -50,5 +53,6 @@ export function consortiumOptions(): Option[] {
       .choices(['tuning', 'governance'])
       .default('tuning')
       .env('MGMT_SCENARIO'),
+    traceFileOption(),
   ];
 }

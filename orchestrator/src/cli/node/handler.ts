@@ -6,6 +6,7 @@ import { parseIJson } from 'mgmt-chaincode/dist/protocol';
 import * as path from 'node:path';
 import { SigningIdentity } from 'fabric-config/msp';
 import { newGrpcConnection } from '../../gateway';
+import { DEFAULT_MGMT_CHAINCODE, MgmtClient } from '../../mgmtClient/client';
 import { isRefusal } from '../../mgmtClient/errors';
 import { consortiumOf, startMemberPrimary } from '../../member';
 import { assertStateFolderFree } from '../../observer';
@@ -13,6 +14,9 @@ import { voteSignerFromMsp } from '../../managementNode/identity';
 import { ManagementNode } from '../../managementNode/managementNode';
 import type { MgmtLedger } from '../../managementNode/ledger';
 import { channelCheck } from '../../primary/channelCheck';
+import { tracedContract } from '../../trace/contract';
+import { tracePrimary } from '../../trace/primary';
+import type { Tracer } from '../../trace/types';
 import { HttpTwin } from '../../twins/httpTwin';
 import { PrimaryMetricsCollector } from '../../twins/metrics';
 import { OperatorTwin } from '../../twins/operatorTwin';
@@ -21,10 +25,11 @@ import type { PrimaryBounds } from '../../twins/primaryConfig';
 import { RulesTwin } from '../../twins/rulesTwin';
 import type { RulesTwinThresholds } from '../../twins/rulesTwin';
 import type { DigitalTwin } from '../../twins/twin';
-import type { CliContext } from '../context';
+import type { CliContext, MemberSession } from '../context';
 import { UsageError } from '../errors';
 import { formatNodeEvent } from '../format';
 import { readJsonObject } from '../input';
+import { closeTraceFile, openTraceFile } from '../trace/open';
 import type { NodeOptions } from './options';
 
 async function boundsOf(ledger: MgmtLedger, schemaFile: string): Promise<PrimaryBounds> {
@@ -72,6 +77,13 @@ function makeTwin(options: NodeOptions, bounds: PrimaryBounds): DigitalTwin {
   }
 }
 
+/** The session's ledger, or with a tracer one whose transactions are traced step by step (gateway sessions only). */
+function ledgerOf(s: MemberSession, tracer: Tracer | undefined): MgmtLedger {
+  if (tracer === undefined || s.gateway === undefined) return s.ledger;
+  const network = s.gateway.getNetwork(s.connection.channels.management);
+  return new MgmtClient({ contract: tracedContract(network.getContract(DEFAULT_MGMT_CHAINCODE), tracer), events: network });
+}
+
 /**
  * `mgmt node`: runs the selected member's management node until SIGINT/SIGTERM, printing one
  * line per event (JSON lines with --json).
@@ -82,11 +94,23 @@ function makeTwin(options: NodeOptions, bounds: PrimaryBounds): DigitalTwin {
 export async function nodeHandler(ctx: CliContext, options: NodeOptions): Promise<void> {
   checkTwinOptions(options);
   const signal = ctx.ioOptions.signal;
+  const trace = await openTraceFile(ctx, options.trace);
+  try {
+    await runNode(ctx, options, signal, trace === undefined ? undefined : (mspId) => trace.tracerFor(mspId));
+  } finally {
+    await closeTraceFile(ctx, trace);
+  }
+}
+
+/** The node (and its primary side) of the selected member until the signal aborts. */
+async function runNode(ctx: CliContext, options: NodeOptions, signal: AbortSignal | undefined, tracerFor: ((mspId: string) => Tracer) | undefined): Promise<void> {
   await ctx.withSession(async (s) => {
+    const tracer = tracerFor?.(s.member.mspId);
+    const ledger = ledgerOf(s, tracer);
     const stateDir = options.stateDir ?? path.join('.mgmt', s.member.mspId);
     // Before anything acts: a second node on the same folder must not vote or propose even once.
     if (options.apply) await assertStateFolderFree(stateDir);
-    const twin = makeTwin(options, await boundsOf(s.ledger, options.schema));
+    const twin = makeTwin(options, await boundsOf(ledger, options.schema));
     const collector =
       options.metrics && s.gateway !== undefined
         ? new PrimaryMetricsCollector({
@@ -98,7 +122,7 @@ export async function nodeHandler(ctx: CliContext, options: NodeOptions): Promis
         : undefined;
     const node = new ManagementNode({
       mspId: s.member.mspId,
-      ledger: s.ledger,
+      ledger,
       twin,
       signVote: voteSignerFromMsp(s.mspDir),
       metrics: collector === undefined ? undefined : () => collector.snapshot(),
@@ -109,6 +133,7 @@ export async function nodeHandler(ctx: CliContext, options: NodeOptions): Promis
       }),
       tallyStaggerMs: options.tallyStagger,
       logger: { debug: (line) => { ctx.verbose(line); } },
+      tracer,
     });
     node.on('event', (e) => { ctx.out(ctx.globals.json ? `${JSON.stringify(e)}\n` : `${formatNodeEvent(e)}\n`); });
     ctx.progress(`management node of ${s.member.mspId} (${twin.name} twin) on ${s.member.peer.endpoint}; Ctrl-C stops it`);
@@ -131,6 +156,7 @@ export async function nodeHandler(ctx: CliContext, options: NodeOptions): Promis
             signal,
           })
         : undefined;
+    if (primary !== undefined && tracer !== undefined) tracePrimary(primary, tracer);
     await new Promise<void>((resolve) => {
       if (signal === undefined || signal.aborted) resolve();
       else signal.addEventListener('abort', () => { resolve(); }, { once: true });

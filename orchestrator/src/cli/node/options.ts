@@ -5,6 +5,7 @@ import { Option } from 'commander';
 import { DEFAULT_HTTP_TWIN_TIMEOUT_MS } from '../../twins/httpTwin';
 import { CHANNEL_MODEL_SCHEMA_FILE, DEFAULT_PRIMARY_CONFIG } from '../../twins/primaryConfig';
 import { integerIn, keyNumbers } from '../input';
+import { traceFileOption } from '../trace/open';
 
 /** The built-in twins `mgmt node` can run. */
 export const TWIN_KINDS = ['operator', 'rules', 'http'] as const;
@@ -36,6 +37,8 @@ export interface NodeOptions {
   readonly stateDir?: string;
   /** Take no part in signing primary-channel updates (the others still form a majority). */
   readonly refuseSigning?: boolean;
+  /** Append this member's steps to this file (JSON lines) for `mgmt trace`. */
+  readonly trace?: string;
 }
 
 /** The options, each also from an `MGMT_` variable. */
@@ -56,5 +59,6 @@ export function nodeOptions(): Option[] {
     new Option('--state-dir <dir>', 'observer state (checkpoint, verified chain); default .mgmt/<mspId>').env('MGMT_STATE_DIR'),
     new Option('--refuse-signing', "never sign primary-channel updates (an operator withholding consent)").env('MGMT_REFUSE_SIGNING'),
     new Option('--tally-stagger <ms>', 'per-rank delay before a non-proposer tallies').argParser(integerIn(0)).default(300).env('MGMT_TALLY_STAGGER'),
+    traceFileOption(),
   ];
 }
