@@ -5,20 +5,30 @@
  * removes Org4 is sealed by the members in force, and from the next height the quorum is that of
  * three members, Org4's votes are refused and its management node stops acting; every member's
  * orchestrator verifies the chain (params in force at each height) and keeps putting CBs in force
- * on `primary`.
+ * on `primary`. Then one CB admits Org5 to the member set and to `primary`'s application group
+ * (its MSP as configtxgen writes it), and Org5's client transacts on `primary`.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ConfigBlock, GenesisParams } from 'mgmt-chaincode/dist/protocol';
+import { connect, signers } from '@hyperledger/fabric-gateway';
+import { createPrivateKey } from 'node:crypto';
+import { readChannelModel, readConfigBlock, readOrganization } from 'fabric-config/configtx';
+import { SigningIdentity } from 'fabric-config/msp';
+import type { OrgCrypto } from 'fabric-config/msp';
+import { generateTestOrgs } from 'fabric-config/testing';
+import type { ConfigBlock, GenesisParams, JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { quorum, signVote, verifyChain } from 'mgmt-chaincode/dist/protocol';
+import { fetchConfigBlock } from '../orchestrator/src/channelConfig/ordererClient';
+import { newGrpcConnection } from '../orchestrator/src/gateway';
 import type { NodeEvent } from '../orchestrator/src/managementNode/events';
 import { ManagementNode } from '../orchestrator/src/managementNode/managementNode';
 import { consortiumOf, startMemberPrimary } from '../orchestrator/src/member';
 import type { MemberPrimary } from '../orchestrator/src/member';
 import type { Logger } from '../orchestrator/src/observer';
-import { boundsFromSchema } from '../orchestrator/src/twins/primaryConfig';
+import { mergeModel } from '../orchestrator/src/twins/operatorTwin';
+import { boundsFromSchema, CHANNEL_MODEL_SCHEMA_FILE, readSchemaFile } from '../orchestrator/src/twins/primaryConfig';
 import { RulesTwin } from '../orchestrator/src/twins/rulesTwin';
 import { inForce, openCycle, produceBlock, produceGenesis } from './support/cbRounds';
 import { closeSessions, MemberSession, openSessions, refusalCode, seal, sleep, vote } from './support/mgmt';
@@ -33,6 +43,20 @@ let s: MemberSession[];
 let root: string;
 const members: MemberPrimary[] = [];
 let genesis: ConfigBlock;
+let latest: ConfigBlock;
+let org5Root: string;
+let org5: OrgCrypto;
+
+/** The channel's config as Org1's orderer serves it now. */
+async function primaryConfig(): Promise<ReturnType<typeof readConfigBlock>['config']> {
+  const { member } = s[0];
+  const client = await newGrpcConnection(member.orderer);
+  try {
+    return readConfigBlock(await fetchConfigBlock(client, 'primary', SigningIdentity.fromMspDir(member.userMspDir, member.mspId))).config;
+  } finally {
+    client.close();
+  }
+}
 
 function session(mspId: string): MemberSession {
   const found = s.find((x) => x.member.mspId === mspId);
@@ -46,7 +70,13 @@ beforeAll(async () => {
   await net.deploy(path.join(REPO_ROOT, 'test', 'fixtures', 'assets-chaincode'), 'primary', 'assets');
   s = await openSessions(net.connection);
   root = mkdtempSync(path.join(os.tmpdir(), 'membership-e2e-'));
-  genesis = (await produceGenesis(s, net.connection, TIMING)).block;
+  // Org5's material: a CA of its own, as `mgmt org new` (or cryptogen) would make it.
+  const generated = await generateTestOrgs('membership-org5', 5);
+  org5Root = generated.root;
+  org5 = generated.orgs[4];
+  const config = readChannelModel(await primaryConfig()) as unknown as JsonObject;
+  genesis = (await produceGenesis(s, net.connection, TIMING, { configSchema: readSchemaFile(CHANNEL_MODEL_SCHEMA_FILE), config })).block;
+  latest = genesis;
   for (const x of s.slice(0, 3)) {
     members.push(await startMemberPrimary({ member: x.member, gateway: x.gateway, channels: net.connection.channels, consortium: consortiumOf(net.connection), stateDir: path.join(root, x.member.mspId), logger: quiet }));
   }
@@ -58,6 +88,7 @@ afterAll(async () => {
   if (s) closeSessions(s);
   await net?.stop();
   if (root) rmSync(root, { recursive: true, force: true });
+  if (org5Root) rmSync(org5Root, { recursive: true, force: true });
 });
 
 describe('membership through the management chain', () => {
@@ -69,9 +100,10 @@ describe('membership through the management chain', () => {
     three = { ...params, members: params.members.filter((m) => m.mspId !== 'Org4MSP') };
     // Two leaving at once would leave fewer than a quorum of the old set in.
     const twoLeave = { ...params, members: params.members.slice(0, 2) };
-    expect(await refusalCode(produceBlock(s, { batchTimeoutMs: 200, maxMessageCount: 10 }, 3, twoLeave))).toBe('MGMT_INVALID_PARAMS');
+    expect(await refusalCode(produceBlock(s, latest.config, 3, twoLeave))).toBe('MGMT_INVALID_PARAMS');
 
-    removal = (await produceBlock(s, { batchTimeoutMs: 200, maxMessageCount: 10 }, 3, three)).block;
+    removal = (await produceBlock(s, latest.config, 3, three)).block;
+    latest = removal;
     expect(removal.params?.members.map((m) => m.mspId)).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP']);
     expect((await s[0].ledger.getParams()).members).toHaveLength(3);
     expect(quorum(3)).toBe(3);
@@ -93,7 +125,7 @@ describe('membership through the management chain', () => {
       const round = await openCycle(inForceNow);
       expect(three.members.map((m) => m.mspId)).toContain(round.expectedProposer);
       const proposer = session(round.expectedProposer as string);
-      const proposal = await proposer.ledger.propose({ batchTimeoutMs: 300, maxMessageCount: 10 });
+      const proposal = await proposer.ledger.propose(mergeModel(latest.config, { orderer: { batchTimeoutMs: 300 } }) as JsonObject);
       expect(await refusalCode(vote(org4, proposal.hash, true))).toBe('MGMT_NOT_MEMBER');
       await vote(inForceNow[0], proposal.hash, true);
       await vote(inForceNow[1], proposal.hash, true);
@@ -101,6 +133,7 @@ describe('membership through the management chain', () => {
       expect(await refusalCode(proposer.ledger.tally(proposal.id))).toBe('MGMT_VOTES_PENDING');
       await vote(inForceNow[2], proposal.hash, true);
       const sealed = await seal(proposer, proposal.id);
+      latest = sealed;
       expect(sealed.proof.map((p) => p.mspId)).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP']);
       await Promise.all(members.map((m, i) => inForce(m.runtime, sealed.height, 60_000, s[i]?.member.mspId ?? 'member')));
       for (let i = 0; i < 50 && !events.some((e) => e.type === 'warning' && /no longer a member/.test(e.message)); i++) await sleep(100);
@@ -112,10 +145,35 @@ describe('membership through the management chain', () => {
     }
   });
 
+  it('one CB admits Org5 to the member set and to primary\'s application group; Org5\'s client then transacts on primary', async () => {
+    const four = { ...three, members: [...three.members, { mspId: 'Org5MSP', caCertificate: org5.caCertPem }] };
+    const organizations = { Org5MSP: { mspId: 'Org5MSP', rootCerts: [org5.caCertPem], tlsRootCerts: [org5.tlsCaCertPem], groups: ['application'] } };
+    const inForceNow = s.filter((x) => x.member.mspId !== 'Org4MSP');
+    const admission = (await produceBlock(inForceNow, mergeModel(latest.config, { organizations }) as JsonObject, 3, four)).block;
+    latest = admission;
+    expect(admission.params?.members.map((m) => m.mspId)).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP', 'Org5MSP']);
+    await Promise.all(members.map((m, i) => inForce(m.runtime, admission.height, 60_000, s[i]?.member.mspId ?? 'member')));
+    expect(readOrganization(await primaryConfig(), 'Org5MSP')).toMatchObject({ mspId: 'Org5MSP', rootCerts: [org5.caCertPem] });
+
+    // Org5's own client, through Org1's peer: its identity is now one the channel knows.
+    const client = await newGrpcConnection(s[0].member.peer);
+    const gateway = connect({
+      client,
+      identity: { mspId: 'Org5MSP', credentials: Buffer.from(org5.user.certPem) },
+      signer: signers.newPrivateKeySigner(createPrivateKey(org5.user.privateKeyPem)),
+    });
+    try {
+      await gateway.getNetwork('primary').getContract('assets').submitTransaction('Put', 'org5-key', 'admitted');
+    } finally {
+      gateway.close();
+      client.close();
+    }
+  });
+
   it('the whole chain verifies from genesis alone, each proof under the members in force at its height', async () => {
     const blocks = await s[0].ledger.getBlocks(0, 99);
     const verified = verifyChain(blocks);
-    expect(verified.params.members.map((m) => m.mspId)).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP']);
+    expect(verified.params.members.map((m) => m.mspId)).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP', 'Org5MSP']);
     expect(blocks[removal.height]?.params).toBeDefined();
     // Every remaining member's observer verified and applied it all.
     for (const m of members) expect(m.observer.chain.length).toBe(blocks.length);
