@@ -20,6 +20,7 @@ import type { OrgCrypto } from 'fabric-config/msp';
 import { generateTestOrgs } from 'fabric-config/testing';
 import type { ConfigBlock, GenesisParams, JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { quorum, signVote, verifyChain } from 'mgmt-chaincode/dist/protocol';
+import { auditEvidence, collectEvidence, openEvidenceSources } from '../orchestrator/src/audit';
 import { fetchConfigBlock } from '../orchestrator/src/channelConfig/ordererClient';
 import { newGrpcConnection } from '../orchestrator/src/gateway';
 import type { NodeEvent } from '../orchestrator/src/managementNode/events';
@@ -177,5 +178,15 @@ describe('membership through the management chain', () => {
     expect(blocks[removal.height]?.params).toBeDefined();
     // Every remaining member's observer verified and applied it all.
     for (const m of members) expect(m.observer.chain.length).toBe(blocks.length);
+    // And the audit: each membership change linked, Org5's groups governed by the CB that admitted it.
+    const opened = await openEvidenceSources(net.connection, s[0].member);
+    try {
+      const report = auditEvidence(await collectEvidence(opened.sources, undefined, { headEvidence: true }));
+      expect(report.faults).toEqual([]);
+      const admitted = report.primaryConfigBlocks.find((b) => b.link?.height === blocks.length - 1);
+      expect(admitted?.changes.filter((c) => c.path.startsWith('Channel/Application/Org5MSP/')).every((c) => c.governed)).toBe(true);
+    } finally {
+      opened.close();
+    }
   });
 });
