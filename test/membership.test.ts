@@ -15,13 +15,14 @@ import * as path from 'node:path';
 import { connect, signers } from '@hyperledger/fabric-gateway';
 import { createPrivateKey } from 'node:crypto';
 import { readChannelModel, readConfigBlock, readOrganization } from 'fabric-config/configtx';
-import { SigningIdentity } from 'fabric-config/msp';
+import { loadOrgCrypto, SigningIdentity } from 'fabric-config/msp';
 import type { OrgCrypto } from 'fabric-config/msp';
-import { generateTestOrgs } from 'fabric-config/testing';
 import type { ConfigBlock, GenesisParams, JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { quorum, signVote, verifyChain } from 'mgmt-chaincode/dist/protocol';
 import { auditEvidence, collectEvidence, openEvidenceSources } from '../orchestrator/src/audit';
 import { fetchConfigBlock } from '../orchestrator/src/channelConfig/ordererClient';
+import { runCli } from '../orchestrator/src/cli/program';
+import { readOrgFile } from '../orchestrator/src/cli/propose/membership';
 import { newGrpcConnection } from '../orchestrator/src/gateway';
 import type { NodeEvent } from '../orchestrator/src/managementNode/events';
 import { ManagementNode } from '../orchestrator/src/managementNode/managementNode';
@@ -71,10 +72,10 @@ beforeAll(async () => {
   await net.deploy(path.join(REPO_ROOT, 'test', 'fixtures', 'assets-chaincode'), 'primary', 'assets');
   s = await openSessions(net.connection);
   root = mkdtempSync(path.join(os.tmpdir(), 'membership-e2e-'));
-  // Org5's material: a CA of its own, as `mgmt org new` (or cryptogen) would make it.
-  const generated = await generateTestOrgs('membership-org5', 5);
-  org5Root = generated.root;
-  org5 = generated.orgs[4];
+  // Org5's material and organisation file, as Org5's operator makes them with `mgmt org new`.
+  org5Root = mkdtempSync(path.join(os.tmpdir(), 'membership-org5-'));
+  expect(await runCli(['org', 'new', 'Org5MSP', '--domain', 'org5.example.com', '--out', org5Root], { out: () => undefined, err: () => undefined })).toBe(0);
+  org5 = await loadOrgCrypto(org5Root, { mspId: 'Org5MSP', domain: 'org5.example.com', peerName: 'peer0', ordererName: 'orderer0' });
   const config = readChannelModel(await primaryConfig()) as unknown as JsonObject;
   genesis = (await produceGenesis(s, net.connection, TIMING, { configSchema: readSchemaFile(CHANNEL_MODEL_SCHEMA_FILE), config })).block;
   latest = genesis;
@@ -147,8 +148,9 @@ describe('membership through the management chain', () => {
   });
 
   it('one CB admits Org5 to the member set and to primary\'s application group; Org5\'s client then transacts on primary', async () => {
-    const four = { ...three, members: [...three.members, { mspId: 'Org5MSP', caCertificate: org5.caCertPem }] };
-    const organizations = { Org5MSP: { mspId: 'Org5MSP', rootCerts: [org5.caCertPem], tlsRootCerts: [org5.tlsCaCertPem], groups: ['application'] } };
+    const { member, organization } = readOrgFile(path.join(org5Root, 'Org5MSP.json'));
+    const four = { ...three, members: [...three.members, member] };
+    const organizations = { Org5MSP: organization as unknown as JsonObject };
     const inForceNow = s.filter((x) => x.member.mspId !== 'Org4MSP');
     const admission = (await produceBlock(inForceNow, mergeModel(latest.config, { organizations }) as JsonObject, 3, four)).block;
     latest = admission;

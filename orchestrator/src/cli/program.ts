@@ -14,6 +14,7 @@ import { endingOf, EXIT } from './errors';
 import { registerInit } from './init';
 import { registerLatest } from './latest';
 import { registerNode } from './node';
+import { registerOrg } from './org';
 import { registerPropose } from './propose';
 import { registerRound } from './round';
 import { registerTally } from './tally';
@@ -54,7 +55,7 @@ export function buildProgram(io: CliIo = processIo): Command {
         '  mgmt --member Org2MSP round',
       ].join('\n'),
     );
-  for (const register of [registerInit, registerRound, registerPropose, registerVote, registerTally, registerBlocks, registerLatest, registerNode, registerConsortium, registerAudit, registerTrace]) {
+  for (const register of [registerInit, registerRound, registerPropose, registerVote, registerTally, registerBlocks, registerLatest, registerNode, registerConsortium, registerAudit, registerTrace, registerOrg]) {
     register(program, io);
   }
   return program;

@@ -10,7 +10,7 @@ import { configChanges, formatChange } from './changes';
 import { checkConfiguration, sessionChannelReader } from './checks';
 import { editorFromEnv, editText } from './edit';
 import type { Editor } from './edit';
-import { changesParams, newParams } from './membership';
+import { changesParams, newParams, readOrgFile } from './membership';
 import type { ProposeOptions } from './options';
 import { applyConfigPatch, parsePatch } from './patch';
 import type { PatchOperation } from './patch';
@@ -98,6 +98,15 @@ export async function proposeHandler(ctx: CliContext, file: string | undefined, 
       case 'edit':
         candidate = await edited(ctx, s, latest, source.editor);
         break;
+    }
+    if (options.addOrg !== undefined) {
+      // The organisation joins primary in the same CB that admits it as a member.
+      const { organization } = readOrgFile(options.addOrg);
+      if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate) || candidate.version !== 2) {
+        throw new CliError('--add-org needs a chain of channel models ("version": 2): this configuration cannot carry an organisation; use --add-member');
+      }
+      const existing = (candidate.organizations ?? {}) as JsonObject;
+      candidate = { ...candidate, organizations: { ...existing, [organization.mspId]: organization as unknown as JsonObject } };
     }
     ctx.verbose(`checking against the genesis schema and channel ${s.connection.channels.primary} (orderer ${s.member.orderer.endpoint})`);
     const config = await checkConfiguration(candidate, {

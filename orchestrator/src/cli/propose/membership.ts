@@ -11,11 +11,25 @@ import { membershipChange, membershipChangeProblem, messageOf, validateParams } 
 import type { MembershipChange } from 'mgmt-chaincode/dist/protocol';
 import { CliError, UsageError } from '../errors';
 import { readJsonObject } from '../input';
+import { orgFileProblems } from '../org/orgFile';
+import type { OrgFile } from '../org/orgFile';
 import type { ProposeOptions } from './options';
+
+/**
+ * The organisation file of `--add-org`.
+ *
+ * @throws {@link UsageError} naming every problem.
+ */
+export function readOrgFile(file: string): OrgFile {
+  const value = readJsonObject(file, 'organisation file');
+  const problems = orgFileProblems(value);
+  if (problems.length > 0) throw new UsageError(`--add-org ${file}: ${problems.join('; ')}`);
+  return value as unknown as OrgFile;
+}
 
 /** Whether the options ask for a params change at all. */
 export function changesParams(options: ProposeOptions): boolean {
-  return options.params !== undefined || options.addMember !== undefined || (options.removeMember?.length ?? 0) > 0 || (options.rotateCa?.length ?? 0) > 0;
+  return options.params !== undefined || options.addMember !== undefined || options.addOrg !== undefined || (options.removeMember?.length ?? 0) > 0 || (options.rotateCa?.length ?? 0) > 0;
 }
 
 function memberSpec(spec: string, option: string): Member {
@@ -52,9 +66,9 @@ export function newParams(options: ProposeOptions, inForce: GenesisParams, readS
       if (!members.some((m) => m.mspId === rotated.mspId)) throw new CliError(`--rotate-ca ${rotated.mspId}: not a member`);
       members = members.map((m) => (m.mspId === rotated.mspId ? rotated : m));
     }
-    if (options.addMember !== undefined) {
-      const added = memberSpec(options.addMember, '--add-member');
-      if (members.some((m) => m.mspId === added.mspId)) throw new CliError(`--add-member ${added.mspId}: already a member`);
+    const added = options.addOrg !== undefined ? readOrgFile(options.addOrg).member : options.addMember === undefined ? undefined : memberSpec(options.addMember, '--add-member');
+    if (added !== undefined) {
+      if (members.some((m) => m.mspId === added.mspId)) throw new CliError(`${added.mspId} is already a member`);
       members.push(added);
     }
     candidate = { ...inForce, members };

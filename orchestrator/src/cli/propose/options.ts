@@ -13,6 +13,8 @@ export interface ProposeOptions {
   readonly params?: string;
   /** `<mspId>=<caCertFile>`: admit a member. */
   readonly addMember?: string;
+  /** A file of `mgmt org new`: admit the organisation to the member set and to `primary` in one CB. */
+  readonly addOrg?: string;
   /** MSP IDs of members to remove. */
   readonly removeMember?: string[];
   /** `<mspId>=<caCertFile>` each: replace a member's CA certificate. */
@@ -25,8 +27,9 @@ export function proposeOptions(): Option[] {
     new Option('--edit', 'edit the configuration in force (the latest CB\'s) in $VISUAL or $EDITOR and propose the result').conflicts('patch'),
     new Option('--patch <file>', 'apply a JSON Patch (RFC 6902; a file, or - for stdin) to the configuration in force and propose the result').conflicts('edit'),
     new Option('--dry-run', 'check the configuration and show what changes, but propose nothing'),
-    new Option('--params <file>', 'also change the management parameters: a complete new params object (a file, or - for stdin), in force from the next height').conflicts(['addMember', 'removeMember', 'rotateCa']),
-    new Option('--add-member <mspId=caCertFile>', 'admit one member (its MSP ID and the PEM of its CA certificate) from the next height'),
+    new Option('--params <file>', 'also change the management parameters: a complete new params object (a file, or - for stdin), in force from the next height').conflicts(['addMember', 'addOrg', 'removeMember', 'rotateCa']),
+    new Option('--add-member <mspId=caCertFile>', 'admit one member (its MSP ID and the PEM of its CA certificate) from the next height').conflicts('addOrg'),
+    new Option('--add-org <file>', "admit an organisation (the file `mgmt org new` writes) to the member set and to primary's channel configuration in one CB"),
     new Option('--remove-member <mspId...>', 'remove members from the next height (at most n - quorum(n) in one block)'),
     new Option('--rotate-ca <mspId=caCertFile...>', "replace members' CA certificates from the next height"),
   ];
