@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { connect, signers } from '@hyperledger/fabric-gateway';
+import type { Gateway } from '@hyperledger/fabric-gateway';
 import { createPrivateKey } from 'node:crypto';
 import { readChannelModel, readConfigBlock, readOrganization } from 'fabric-config/configtx';
 import { loadOrgCrypto, SigningIdentity } from 'fabric-config/msp';
@@ -26,6 +27,7 @@ import { readOrgFile } from '../orchestrator/src/cli/propose/membership';
 import { newGrpcConnection } from '../orchestrator/src/gateway';
 import type { NodeEvent } from '../orchestrator/src/managementNode/events';
 import { ManagementNode } from '../orchestrator/src/managementNode/managementNode';
+import { MgmtClient } from '../orchestrator/src/mgmtClient';
 import { consortiumOf, startMemberPrimary } from '../orchestrator/src/member';
 import type { MemberPrimary } from '../orchestrator/src/member';
 import type { Logger } from '../orchestrator/src/observer';
@@ -46,8 +48,17 @@ let root: string;
 const members: MemberPrimary[] = [];
 let genesis: ConfigBlock;
 let latest: ConfigBlock;
+let admissionHeight = -1;
 let org5Root: string;
 let org5: OrgCrypto;
+let org5Client: Awaited<ReturnType<typeof newGrpcConnection>> | undefined;
+let org5GatewayHandle: Gateway | undefined;
+
+/** Org5's own client through Org1's peer (opened once, closed at the end). */
+function org5Gateway(): Gateway {
+  if (org5GatewayHandle === undefined || org5Client === undefined) throw new Error('Org5 has no gateway yet');
+  return org5GatewayHandle;
+}
 
 /** The channel's config as Org1's orderer serves it now. */
 async function primaryConfig(): Promise<ReturnType<typeof readConfigBlock>['config']> {
@@ -86,6 +97,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  org5GatewayHandle?.close();
+  org5Client?.close();
   for (const m of members) await m.stop();
   if (s) closeSessions(s);
   await net?.stop();
@@ -107,7 +120,13 @@ describe('membership through the management chain', () => {
     removal = (await produceBlock(s, latest.config, 3, three)).block;
     latest = removal;
     expect(removal.params?.members.map((m) => m.mspId)).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP']);
-    expect((await s[0].ledger.getParams()).members).toHaveLength(3);
+    // On Fabric each peer commits on its own: Org1's may be a block behind the one that answered the Tally.
+    let inForceNow = await s[0].ledger.getParams();
+    for (let i = 0; i < 50 && inForceNow.members.length !== 3; i++) {
+      await sleep(100);
+      inForceNow = await s[0].ledger.getParams();
+    }
+    expect(inForceNow.members).toHaveLength(3);
     expect(quorum(3)).toBe(3);
   });
 
@@ -154,29 +173,50 @@ describe('membership through the management chain', () => {
     const inForceNow = s.filter((x) => x.member.mspId !== 'Org4MSP');
     const admission = (await produceBlock(inForceNow, mergeModel(latest.config, { organizations }) as JsonObject, 3, four)).block;
     latest = admission;
+    admissionHeight = admission.height;
     expect(admission.params?.members.map((m) => m.mspId)).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP', 'Org5MSP']);
     await Promise.all(members.map((m, i) => inForce(m.runtime, admission.height, 60_000, s[i]?.member.mspId ?? 'member')));
     expect(readOrganization(await primaryConfig(), 'Org5MSP')).toMatchObject({ mspId: 'Org5MSP', rootCerts: [org5.caCertPem] });
-
-    // Org5's own client, through Org1's peer: its identity is now one the channel knows.
-    const client = await newGrpcConnection(s[0].member.peer);
-    const gateway = connect({
-      client,
+    org5Client = await newGrpcConnection(s[0].member.peer);
+    org5GatewayHandle = connect({
+      client: org5Client,
       identity: { mspId: 'Org5MSP', credentials: Buffer.from(org5.user.certPem) },
       signer: signers.newPrivateKeySigner(createPrivateKey(org5.user.privateKeyPem)),
     });
+
+    // Org5's own client, through Org1's peer: its identity is now one the channel knows.
+    await org5Gateway().getNetwork('primary').getContract('assets').submitTransaction('Put', 'org5-key', 'admitted');
+  });
+
+  it('the same CB adds Org5 to the mgmt channel: Org5 then votes (and proposes in its turn) on the management chain', async () => {
+    await Promise.all(members.map((m, i) => inForce(m.managementRuntime, latest.height, 60_000, `${s[i]?.member.mspId ?? 'member'} mgmt`)));
+    const { member } = s[0];
+    const client = await newGrpcConnection(member.orderer);
     try {
-      await gateway.getNetwork('primary').getContract('assets').submitTransaction('Put', 'org5-key', 'admitted');
+      const mgmtConfig = readConfigBlock(await fetchConfigBlock(client, 'mgmt', SigningIdentity.fromMspDir(member.userMspDir, member.mspId))).config;
+      expect(readOrganization(mgmtConfig, 'Org5MSP')).toMatchObject({ mspId: 'Org5MSP' });
     } finally {
-      gateway.close();
       client.close();
     }
+    const org5Ledger = new MgmtClient({ network: org5Gateway().getNetwork('mgmt') });
+    const others = s.filter((x) => ['Org1MSP', 'Org2MSP', 'Org3MSP'].includes(x.member.mspId));
+    const round = await openCycle(others);
+    const config = mergeModel(latest.config, { orderer: { batchTimeoutMs: 400 } }) as JsonObject;
+    const proposal = round.expectedProposer === 'Org5MSP' ? await org5Ledger.propose(config) : await session(round.expectedProposer as string).ledger.propose(config);
+    const voters = others.filter((x) => x.member.mspId !== round.expectedProposer).slice(0, 2);
+    await org5Ledger.vote(proposal.hash, true, signVote({ hash: proposal.hash, approve: true, privateKeyPem: org5.user.privateKeyPem }), 'org5 approves');
+    for (const voter of voters) await vote(voter, proposal.hash, true);
+    const sealed = await seal(others[0], proposal.id);
+    expect(sealed.proof.map((p) => p.mspId)).toContain('Org5MSP');
+    expect(sealed.proof).toHaveLength(3);
+    latest = sealed;
   });
 
   it('the whole chain verifies from genesis alone, each proof under the members in force at its height', async () => {
     const blocks = await s[0].ledger.getBlocks(0, 99);
     const verified = verifyChain(blocks);
     expect(verified.params.members.map((m) => m.mspId)).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP', 'Org5MSP']);
+    expect(blocks[blocks.length - 1]?.proof.map((p) => p.mspId)).toContain('Org5MSP');
     expect(blocks[removal.height]?.params).toBeDefined();
     // Every remaining member's observer verified and applied it all.
     for (const m of members) expect(m.observer.chain.length).toBe(blocks.length);
@@ -185,7 +225,7 @@ describe('membership through the management chain', () => {
     try {
       const report = auditEvidence(await collectEvidence(opened.sources, undefined, { headEvidence: true }));
       expect(report.faults).toEqual([]);
-      const admitted = report.primaryConfigBlocks.find((b) => b.link?.height === blocks.length - 1);
+      const admitted = report.primaryConfigBlocks.find((b) => b.link?.height === admissionHeight);
       expect(admitted?.changes.filter((c) => c.path.startsWith('Channel/Application/Org5MSP/')).every((c) => c.governed)).toBe(true);
     } finally {
       opened.close();

@@ -342,8 +342,8 @@ export class MgmtContract extends Contract {
     const { channelId } = parseConfigUpdate(updateBytes);
     const parts = assertUpdateSignature({ update: updateBytes, configSignature: signatureBytes, member, atMs: nowMs });
 
-    if ((await readUpdateSignature(ctx, cbHeight, sequence, caller.mspId)) !== undefined) {
-      throw new MgmtError('MGMT_DUPLICATE_SIGNATURE', `${caller.mspId} already shared its signature for height ${cbHeight} at config sequence ${sequence}`);
+    if ((await readUpdateSignature(ctx, cbHeight, channelId, sequence, caller.mspId)) !== undefined) {
+      throw new MgmtError('MGMT_DUPLICATE_SIGNATURE', `${caller.mspId} already shared its signature for height ${cbHeight} of channel ${channelId} at config sequence ${sequence}`);
     }
     const record: UpdateSignature = {
       height: cbHeight,

@@ -173,7 +173,7 @@ describe('ShareUpdateSignature', () => {
     }
     expect(h.commit(endorsed)).toEqual(['VALID', 'VALID', 'VALID', 'VALID']);
     const written = endorsed.map((tx) => [...tx.stub.rwset().writes.keys()]);
-    expect(written).toEqual(orgs.map((org) => [`\u0000updsig\u00000\u0000${'3'.padStart(16, '0')}\u0000${org.mspId}\u0000`]));
+    expect(written).toEqual(orgs.map((org) => [`\u0000updsig\u00000\u0000primary\u0000${'3'.padStart(16, '0')}\u0000${org.mspId}\u0000`]));
   });
 
   it('orders a height\'s signatures by config sequence, and accepts a member again at a new sequence', async () => {

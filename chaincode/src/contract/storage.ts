@@ -68,9 +68,13 @@ function voteKey(ctx: Context, proposalId: string, mspId: string): string {
   return ctx.stub.createCompositeKey(VOTE_OBJECT, [proposalId, mspId]);
 }
 
-/** Zero-padded sequence, so that a partial-key read returns a height's signatures by sequence. */
-function updateSignatureKey(ctx: Context, height: number, configSequence: number, mspId: string): string {
-  return ctx.stub.createCompositeKey(UPDATE_SIGNATURE_OBJECT, [String(height), configSequence.toString().padStart(16, '0'), mspId]);
+/**
+ * One key per CB height, channel, config sequence and member: the same CB may need updates of
+ * several channels (`primary`, and `mgmt` when it admits an organisation). Zero-padded sequence,
+ * so that a partial-key read returns a height's signatures by channel and sequence.
+ */
+function updateSignatureKey(ctx: Context, height: number, channelId: string, configSequence: number, mspId: string): string {
+  return ctx.stub.createCompositeKey(UPDATE_SIGNATURE_OBJECT, [String(height), channelId, configSequence.toString().padStart(16, '0'), mspId]);
 }
 
 export async function loadParams(ctx: Context): Promise<GenesisParams> {
@@ -175,13 +179,13 @@ export async function writeVote(ctx: Context, vote: Vote): Promise<void> {
   await writeJson(ctx, voteKey(ctx, vote.proposalId, vote.mspId), vote);
 }
 
-export function readUpdateSignature(ctx: Context, height: number, configSequence: number, mspId: string): Promise<UpdateSignature | undefined> {
-  return readJson<UpdateSignature>(ctx, updateSignatureKey(ctx, height, configSequence, mspId));
+export function readUpdateSignature(ctx: Context, height: number, channelId: string, configSequence: number, mspId: string): Promise<UpdateSignature | undefined> {
+  return readJson<UpdateSignature>(ctx, updateSignatureKey(ctx, height, channelId, configSequence, mspId));
 }
 
 /** Writes only the signer's own key, so that members share in the same block. */
 export async function writeUpdateSignature(ctx: Context, record: UpdateSignature): Promise<void> {
-  await writeJson(ctx, updateSignatureKey(ctx, record.height, record.configSequence, record.mspId), record);
+  await writeJson(ctx, updateSignatureKey(ctx, record.height, record.channelId, record.configSequence, record.mspId), record);
 }
 
 /** The signatures shared for the update of the block at `height`, by config sequence, then MSP ID. */

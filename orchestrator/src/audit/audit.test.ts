@@ -34,7 +34,7 @@ import type { ConfigBlock, ConfigBlockHeader, CryptoVerifier, GenesisParams, Jso
 import { createTestConsortium, TestIdentity, TestOrg } from '../../../chaincode/src/testing/pki';
 import { endingOf } from '../cli/errors';
 import { registerAudit } from '../cli/audit';
-import { auditEvidence, NO_CONFIG_NOTICE, NO_HEAD_EVIDENCE_NOTICE } from './audit';
+import { auditEvidence, checkMembersAnchored, NO_CONFIG_NOTICE, NO_HEAD_EVIDENCE_NOTICE } from './audit';
 import { AuditError } from './errors';
 import { buildExport, parseExport, serializeExport } from './exportFormat';
 import type { AuditEvidence, AuditFault, PrimaryConfigRecord } from './types';
@@ -387,12 +387,16 @@ describe('auditEvidence', () => {
     const msps = evidence.managementChannel.msps;
     const swapped = { ...evidence, managementChannel: { ...evidence.managementChannel, msps: msps.map((m, i) => (i === 1 ? { ...m, rootCerts: [outsider.caCertificate] } : m)) } };
     expect(auditEvidence(swapped).faults).toEqual([
-      { code: 'AUDIT_MEMBERS_MISMATCH', height: 0, reason: expect.stringMatching(/^the CA certificate of Org2MSP at genesis \(SHA-256 .*\) is not a root certificate of Org2MSP in the mgmt channel config \(block 0\)$/) },
+      { code: 'AUDIT_MEMBERS_MISMATCH', height: 0, reason: expect.stringMatching(/^the CA certificate of Org2MSP in force \(SHA-256 .*\) is not a root certificate of Org2MSP in the mgmt channel config \(block 0\)$/) },
     ]);
     const missing = { ...evidence, managementChannel: { ...evidence.managementChannel, msps: msps.slice(0, 3) } };
-    expect(auditEvidence(missing).faults.map((f) => f.reason)).toEqual(['Org4MSP is a member at genesis but has no MSP in the mgmt channel config (block 0)']);
+    expect(auditEvidence(missing).faults.map((f) => f.reason)).toEqual(['Org4MSP is a member in force but has no MSP in the mgmt channel config (block 0)']);
     const extra = { ...evidence, managementChannel: { ...evidence.managementChannel, msps: [...msps, { mspId: 'Org9MSP', rootCerts: [outsider.caCertificate] }] } };
-    expect(auditEvidence(extra).faults.map((f) => f.reason)).toEqual(['Org9MSP has an MSP in the mgmt channel config (block 0) but is not a member at genesis']);
+    expect(auditEvidence(extra).faults.map((f) => f.reason)).toEqual(['Org9MSP has an MSP in the mgmt channel config (block 0) but was never a member']);
+    // A member removed by a CB may keep its MSP in the channel; one never admitted may not.
+    const inForce = evidence.managementChain.length === 0 ? [] : (chain[0]?.params?.members ?? []).slice(0, 3);
+    expect(checkMembersAnchored(inForce, msps, 'the mgmt channel config', ['Org4MSP'])).toEqual([]);
+    expect(checkMembersAnchored(inForce, msps, 'the mgmt channel config', [])).toHaveLength(1);
     // A CA rotation that keeps the genesis CA among the roots is fine.
     const rotated = { ...evidence, managementChannel: { ...evidence.managementChannel, msps: msps.map((m) => ({ ...m, rootCerts: [outsider.caCertificate, ...m.rootCerts] })) } };
     expect(auditEvidence(rotated).ok).toBe(true);

@@ -85,7 +85,7 @@ function genesisMembers(genesis: unknown): Member[] {
  * @returns one fault per mismatch, at height 0.
  * @throws nothing: an unparseable certificate is a mismatch.
  */
-export function checkMembersAnchored(members: readonly Member[], msps: readonly ChannelMsp[], where: string): AuditFault[] {
+export function checkMembersAnchored(members: readonly Member[], msps: readonly ChannelMsp[], where: string, formerMembers: readonly string[] = []): AuditFault[] {
   const faults: AuditFault[] = [];
   const fault = (reason: string): void => {
     faults.push({ code: 'AUDIT_MEMBERS_MISMATCH', height: 0, reason });
@@ -96,17 +96,18 @@ export function checkMembersAnchored(members: readonly Member[], msps: readonly 
   for (const member of members) {
     const channelMsp = msps.find((m) => m.mspId === member.mspId);
     if (channelMsp === undefined) {
-      fault(`${member.mspId} is a member at genesis but has no MSP in ${where}`);
+      fault(`${member.mspId} is a member in force but has no MSP in ${where}`);
       continue;
     }
     const der = certificateDer(member.caCertificate);
     if (der === undefined || !channelMsp.rootCerts.some((pem) => certificateDer(pem)?.equals(der) === true)) {
-      fault(`the CA certificate of ${member.mspId} at genesis (SHA-256 ${fingerprint(member.caCertificate)}) is not a root certificate of ${member.mspId} in ${where}`);
+      fault(`the CA certificate of ${member.mspId} in force (SHA-256 ${fingerprint(member.caCertificate)}) is not a root certificate of ${member.mspId} in ${where}`);
     }
   }
   for (const channelMsp of msps) {
-    if (!members.some((m) => m.mspId === channelMsp.mspId)) {
-      fault(`${channelMsp.mspId} has an MSP in ${where} but is not a member at genesis`);
+    // A member removed by a CB may keep its MSP in the channel (it may still run an orderer there).
+    if (!members.some((m) => m.mspId === channelMsp.mspId) && !formerMembers.includes(channelMsp.mspId)) {
+      fault(`${channelMsp.mspId} has an MSP in ${where} but was never a member`);
     }
   }
   return faults;
@@ -310,7 +311,10 @@ export function auditEvidence(evidence: AuditEvidence, options: Readonly<AuditOp
   const verification = verifyManagementChain(chain, options);
   const members = verification.params?.members ?? genesisMembers(chain[0]);
   const where = `the ${evidence.managementChannel.channelId} channel config (block ${evidence.managementChannel.configBlockNumber})`;
-  const faults: AuditFault[] = chain.length === 0 ? [] : checkMembersAnchored(members, evidence.managementChannel.msps, where);
+  // Anchored now: the members in force (after every membership change) against the channel as it is now.
+  const inForce = verification.inForce?.members ?? members;
+  const former = (verification.everMembers ?? []).filter((id) => !inForce.some((m) => m.mspId === id));
+  const faults: AuditFault[] = chain.length === 0 ? [] : checkMembersAnchored(inForce, evidence.managementChannel.msps, where, former);
   if (verification.fault !== undefined) {
     faults.push({ code: 'AUDIT_CB_INVALID', height: verification.fault.height, reason: verification.fault.reason });
   }

@@ -19,6 +19,10 @@ export interface ChainVerification {
   readonly verified: readonly ConfigBlock[];
   /** The genesis parameters, once the genesis block verified. */
   readonly params: GenesisParams | undefined;
+  /** The params in force after the last verified block (genesis's, or a later CB's that changed them). */
+  readonly inForce?: GenesisParams;
+  /** Every MSP ID that was a member at some height of the verified chain. */
+  readonly everMembers?: readonly string[];
   /** The first block that fails, with its height and the core's reason. */
   readonly fault: BlockVerificationError | undefined;
 }
@@ -52,17 +56,25 @@ export function verifyManagementChain(blocks: readonly unknown[], options: Reado
   // Each block is verified under the params in force at its height: genesis's, or those of the
   // latest earlier CB that changed them.
   let inForce: GenesisParams | undefined;
+  const ever = new Set<string>();
+  const result = (fault: BlockVerificationError | undefined): ChainVerification => ({
+    verified,
+    params,
+    fault,
+    ...(inForce === undefined ? {} : { inForce, everMembers: [...ever].sort() }),
+  });
   for (const block of blocks) {
     const previous = verified.length === 0 ? undefined : verified[verified.length - 1];
     try {
       const typed = verifyBlock(block, { previous, params: inForce, verifier });
       if (previous === undefined) params = typed.params;
       inForce = typed.params ?? inForce;
+      for (const member of typed.params?.members ?? []) ever.add(member.mspId);
       verified.push(typed);
     } catch (err) {
-      if (err instanceof BlockVerificationError) return { verified, params, fault: err };
+      if (err instanceof BlockVerificationError) return result(err);
       throw err;
     }
   }
-  return { verified, params, fault: undefined };
+  return result(undefined);
 }

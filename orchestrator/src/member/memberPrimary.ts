@@ -14,6 +14,9 @@ import type { ConnectionFile, MemberConnection } from '../gateway';
 import { newGrpcConnection } from '../gateway';
 import { DEFAULT_MGMT_CHAINCODE } from '../mgmtClient/client';
 import { Logger, Observer } from '../observer';
+import type { ChannelModel } from 'fabric-config/configtx';
+import { CHANNEL_MODEL_VERSION, isChannelModel } from 'fabric-config/configtx';
+import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { AppliedConfiguration, FabricPrimaryAdapter, PrimaryNodeRuntime } from '../primary';
 
 export interface MemberPrimaryOptions {
@@ -42,7 +45,20 @@ export interface MemberPrimary {
   readonly observer: Observer;
   readonly runtime: PrimaryNodeRuntime;
   readonly adapter: FabricPrimaryAdapter;
+  /**
+   * The management channel's own runtime: it puts in force on `mgmt` the organisations a CB
+   * admits or removes (the channel model's `organizations`), and nothing else.
+   */
+  readonly managementRuntime: PrimaryNodeRuntime;
   stop(): Promise<void>;
+}
+
+/** What a CB asks of the management channel: only its organisations. */
+export function managementChannelModel(config: JsonObject): ChannelModel {
+  const organizations = isChannelModel(config) ? config.organizations : undefined;
+  return organizations !== null && typeof organizations === 'object' && !Array.isArray(organizations)
+    ? { version: CHANNEL_MODEL_VERSION, organizations: organizations as unknown as NonNullable<ChannelModel['organizations']> }
+    : { version: CHANNEL_MODEL_VERSION };
 }
 
 /** The consortium as a connection file describes it: each member's MSP ID and CA certificate. */
@@ -81,11 +97,25 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
   const orderer: grpc.Client = await newGrpcConnection(member.orderer);
   const management = gateway.getNetwork(channels.management);
   const chaincodeName = options.chaincodeName ?? DEFAULT_MGMT_CHAINCODE;
+  const admin = SigningIdentity.fromMspDir(member.adminMspDir, member.mspId);
+  const managementContract = { contract: management.getContract(chaincodeName), network: management, chaincodeName };
+  const mgmtAdapter = new FabricPrimaryAdapter({
+    channelId: channels.management,
+    admin,
+    orderer,
+    management: managementContract,
+    primary: management,
+    signing: options.signing ?? 'sign',
+    toModel: managementChannelModel,
+    updates: 'changes',
+    logger,
+    name: `${member.mspId} ${channels.management}`,
+  });
   const adapter = new FabricPrimaryAdapter({
     channelId: channels.primary,
-    admin: SigningIdentity.fromMspDir(member.adminMspDir, member.mspId),
+    admin,
     orderer,
-    management: { contract: management.getContract(chaincodeName), network: management, chaincodeName },
+    management: managementContract,
     primary: gateway.getNetwork(channels.primary),
     signing: options.signing ?? 'sign',
     logger,
@@ -93,13 +123,14 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
   });
   // The runtime exists only once the observer has the chain up to genesis; blocks delivered in
   // between are queued here so that none slips between MC_i and the runtime.
-  const holder: { runtime?: PrimaryNodeRuntime } = {};
+  const holder: { runtime?: PrimaryNodeRuntime; managementRuntime?: PrimaryNodeRuntime } = {};
   const observer = new Observer({
     network: management,
     chaincodeName,
     stateDir: options.stateDir,
     onConfigBlock: (verified) => {
       holder.runtime?.receive(verified.block, verified.receipt);
+      holder.managementRuntime?.receive(verified.block, verified.receipt);
     },
     logger,
     name: member.mspId,
@@ -135,14 +166,25 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
     logger,
     name: member.mspId,
   });
+  const managementRuntime = new PrimaryNodeRuntime({
+    adapter: mgmtAdapter,
+    chain: observer.chain,
+    hints: observer.entries.map((e) => e.receipt),
+    logger,
+    name: `${member.mspId} ${channels.management}`,
+  });
   holder.runtime = runtime;
+  holder.managementRuntime = managementRuntime;
   if (options.onApplied) runtime.on('applied', options.onApplied);
   runtime.start();
+  managementRuntime.start();
   return {
     observer,
     runtime,
     adapter,
+    managementRuntime,
     stop: async () => {
+      await managementRuntime.stop();
       await runtime.stop();
       await observer.stop();
       orderer.close();

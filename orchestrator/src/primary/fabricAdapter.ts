@@ -48,6 +48,7 @@ import {
   ConfigUpdateError,
   ConfigtxError,
   buildConfigUpdateEnvelope,
+  channelModelDifferences,
   channelModelUpdate,
   checkUpdateAuthorised,
   readBatchParams,
@@ -105,6 +106,13 @@ export interface FabricPrimaryAdapterOptions {
   readonly signing?: 'sign' | 'refuse';
   /** A CB's configuration to the channel model it asks for; {@link channelModelOfCb} by default. */
   readonly toModel?: (config: JsonObject, consensusType: string) => ChannelModel;
+  /**
+   * `changes`: a CB whose model the channel already runs is in force as it is, with no config
+   * update of its own (for a channel that only some CBs change, such as `mgmt`, whose organisations
+   * follow the CBs that admit or remove one). `every` (default): each CB in force gets its own
+   * config block, linked to it.
+   */
+  readonly updates?: 'every' | 'changes';
   readonly logger?: Logger;
   /** Names the adapter in log lines, e.g. the member's MSP ID. */
   readonly name?: string;
@@ -326,6 +334,9 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     const { signal } = context;
     let channel = await this.readChannel();
     const model = this.modelOf(cb, channel);
+    if (this.options.updates === 'changes' && channelModelDifferences(model, channel.config).length === 0) {
+      return { outcome: 'in-force', chainHeight: channel.link?.height, submitted: false };
+    }
     const fromHeight = channel.link?.height;
     const first = this.settled(cb, channel, false);
     if (first !== undefined) return first;
@@ -569,9 +580,10 @@ export class FabricPrimaryAdapter extends EventEmitter<FabricPrimaryAdapterEvent
     }
   }
 
+  /** The signatures shared for this channel's update of CB `height` (a CB may update several channels). */
   private async signatures(height: number): Promise<UpdateSignature[]> {
     try {
-      return await this.management.getUpdateSignatures(height);
+      return (await this.management.getUpdateSignatures(height)).filter((r) => r.channelId === this.options.channelId);
     } catch (err) {
       throw new PrimaryError(`GetUpdateSignatures(${height}) failed: ${messageOf(err)}`, { code: 'PRIMARY_SHARE_FAILED', cause: err });
     }
