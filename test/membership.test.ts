@@ -219,6 +219,7 @@ describe('membership through the management chain', () => {
     expect(blocks[blocks.length - 1]?.proof.map((p) => p.mspId)).toContain('Org5MSP');
     expect(blocks[removal.height]?.params).toBeDefined();
     // Every remaining member's observer verified and applied it all.
+    await Promise.all(members.map((m, i) => inForce(m.runtime, latest.height, 60_000, s[i]?.member.mspId ?? 'member')));
     for (const m of members) expect(m.observer.chain.length).toBe(blocks.length);
     // And the audit: each membership change linked, Org5's groups governed by the CB that admitted it.
     const opened = await openEvidenceSources(net.connection, s[0].member);

@@ -10,7 +10,10 @@ import type { OrgNewOptions } from './options';
 
 /** Registers `mgmt org new`. */
 export function registerOrg(program: Command, io: CliIo): Command {
-  const org = program.command('org').description("an organisation's material, for admitting it to the consortium");
+  const org = program
+    .command('org')
+    .description("an organisation's material, for admitting it to the consortium")
+    .addHelpText('after', ['', 'Example:', '  mgmt org new Org5MSP --domain org5.example.com --out ./org5'].join('\n'));
   const create = org
     .command('new')
     .description('make the crypto material of an organisation that asks to join (cryptogen layout) and the file `mgmt propose --add-org` takes')
