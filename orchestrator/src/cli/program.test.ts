@@ -5,7 +5,7 @@
  * the one-line refusals, with a fake ledger in place of the network.
  */
 import { afterAll, afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ConfigBlock, GenesisParams, JsonObject, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
@@ -376,6 +376,7 @@ switch (process.env.FAKE_EDITOR_MODE) {
   case 'set': { const c = JSON.parse(text); c.orderer.batchTimeoutMs = 500; fs.writeFileSync(file, JSON.stringify(c, null, 4)); break; }
   case 'reformat': fs.writeFileSync(file, JSON.stringify(JSON.parse(text))); break;
   case 'garble': fs.writeFileSync(file, text.slice(0, 12)); break;
+  case 'outside': { const c = JSON.parse(text); c.orderer.batchTimeoutMs = 1; fs.writeFileSync(file, JSON.stringify(c, null, 2)); break; }
   case 'fail': process.exit(3);
 }
 `,
@@ -444,14 +445,32 @@ switch (process.env.FAKE_EDITOR_MODE) {
     expect(existsSync(path.dirname(logged().file))).toBe(false);
   });
 
-  it('refuses invalid JSON saved in the editor as bad input', async () => {
+  it('refuses invalid JSON saved in the editor as bad input, and keeps the edit in a file of its own', async () => {
     process.env.FAKE_EDITOR_MODE = 'garble';
     const { ledger, sent } = proposeLedger();
     const result = await run(['propose', '--edit'], ledger);
     expect(result.code).toBe(2);
-    expect(result.err).toMatch(/✖ the edited configuration is not valid JSON: .*; nothing proposed\n$/);
+    const match = /✖ the edited configuration is not valid JSON: .*; nothing proposed \(your edit is kept in (.+\.json): fix it and run `mgmt propose \1`\)\n$/.exec(result.err);
+    expect(match).not.toBeNull();
+    const keptFile = (match as RegExpExecArray)[1];
+    expect(readFileSync(keptFile, 'utf8')).toBe(`${JSON.stringify(CURRENT, null, 2)}\n`.slice(0, 12));
+    expect(statSync(keptFile).mode & 0o777).toBe(0o600);
+    rmSync(keptFile);
     expect(sent).toEqual([]);
     expect(existsSync(path.dirname(logged().file))).toBe(false);
+  });
+
+  it('keeps an edit the checks refuse', async () => {
+    process.env.FAKE_EDITOR_MODE = 'outside';
+    const { ledger, sent } = proposeLedger();
+    const result = await run(['propose', '--edit'], ledger);
+    expect(result.code).toBe(1);
+    const match = /✖ the configuration breaks the genesis schema .*; nothing proposed \(your edit is kept in (.+\.json): fix it/.exec(result.err);
+    expect(match).not.toBeNull();
+    const keptFile = (match as RegExpExecArray)[1];
+    expect((JSON.parse(readFileSync(keptFile, 'utf8')) as { orderer: { batchTimeoutMs: number } }).orderer.batchTimeoutMs).toBe(1);
+    rmSync(keptFile);
+    expect(sent).toEqual([]);
   });
 
   it('proposes nothing when a CB was sealed during the edit', async () => {

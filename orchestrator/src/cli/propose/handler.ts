@@ -2,6 +2,9 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 import type { ConfigBlock, JsonObject, JsonValue } from 'mgmt-chaincode/dist/protocol';
+import { writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseIJson, quorum } from 'mgmt-chaincode/dist/protocol';
 import type { CliContext, MemberSession } from '../context';
 import { CliError, InterruptedExit, UsageError } from '../errors';
@@ -38,15 +41,27 @@ function sourceOf(ctx: CliContext, file: string | undefined, options: ProposeOpt
   return { kind: 'edit', editor: editorFromEnv(process.env) };
 }
 
+/**
+ * Keeps an edit that cannot be proposed, so that the operator's work is not lost with the
+ * private temporary file: a file of its own (0600) they fix and propose with `mgmt propose <file>`.
+ */
+function keepEdit(text: string, height: number): string {
+  const file = path.join(os.tmpdir(), `mgmt-propose-cb${height}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, text, { mode: 0o600 });
+  return file;
+}
+
+const kept = (file: string): string => `; nothing proposed (your edit is kept in ${file}: fix it and run \`mgmt propose ${file}\`)`;
+
 /** Parses what the operator saved: an object, or a usage error (exit 2) like any other malformed input. */
-function parseEdited(text: string): JsonObject {
+function parseEdited(text: string, height: number): JsonObject {
   let value: JsonValue;
   try {
     value = parseIJson(text, 'configuration');
   } catch (err) {
-    throw new UsageError(`the edited configuration is not valid JSON: ${(err as Error).message}; nothing proposed`, { cause: err });
+    throw new UsageError(`the edited configuration is not valid JSON: ${(err as Error).message}${kept(keepEdit(text, height))}`, { cause: err });
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('the edited configuration must be a JSON object; nothing proposed');
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`the edited configuration must be a JSON object${kept(keepEdit(text, height))}`);
   return value;
 }
 
@@ -54,7 +69,7 @@ async function edited(ctx: CliContext, s: MemberSession, latest: ConfigBlock, ed
   ctx.progress(`editing the configuration of CB #${latest.height} with \`${editor.command}\` ($${editor.variable}): save and close to propose it, close without a change to propose nothing`);
   const text = await editText(`${JSON.stringify(latest.config, null, 2)}\n`, editor, `cb-${latest.height}-config.json`);
   if (ctx.ioOptions.signal?.aborted === true) throw new InterruptedExit();
-  const config = parseEdited(text);
+  const config = parseEdited(text, latest.height);
   // As `git commit` with an empty message: the operator chose not to propose, which a script must
   // not mistake for a proposal made (exit 1, `mgmt propose --edit && mgmt round` stops here).
   if (configChanges(latest.config, config).length === 0) throw new CliError('nothing changed, nothing proposed');
@@ -109,14 +124,20 @@ export async function proposeHandler(ctx: CliContext, file: string | undefined, 
       candidate = { ...candidate, organizations: { ...existing, [organization.mspId]: organization as unknown as JsonObject } };
     }
     ctx.verbose(`checking against the genesis schema and channel ${s.connection.channels.primary} (orderer ${s.member.orderer.endpoint})`);
-    const config = await checkConfiguration(candidate, {
-      schema: params.configSchema,
-      channelId: s.connection.channels.primary,
-      readChannel: sessionChannelReader(s),
-      warn: (line) => {
-        ctx.progress(line);
-      },
-    });
+    let config: JsonObject;
+    try {
+      config = await checkConfiguration(candidate, {
+        schema: params.configSchema,
+        channelId: s.connection.channels.primary,
+        readChannel: sessionChannelReader(s),
+        warn: (line) => {
+          ctx.progress(line);
+        },
+      });
+    } catch (err) {
+      if (source.kind !== 'edit' || !(err instanceof CliError)) throw err;
+      throw new CliError(`${err.message.replace(/; nothing proposed$/, '')}${kept(keepEdit(`${JSON.stringify(candidate, null, 2)}\n`, latest.height))}`, { cause: err });
+    }
     const changes = configChanges(latest.config, config);
     if (!ctx.globals.json) {
       if (changes.length === 0) ctx.progress(`no change to the configuration of CB #${latest.height}`);
