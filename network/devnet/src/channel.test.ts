@@ -4,15 +4,15 @@
  * What a channel's config in force decides for its peers: the ACL of each resource (configured or
  * Fabric's default, with Fabric's refusal texts), the lifecycle capability and the consensus state.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import { rmSync } from 'node:fs';
 import { buildGenesisBlock, readConfigBlock, signaturePolicy, nOutOf } from 'fabric-config/configtx';
 import type { SignedData } from 'fabric-config/configtx';
-import { SigningIdentity } from 'fabric-config/msp';
+import { MspRegistry, SigningIdentity } from 'fabric-config/msp';
 import type { OrgCrypto } from 'fabric-config/msp';
 import { generateTestOrgs, signerOf, testChannelProfile } from 'fabric-config/testing';
-import { Channel } from './channel';
+import { Channel, DEFAULT_ENDORSEMENT_POLICY } from './channel';
 
 let root: string;
 let orgs: OrgCrypto[];
@@ -122,5 +122,61 @@ describe('Channel capabilities and consensus state', () => {
     type.setState(orderer.ConsensusType.State.STATE_MAINTENANCE);
     value.setValue(type.serializeBinary());
     expect(new Channel('primary', config, 1).inMaintenance).toBe(true);
+  });
+});
+
+describe('Channel.endorsementPolicyAccumulator', () => {
+  const peerOf = (i: number): SigningIdentity => new SigningIdentity(`Org${i + 1}MSP`, orgs[i].peer.signCertPem, orgs[i].peer.privateKeyPem);
+  const payload = Buffer.from('a proposal response payload');
+  const endorsedBy = (signer: SigningIdentity, data: Buffer = payload): SignedData => {
+    const identity = signer.serialize();
+    return { identity, data: Buffer.concat([data, identity]), signature: signer.sign(Buffer.concat([data, identity])) };
+  };
+  const channelWithAssets = (): Channel => {
+    const channel = new Channel('primary', genesis, 0);
+    channel.defineChaincode({ channel: 'primary', name: 'assets', version: '1', ccid: 'assets:0', folder: '/x', address: '127.0.0.1:1', endorsementPolicy: DEFAULT_ENDORSEMENT_POLICY });
+    return channel;
+  };
+
+  it('answers after each endorsement what checkEndorsementPolicy answers for the set so far', () => {
+    const channel = channelWithAssets();
+    const add = channel.endorsementPolicyAccumulator('assets');
+    const all = [0, 1, 2, 3].map((i) => endorsedBy(peerOf(i)));
+    all.forEach((e, i) => {
+      expect(add(e)).toEqual(channel.checkEndorsementPolicy('assets', all.slice(0, i + 1)));
+    });
+    // MAJORITY of 4 organisations: the third endorsement is the first that suffices.
+    const fresh = channel.endorsementPolicyAccumulator('assets');
+    expect(all.map((e) => fresh(e).ok)).toEqual([false, false, true, true]);
+  });
+
+  it('verifies each signature once, however many times the policy is evaluated', () => {
+    const channel = channelWithAssets();
+    const add = channel.endorsementPolicyAccumulator('assets');
+    const verify = jest.spyOn(MspRegistry.prototype, 'verify');
+    try {
+      for (let i = 0; i < 4; i++) add(endorsedBy(peerOf(i)));
+      expect(verify).toHaveBeenCalledTimes(4);
+    } finally {
+      verify.mockRestore();
+    }
+  });
+
+  it('counts neither a bad signature nor a signer twice, and lets a bad signer count once it signs properly', () => {
+    const channel = channelWithAssets();
+    const add = channel.endorsementPolicyAccumulator('assets');
+    const forged = { ...endorsedBy(peerOf(0)), data: Buffer.from('other bytes') };
+    expect(add(forged).ok).toBe(false);
+    expect(add(endorsedBy(peerOf(1))).ok).toBe(false);
+    expect(add(endorsedBy(peerOf(1), Buffer.from('again'))).ok).toBe(false);
+    expect(add({ identity: Buffer.from('not an identity'), data: payload, signature: Buffer.alloc(8) }).ok).toBe(false);
+    expect(add(endorsedBy(peerOf(0))).ok).toBe(false);
+    expect(add(endorsedBy(peerOf(2))).ok).toBe(true);
+  });
+
+  it('refuses a chaincode the channel does not define, as checkEndorsementPolicy does', () => {
+    const channel = channelWithAssets();
+    const e = endorsedBy(peerOf(0));
+    expect(channel.endorsementPolicyAccumulator('nope')(e)).toEqual(channel.checkEndorsementPolicy('nope', [e]));
   });
 });

@@ -7,10 +7,23 @@
  * it runs, so a config block changes what the next request gets.
  */
 import { common, orderer } from '@hyperledger/fabric-protos';
-import { BatchParams, ConfigKey, PEER_WIDE_ACL_RESOURCES, aclPolicyFor, configuredAcls, evaluatePolicy, hasPolicy, readBatchParams, readMsps } from 'fabric-config/configtx';
+import {
+  BatchParams,
+  ConfigKey,
+  PEER_WIDE_ACL_RESOURCES,
+  aclPolicyFor,
+  configuredAcls,
+  evaluatePolicy,
+  evaluatePolicyForIdentities,
+  hasPolicy,
+  readBatchParams,
+  readMsps,
+  validIdentities,
+} from 'fabric-config/configtx';
 import type { PolicyResult } from 'fabric-config/configtx';
 import type { ChannelView, SignedData } from './ledger/committer';
 import { MspRegistry } from 'fabric-config/msp';
+import type { Identity } from 'fabric-config/msp';
 import { capabilityNames, consensusTypeOf } from './orderer/configBundle';
 
 export interface ChaincodeDefinition {
@@ -145,8 +158,48 @@ export class Channel implements ChannelView {
     return evaluatePolicy(this.configValue, def.endorsementPolicy, endorsements, this.mspRegistry);
   }
 
+  /**
+   * {@link checkEndorsementPolicy} over a set that grows one endorsement at a time, as the gateway
+   * collects them. Each signature is verified once, when it is added: evaluating the whole set again
+   * after each addition verified every earlier signature again (1 + 2 + ... + n verifications, the
+   * gateway's largest cost under load). The answer after each addition is the one
+   * checkEndorsementPolicy gives for the set so far, against the config in force at that call.
+   *
+   * @param chaincode - the chaincode whose endorsement policy applies.
+   * @returns a function that adds one endorsement and evaluates the policy over all added so far.
+   */
+  endorsementPolicyAccumulator(chaincode: string): (endorsement: SignedData) => PolicyResult {
+    const identities: Identity[] = [];
+    // validIdentities' de-duplication, carried across calls: a signer counts once, and a repeat is not verified again.
+    const seen = new Set<string>();
+    return (endorsement) => {
+      const def = this.chaincodes.get(chaincode);
+      if (!def) return { ok: false, reason: `chaincode ${chaincode} is not defined on channel ${this.id}` };
+      for (const identity of validIdentitiesExcept(endorsement, seen, this.mspRegistry)) identities.push(identity);
+      return evaluatePolicyForIdentities(this.configValue, def.endorsementPolicy, identities, this.mspRegistry);
+    };
+  }
+
   /** Whether signed data satisfies a channel policy such as /Channel/Writers or /Channel/Readers. */
   checkPolicy(path: string, signed: SignedData[]): PolicyResult {
     return evaluatePolicy(this.configValue, path, signed, this.mspRegistry);
   }
+}
+
+/**
+ * validIdentities of one signature, skipping (before verifying) a signer already in `seen`, which
+ * it then joins. The key is validIdentities' own: MSP ID and the certificate PEM without whitespace.
+ */
+function validIdentitiesExcept(signed: SignedData, seen: Set<string>, msps: MspRegistry): Identity[] {
+  let key: string;
+  try {
+    const identity = msps.deserialize(signed.identity);
+    key = `${identity.mspId}\u0000${identity.certificatePem.replace(/\s+/g, '')}`;
+  } catch {
+    return [];
+  }
+  if (seen.has(key)) return [];
+  const valid = validIdentities([signed], msps);
+  if (valid.length > 0) seen.add(key);
+  return valid;
 }

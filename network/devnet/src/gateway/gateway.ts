@@ -14,7 +14,6 @@ import { Endorser, ProposalError, SimulatedProposal } from '../endorser/endorser
 import type { LocalPeer } from '../endorser/endorser';
 import { isSystemChaincode } from '../endorser/systemChaincodes';
 import { blockTransactions } from '../ledger/blockInfo';
-import type { SignedData } from '../ledger/committer';
 import type { Orderer } from '../orderer/orderer';
 import type { LedgerStore } from '../ledger/store';
 import { chaincodeNameOf } from '../protoutil';
@@ -376,12 +375,11 @@ export class GatewayServer {
   private collectEndorsements(sim: SimulatedProposal): peer.Endorsement[] | undefined {
     const prp = sim.proposalResponsePayload as Uint8Array;
     const endorsements: peer.Endorsement[] = [];
-    const signed: SignedData[] = [];
+    const satisfied = sim.channel.endorsementPolicyAccumulator(sim.chaincodeName);
     for (const node of this.localFirst()) {
       const e = Endorser.endorse(prp, node.signer);
       endorsements.push(e);
-      signed.push({ identity: e.getEndorser_asU8(), data: Buffer.concat([prp, e.getEndorser_asU8()]), signature: e.getSignature_asU8() });
-      if (sim.channel.checkEndorsementPolicy(sim.chaincodeName, signed).ok) return endorsements;
+      if (satisfied({ identity: e.getEndorser_asU8(), data: Buffer.concat([prp, e.getEndorser_asU8()]), signature: e.getSignature_asU8() }).ok) return endorsements;
     }
     return undefined;
   }
