@@ -48,7 +48,7 @@ function source(session: MemberSession): Parameters<typeof channelCheck>[0] {
   return { connect: () => newGrpcConnection(member.orderer), channelId: 'primary', signer: SigningIdentity.fromMspDir(member.userMspDir, member.mspId) };
 }
 
-/** The channel's config as Org1's orderer serves it now. */
+/** The channel's config as Org1's orderer serves it now, and the config block that holds it. */
 async function channelConfig(): Promise<{ config: common.Config; block: common.Block }> {
   const { connect, channelId, signer } = source(s[0]);
   const client = await connect();

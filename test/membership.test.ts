@@ -21,13 +21,13 @@ import type { OrgCrypto } from 'fabric-config/msp';
 import type { ConfigBlock, GenesisParams, JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { quorum, signVote, verifyChain } from 'mgmt-chaincode/dist/protocol';
 import { auditEvidence, collectEvidence, openEvidenceSources } from '../orchestrator/src/audit';
-import { fetchConfigBlock } from '../orchestrator/src/channelConfig/ordererClient';
 import { runCli } from '../orchestrator/src/cli/program';
 import { readOrgFile } from '../orchestrator/src/cli/propose/membership';
 import { newGrpcConnection } from '../orchestrator/src/gateway';
 import type { NodeEvent } from '../orchestrator/src/managementNode/events';
 import { ManagementNode } from '../orchestrator/src/managementNode/managementNode';
 import { MgmtClient } from '../orchestrator/src/mgmtClient';
+import { readChannelConfig } from '../orchestrator/src/primary/channelCheck';
 import { consortiumOf, startMemberPrimary } from '../orchestrator/src/member';
 import type { MemberPrimary } from '../orchestrator/src/member';
 import type { Logger } from '../orchestrator/src/observer';
@@ -61,14 +61,13 @@ function org5Gateway(): Gateway {
 }
 
 /** The channel's config as Org1's orderer serves it now. */
-async function primaryConfig(): Promise<ReturnType<typeof readConfigBlock>['config']> {
+function channelConfig(channelId: string): Promise<ReturnType<typeof readConfigBlock>['config']> {
   const { member } = s[0];
-  const client = await newGrpcConnection(member.orderer);
-  try {
-    return readConfigBlock(await fetchConfigBlock(client, 'primary', SigningIdentity.fromMspDir(member.userMspDir, member.mspId))).config;
-  } finally {
-    client.close();
-  }
+  return readChannelConfig({ connect: () => newGrpcConnection(member.orderer), channelId, signer: SigningIdentity.fromMspDir(member.userMspDir, member.mspId) });
+}
+
+async function primaryConfig(): Promise<ReturnType<typeof readConfigBlock>['config']> {
+  return channelConfig('primary');
 }
 
 function session(mspId: string): MemberSession {
@@ -190,14 +189,7 @@ describe('membership through the management chain', () => {
 
   it('the same CB adds Org5 to the mgmt channel: Org5 then votes (and proposes in its turn) on the management chain', async () => {
     await Promise.all(members.map((m, i) => inForce(m.managementRuntime, latest.height, 60_000, `${s[i]?.member.mspId ?? 'member'} mgmt`)));
-    const { member } = s[0];
-    const client = await newGrpcConnection(member.orderer);
-    try {
-      const mgmtConfig = readConfigBlock(await fetchConfigBlock(client, 'mgmt', SigningIdentity.fromMspDir(member.userMspDir, member.mspId))).config;
-      expect(readOrganization(mgmtConfig, 'Org5MSP')).toMatchObject({ mspId: 'Org5MSP' });
-    } finally {
-      client.close();
-    }
+    expect(readOrganization(await channelConfig('mgmt'), 'Org5MSP')).toMatchObject({ mspId: 'Org5MSP' });
     const org5Ledger = new MgmtClient({ network: org5Gateway().getNetwork('mgmt') });
     const others = s.filter((x) => ['Org1MSP', 'Org2MSP', 'Org3MSP'].includes(x.member.mspId));
     const round = await openCycle(others);

@@ -35,6 +35,16 @@ export interface ChannelCheckSource {
   readonly signer: EnvelopeSigner;
 }
 
+/** The channel's config in force, read from the member's orderer over a connection opened and closed for it. */
+export async function readChannelConfig(source: ChannelCheckSource): Promise<common.Config> {
+  const client = await source.connect();
+  try {
+    return readConfigBlock(await fetchConfigBlock(client, source.channelId, source.signer)).config;
+  } finally {
+    client.close();
+  }
+}
+
 /**
  * A check for the management node (`channelCheck`): reads the channel's config from the member's
  * orderer and answers why it cannot run a configuration. When the channel cannot be read, it says
@@ -42,15 +52,11 @@ export interface ChannelCheckSource {
  */
 export function channelCheck(source: ChannelCheckSource): (cbConfig: JsonObject) => Promise<string | undefined> {
   return async (cbConfig) => {
-    let client: grpc.Client | undefined;
     let config: common.Config;
     try {
-      client = await source.connect();
-      config = readConfigBlock(await fetchConfigBlock(client, source.channelId, source.signer)).config;
+      config = await readChannelConfig(source);
     } catch {
       return undefined;
-    } finally {
-      client?.close();
     }
     return channelRefusal(config, cbConfig);
   };
@@ -63,10 +69,5 @@ export function channelCheck(source: ChannelCheckSource): (cbConfig: JsonObject)
  * @throws when the orderer cannot be reached or answers no config block.
  */
 export async function readLiveChannelModel(source: ChannelCheckSource): Promise<ChannelModel> {
-  const client = await source.connect();
-  try {
-    return readChannelModel(readConfigBlock(await fetchConfigBlock(client, source.channelId, source.signer)).config);
-  } finally {
-    client.close();
-  }
+  return readChannelModel(await readChannelConfig(source));
 }

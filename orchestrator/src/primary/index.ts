@@ -8,7 +8,7 @@
  */
 export type { ApplyContext, ApplyOutcome, ApplyResult, PrimaryChainAdapter } from './adapter';
 export { channelModelOfCb, consensusTypeOf } from './cbModel';
-export { channelCheck, channelRefusal, readLiveChannelModel } from './channelCheck';
+export { channelCheck, channelRefusal, readChannelConfig, readLiveChannelModel } from './channelCheck';
 export type { ChannelCheckSource } from './channelCheck';
 export { PrimaryError } from './errors';
 export type { PrimaryErrorCode, PrimaryErrorOptions } from './errors';

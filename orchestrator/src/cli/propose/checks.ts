@@ -6,13 +6,12 @@
  * on, sealed, and then fail on every member.
  */
 import type { common } from '@hyperledger/fabric-protos';
-import { channelModelProblems, isChannelModel, readConfigBlock } from 'fabric-config/configtx';
+import { channelModelProblems, isChannelModel } from 'fabric-config/configtx';
 import { SigningIdentity } from 'fabric-config/msp';
 import type { JsonObject, JsonValue } from 'mgmt-chaincode/dist/protocol';
 import { isMgmtError, messageOf, validateConfig } from 'mgmt-chaincode/dist/protocol';
-import { fetchConfigBlock } from '../../channelConfig/ordererClient';
 import { newGrpcConnection } from '../../gateway';
-import { channelRefusal } from '../../primary/channelCheck';
+import { channelRefusal, readChannelConfig } from '../../primary/channelCheck';
 import type { MemberSession } from '../context';
 import { CliError } from '../errors';
 
@@ -77,13 +76,6 @@ export async function checkConfiguration(config: JsonValue, checks: ProposalChec
  * terminal is told that the check was skipped.
  */
 export function sessionChannelReader(s: MemberSession): () => Promise<common.Config> {
-  return async () => {
-    const signer = SigningIdentity.fromMspDir(s.mspDir, s.member.mspId);
-    const client = await newGrpcConnection(s.member.orderer);
-    try {
-      return readConfigBlock(await fetchConfigBlock(client, s.connection.channels.primary, signer)).config;
-    } finally {
-      client.close();
-    }
-  };
+  return () =>
+    readChannelConfig({ connect: () => newGrpcConnection(s.member.orderer), channelId: s.connection.channels.primary, signer: SigningIdentity.fromMspDir(s.mspDir, s.member.mspId) });
 }
