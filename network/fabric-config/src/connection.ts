@@ -30,12 +30,31 @@ export interface MemberConnection {
   userMspDir: string;
 }
 
+/**
+ * An organisation whose admin must sign some config updates (a channel mod_policy counts it) but
+ * that is not a consortium member and never votes: typically the ordering service's own
+ * organisation (`OrdererMSP` in fabric-samples' test-network). It runs `mgmt signer`, which reads
+ * the management chain from the orderer and signs the updates members agreed on.
+ */
+export interface SignerConnection {
+  mspId: string;
+  domain: string;
+  /** The orderer this organisation reads blocks from and submits config updates to. */
+  orderer: EndpointInfo;
+  /** Absolute path of the org's CA certificate (its MSP root). */
+  caCertPath: string;
+  /** MSP folder (keystore/, signcerts/) of the org's admin. */
+  adminMspDir: string;
+}
+
 export interface ConnectionFile {
   version: number;
   /** `devnet`, `native`, or a name of the user's choice for a hand-written file. */
   backend: string;
   channels: { management: string; primary: string };
   members: MemberConnection[];
+  /** Declared signers (non-voting organisations whose admins sign config updates); may be absent. */
+  signers?: SignerConnection[];
   /** The devnet's admin API (deploy/status), absent for native Fabric. */
   adminUrl?: string;
   /**
@@ -75,6 +94,20 @@ export const CONNECTION_FILE_SCHEMA = {
     },
     adminUrl: { type: 'string' },
     adminTokenPath: { type: 'string', minLength: 1 },
+    signers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['mspId', 'domain', 'orderer', 'caCertPath', 'adminMspDir'],
+        properties: {
+          mspId: { type: 'string', minLength: 1 },
+          domain: { type: 'string' },
+          orderer: endpointSchema,
+          caCertPath: { type: 'string', minLength: 1 },
+          adminMspDir: { type: 'string', minLength: 1 },
+        },
+      },
+    },
     members: {
       type: 'array',
       minItems: 1,

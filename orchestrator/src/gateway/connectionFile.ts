@@ -15,7 +15,7 @@ import type { ConnectionFile } from 'fabric-config/connection';
 export { CONNECTION_FILE_VERSION };
 
 const validate = new Ajv2020({ allErrors: true }).compile<ConnectionFile>(CONNECTION_FILE_SCHEMA);
-export type { ConnectionFile, EndpointInfo, MemberConnection } from 'fabric-config/connection';
+export type { ConnectionFile, EndpointInfo, MemberConnection, SignerConnection } from 'fabric-config/connection';
 
 /**
  * Reads and checks a connection file against its JSON Schema.
