@@ -69,6 +69,8 @@ export async function startDevnet(options: Readonly<StartNetworkOptions>): Promi
     const args = [DEVNET_CLI, 'run', '--data', dataDir];
     if (options.basePort !== undefined) args.push('--base-port', String(options.basePort));
     if (options.batchTimeout !== undefined) args.push('--batch-timeout', options.batchTimeout);
+    if (options.orgs !== undefined) args.push('--orgs', String(options.orgs));
+    if (options.ordererOrg === true) args.push('--orderer-org');
     const started = Date.now();
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;

@@ -24,6 +24,10 @@ import type { RunningNetwork, StartNetworkOptions } from './types';
  * the installer when the Fabric binaries are absent); the network is brought down again.
  */
 export async function startNative(options: Readonly<StartNetworkOptions>): Promise<RunningNetwork> {
+  if (options.orgs !== undefined || options.ordererOrg === true) {
+    // network.sh runs four organisations that each order; a test that needs another topology must not pass silently.
+    throw new NetworkBackendError('NATIVE_FAILED', 'the native network runs four member organisations with their own orderers; --orgs/--orderer-org are devnet options (for a separate orderer organisation on native Fabric, use fabric-samples\' test-network with `mgmt connect`)');
+  }
   const log = options.log ?? ((): void => undefined);
   const dataDir = options.dataDir === undefined ? mkdtempSync(path.join(os.tmpdir(), 'native-')) : path.resolve(options.dataDir);
   const connectionFile = path.join(dataDir, 'connection.json');

@@ -15,6 +15,10 @@ export interface StartNetworkOptions {
   readonly basePort?: number;
   /** Genesis BatchTimeout of the channels, a Go duration such as `250ms` (a fresh network only). */
   readonly batchTimeout?: string;
+  /** Devnet only, a fresh network only: member organisations (1 to 4, default 4). */
+  readonly orgs?: number;
+  /** Devnet only, a fresh network only: the orderer belongs to a separate organisation, OrdererMSP. */
+  readonly ordererOrg?: boolean;
   /**
    * Data folder. Default: a fresh temporary folder. An existing folder holds a network to start
    * again on its data (a devnet refuses a folder another devnet still runs on).

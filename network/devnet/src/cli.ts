@@ -15,7 +15,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { AdminApiError, adminEndpointOf, adminRequest as callAdmin } from './admin/client';
 import { isProcessAlive } from './chaincode/leftovers';
 import { Devnet, DevnetError } from './devnet';
-import { DEFAULT_BASE_PORT } from './topology';
+import { DEFAULT_BASE_PORT, ORG_COUNT } from './topology';
+import type { TopologyOptions } from './topology';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -36,6 +37,25 @@ function parsePort(value: string): number {
   // The grid reaches base+6001 (Org4's peer).
   if (!Number.isInteger(n) || n < 1024 || n > 65535 - 6001) throw new InvalidArgumentError(`a port between 1024 and ${65535 - 6001}`);
   return n;
+}
+
+function parseOrgs(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > ORG_COUNT) throw new InvalidArgumentError(`an integer from 1 to ${ORG_COUNT}`);
+  return n;
+}
+
+interface StartOptions {
+  basePort: number;
+  batchTimeout?: string;
+  orgs?: number;
+  ordererOrg?: boolean;
+}
+
+/** The topology asked on the command line, or undefined to keep the folder's (or the default). */
+function topologyOption(o: StartOptions): TopologyOptions | undefined {
+  if (o.orgs === undefined && o.ordererOrg !== true) return undefined;
+  return { orgs: o.orgs ?? ORG_COUNT, ordererOrg: o.ordererOrg === true };
 }
 
 function pidFile(data: string): string {
@@ -64,7 +84,7 @@ function print(opts: GlobalOptions, human: string, machine: unknown): void {
   process.stdout.write(opts.json ? JSON.stringify(machine) + '\n' : human + '\n');
 }
 
-async function up(opts: GlobalOptions & { basePort: number; batchTimeout?: string }): Promise<void> {
+async function up(opts: GlobalOptions & StartOptions): Promise<void> {
   const data = path.resolve(opts.data);
   const pid = runningPid(data);
   if (pid) throw new DevnetError(`a devnet is already running on ${data} (pid ${pid}); run 'devnet down' first, or 'devnet status'`);
@@ -76,6 +96,8 @@ async function up(opts: GlobalOptions & { basePort: number; batchTimeout?: strin
   const fd = openSync(logFile, 'a');
   const args = [__filename, 'run', '--data', data, '--base-port', String(opts.basePort)];
   if (opts.batchTimeout) args.push('--batch-timeout', opts.batchTimeout);
+  if (opts.orgs !== undefined) args.push('--orgs', String(opts.orgs));
+  if (opts.ordererOrg === true) args.push('--orderer-org');
   // Detached: its own process group, so `down` can stop it and its chaincodes together.
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -184,7 +206,7 @@ async function deploy(folder: string, channel: string, name: string, opts: Globa
   print(opts, `chaincode ${name} deployed on ${channel} in ${seconds} s (package id ${def.ccid})`, { ...def, seconds: Number(seconds) });
 }
 
-async function run(opts: GlobalOptions & { basePort: number; batchTimeout?: string }): Promise<void> {
+async function run(opts: GlobalOptions & StartOptions): Promise<void> {
   const data = path.resolve(opts.data);
   const log = (line: string): void => {
     process.stdout.write(`${new Date().toISOString()} ${line}\n`);
@@ -195,7 +217,7 @@ async function run(opts: GlobalOptions & { basePort: number; batchTimeout?: stri
   writeFileSync(pidFile(data), `${process.pid}\n`);
   let devnet: Devnet;
   try {
-    devnet = await Devnet.start({ dataDir: data, basePort: opts.basePort, batchTimeout: opts.batchTimeout, log });
+    devnet = await Devnet.start({ dataDir: data, basePort: opts.basePort, batchTimeout: opts.batchTimeout, topology: topologyOption(opts), log });
   } catch (err) {
     rmSync(pidFile(data), { force: true });
     throw err;
@@ -227,7 +249,7 @@ async function run(opts: GlobalOptions & { basePort: number; batchTimeout?: stri
 
 export function buildCli(): Command {
   const program = new Command('devnet')
-    .description('A Fabric-compatible network in one Node process: 4 orgs, channels mgmt and primary, chaincode as a service')
+    .description('A Fabric-compatible network in one Node process: 4 orgs (or --orgs, --orderer-org), channels mgmt and primary, chaincode as a service')
     .option('--data <dir>', 'data folder (env DEVNET_DATA)', DEFAULT_DATA)
     .option('--json', 'machine-readable output')
     .showHelpAfterError()
@@ -243,7 +265,9 @@ export function buildCli(): Command {
     .description('start the devnet in the background and wait until it serves')
     .option('--base-port <port>', 'first port of the port grid (see README)', parsePort, DEFAULT_BASE_PORT)
     .option('--batch-timeout <duration>', 'genesis BatchTimeout of both channels, a Go duration such as 100ms or 2s')
-    .action((o: { basePort: number; batchTimeout?: string }) => up({ ...globals(), ...o }));
+    .option('--orgs <n>', `member organisations, 1 to ${ORG_COUNT} (a fresh data folder only; default ${ORG_COUNT})`, parseOrgs)
+    .option('--orderer-org', 'the orderer belongs to a separate organisation, OrdererMSP, as in test-network (a fresh data folder only)')
+    .action((o: StartOptions) => up({ ...globals(), ...o }));
   program
     .command('down')
     .description('stop the devnet and its chaincodes, and remove the data folder')
@@ -269,7 +293,9 @@ export function buildCli(): Command {
     .description('run the devnet in the foreground (what `up` starts)')
     .option('--base-port <port>', 'first port of the port grid', parsePort, DEFAULT_BASE_PORT)
     .option('--batch-timeout <duration>', 'genesis BatchTimeout of both channels')
-    .action((o: { basePort: number; batchTimeout?: string }) => run({ ...globals(), ...o }));
+    .option('--orgs <n>', `member organisations, 1 to ${ORG_COUNT}`, parseOrgs)
+    .option('--orderer-org', 'the orderer belongs to a separate organisation, OrdererMSP')
+    .action((o: StartOptions) => run({ ...globals(), ...o }));
   return program;
 }
 

@@ -29,7 +29,8 @@ import { Committer } from './ledger/committer';
 import { LedgerStore } from './ledger/store';
 import { generateOrgCrypto, loadOrgCrypto, MspRegistry, OrgCrypto, SigningIdentity } from 'fabric-config/msp';
 import { Orderer } from './orderer/orderer';
-import { adminPort, CHANNELS, DEFAULT_BASE_PORT, orgTopology, OrgTopology, allPorts } from './topology';
+import { adminPort, CHANNELS, DEFAULT_BASE_PORT, DEFAULT_TOPOLOGY, orgTopology, OrgTopology, allPorts, runsOrderer, runsPeer, topologyProblem } from './topology';
+import type { TopologyOptions } from './topology';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface DevnetOptions {
@@ -38,6 +39,8 @@ export interface DevnetOptions {
   /** Genesis batch parameters of every channel. */
   batchTimeout?: string;
   maxMessageCount?: number;
+  /** Which organisations run (a fresh data folder only; a folder keeps the topology it was made with). */
+  topology?: TopologyOptions;
   log?: (line: string) => void;
 }
 
@@ -117,12 +120,14 @@ export class Devnet {
       basePort: opts.basePort ?? DEFAULT_BASE_PORT,
       batchTimeout: opts.batchTimeout ?? DEFAULT_BATCH_TIMEOUT,
       maxMessageCount: opts.maxMessageCount ?? DEFAULT_MAX_MESSAGE_COUNT,
+      topology: topologyOf(path.resolve(opts.dataDir), opts.topology),
       log: opts.log ?? ((): void => undefined),
     };
-    for (const port of allPorts(options.basePort)) await assertPortFree(port);
+    for (const port of allPorts(options.basePort, options.topology)) await assertPortFree(port);
     mkdirSync(options.dataDir, { recursive: true });
+    writeTopology(options.dataDir, options.topology);
 
-    const members = await loadOrCreateCrypto(options.dataDir, orgTopology(options.basePort));
+    const members = await loadOrCreateCrypto(options.dataDir, orgTopology(options.basePort, options.topology));
     let store: LedgerStore;
     try {
       store = await LedgerStore.open(path.join(options.dataDir, 'ledger'));
@@ -133,7 +138,7 @@ export class Devnet {
     commits.setMaxListeners(0);
     const committer = new Committer(store);
     const channels = new Map<string, Channel>();
-    const ordererService = new Orderer({ store, committer, channels, signer: members[0].ordererSigner });
+    const ordererService = new Orderer({ store, committer, channels, signer: (members.find((m) => runsOrderer(m.topology)) ?? members[0]).ordererSigner });
     ordererService.on('block', (channelId: string, result: unknown) => commits.emit('block', channelId, result));
     ordererService.on('error', (err: unknown) => { options.log(`orderer error: ${(err as Error).message}`); });
     ordererService.on('dropped', (channelId: string, reason: string) => { options.log(`${channelId}: ${reason}`); });
@@ -185,10 +190,11 @@ export class Devnet {
       batchTimeout: this.options.batchTimeout,
       orgs: this.members.map((m) => ({
         mspId: m.topology.mspId,
+        groups: m.topology.role,
         rootCerts: [m.crypto.caCertPem],
         tlsRootCerts: [m.crypto.tlsCaCertPem],
-        anchorPeer: { host: m.topology.peerHost, port: m.topology.peerPort },
-        ordererEndpoint: `${m.topology.ordererHost}:${m.topology.ordererPort}`,
+        ...(runsPeer(m.topology) ? { anchorPeer: { host: m.topology.peerHost, port: m.topology.peerPort } } : {}),
+        ...(runsOrderer(m.topology) ? { ordererEndpoint: `${m.topology.ordererHost}:${m.topology.ordererPort}` } : {}),
       })),
     };
   }
@@ -198,7 +204,8 @@ export class Devnet {
     const endorser = new Endorser(this.channels, this.store, this.runtime);
     const commitWaiter = new CommitWaiter(this.store, this.commits);
     const deliver = new DeliverService(this.channels, blocks);
-    const peers: PeerNode[] = this.members.map((m) => ({
+    const peerMembers = this.members.filter((m) => runsPeer(m.topology));
+    const peers: PeerNode[] = peerMembers.map((m) => ({
       mspId: m.topology.mspId,
       address: `${m.topology.peerHost}:${m.topology.peerPort}`,
       signer: m.peerSigner,
@@ -208,7 +215,7 @@ export class Devnet {
     const deps = { channels: this.channels, store: this.store, endorser, orderer: this.orderer, blocks, commits: commitWaiter, peers };
     const grpcOptions = { 'grpc.max_receive_message_length': 100 * 1024 * 1024, 'grpc.max_send_message_length': 100 * 1024 * 1024 };
 
-    for (const [i, m] of this.members.entries()) {
+    for (const [i, m] of peerMembers.entries()) {
       const peerServer = new grpc.Server(grpcOptions);
       peerServer.addService(gateway.GatewayService, new GatewayServer(deps, peers[i]).service());
       peerServer.addService(peer.EndorserService, endorserService(endorser, peers[i]));
@@ -218,7 +225,8 @@ export class Devnet {
         deliverWithPrivateData: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'private'); },
       });
       await this.bind(peerServer, m.topology.peerPort, m.crypto.peer.tlsKeyPem, m.crypto.peer.tlsCertPem);
-
+    }
+    for (const m of this.members.filter((o) => runsOrderer(o.topology))) {
       const ordererServer = new grpc.Server(grpcOptions);
       ordererServer.addService(orderer.AtomicBroadcastService, {
         broadcast: (call: grpc.ServerDuplexStream<common.Envelope, orderer.BroadcastResponse>) => { this.handleBroadcast(call); },
@@ -403,7 +411,7 @@ export class Devnet {
       packageId: def.ccid,
       folder: def.folder,
       address: def.address,
-      mspId: this.members[0].topology.mspId,
+      mspId: (this.members.find((m) => runsPeer(m.topology)) ?? this.members[0]).topology.mspId,
       logFile: path.join(this.options.dataDir, 'logs', `chaincode-${def.name}.log`),
     });
   }
@@ -526,20 +534,36 @@ export class Devnet {
       channels: { management: 'mgmt', primary: 'primary' },
       adminUrl: `http://127.0.0.1:${adminPort(this.options.basePort)}`,
       adminTokenPath: this.adminTokenPath,
-      members: this.members.map((m) => ({
+      members: this.members.filter((m) => runsPeer(m.topology)).map((m) => ({
         mspId: m.topology.mspId,
         domain: m.topology.domain,
         peer: { endpoint: `127.0.0.1:${m.topology.peerPort}`, hostAlias: m.topology.peerHost, tlsCaCertPath: m.crypto.peer.tlsCaPath },
-        orderer: { endpoint: `127.0.0.1:${m.topology.ordererPort}`, hostAlias: m.topology.ordererHost, tlsCaCertPath: m.crypto.orderer.tlsCaPath },
-        caCertPath: path.join(m.crypto.mspDir, 'cacerts', `ca.${m.topology.domain}-cert.pem`),
+        orderer: this.ordererEndpointFor(m),
+        caCertPath: caCertPathOf(m),
         adminMspDir: m.crypto.admin.mspDir,
         userMspDir: m.crypto.user.mspDir,
       })),
     };
+    const signers = this.members.filter((m) => !runsPeer(m.topology));
+    if (signers.length > 0) {
+      file.signers = signers.map((m) => ({
+        mspId: m.topology.mspId,
+        domain: m.topology.domain,
+        orderer: this.ordererEndpointFor(m),
+        caCertPath: caCertPathOf(m),
+        adminMspDir: m.crypto.admin.mspDir,
+      }));
+    }
     // Written last and atomically: its presence tells `devnet up` that the network is serving.
     const tmp = `${this.connectionFilePath}.tmp`;
     writeFileSync(tmp, JSON.stringify(file, null, 2) + '\n');
     renameSync(tmp, this.connectionFilePath);
+  }
+
+  /** The orderer a member uses: its own, or the ordering organisation's when it has none. */
+  private ordererEndpointFor(m: Member): ConnectionFile['members'][number]['orderer'] {
+    const o = runsOrderer(m.topology) ? m : (this.members.find((x) => runsOrderer(x.topology)) ?? m);
+    return { endpoint: `127.0.0.1:${o.topology.ordererPort}`, hostAlias: o.topology.ordererHost, tlsCaCertPath: o.crypto.orderer.tlsCaPath };
   }
 
   /** Stops serving, lets blocks already cut commit, stops chaincodes and closes the store. */
@@ -569,9 +593,51 @@ export class Devnet {
   }
 }
 
+const caCertPathOf = (m: Member): string => path.join(m.crypto.mspDir, 'cacerts', `ca.${m.topology.domain}-cert.pem`);
+
+const TOPOLOGY_FILE = 'topology.json';
+
+/**
+ * The topology a data folder was made with (kept in `topology.json`), or the one asked for a
+ * fresh folder. A folder's organisations are its crypto material and channel genesis, so asking
+ * another topology of it is an error rather than a silent choice.
+ */
+function topologyOf(dataDir: string, asked: TopologyOptions | undefined): TopologyOptions {
+  const file = path.join(dataDir, TOPOLOGY_FILE);
+  const wanted = asked ?? DEFAULT_TOPOLOGY;
+  const problem = topologyProblem(wanted);
+  if (problem !== undefined) throw new DevnetError(`invalid topology: ${problem}`);
+  if (!existsSync(file)) {
+    // A folder made before topologies were recorded ran the default one.
+    if (existsSync(path.join(dataDir, 'organizations', '.complete'))) return checkSame(DEFAULT_TOPOLOGY, asked, dataDir);
+    return wanted;
+  }
+  let stored: TopologyOptions;
+  try {
+    stored = JSON.parse(readFileSync(file, 'utf8')) as TopologyOptions;
+  } catch (err) {
+    throw new DevnetError(`cannot read ${file}: ${errorMessage(err)}`);
+  }
+  if (topologyProblem(stored) !== undefined || typeof stored.ordererOrg !== 'boolean') throw new DevnetError(`${file} is malformed; remove the data folder to start anew`);
+  return checkSame(stored, asked, dataDir);
+}
+
+function checkSame(stored: TopologyOptions, asked: TopologyOptions | undefined, dataDir: string): TopologyOptions {
+  if (asked !== undefined && (asked.orgs !== stored.orgs || asked.ordererOrg !== stored.ordererOrg)) {
+    const describe = (t: TopologyOptions): string => `${t.orgs} orgs${t.ordererOrg ? ' and a separate orderer organisation' : ''}`;
+    throw new DevnetError(`${dataDir} holds a devnet of ${describe(stored)}, not ${describe(asked)}: use another --data folder, or \`down\` this one first`);
+  }
+  return stored;
+}
+
+function writeTopology(dataDir: string, topology: TopologyOptions): void {
+  const file = path.join(dataDir, TOPOLOGY_FILE);
+  if (!existsSync(file)) writeFileSync(file, JSON.stringify({ orgs: topology.orgs, ordererOrg: topology.ordererOrg }) + '\n');
+}
+
 async function loadOrCreateCrypto(dataDir: string, topology: OrgTopology[]): Promise<Member[]> {
   const marker = path.join(dataDir, 'organizations', '.complete');
-  const specs = topology.map((t) => ({ mspId: t.mspId, domain: t.domain, peerName: t.peerName, ordererName: t.ordererName }));
+  const specs = topology.map((t) => ({ mspId: t.mspId, domain: t.domain, peerName: t.peerName, ordererName: t.ordererName, kind: t.role === 'orderer' ? ('orderer' as const) : ('peer' as const) }));
   const cryptos = existsSync(marker)
     ? await Promise.all(specs.map((s) => loadOrgCrypto(dataDir, s)))
     : await Promise.all(specs.map((s) => generateOrgCrypto(dataDir, s)));

@@ -244,6 +244,10 @@ function addBftConsenters(group: common.ConfigGroup, consenters: readonly BftCon
   group.getPoliciesMap().set(ConfigKey.blockValidation, configPolicy(signaturePolicy(envelope)));
 }
 
+function inGroup(org: OrgProfile, group: 'application' | 'orderer'): boolean {
+  return (org.groups ?? 'both') === 'both' || org.groups === group;
+}
+
 function ordererGroup(profile: ChannelProfile, capabilities: readonly string[]): common.ConfigGroup {
   const group = newGroup();
   const policies = group.getPoliciesMap();
@@ -280,7 +284,7 @@ function ordererGroup(profile: ChannelProfile, capabilities: readonly string[]):
   }
   values.set(ConfigKey.consensusType, configValue(consensus));
 
-  for (const org of profile.orgs) group.getGroupsMap().set(org.mspId, ordererOrgGroup(org));
+  for (const org of profile.orgs) if (inGroup(org, 'orderer')) group.getGroupsMap().set(org.mspId, ordererOrgGroup(org));
   return group;
 }
 
@@ -293,7 +297,7 @@ function applicationGroup(profile: ChannelProfile, capabilities: readonly string
   policies.set(ConfigKey.endorsement, configPolicy(implicitMetaPolicy('MAJORITY', ConfigKey.endorsement)));
   policies.set(ConfigKey.lifecycleEndorsement, configPolicy(implicitMetaPolicy('MAJORITY', ConfigKey.endorsement)));
   if (capabilities.length > 0) group.getValuesMap().set(ConfigKey.capabilities, capabilitiesValue(capabilities));
-  for (const org of profile.orgs) group.getGroupsMap().set(org.mspId, applicationOrgGroup(org));
+  for (const org of profile.orgs) if (inGroup(org, 'application')) group.getGroupsMap().set(org.mspId, applicationOrgGroup(org));
   return group;
 }
 

@@ -31,8 +31,14 @@ export interface ConsenterProfile {
   readonly identityCert?: string;
 }
 
-/** One member organisation; it is placed in both the Application and the Orderer groups. */
+/**
+ * One organisation. By default it is placed in both the Application and the Orderer groups (each
+ * member runs a peer and an orderer); `groups` places it in one only, as fabric-samples'
+ * test-network does with its separate `OrdererOrg`.
+ */
 export interface OrgProfile {
+  /** `both` (default), `application` (peers only) or `orderer` (orderers only). */
+  readonly groups?: 'both' | 'application' | 'orderer';
   /** The MSP ID; also the org's group name, as in fabric-samples' configtx.yaml (`Name: Org1MSP`). */
   readonly mspId: string;
   /** PEM root CA certificates (msp/cacerts). */
@@ -233,10 +239,16 @@ export function validateProfile(profile: ChannelProfile): void {
         throw profileError(`${where}.anchorPeer: host must be non-empty and port in 1..65535`);
       }
     }
+    if (org.groups !== undefined && !['both', 'application', 'orderer'].includes(org.groups)) {
+      throw profileError(`${where}.groups: expected both, application or orderer, got ${JSON.stringify(org.groups)}`);
+    }
     if (org.ordererEndpoint !== undefined && !/^[^\s:]+:\d{1,5}$/.test(org.ordererEndpoint)) {
       throw profileError(`${where}.ordererEndpoint: expected host:port, got ${JSON.stringify(org.ordererEndpoint)}`);
     }
   });
+  const inGroup = (group: 'application' | 'orderer'): boolean => profile.orgs.some((o) => (o.groups ?? 'both') === 'both' || o.groups === group);
+  if (!inGroup('orderer')) throw profileError('orgs: at least one organisation must be in the Orderer group');
+  if (!inGroup('application')) throw profileError('orgs: at least one organisation must be in the Application group');
   const sizeProblem = batchSizeProblem(profile.batchSize);
   if (sizeProblem !== undefined) throw profileError(`batchSize: ${sizeProblem}`);
   const timeoutProblem = batchTimeoutProblem(profile.batchTimeout);
@@ -258,7 +270,8 @@ export function validateProfile(profile: ChannelProfile): void {
     throw profileError('ordererType: orderer type BFT must be used with V3_0 channel capability');
   }
   if (v3) {
-    const missing = profile.orgs.filter((org) => org.ordererEndpoint === undefined).map((org) => org.mspId);
+    // Fabric asks it of the orderer organisations only (an application-only org has no Endpoints).
+    const missing = profile.orgs.filter((org) => org.groups !== 'application' && org.ordererEndpoint === undefined).map((org) => org.mspId);
     if (missing.length > 0) {
       throw profileError(
         `orgs: orderer endpoints for organization ${missing.join(', ')} are missing and must be configured when capability V3_0 is enabled`,

@@ -30,6 +30,13 @@ export interface OrgSpec {
   peerName: string;
   /** Host label of the orderer, e.g. `orderer0`; in this project the orderer belongs to the org's MSP. */
   ordererName: string;
+  /**
+   * `peer` (default): under `organizations/peerOrganizations/<domain>`; `orderer`: an ordering
+   * service organisation of its own (test-network's `OrdererOrg`), under
+   * `organizations/ordererOrganizations/<domain>`. Both get the same four identities; an orderer
+   * organisation simply never runs its peer.
+   */
+  kind?: 'peer' | 'orderer';
 }
 
 /** Crypto material of a peer or orderer node. */
@@ -299,7 +306,7 @@ interface OrgLayout {
 }
 
 function orgLayout(rootDir: string, org: OrgSpec): OrgLayout {
-  const orgDir = join(rootDir, 'organizations', 'peerOrganizations', org.domain);
+  const orgDir = join(rootDir, 'organizations', org.kind === 'orderer' ? 'ordererOrganizations' : 'peerOrganizations', org.domain);
   return { orgDir, mspDir: join(orgDir, 'msp') };
 }
 
