@@ -20,7 +20,7 @@ export function backend(): BackendName {
   return b;
 }
 
-export function startNetwork(options: { basePort: number; batchTimeout?: string }): Promise<TestNetwork> {
+export function startNetwork(options: { basePort: number; batchTimeout?: string; orgs?: number; ordererOrg?: boolean }): Promise<TestNetwork> {
   return startBackend({ backend: backend(), ...options });
 }
 
@@ -31,5 +31,6 @@ export function startNetwork(options: { basePort: number; batchTimeout?: string 
  * in 25, which never meet those either):
  *   19650 observer, 19750 primaryReconfiguration, 19950 managementNodes, 20050 devnet, 20150 devnetFaults,
  *   20250 devnetFaults (its crash-recovery devnet), 20350 channelConfig, 20450 mgmtChaincode, 20550 audit, 20650 consortiumRestart,
- *   20750 devnetGovernance, 20850 governance, 20950 devnetSystemChaincodes, 21050 membership.
+ *   20750 devnetGovernance, 20850 governance, 20950 devnetSystemChaincodes, 21050 membership,
+ *   21150 dashboard, 21250 connect, 21350 operationsEndpoint, 21450 signer.
  */

@@ -392,7 +392,14 @@ describe('auditEvidence', () => {
     const missing = { ...evidence, managementChannel: { ...evidence.managementChannel, msps: msps.slice(0, 3) } };
     expect(auditEvidence(missing).faults.map((f) => f.reason)).toEqual(['Org4MSP is a member in force but has no MSP in the mgmt channel config (block 0)']);
     const extra = { ...evidence, managementChannel: { ...evidence.managementChannel, msps: [...msps, { mspId: 'Org9MSP', rootCerts: [outsider.caCertificate] }] } };
-    expect(auditEvidence(extra).faults.map((f) => f.reason)).toEqual(['Org9MSP has an MSP in the mgmt channel config (block 0) but was never a member']);
+    expect(auditEvidence(extra).faults.map((f) => f.reason)).toEqual(['Org9MSP has an MSP in the mgmt channel config (block 0) but was never a member and is not a declared signer']);
+    // A declared signer (an orderer organisation) is accepted with its declared CA, named in a notice, and refused with another CA.
+    const declared = { ...extra, managementChannel: { ...extra.managementChannel, declaredSigners: [{ mspId: 'Org9MSP', rootCerts: [outsider.caCertificate] }] } };
+    const declaredReport = auditEvidence(declared);
+    expect(declaredReport.faults).toEqual([]);
+    expect(declaredReport.notices.some((n) => n.startsWith('declared signers, accepted on the channels without being members: Org9MSP (CA SHA-256 '))).toBe(true);
+    const otherCa = { ...extra, managementChannel: { ...extra.managementChannel, declaredSigners: [{ mspId: 'Org9MSP', rootCerts: [fx.orgs[0].caCertificate] }] } };
+    expect(auditEvidence(otherCa).faults.map((f) => f.reason)).toEqual([expect.stringMatching(/^Org9MSP is a declared signer, but its declared CA certificate \(SHA-256 .*\) is not a root certificate of Org9MSP in the mgmt channel config \(block 0\)$/)]);
     // A member removed by a CB may keep its MSP in the channel; one never admitted may not.
     const inForce = evidence.managementChain.length === 0 ? [] : (chain[0]?.params?.members ?? []).slice(0, 3);
     expect(checkMembersAnchored(inForce, msps, 'the mgmt channel config', ['Org4MSP'])).toEqual([]);

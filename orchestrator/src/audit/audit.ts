@@ -85,7 +85,13 @@ function genesisMembers(genesis: unknown): Member[] {
  * @returns one fault per mismatch, at height 0.
  * @throws nothing: an unparseable certificate is a mismatch.
  */
-export function checkMembersAnchored(members: readonly Member[], msps: readonly ChannelMsp[], where: string, formerMembers: readonly string[] = []): AuditFault[] {
+export function checkMembersAnchored(
+  members: readonly Member[],
+  msps: readonly ChannelMsp[],
+  where: string,
+  formerMembers: readonly string[] = [],
+  declaredSigners: readonly ChannelMsp[] = [],
+): AuditFault[] {
   const faults: AuditFault[] = [];
   const fault = (reason: string): void => {
     faults.push({ code: 'AUDIT_MEMBERS_MISMATCH', height: 0, reason });
@@ -106,8 +112,12 @@ export function checkMembersAnchored(members: readonly Member[], msps: readonly 
   }
   for (const channelMsp of msps) {
     // A member removed by a CB may keep its MSP in the channel (it may still run an orderer there).
-    if (!members.some((m) => m.mspId === channelMsp.mspId) && !formerMembers.includes(channelMsp.mspId)) {
-      fault(`${channelMsp.mspId} has an MSP in ${where} but was never a member`);
+    if (members.some((m) => m.mspId === channelMsp.mspId) || formerMembers.includes(channelMsp.mspId)) continue;
+    const signer = declaredSigners.find((s) => s.mspId === channelMsp.mspId);
+    if (signer === undefined) {
+      fault(`${channelMsp.mspId} has an MSP in ${where} but was never a member and is not a declared signer`);
+    } else if (!signer.rootCerts.some((pem) => { const der = certificateDer(pem); return der !== undefined && channelMsp.rootCerts.some((c) => certificateDer(c)?.equals(der) === true); })) {
+      fault(`${channelMsp.mspId} is a declared signer, but its declared CA certificate (SHA-256 ${fingerprint(signer.rootCerts[0] ?? '')}) is not a root certificate of ${channelMsp.mspId} in ${where}`);
     }
   }
   return faults;
@@ -278,6 +288,15 @@ export function checkPrimaryConfigs(
   return { faults, audited, notices: governance.flatMap((g) => g.notices) };
 }
 
+/** Declared signers are the auditor's (or the exporter's) statement, not the chain's: the report names them. */
+function signerNotices(evidence: AuditEvidence): string[] {
+  const signers = evidence.managementChannel.declaredSigners ?? [];
+  if (signers.length === 0) return [];
+  return [
+    `declared signers, accepted on the channels without being members: ${signers.map((s) => `${s.mspId} (CA SHA-256 ${fingerprint(s.rootCerts[0] ?? '')})`).join(', ')}; they come from the connection file of whoever collected this evidence`,
+  ];
+}
+
 /** What the evidence leaves open about the changes: no config blocks at all, or some that do not decode. */
 function changeNotices(primary: PrimaryConfigsCheck, versionOne: boolean): string[] {
   if (versionOne) return primary.audited.length > 1 ? [NO_CONFIG_NOTICE, ...primary.notices] : primary.notices;
@@ -314,7 +333,7 @@ export function auditEvidence(evidence: AuditEvidence, options: Readonly<AuditOp
   // Anchored now: the members in force (after every membership change) against the channel as it is now.
   const inForce = verification.inForce?.members ?? members;
   const former = (verification.everMembers ?? []).filter((id) => !inForce.some((m) => m.mspId === id));
-  const faults: AuditFault[] = chain.length === 0 ? [] : checkMembersAnchored(inForce, evidence.managementChannel.msps, where, former);
+  const faults: AuditFault[] = chain.length === 0 ? [] : checkMembersAnchored(inForce, evidence.managementChannel.msps, where, former, evidence.managementChannel.declaredSigners);
   if (verification.fault !== undefined) {
     faults.push({ code: 'AUDIT_CB_INVALID', height: verification.fault.height, reason: verification.fault.reason });
   }
@@ -355,7 +374,7 @@ export function auditEvidence(evidence: AuditEvidence, options: Readonly<AuditOp
     blocks,
     primaryConfigBlocks: primary.audited,
     faults,
-    notices: [...(signed === undefined ? [NO_HEAD_EVIDENCE_NOTICE] : signed.notices), ...changeNotices(primary, signed === undefined)],
+    notices: [...(signed === undefined ? [NO_HEAD_EVIDENCE_NOTICE] : signed.notices), ...changeNotices(primary, signed === undefined), ...signerNotices(evidence)],
     ...(signed === undefined ? {} : { heads: signed.heads }),
     inForce: classification.summary,
   };

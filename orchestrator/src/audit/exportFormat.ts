@@ -229,6 +229,9 @@ export function parseExport(text: string, file = 'export'): AuditEvidence {
       chaincode: reader.string(management.chaincode, '$.managementChannel.chaincode'),
       configBlockNumber: reader.integer(management.configBlockNumber, '$.managementChannel.configBlockNumber'),
       msps: reader.array(management.msps, '$.managementChannel.msps').map((m, i) => reader.msp(m, `$.managementChannel.msps[${i}]`)),
+      ...(management.declaredSigners === undefined
+        ? {}
+        : { declaredSigners: reader.array(management.declaredSigners, '$.managementChannel.declaredSigners').map((m, i) => reader.msp(m, `$.managementChannel.declaredSigners[${i}]`)) }),
     },
     managementChain: reader.array(o.managementChain, '$.managementChain'),
     primaryChannel: {

@@ -432,7 +432,7 @@ describe('auditEvidence with signed blocks', () => {
     expect(auditEvidence(evidence).faults).toContainEqual({
       code: 'AUDIT_ORDERER_UNANCHORED',
       primaryBlock: 0,
-      reason: `${outsider.mspId} is an orderer organisation in the primary genesis block but not a member at genesis`,
+      reason: `${outsider.mspId} is an orderer organisation in the primary genesis block but neither a member at genesis nor a declared signer`,
     });
   });
 

@@ -170,11 +170,13 @@ function checkPrimaryConfigBlocks(evidence: AuditEvidence, signed: SignedBlocks,
     }
     const where = `the ${channelId} genesis block`;
     if (orgs.length === 0) faults.push({ code: 'AUDIT_ORDERER_UNANCHORED', primaryBlock: 0, reason: `${where} names no orderer organisation` });
+    // An ordering organisation that is not a member (test-network's OrdererMSP) is anchored by its declaration as a signer.
+    const declared = (evidence.managementChannel.declaredSigners ?? []).map((s) => ({ mspId: s.mspId, caCertificate: s.rootCerts[0] ?? '' }));
     for (const org of orgs) {
-      const member = members.find((m) => m.mspId === org.mspId);
+      const member = members.find((m) => m.mspId === org.mspId) ?? declared.find((m) => m.mspId === org.mspId);
       const memberDer = member === undefined ? undefined : der(member.caCertificate);
       if (member === undefined) {
-        faults.push({ code: 'AUDIT_ORDERER_UNANCHORED', primaryBlock: 0, reason: `${org.mspId} is an orderer organisation in ${where} but not a member at genesis` });
+        faults.push({ code: 'AUDIT_ORDERER_UNANCHORED', primaryBlock: 0, reason: `${org.mspId} is an orderer organisation in ${where} but neither a member at genesis nor a declared signer` });
       } else if (memberDer === undefined || !org.rootCerts.some((pem) => der(pem)?.equals(memberDer) === true)) {
         faults.push({ code: 'AUDIT_ORDERER_UNANCHORED', primaryBlock: 0, reason: `the root certificates of orderer organisation ${org.mspId} in ${where} do not include its CA certificate at genesis` });
       }

@@ -56,6 +56,12 @@ export interface AuditEvidence {
     /** Number of the config block the MSPs were read from. */
     readonly configBlockNumber: number;
     readonly msps: readonly ChannelMsp[];
+    /**
+     * Organisations that are declared to sign config updates without being members (e.g. the
+     * orderer organisation; from the connection file's `signers`): their MSPs on the channel are
+     * not faults when their root certificate is the declared one. Absent: none.
+     */
+    readonly declaredSigners?: readonly ChannelMsp[];
   };
   /** The CBs from height 0, in the order read; untrusted until verified. */
   readonly managementChain: readonly JsonValue[];

@@ -159,3 +159,69 @@ export function statusName(status: number): string {
   const entry = Object.entries(common.Status).find(([, v]) => v === status);
   return entry ? entry[0] : String(status);
 }
+
+/** A stream of blocks the caller ends with `close` (a fabric-gateway CloseableAsyncIterable fits). */
+export interface BlockStream extends AsyncIterable<common.Block> {
+  close(): void;
+}
+
+/**
+ * Follows a channel's blocks from an orderer's Deliver service, from block `from` on, waiting for
+ * new ones (SeekInfo BLOCK_UNTIL_READY up to the largest number), as a Fabric peer's deliver
+ * client does. The iterator ends when the orderer ends the stream and throws
+ * {@link OrdererCallError} when it fails or refuses; `close` cancels the call.
+ */
+export function streamBlocks(client: grpc.Client, channelId: string, signer: EnvelopeSigner, from: number): BlockStream {
+  const call = client.makeBidiStreamRequest(
+    '/orderer.AtomicBroadcast/Deliver',
+    serializeEnvelope,
+    (b: Buffer) => orderer.DeliverResponse.deserializeBinary(b),
+    new grpc.Metadata(),
+  );
+  const queue: common.Block[] = [];
+  let ended: OrdererCallError | 'done' | undefined;
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const settle = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  call.on('data', (response: orderer.DeliverResponse) => {
+    const block = response.getBlock();
+    if (response.hasBlock() && block !== undefined) queue.push(block);
+    else {
+      const status = response.getStatus();
+      ended = status === common.Status.SUCCESS ? 'done' : new OrdererCallError(`the orderer refused to deliver ${channelId} from block ${from}: status ${statusName(status)}`, status);
+    }
+    settle();
+  });
+  call.on('error', (err: Error) => {
+    ended ??= closed ? 'done' : new OrdererCallError(`deliver of ${channelId} from the orderer failed: ${err.message}`);
+    settle();
+  });
+  call.on('end', () => {
+    ended ??= 'done';
+    settle();
+  });
+  call.write(seekEnvelope(channelId, signer, from, Number.MAX_SAFE_INTEGER));
+  call.end();
+  return {
+    close: (): void => {
+      closed = true;
+      ended ??= 'done';
+      call.cancel();
+      settle();
+    },
+    [Symbol.asyncIterator]: (): AsyncIterator<common.Block> => ({
+      next: async (): Promise<IteratorResult<common.Block>> => {
+        for (;;) {
+          const block = queue.shift();
+          if (block !== undefined) return { value: block, done: false };
+          if (ended === 'done' || closed) return { value: undefined, done: true };
+          if (ended !== undefined) throw ended;
+          await new Promise<void>((resolve) => { wake = resolve; });
+        }
+      },
+    }),
+  };
+}

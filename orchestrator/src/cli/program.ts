@@ -17,6 +17,7 @@ import { registerNode } from './node';
 import { registerOrg } from './org';
 import { registerPropose } from './propose';
 import { registerRound } from './round';
+import { registerSigner } from './signer';
 import { registerTally } from './tally';
 import { registerTrace } from './trace';
 import { registerVote } from './vote';
@@ -55,7 +56,7 @@ export function buildProgram(io: CliIo = processIo): Command {
         '  mgmt --member Org2MSP round',
       ].join('\n'),
     );
-  for (const register of [registerInit, registerRound, registerPropose, registerVote, registerTally, registerBlocks, registerLatest, registerNode, registerConsortium, registerAudit, registerTrace, registerOrg]) {
+  for (const register of [registerInit, registerRound, registerPropose, registerVote, registerTally, registerBlocks, registerLatest, registerNode, registerSigner, registerConsortium, registerAudit, registerTrace, registerOrg]) {
     register(program, io);
   }
   return program;

@@ -2,6 +2,6 @@
  * SPDX-License-Identifier: Apache-2.0
  */
 export { readConnectionFile, CONNECTION_FILE_VERSION } from './connectionFile';
-export type { ConnectionFile, MemberConnection, EndpointInfo } from './connectionFile';
+export type { ConnectionFile, MemberConnection, EndpointInfo, SignerConnection } from './connectionFile';
 export { connectGateway, newGrpcConnection, newIdentity, newSigner, DEFAULT_DEADLINES } from './connect';
 export type { Role } from './connect';

@@ -10,19 +10,34 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Gateway } from '@hyperledger/fabric-gateway';
 import { SigningIdentity } from 'fabric-config/msp';
 import { readFileSync } from 'node:fs';
-import type { ConnectionFile, MemberConnection } from '../gateway';
+import type { ConnectionFile, EndpointInfo } from '../gateway';
 import { newGrpcConnection } from '../gateway';
 import { DEFAULT_MGMT_CHAINCODE } from '../mgmtClient/client';
+import type { MgmtNetwork } from '../mgmtClient/client';
+import type { PrimaryChannelEvents } from '../primary/fabricAdapter';
 import { Logger, Observer } from '../observer';
 import type { ChannelModel } from 'fabric-config/configtx';
 import { CHANNEL_MODEL_VERSION, isChannelModel } from 'fabric-config/configtx';
 import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { AppliedConfiguration, FabricPrimaryAdapter, PrimaryNodeRuntime } from '../primary';
 
+/** Where the primary side reads the two channels: a gateway's networks, or a replica's (`mgmt signer`). */
+export interface ChannelSources {
+  /** The management channel: the contract, its events, and its blocks (for the `mgmt` channel's own updates). */
+  readonly management: MgmtNetwork & PrimaryChannelEvents;
+  /** The primary channel's blocks. */
+  readonly primary: PrimaryChannelEvents;
+}
+
 export interface MemberPrimaryOptions {
-  readonly member: MemberConnection;
-  /** The member's gateway (its user identity); the caller closes it after `stop`. */
-  readonly gateway: Gateway;
+  /** The organisation: its MSP ID, its orderer and its admin's MSP folder (a member's or a signer's connection entry). */
+  readonly member: { readonly mspId: string; readonly orderer: EndpointInfo; readonly adminMspDir: string };
+  /** The member's gateway (its user identity); the caller closes it after `stop`. Or `sources`. */
+  readonly gateway?: Gateway;
+  /** Where the channels are read when there is no gateway. */
+  readonly sources?: ChannelSources;
+  /** A connection to the orderer to use instead of opening one (the caller closes it). */
+  readonly orderer?: grpc.Client;
   readonly channels: { readonly management: string; readonly primary: string };
   /** The management chaincode's name, {@link DEFAULT_MGMT_CHAINCODE} (`mgmt`) by default. */
   readonly chaincodeName?: string;
@@ -85,6 +100,11 @@ export function genesisMembersProblem(
   return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
+function gatewaySources(gateway: Gateway | undefined, channels: MemberPrimaryOptions['channels']): ChannelSources {
+  if (gateway === undefined) throw new Error('startMemberPrimary needs a gateway or sources');
+  return { management: gateway.getNetwork(channels.management), primary: gateway.getNetwork(channels.primary) };
+}
+
 const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
@@ -92,10 +112,13 @@ const silent: Logger = { info: () => undefined, warn: () => undefined, error: ()
  * @throws when the orderer cannot be reached or genesis does not arrive in time (everything started is stopped).
  */
 export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>): Promise<MemberPrimary> {
-  const { member, gateway, channels } = options;
+  const { member, channels } = options;
   const logger = options.logger ?? silent;
-  const orderer: grpc.Client = await newGrpcConnection(member.orderer);
-  const management = gateway.getNetwork(channels.management);
+  const sources: ChannelSources = options.sources ?? gatewaySources(options.gateway, channels);
+  const ownOrderer = options.orderer === undefined;
+  const orderer: grpc.Client = options.orderer ?? (await newGrpcConnection(member.orderer));
+  const closeOrderer = (): void => { if (ownOrderer) orderer.close(); };
+  const management = sources.management;
   const chaincodeName = options.chaincodeName ?? DEFAULT_MGMT_CHAINCODE;
   const admin = SigningIdentity.fromMspDir(member.adminMspDir, member.mspId);
   const managementContract = { contract: management.getContract(chaincodeName), network: management, chaincodeName };
@@ -116,7 +139,7 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
     admin,
     orderer,
     management: managementContract,
-    primary: gateway.getNetwork(channels.primary),
+    primary: sources.primary,
     signing: options.signing ?? 'sign',
     logger,
     name: member.mspId,
@@ -148,7 +171,7 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
     });
   } catch (err) {
     await observer.stop();
-    orderer.close();
+    closeOrderer();
     throw err;
   }
   // Genesis is sealed by a quorum of the members it names, so a genesis naming only one member
@@ -156,7 +179,7 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
   const problem = genesisMembersProblem(observer.chain[0]?.params?.members ?? [], options.consortium);
   if (problem !== undefined) {
     await observer.stop();
-    orderer.close();
+    closeOrderer();
     throw new Error(`the management chain's genesis does not name this consortium: ${problem}`);
   }
   const runtime = new PrimaryNodeRuntime({
@@ -187,7 +210,7 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
       await managementRuntime.stop();
       await runtime.stop();
       await observer.stop();
-      orderer.close();
+      closeOrderer();
     },
   };
 }

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import {
   AuditError,
@@ -52,13 +52,17 @@ async function readNetwork(ctx: CliContext, options: AuditCommandOptions): Promi
     throw new CliError(`cannot connect as ${member.mspId}: ${messageOf(err)}`, { cause: err });
   }
   try {
-    return await collectEvidence(
+    const evidence = await collectEvidence(
       opened.sources,
       (line) => {
         ctx.progress(`· ${line}`);
       },
       { headEvidence: true },
     );
+    const signers = connection.signers ?? [];
+    if (signers.length === 0) return evidence;
+    const declaredSigners = signers.map((s) => ({ mspId: s.mspId, rootCerts: [readFileSync(s.caCertPath, 'utf8')] }));
+    return { ...evidence, managementChannel: { ...evidence.managementChannel, declaredSigners } };
   } catch (err) {
     if (err instanceof AuditError) throw new CliError(err.message, { cause: err });
     throw err;
