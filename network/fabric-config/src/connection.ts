@@ -53,6 +53,8 @@ export interface ConnectionFile {
   backend: string;
   channels: { management: string; primary: string };
   members: MemberConnection[];
+  /** Chaincode names where they are not the defaults (`mgmt` for the management chaincode). */
+  chaincodes?: { management?: string };
   /** Declared signers (non-voting organisations whose admins sign config updates); may be absent. */
   signers?: SignerConnection[];
   /** The devnet's admin API (deploy/status), absent for native Fabric. */
@@ -94,6 +96,10 @@ export const CONNECTION_FILE_SCHEMA = {
     },
     adminUrl: { type: 'string' },
     adminTokenPath: { type: 'string', minLength: 1 },
+    chaincodes: {
+      type: 'object',
+      properties: { management: { type: 'string', pattern: '^[A-Za-z0-9]+([A-Za-z0-9_-]*[A-Za-z0-9])?$' } },
+    },
     signers: {
       type: 'array',
       items: {

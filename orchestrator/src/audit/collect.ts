@@ -12,7 +12,7 @@ import { SigningIdentity } from 'fabric-config/msp';
 import { parseIJson } from 'mgmt-chaincode/dist/protocol';
 import type { JsonValue } from 'mgmt-chaincode/dist/protocol';
 import { fetchPeerBlock } from '../channelConfig/ordererClient';
-import { connectGateway, newGrpcConnection } from '../gateway';
+import { connectGateway, managementChaincodeOf, newGrpcConnection } from '../gateway';
 import type { ConnectionFile, MemberConnection } from '../gateway';
 import { DEFAULT_MGMT_CHAINCODE, MgmtReader } from '../mgmtClient/client';
 import type { MgmtQueryName } from '../mgmtClient/client';
@@ -269,7 +269,7 @@ export interface OpenSources {
  * @returns the sources and their closer; the caller must call `close()`.
  * @throws Error when the member's MSP folder or TLS CA certificate cannot be read.
  */
-export async function openEvidenceSources(connection: ConnectionFile, member: MemberConnection, chaincode = MANAGEMENT_CHAINCODE): Promise<OpenSources> {
+export async function openEvidenceSources(connection: ConnectionFile, member: MemberConnection, chaincode = managementChaincodeOf(connection)): Promise<OpenSources> {
   const peerClient: grpc.Client = await newGrpcConnection(member.peer);
   try {
     const gateway = await connectGateway(peerClient, member, 'user');

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import type { Gateway } from '@hyperledger/fabric-gateway';
-import { connectGateway, newGrpcConnection, readConnectionFile } from '../gateway';
+import { connectGateway, managementChaincodeOf, newGrpcConnection, readConnectionFile } from '../gateway';
 import type { ConnectionFile, MemberConnection, Role } from '../gateway';
 import type { MgmtLedger } from '../managementNode/ledger';
 import { MgmtClient } from '../mgmtClient/client';
@@ -72,7 +72,7 @@ async function openGatewaySession(globals: GlobalOptions, connection: Connection
     return {
       member,
       connection,
-      ledger: new MgmtClient({ network: gateway.getNetwork(connection.channels.management) }),
+      ledger: new MgmtClient({ network: gateway.getNetwork(connection.channels.management), chaincodeName: managementChaincodeOf(connection) }),
       mspDir: globals.role === 'admin' ? member.adminMspDir : member.userMspDir,
       gateway,
       client,

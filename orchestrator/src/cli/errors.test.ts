@@ -8,7 +8,24 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { assertStateFolderFree, storedGenesisHash } from '../observer';
 import { ObserverError } from '../observer/errors';
-import { endingOf, EXIT } from './errors';
+import { endingOf, EXIT, unavailableHint } from './errors';
+import { ConnectionSetupError, newGrpcConnection } from '../gateway/connect';
+
+describe('connection problems', () => {
+  it('a missing TLS CA file is one line naming the file and the fix, not a stack trace', async () => {
+    const missing = newGrpcConnection({ endpoint: '127.0.0.1:7051', hostAlias: 'peer0.org1.example.com', tlsCaCertPath: '/nonexistent/tls/ca.crt' });
+    await expect(missing).rejects.toBeInstanceOf(ConnectionSetupError);
+    const ending = endingOf(await missing.catch((err: unknown) => err));
+    expect(ending.code).toBe(EXIT.failed);
+    expect(ending.text).toMatch(/^✖ cannot read the TLS CA certificate \/nonexistent\/tls\/ca.crt for 127.0.0.1:7051 \(peer0.org1.example.com\): no such file; fix its tlsCaCertPath/);
+    expect(ending.text).not.toMatch(/\n\s+at /);
+  });
+
+  it('a TLS host name mismatch points at hostAlias, not at the devnet', () => {
+    expect(unavailableHint('14 UNAVAILABLE: Hostname/IP does not match certificate\'s altnames: Host: peer0.x. is not in the cert\'s altnames')).toMatch(/hostAlias/);
+    expect(unavailableHint('14 UNAVAILABLE: No connection established')).toMatch(/is the network up\?/);
+  });
+});
 
 describe('endingOf for observer failures', () => {
   it.each([

@@ -8,6 +8,8 @@
 import { CommanderError } from 'commander';
 import { MgmtError } from 'mgmt-chaincode/dist/protocol';
 import { NetworkStartError } from '../consortium/devnetProcess';
+import { GenesisPendingError } from '../consortium/genesis';
+import { ConnectionSetupError } from '../gateway/connect';
 import { LedgerCallError, LedgerUnavailableError } from '../mgmtClient/errors';
 import { MspReadError } from '../managementNode/identity';
 import { ObserverError } from '../observer/errors';
@@ -55,15 +57,21 @@ export function endingOf(err: unknown): Ending {
   }
   if (err instanceof InterruptedExit) return { code: EXIT.interrupted, text: '' };
   if (err instanceof UsageError) return { code: EXIT.usage, text: `✖ ${err.message}\n` };
-  if (err instanceof LedgerUnavailableError) {
-    return { code: EXIT.failed, text: `✖ ${err.message}\n  is the network up? (\`npm run devnet -- status\`, or pass --connection)\n` };
-  }
+  if (err instanceof LedgerUnavailableError) return { code: EXIT.failed, text: `✖ ${err.message}\n${unavailableHint(err.message)}` };
   if (err instanceof ObserverError) return { code: EXIT.failed, text: `✖ ${err.message}\n${observerHint(err)}` };
-  if (err instanceof LedgerCallError || err instanceof MgmtError || err instanceof CliError || err instanceof TwinError || err instanceof NetworkStartError || err instanceof MspReadError) {
+  if (err instanceof LedgerCallError || err instanceof ConnectionSetupError || err instanceof MgmtError || err instanceof CliError || err instanceof TwinError || err instanceof NetworkStartError || err instanceof MspReadError || err instanceof GenesisPendingError) {
     return { code: EXIT.failed, text: `✖ ${err.message}\n` };
   }
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
   return { code: EXIT.failed, text: `${text}\n` };
+}
+
+/** How to get past an unreachable peer: a TLS name mismatch is a connection-file fix, not a network that is down. */
+export function unavailableHint(message: string): string {
+  if (/altnames|does not match certificate|Hostname\/IP/i.test(message)) {
+    return "  the peer's TLS certificate does not name the connection file's hostAlias for it: set hostAlias to a name the certificate holds (openssl x509 -in <its server.crt> -noout -ext subjectAltName)\n";
+  }
+  return '  is the network up? (a devnet: `npm run devnet -- status`; another network: check the endpoint in the connection file, or write it anew with `mgmt connect`, which tests what it writes)\n';
 }
 
 /** How to get past an observer failure: its state folder is a cache of the chain, never the only copy. */

@@ -22,7 +22,7 @@ import type { Gateway } from '@hyperledger/fabric-gateway';
 import type { ConfigBlock, GenesisParams, JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { messageOf } from 'mgmt-chaincode/dist/protocol';
 import { SigningIdentity } from 'fabric-config/msp';
-import { connectGateway, newGrpcConnection, readConnectionFile } from '../gateway';
+import { connectGateway, managementChaincodeOf, newGrpcConnection, readConnectionFile } from '../gateway';
 import type { ConnectionFile, MemberConnection } from '../gateway';
 import { FabricMgmtLedger } from '../managementNode/fabricLedger';
 import { genesisInput, membersFromConnection } from '../managementNode/genesis';
@@ -32,7 +32,6 @@ import { ManagementNode } from '../managementNode/managementNode';
 import type { ManagementNodeOptions } from '../managementNode/managementNode';
 import type { NodeEvent } from '../managementNode/events';
 import type { MgmtLedger } from '../managementNode/ledger';
-import { DEFAULT_MGMT_CHAINCODE } from '../mgmtClient/client';
 import { channelCheck, readLiveChannelModel } from '../primary/channelCheck';
 import { tracedContract } from '../trace/contract';
 import type { Tracer } from '../trace/types';
@@ -241,7 +240,7 @@ export class Consortium {
       tracker = new RoundTracker(connection.members.length, o.verbose === true);
 
       // 2. Chaincodes.
-      for (const member of connection.members) this.sessions.push(await openSession(member, management, o.tracerFor?.(member.mspId)));
+      for (const member of connection.members) this.sessions.push(await openSession(member, management, managementChaincodeOf(connection), o.tracerFor?.(member.mspId)));
       const first = this.sessions[0];
       await this.ensureDeployed(connection, first, out);
       check();
@@ -340,9 +339,9 @@ export class Consortium {
       });
       s.hooks = await o.attach?.({ member: s.member, connection, client: s.client, gateway: s.gateway, ledger: s.ledger, node, params, genesis });
     }
-    this.workload = new Workload({ contracts: this.sessions.map((s) => s.gateway.getNetwork(primary).getContract('assets')), tps: o.workloadTps });
+    if (o.workloadTps > 0) this.workload = new Workload({ contracts: this.sessions.map((s) => s.gateway.getNetwork(primary).getContract('assets')), tps: o.workloadTps });
     for (const s of this.sessions) s.collector?.start();
-    this.workload.start();
+    this.workload?.start();
     await Promise.all(this.sessions.map((s) => s.node?.start() ?? Promise.resolve()));
   }
 
@@ -366,15 +365,17 @@ export class Consortium {
     const adminUrl = connection.adminUrl;
     const ours = this.devnet !== undefined;
     const mgmtReady = !ours && (await first.ledger.getRound().then(() => true, () => false));
+    // Without a workload the assets chaincode is not used: a user's own network need not have it.
     const assetsReady =
-      !ours &&
+      this.options.workloadTps === 0 ||
+      (!ours &&
       (await first.gateway
         .getNetwork(primary)
         .getContract('assets')
         .evaluateTransaction('WhoAmI')
-        .then(() => true, () => false));
+        .then(() => true, () => false)));
     for (const [ready, folder, channel, name] of [
-      [mgmtReady, MGMT_CHAINCODE, management, 'mgmt'],
+      [mgmtReady, MGMT_CHAINCODE, management, managementChaincodeOf(connection)],
       [assetsReady, ASSETS_CHAINCODE, primary, 'assets'],
     ] as const) {
       if (ready) continue;
@@ -429,7 +430,7 @@ export class Consortium {
   }
 }
 
-async function openSession(member: MemberConnection, management: string, tracer: Tracer | undefined): Promise<Session> {
+async function openSession(member: MemberConnection, management: string, chaincodeName: string, tracer: Tracer | undefined): Promise<Session> {
   const client = await newGrpcConnection(member.peer);
   try {
     const gateway = await connectGateway(client, member, 'user');
@@ -440,8 +441,8 @@ async function openSession(member: MemberConnection, management: string, tracer:
       gateway,
       ledger:
         tracer === undefined
-          ? new FabricMgmtLedger({ network })
-          : new FabricMgmtLedger({ contract: tracedContract(network.getContract(DEFAULT_MGMT_CHAINCODE), tracer), events: network }),
+          ? new FabricMgmtLedger({ network, chaincodeName })
+          : new FabricMgmtLedger({ contract: tracedContract(network.getContract(chaincodeName), tracer), events: network, chaincodeName }),
       signVote: voteSignerFromMsp(member.userMspDir),
       tracer,
       hookQueue: Promise.resolve(),

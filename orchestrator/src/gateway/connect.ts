@@ -20,8 +20,25 @@ export const DEFAULT_DEADLINES = {
   commitStatusMs: 60_000,
 } as const;
 
+/** A connection file names something that is not there (a TLS CA file, an MSP folder). */
+export class ConnectionSetupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConnectionSetupError';
+  }
+}
+
 export async function newGrpcConnection(endpoint: EndpointInfo): Promise<grpc.Client> {
-  const tlsRootCert = await fs.readFile(endpoint.tlsCaCertPath);
+  let tlsRootCert: Buffer;
+  try {
+    tlsRootCert = await fs.readFile(endpoint.tlsCaCertPath);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new ConnectionSetupError(
+      `cannot read the TLS CA certificate ${endpoint.tlsCaCertPath} for ${endpoint.endpoint} (${endpoint.hostAlias}): ${reason}; fix its tlsCaCertPath in the connection file, or write the file anew with \`mgmt connect\``,
+      { cause: err },
+    );
+  }
   const credentials = grpc.credentials.createSsl(tlsRootCert);
   return new grpc.Client(endpoint.endpoint, credentials, {
     'grpc.ssl_target_name_override': endpoint.hostAlias,

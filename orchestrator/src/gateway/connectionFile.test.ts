@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readConnectionFile } from './connectionFile';
+import { managementChaincodeOf, readConnectionFile } from './connectionFile';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'connection-file-'));
 afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
@@ -26,6 +26,13 @@ function write(name: string, content: string): string {
   return file;
 }
 
+describe('managementChaincodeOf', () => {
+  it('is mgmt unless the file names another', () => {
+    expect(managementChaincodeOf(readConnectionFile(write('default.json', JSON.stringify(valid))))).toBe('mgmt');
+    expect(managementChaincodeOf(readConnectionFile(write('named.json', JSON.stringify({ ...valid, chaincodes: { management: 'governance' } }))))).toBe('governance');
+  });
+});
+
 describe('readConnectionFile', () => {
   it('accepts a hand-written file for an existing network', () => {
     expect(readConnectionFile(write('ok.json', JSON.stringify(valid))).members[0]?.mspId).toBe('Org1MSP');
@@ -36,6 +43,8 @@ describe('readConnectionFile', () => {
     ['an endpoint without a port', { ...valid, members: [{ ...valid.members[0], peer: { ...endpoint, endpoint: 'localhost' } }] }, /\/members\/0\/peer\/endpoint must match pattern/],
     ['another version', { ...valid, version: 2 }, /\/version must be equal to constant/],
     ['no members', { ...valid, members: [] }, /\/members must NOT have fewer than 1 items/],
+    ['a chaincode name Fabric refuses', { ...valid, chaincodes: { management: 'mgmt cc' } }, /\/chaincodes\/management must match pattern/],
+    ['a signer without an admin', { ...valid, signers: [{ mspId: 'OrdererMSP', domain: 'example.com', orderer: endpoint, caCertPath: '/tmp/ca.pem' }] }, /\/signers\/0 must have required property 'adminMspDir'/],
   ])('names the field for %s', (_name, content, message) => {
     expect(() => readConnectionFile(write('bad.json', JSON.stringify(content)))).toThrow(message);
   });

@@ -17,6 +17,11 @@ export { CONNECTION_FILE_VERSION };
 const validate = new Ajv2020({ allErrors: true }).compile<ConnectionFile>(CONNECTION_FILE_SCHEMA);
 export type { ConnectionFile, EndpointInfo, MemberConnection, SignerConnection } from 'fabric-config/connection';
 
+/** The management chaincode's name on the network: the file's `chaincodes.management`, else `mgmt`. */
+export function managementChaincodeOf(connection: Pick<ConnectionFile, 'chaincodes'>): string {
+  return connection.chaincodes?.management ?? 'mgmt';
+}
+
 /**
  * Reads and checks a connection file against its JSON Schema.
  * @throws Error naming the file and the field that is missing or malformed.

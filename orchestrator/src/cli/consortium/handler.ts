@@ -8,7 +8,7 @@ import { quorum } from 'mgmt-chaincode/dist/protocol';
 import { auditEvidence, collectEvidence, openEvidenceSources, renderTable } from '../../audit';
 import type { AuditReport } from '../../audit';
 import { GovernanceScenario, governanceSteps } from '../../consortium/governanceScenario';
-import { readConnectionFile } from '../../gateway';
+import { managementChaincodeOf, readConnectionFile } from '../../gateway';
 import { Consortium } from '../../consortium/runner';
 import { consortiumOf, startMemberPrimary } from '../../member';
 import { storedGenesisHash } from '../../observer';
@@ -123,6 +123,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
           }
           const primary = await startMemberPrimary({
             member: member.member,
+            chaincodeName: managementChaincodeOf(member.connection),
             gateway: member.gateway,
             channels: member.connection.channels,
             consortium: consortiumOf(member.connection),

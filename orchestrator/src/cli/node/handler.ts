@@ -5,8 +5,8 @@ import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { parseIJson } from 'mgmt-chaincode/dist/protocol';
 import * as path from 'node:path';
 import { SigningIdentity } from 'fabric-config/msp';
-import { newGrpcConnection } from '../../gateway';
-import { DEFAULT_MGMT_CHAINCODE, MgmtClient } from '../../mgmtClient/client';
+import { managementChaincodeOf, newGrpcConnection } from '../../gateway';
+import { MgmtClient } from '../../mgmtClient/client';
 import { isRefusal } from '../../mgmtClient/errors';
 import { consortiumOf, startMemberPrimary } from '../../member';
 import { assertStateFolderFree } from '../../observer';
@@ -81,7 +81,8 @@ function makeTwin(options: NodeOptions, bounds: PrimaryBounds): DigitalTwin {
 function ledgerOf(s: MemberSession, tracer: Tracer | undefined): MgmtLedger {
   if (tracer === undefined || s.gateway === undefined) return s.ledger;
   const network = s.gateway.getNetwork(s.connection.channels.management);
-  return new MgmtClient({ contract: tracedContract(network.getContract(DEFAULT_MGMT_CHAINCODE), tracer), events: network });
+  const chaincodeName = managementChaincodeOf(s.connection);
+  return new MgmtClient({ contract: tracedContract(network.getContract(chaincodeName), tracer), events: network, chaincodeName });
 }
 
 /**
@@ -144,6 +145,7 @@ async function runNode(ctx: CliContext, options: NodeOptions, signal: AbortSigna
       options.apply && s.gateway !== undefined
         ? await startMemberPrimary({
             member: s.member,
+            chaincodeName: managementChaincodeOf(s.connection),
             gateway: s.gateway,
             channels: s.connection.channels,
             consortium: consortiumOf(s.connection),

@@ -3,6 +3,7 @@
  */
 import { Command, Option } from 'commander';
 import * as path from 'node:path';
+import { managementChaincodeOf } from '../../gateway';
 import type { SignerConnection } from '../../gateway';
 import { consortiumOf } from '../../member';
 import { assertStateFolderFree } from '../../observer';
@@ -41,6 +42,7 @@ async function signerHandler(ctx: CliContext, options: SignerCliOptions): Promis
   const running = await startSigner({
     signer,
     channels: connection.channels,
+    chaincodeName: managementChaincodeOf(connection),
     stateDir,
     consortium: consortiumOf(connection),
     logger: { info: (line) => { ctx.verbose(line); }, warn: (line) => { ctx.progress(line); }, error: (line) => { ctx.progress(line); } },
