@@ -7,6 +7,7 @@
 import { Command, Option } from 'commander';
 import { registerAudit } from './audit';
 import { registerBlocks } from './blocks';
+import { registerConnect } from './connect';
 import { registerConsortium } from './consortium';
 import { DEFAULT_CONNECTION_FILE, processIo } from './context';
 import type { CliIo } from './context';
@@ -56,7 +57,7 @@ export function buildProgram(io: CliIo = processIo): Command {
         '  mgmt --member Org2MSP round',
       ].join('\n'),
     );
-  for (const register of [registerInit, registerRound, registerPropose, registerVote, registerTally, registerBlocks, registerLatest, registerNode, registerSigner, registerConsortium, registerAudit, registerTrace, registerOrg]) {
+  for (const register of [registerInit, registerRound, registerPropose, registerVote, registerTally, registerBlocks, registerLatest, registerNode, registerSigner, registerConsortium, registerAudit, registerTrace, registerOrg, registerConnect]) {
     register(program, io);
   }
   return program;

@@ -161,11 +161,12 @@ export class ManagementReplica {
       if (!sameVersion(read.getVersion(), this.state.get(read.getKey()))) return false;
     }
     for (const range of rwset.getRangeQueriesInfoList()) {
-      const raw = range.getRawReads()?.getKvReadsList();
       // Merkle summaries are only used for ranges of thousands of keys, which this chaincode never reads.
-      if (raw === undefined) continue;
-      const now = this.range(range.getStartKey(), range.getEndKey());
-      const seen = range.getItrExhausted() ? now : now.filter(([key]) => raw.length > 0 && compareKeys(key, raw[raw.length - 1].getKey()) <= 0);
+      if (range.hasReadsMerkleHashes()) continue;
+      // As Fabric's validator: a range that records neither summary nor raw reads read nothing.
+      const raw = range.getRawReads()?.getKvReadsList() ?? [];
+      // An unexhausted range's end key is the last key the chaincode read, so it is compared too.
+      const seen = this.range(range.getStartKey(), range.getEndKey(), !range.getItrExhausted());
       if (seen.length !== raw.length) return false;
       for (let i = 0; i < raw.length; i++) {
         if (seen[i][0] !== raw[i].getKey() || !sameVersion(raw[i].getVersion(), seen[i][1])) return false;
@@ -174,9 +175,9 @@ export class ManagementReplica {
     return true;
   }
 
-  private range(start: string, end: string): [string, Entry][] {
+  private range(start: string, end: string, includeEnd: boolean): [string, Entry][] {
     return [...this.state.entries()]
-      .filter(([key]) => compareKeys(key, start) >= 0 && (end === '' || compareKeys(key, end) < 0))
+      .filter(([key]) => compareKeys(key, start) >= 0 && (end === '' || (includeEnd ? compareKeys(key, end) <= 0 : compareKeys(key, end) < 0)))
       .sort(([a], [b]) => compareKeys(a, b));
   }
 

@@ -30,6 +30,8 @@ import { UsageError } from '../errors';
 import { formatNodeEvent } from '../format';
 import { readJsonObject } from '../input';
 import { closeTraceFile, openTraceFile } from '../trace/open';
+import { checkOperationsOptions, logNodeEvent, NodeOperations, openNodeLogs } from './operations';
+import type { NodeLoggers } from './operations';
 import type { NodeOptions } from './options';
 
 async function boundsOf(ledger: MgmtLedger, schemaFile: string): Promise<PrimaryBounds> {
@@ -94,77 +96,110 @@ function ledgerOf(s: MemberSession, tracer: Tracer | undefined): MgmtLedger {
  */
 export async function nodeHandler(ctx: CliContext, options: NodeOptions): Promise<void> {
   checkTwinOptions(options);
+  checkOperationsOptions(options);
   const signal = ctx.ioOptions.signal;
-  const trace = await openTraceFile(ctx, options.trace);
+  const logs = openNodeLogs(ctx, options, ctx.globals.member);
   try {
-    await runNode(ctx, options, signal, trace === undefined ? undefined : (mspId) => trace.tracerFor(mspId));
+    const trace = await openTraceFile(ctx, options.trace);
+    try {
+      await runNode(ctx, options, signal, trace === undefined ? undefined : (mspId) => trace.tracerFor(mspId), logs);
+    } finally {
+      await closeTraceFile(ctx, trace);
+    }
   } finally {
-    await closeTraceFile(ctx, trace);
+    await logs.sink.close();
   }
 }
 
 /** The node (and its primary side) of the selected member until the signal aborts. */
-async function runNode(ctx: CliContext, options: NodeOptions, signal: AbortSignal | undefined, tracerFor: ((mspId: string) => Tracer) | undefined): Promise<void> {
+async function runNode(ctx: CliContext, options: NodeOptions, signal: AbortSignal | undefined, tracerFor: ((mspId: string) => Tracer) | undefined, logs: NodeLoggers): Promise<void> {
   await ctx.withSession(async (s) => {
     const tracer = tracerFor?.(s.member.mspId);
-    const ledger = ledgerOf(s, tracer);
-    const stateDir = options.stateDir ?? path.join('.mgmt', s.member.mspId);
-    // Before anything acts: a second node on the same folder must not vote or propose even once.
-    if (options.apply) await assertStateFolderFree(stateDir);
-    const twin = makeTwin(options, await boundsOf(ledger, options.schema));
-    const collector =
-      options.metrics && s.gateway !== undefined
-        ? new PrimaryMetricsCollector({
-            network: s.gateway.getNetwork(s.connection.channels.primary),
-            maxMessageCount: options.maxMessageCount,
-            windowMs: options.metricsWindow * 1000,
-            onError: (err) => { ctx.verbose(`metrics stream: ${(err as Error).message}`); },
-          })
-        : undefined;
-    const node = new ManagementNode({
-      mspId: s.member.mspId,
-      ledger,
-      twin,
-      signVote: voteSignerFromMsp(s.mspDir),
-      metrics: collector === undefined ? undefined : () => collector.snapshot(),
-      channelCheck: channelCheck({
-        connect: () => newGrpcConnection(s.member.orderer),
-        channelId: s.connection.channels.primary,
-        signer: SigningIdentity.fromMspDir(s.member.userMspDir, s.member.mspId),
-      }),
-      tallyStaggerMs: options.tallyStagger,
-      logger: { debug: (line) => { ctx.verbose(line); } },
-      tracer,
-    });
-    node.on('event', (e) => { ctx.out(ctx.globals.json ? `${JSON.stringify(e)}\n` : `${formatNodeEvent(e)}\n`); });
-    ctx.progress(`management node of ${s.member.mspId} (${twin.name} twin) on ${s.member.peer.endpoint}; Ctrl-C stops it`);
-    collector?.start();
-    await node.start();
-    // The observer waits for genesis, so the node (which may be the one to seal it) runs first.
-    const primary =
-      options.apply && s.gateway !== undefined
-        ? await startMemberPrimary({
-            member: s.member,
-            chaincodeName: managementChaincodeOf(s.connection),
-            gateway: s.gateway,
-            channels: s.connection.channels,
-            consortium: consortiumOf(s.connection),
-            stateDir,
-            signing: options.refuseSigning === true ? 'refuse' : 'sign',
-            logger: { info: (line) => { ctx.verbose(line); }, warn: (line) => { ctx.progress(line); }, error: (line) => { ctx.progress(line); } },
-            onApplied: (a) => {
-              ctx.out(ctx.globals.json ? `${JSON.stringify({ type: 'primaryInForce', height: a.height, outcome: a.result.outcome, submitted: a.result.submitted })}\n` : `CB ${a.height} in force on the primary channel (${a.result.outcome}${a.result.submitted ? ', submitted by us' : ''})\n`);
-            },
-            signal,
-          })
-        : undefined;
-    if (primary !== undefined && tracer !== undefined) tracePrimary(primary, tracer);
-    await new Promise<void>((resolve) => {
-      if (signal === undefined || signal.aborted) resolve();
-      else signal.addEventListener('abort', () => { resolve(); }, { once: true });
-    });
-    await primary?.stop();
-    await node.stop();
-    await collector?.stop();
+    const operations = new NodeOperations(
+      { mspId: s.member.mspId, peerEndpoint: s.member.peer.endpoint, client: s.client, ledger: ledgerOf(s, tracer), apply: options.apply },
+      options,
+    );
+    try {
+      await runSession(ctx, options, signal, s, tracer, logs, operations);
+    } finally {
+      await operations.close();
+    }
   });
+}
+
+/** The node, its operations endpoint and its primary side on an open session, until the signal aborts. */
+async function runSession(
+  ctx: CliContext,
+  options: NodeOptions,
+  signal: AbortSignal | undefined,
+  s: MemberSession,
+  tracer: Tracer | undefined,
+  logs: NodeLoggers,
+  operations: NodeOperations,
+): Promise<void> {
+  const ledger = operations.ledger;
+  const stateDir = options.stateDir ?? path.join('.mgmt', s.member.mspId);
+  // Before anything acts: a second node on the same folder must not vote or propose even once.
+  if (options.apply) await assertStateFolderFree(stateDir);
+  const twin = makeTwin(options, await boundsOf(ledger, options.schema));
+  const collector =
+    options.metrics && s.gateway !== undefined
+      ? new PrimaryMetricsCollector({
+          network: s.gateway.getNetwork(s.connection.channels.primary),
+          maxMessageCount: options.maxMessageCount,
+          windowMs: options.metricsWindow * 1000,
+          onError: (err) => { logs.metrics.info(`metrics stream: ${(err as Error).message}`); },
+        })
+      : undefined;
+  const node = new ManagementNode({
+    mspId: s.member.mspId,
+    ledger,
+    twin,
+    signVote: voteSignerFromMsp(s.mspDir),
+    metrics: collector === undefined ? undefined : () => collector.snapshot(),
+    channelCheck: channelCheck({
+      connect: () => newGrpcConnection(s.member.orderer),
+      channelId: s.connection.channels.primary,
+      signer: SigningIdentity.fromMspDir(s.member.userMspDir, s.member.mspId),
+    }),
+    tallyStaggerMs: options.tallyStagger,
+    logger: { debug: (line) => { logs.node.debug(line); } },
+    tracer,
+  });
+  node.on('event', (e) => { ctx.out(ctx.globals.json ? `${JSON.stringify(e)}\n` : `${formatNodeEvent(e)}\n`); });
+  if (logs.sink.format === 'json') node.on('event', (e) => { logNodeEvent(logs.node, e); });
+  operations.attachNode(node);
+  const server = await operations.listen(options, logs);
+  const where = `management node of ${s.member.mspId} (${twin.name} twin) on ${s.member.peer.endpoint}${server === undefined ? '' : `, operations on ${server.url}`}; Ctrl-C stops it`;
+  if (logs.sink.format === 'json') logs.node.info(where);
+  else ctx.progress(where);
+  collector?.start();
+  await node.start();
+  // The observer waits for genesis, so the node (which may be the one to seal it) runs first.
+  const primary =
+    options.apply && s.gateway !== undefined
+      ? await startMemberPrimary({
+          member: s.member,
+          chaincodeName: managementChaincodeOf(s.connection),
+          gateway: s.gateway,
+          channels: s.connection.channels,
+          consortium: consortiumOf(s.connection),
+          stateDir,
+          signing: options.refuseSigning === true ? 'refuse' : 'sign',
+          logger: { info: (line) => { logs.primary.info(line); }, warn: (line) => { logs.primary.warn(line); }, error: (line) => { logs.primary.error(line); } },
+          onApplied: (a) => {
+            ctx.out(ctx.globals.json ? `${JSON.stringify({ type: 'primaryInForce', height: a.height, outcome: a.result.outcome, submitted: a.result.submitted })}\n` : `CB ${a.height} in force on the primary channel (${a.result.outcome}${a.result.submitted ? ', submitted by us' : ''})\n`);
+          },
+          signal,
+        })
+      : undefined;
+  if (primary !== undefined) operations.attachPrimary(primary);
+  if (primary !== undefined && tracer !== undefined) tracePrimary(primary, tracer);
+  await new Promise<void>((resolve) => {
+    if (signal === undefined || signal.aborted) resolve();
+    else signal.addEventListener('abort', () => { resolve(); }, { once: true });
+  });
+  await primary?.stop();
+  await node.stop();
+  await collector?.stop();
 }

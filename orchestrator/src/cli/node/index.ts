@@ -20,6 +20,8 @@ export function registerNode(program: Command, io: CliIo): Command {
         'Twins: rules (thresholds on the primary channel\'s load), operator (--config-file or --config: what the',
         'operator wants, approved within --allowance), http (--twin-url: a member\'s own service).',
         'The first SIGINT/SIGTERM stops the node cleanly, a second one exits at once.',
+        'Operations: --operations-listen 127.0.0.1:9443 serves /healthz, /metrics (Prometheus), /version and /logspec;',
+        "--log-format json with --log-spec 'info:primary=debug' writes JSON lines (docs/operations.md).",
         '',
         'Example:',
         '  mgmt --member Org2MSP node --twin operator --config-file desired.json --allowance batchTimeoutMs=50',

@@ -4,14 +4,16 @@
 import { Option } from 'commander';
 import { DEFAULT_HTTP_TWIN_TIMEOUT_MS } from '../../twins/httpTwin';
 import { CHANNEL_MODEL_SCHEMA_FILE, DEFAULT_PRIMARY_CONFIG } from '../../twins/primaryConfig';
+import { loggingCliOptions, operationsCliOptions } from '../../operations/cliOptions';
+import type { LoggingCliOptions, OperationsCliOptions } from '../../operations/cliOptions';
 import { integerIn, keyNumbers } from '../input';
 import { traceFileOption } from '../trace/open';
 
 /** The built-in twins `mgmt node` can run. */
 export const TWIN_KINDS = ['operator', 'rules', 'http'] as const;
 
-/** Options of `mgmt node`. */
-export interface NodeOptions {
+/** Options of `mgmt node` (with those of the operations endpoint and of the logs). */
+export interface NodeOptions extends OperationsCliOptions, LoggingCliOptions {
   readonly twin: (typeof TWIN_KINDS)[number];
   /** operator: the desired configuration file, re-read on every decision. */
   readonly configFile?: string;
@@ -60,5 +62,7 @@ export function nodeOptions(): Option[] {
     new Option('--refuse-signing', "never sign primary-channel updates (an operator withholding consent)").env('MGMT_REFUSE_SIGNING'),
     new Option('--tally-stagger <ms>', 'per-rank delay before a non-proposer tallies').argParser(integerIn(0)).default(300).env('MGMT_TALLY_STAGGER'),
     traceFileOption(),
+    ...operationsCliOptions(),
+    ...loggingCliOptions(),
   ];
 }
