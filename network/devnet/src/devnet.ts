@@ -194,7 +194,13 @@ export class Devnet {
         rootCerts: [m.crypto.caCertPem],
         tlsRootCerts: [m.crypto.tlsCaCertPem],
         ...(runsPeer(m.topology) ? { anchorPeer: { host: m.topology.peerHost, port: m.topology.peerPort } } : {}),
-        ...(runsOrderer(m.topology) ? { ordererEndpoint: `${m.topology.ordererHost}:${m.topology.ordererPort}` } : {}),
+        ...(runsOrderer(m.topology)
+          ? {
+              ordererEndpoint: `${m.topology.ordererHost}:${m.topology.ordererPort}`,
+              // Stored and governed as an etcdraft consenter list; the devnet still orders alone.
+              consenter: { host: m.topology.ordererHost, port: m.topology.ordererPort, clientTlsCert: m.crypto.orderer.tlsCertPem, serverTlsCert: m.crypto.orderer.tlsCertPem },
+            }
+          : {}),
       })),
     };
   }

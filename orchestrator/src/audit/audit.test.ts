@@ -397,7 +397,7 @@ describe('auditEvidence', () => {
     const declared = { ...extra, managementChannel: { ...extra.managementChannel, declaredSigners: [{ mspId: 'Org9MSP', rootCerts: [outsider.caCertificate] }] } };
     const declaredReport = auditEvidence(declared);
     expect(declaredReport.faults).toEqual([]);
-    expect(declaredReport.notices.some((n) => n.startsWith('declared signers, accepted on the channels without being members: Org9MSP (CA SHA-256 '))).toBe(true);
+    expect((declaredReport.notices ?? []).some((n) => n.startsWith('declared signers, accepted on the channels without being members: Org9MSP (CA SHA-256 '))).toBe(true);
     const otherCa = { ...extra, managementChannel: { ...extra.managementChannel, declaredSigners: [{ mspId: 'Org9MSP', rootCerts: [fx.orgs[0].caCertificate] }] } };
     expect(auditEvidence(otherCa).faults.map((f) => f.reason)).toEqual([expect.stringMatching(/^Org9MSP is a declared signer, but its declared CA certificate \(SHA-256 .*\) is not a root certificate of Org9MSP in the mgmt channel config \(block 0\)$/)]);
     // A member removed by a CB may keep its MSP in the channel; one never admitted may not.

@@ -18,6 +18,8 @@ import {
   batchSizeProblem,
   batchTimeoutProblem,
   capabilitiesProblem,
+  consenterChangeProblems,
+  readConsenters,
 } from 'fabric-config/configtx';
 
 /** Go's protobuf error for bytes that are not a message: the devnet's decoder gives no better. */
@@ -331,6 +333,22 @@ function checkSuccessor(current: common.Config, next: common.Config): void {
   }
 }
 
+/**
+ * ChainSupport.ValidateConsensusMetadata for the consenter list a devnet channel stores: the
+ * etcdraft rules (the devnet orders alone, so the list has no effect on ordering, but it is
+ * refused where Fabric's etcdraft would refuse it).
+ */
+function checkConsenters(current: common.Config, next: common.Config): void {
+  const before = ordererGroupOf(current);
+  const after = ordererGroupOf(next);
+  if (before === undefined || after === undefined) return;
+  const was = readConsenters(before);
+  const now = readConsenters(after);
+  if (was === undefined || now === undefined) return;
+  const problems = consenterChangeProblems(after, was, now, 'consenters');
+  if (problems.length > 0) refuse(`consensus metadata update for channel config update is invalid: ${problems[0]}`);
+}
+
 function checkMspIds(kind: 'orderer' | 'application', current: common.ConfigGroup, next: common.ConfigGroup): void {
   for (const [name, org] of sortedEntries(current.getGroupsMap())) {
     const successor = next.getGroupsMap().get(name);
@@ -363,6 +381,7 @@ export function bundleProblem(current: common.Config, next: common.Config): stri
     });
     checkCapabilitiesSupported(root);
     checkSuccessor(current, next);
+    checkConsenters(current, next);
     return undefined;
   } catch (error) {
     if (error instanceof Refusal) return error.message;

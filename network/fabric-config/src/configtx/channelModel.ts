@@ -2,8 +2,8 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * The governed configuration of a channel as a desired state: what a consortium changes in a
- * channel's config short of the consenter set (batch and consensus values, policies,
- * capabilities, ACLs, anchor peers, member organisations), in a JSON shape close to configtx.yaml.
+ * channel's config (batch and consensus values, the consenter set, policies, capabilities, ACLs,
+ * anchor peers, member organisations), in a JSON shape close to configtx.yaml.
  * A model names only what it governs: every field present is a value the channel must have, every
  * field absent is left as the channel has it; maps (policies, ACLs, anchor peers and
  * organisations by MSP ID) are partial by key, lists (capabilities, one organisation's anchor
@@ -19,7 +19,9 @@
  */
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import { withBatchParams } from './batch';
-import { configLeaves } from './configDiff';
+import { configLeaves, shortHash } from './configDiff';
+import { canonicalConsenters, consenterText, consentersShapeProblems, readConsenters, writeConsenters } from './consenters';
+import type { ConsenterModel } from './consenters';
 import type { DiffValue } from './configDiff';
 import { readBatchParams } from './decode';
 import { parseGoDuration, formatGoDuration } from './duration';
@@ -89,6 +91,11 @@ export interface OrdererModel extends LevelModel {
   readonly etcdraft?: EtcdraftOptionsModel;
   /** Only on a channel of consensus type `BFT`. */
   readonly smartbft?: SmartBftOptionsModel;
+  /**
+   * The consenter set, whole (./consenters.ts): etcdraft's consenters, BFT's consenter mapping
+   * (entries with `id`, `mspId` and `identity`), or a devnet channel's stored list.
+   */
+  readonly consenters?: readonly ConsenterModel[];
 }
 
 /** `/Channel/Application`. */
@@ -310,7 +317,7 @@ export function channelModelProblems(value: unknown): string[] {
   if (!problems.object(value, 'config')) return problems.list;
   problems.keys(value, ['version', 'channel', 'orderer', 'application', 'organizations'], 'config');
   if (value.version !== CHANNEL_MODEL_VERSION) problems.add('config.version', `must be ${CHANNEL_MODEL_VERSION}, got ${JSON.stringify(value.version)}`);
-  const levelKeys = { channel: ['policies', 'capabilities'], orderer: ['policies', 'capabilities', 'batchTimeoutMs', 'batchSize', 'etcdraft', 'smartbft'], application: ['policies', 'capabilities', 'acls', 'anchorPeers'] };
+  const levelKeys = { channel: ['policies', 'capabilities'], orderer: ['policies', 'capabilities', 'batchTimeoutMs', 'batchSize', 'etcdraft', 'smartbft', 'consenters'], application: ['policies', 'capabilities', 'acls', 'anchorPeers'] };
   for (const level of LEVELS) {
     const section = value[level.key];
     const at = `config.${level.key}`;
@@ -330,6 +337,7 @@ export function channelModelProblems(value: unknown): string[] {
     if (ord.etcdraft !== undefined) checkOptions(ord.etcdraft, ETCDRAFT_FIELDS, 'config.orderer.etcdraft', problems);
     if (ord.smartbft !== undefined) checkOptions(ord.smartbft, SMARTBFT_FIELDS, 'config.orderer.smartbft', problems);
     if (ord.etcdraft !== undefined && ord.smartbft !== undefined) problems.add('config.orderer', 'names both etcdraft and smartbft options; a channel has one consensus type');
+    if (ord.consenters !== undefined) for (const problem of consentersShapeProblems(ord.consenters, 'config.orderer.consenters')) problems.list.push(problem);
   }
   const app = value.application;
   if (isRecord(app)) {
@@ -454,6 +462,7 @@ export function readChannelModel(config: common.Config): ChannelModel {
     } else if (type?.getType() === 'BFT') {
       smartbft = readOptions(orderer.smartbft.Options.deserializeBinary(type.getMetadata_asU8()), SMARTBFT_FIELDS);
     }
+    const consenters = readConsenters(ordererGroup);
     model.orderer = {
       policies: readPolicies(ordererGroup),
       capabilities: readCapabilities(ordererGroup),
@@ -461,6 +470,7 @@ export function readChannelModel(config: common.Config): ChannelModel {
       batchSize: { ...batch.batchSize },
       ...(etcdraft === undefined ? {} : { etcdraft }),
       ...(smartbft === undefined ? {} : { smartbft }),
+      ...(consenters === undefined ? {} : { consenters }),
     };
   }
   const applicationGroup = root.getGroupsMap().get(ConfigKey.applicationGroup);
@@ -554,6 +564,33 @@ function organizationLeaves(mspId: string, entry: OrganizationEntryModel | null)
   return leaves;
 }
 
+/** The orderer section's leaves (batch values, consensus options, the consenter set). */
+function ordererLeaves(ord: OrdererModel): ModelLeaf[] {
+  const leaves: ModelLeaf[] = [];
+  const leaf = (field: string, path: string, value: ModelLeaf['value']): void => {
+    leaves.push({ field, path, value });
+  };
+  if (ord.batchTimeoutMs !== undefined) leaf('orderer.batchTimeoutMs', 'Channel/Orderer/BatchTimeout', ord.batchTimeoutMs);
+  for (const f of BATCH_SIZE_FIELDS) {
+    const v = ord.batchSize?.[f.key];
+    if (v !== undefined) leaf(`orderer.batchSize.${f.key}`, `Channel/Orderer/BatchSize/${f.name}`, v);
+  }
+  for (const [key, fields] of [['etcdraft', ETCDRAFT_FIELDS], ['smartbft', SMARTBFT_FIELDS]] as const) {
+    const options = ord[key] as Readonly<Record<string, number | boolean>> | undefined;
+    if (options === undefined) continue;
+    for (const f of fields) {
+      const v = options[f.key];
+      if (v !== undefined) leaf(`orderer.${key}.${f.key}`, `Channel/Orderer/ConsensusType/Options/${f.name}`, v);
+    }
+  }
+  if (ord.consenters !== undefined) {
+    // The diff's path and words for the set (configDiff.ts): BFT's mapping names ids and identities.
+    const bft = ord.consenters.some((c) => c.identity !== undefined || c.mspId !== undefined);
+    leaf('orderer.consenters', bft ? 'Channel/Orderer/Orderers' : 'Channel/Orderer/ConsensusType/Consenters', canonicalConsenters(ord.consenters).map((c) => consenterText(c, shortHash)));
+  }
+  return leaves;
+}
+
 /**
  * Every governed value of a model, in a fixed order, with the config path that holds it.
  *
@@ -574,22 +611,7 @@ export function modelLeaves(model: ChannelModel): ModelLeaf[] {
     }
     if (section.capabilities !== undefined) leaf(`${level.key}.capabilities`, `${base}/Capabilities`, [...section.capabilities].sort());
   }
-  const ord = model.orderer;
-  if (ord !== undefined) {
-    if (ord.batchTimeoutMs !== undefined) leaf('orderer.batchTimeoutMs', 'Channel/Orderer/BatchTimeout', ord.batchTimeoutMs);
-    for (const f of BATCH_SIZE_FIELDS) {
-      const v = ord.batchSize?.[f.key];
-      if (v !== undefined) leaf(`orderer.batchSize.${f.key}`, `Channel/Orderer/BatchSize/${f.name}`, v);
-    }
-    for (const [key, fields] of [['etcdraft', ETCDRAFT_FIELDS], ['smartbft', SMARTBFT_FIELDS]] as const) {
-      const options = ord[key] as Readonly<Record<string, number | boolean>> | undefined;
-      if (options === undefined) continue;
-      for (const f of fields) {
-        const v = options[f.key];
-        if (v !== undefined) leaf(`orderer.${key}.${f.key}`, `Channel/Orderer/ConsensusType/Options/${f.name}`, v);
-      }
-    }
-  }
+  if (model.orderer !== undefined) leaves.push(...ordererLeaves(model.orderer));
   const app = model.application;
   if (app !== undefined) {
     for (const resource of Object.keys(app.acls ?? {}).sort()) leaf(`application.acls.${resource}`, `Channel/Application/ACLs/${resource}`, (app.acls ?? {})[resource]);
@@ -899,6 +921,7 @@ export function withChannelModel(config: common.Config, model: ChannelModel): co
   if (ordererModel !== undefined) {
     const group = groupAt(copy, ['Channel', ConfigKey.ordererGroup]);
     if (group !== undefined) writeConsensusOptions(group, ordererModel, problems);
+    if (group !== undefined && ordererModel.consenters !== undefined) problems.push(...writeConsenters(group, ordererModel.consenters, 'orderer.consenters'));
     if (group !== undefined) copy = writeBatch(copy, ordererModel, problems);
   }
   const app = model.application;

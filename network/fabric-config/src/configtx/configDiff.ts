@@ -11,6 +11,7 @@ import { common, msp, orderer, peer } from '@hyperledger/fabric-protos';
 import { createHash } from 'node:crypto';
 import { ConfigKey } from './keys';
 import { formatPolicy } from './policyExpression';
+import { DEVNET_CONSENSUS_TYPE } from './profile';
 
 /** How a leaf differs: present only after, only before, or in both with different values. */
 export type ConfigChangeKind = 'added' | 'removed' | 'modified';
@@ -54,7 +55,8 @@ function hashRef(bytes: Uint8Array): string {
 }
 
 /** Enough of a certificate's hash to tell a rotation apart inside a one-line entry. */
-function shortHash(bytes: Uint8Array): string {
+/** The short SHA-256 the diff shows a certificate by. */
+export function shortHash(bytes: Uint8Array): string {
   return sha256Hex(bytes).slice(0, 16);
 }
 
@@ -235,7 +237,9 @@ const decodeConsensusType: ValueDecoder = (d, path, bytes) => {
   leaf(d, `${path}/Type`, type);
   leaf(d, `${path}/State`, enumName(orderer.ConsensusType.State, consensus.getState()));
   const metadata = consensus.getMetadata_asU8();
-  const decodeMetadata = type === ETCDRAFT ? decodeEtcdraftMetadata : type === BFT ? decodeSmartBftOptions : undefined;
+  // A devnet channel may store an etcdraft-shaped consenter list (it orders alone; the list is governed all the same).
+  const raftShaped = type === ETCDRAFT || (type === DEVNET_CONSENSUS_TYPE && metadata.length > 0);
+  const decodeMetadata = raftShaped ? decodeEtcdraftMetadata : type === BFT ? decodeSmartBftOptions : undefined;
   if (decodeMetadata === undefined) {
     leaf(d, `${path}/Metadata`, metadata.length === 0 ? '' : hashRef(metadata));
     return;

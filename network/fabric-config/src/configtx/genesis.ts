@@ -147,18 +147,18 @@ function ordererOrgGroup(org: OrgProfile): common.ConfigGroup {
   return group;
 }
 
+function raftConsenter(c: ConsenterProfile): orderer.etcdraft.Consenter {
+  const consenter = new orderer.etcdraft.Consenter();
+  consenter.setHost(c.host);
+  consenter.setPort(c.port);
+  consenter.setClientTlsCert(utf8(c.clientTlsCert));
+  consenter.setServerTlsCert(utf8(c.serverTlsCert));
+  return consenter;
+}
+
 function etcdraftMetadata(consenters: readonly ConsenterProfile[]): Uint8Array {
   const metadata = new orderer.etcdraft.ConfigMetadata();
-  metadata.setConsentersList(
-    consenters.map((c) => {
-      const consenter = new orderer.etcdraft.Consenter();
-      consenter.setHost(c.host);
-      consenter.setPort(c.port);
-      consenter.setClientTlsCert(utf8(c.clientTlsCert));
-      consenter.setServerTlsCert(utf8(c.serverTlsCert));
-      return consenter;
-    }),
-  );
+  metadata.setConsentersList(consenters.map(raftConsenter));
   // configtxgen's defaults (genesisconfig.genesisDefaults).
   const options = new orderer.etcdraft.Options();
   options.setTickInterval('500ms');
@@ -281,6 +281,12 @@ function ordererGroup(profile: ChannelProfile, capabilities: readonly string[]):
   } else if (profile.ordererType === 'BFT') {
     consensus.setMetadata(smartBftOptions());
     addBftConsenters(group, consenters);
+  } else if (consenters.length > 0) {
+    // The devnet orders alone; it stores an etcdraft-shaped consenter list (no options) so that
+    // the set is governed, validated and read back as on an etcdraft channel (consenters.ts).
+    const metadata = new orderer.etcdraft.ConfigMetadata();
+    metadata.setConsentersList(consenters.map((c) => raftConsenter(c.profile)));
+    consensus.setMetadata(metadata.serializeBinary());
   }
   values.set(ConfigKey.consensusType, configValue(consensus));
 

@@ -39,7 +39,10 @@ export type {
 } from './channelModel';
 export { blockDataHash, blockHeaderBytes, blockHeaderHash } from './blockHash';
 export type { BlockHeaderLike } from './blockHash';
-export { configLeaves, diffConfigs } from './configDiff';
+export { configLeaves, diffConfigs, shortHash } from './configDiff';
+
+export { bftBlockValidationPolicy, canonicalConsenters, consenterChangeProblems, consenterText, consentersShapeProblems, readConsenters, writeConsenters } from './consenters';
+export type { ConsenterModel } from './consenters';
 export type { ConfigChange, ConfigChangeKind, DiffValue } from './configDiff';
 export { configAfterUpdate, deltaSet, elementKey, elementModPolicy, elementVersion, mapConfig, modPolicyPath, updateError } from './configMap';
 export type { ConfigElement, ConfigElementKind } from './configMap';
