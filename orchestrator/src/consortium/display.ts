@@ -5,6 +5,7 @@
  * events into one line per thing that happened (the first node to see it wins) and one row per
  * configuration block, with the agreement delay as the earliest node saw it.
  */
+import { createHash } from 'node:crypto';
 import type { ConfigBlock } from 'mgmt-chaincode/dist/protocol';
 import type { NodeEvent } from '../managementNode/events';
 import { seconds, summarise } from './stats';
@@ -45,10 +46,21 @@ function leaves(value: unknown, prefix: string, out: Map<string, string>): Map<s
  * desired state) as what it changes from the previous one, e.g.
  * `application.acls.peer/Propose: (none) -> /Channel/Application/Admins`; anything else as JSON.
  */
+/**
+ * A configuration for a terminal line: certificates (a consenter's TLS certificates, an
+ * organisation's CAs) as the start of their SHA-256, which is what a reader compares.
+ */
+export function abbreviatePems(value: unknown): unknown {
+  if (typeof value === 'string') return value.startsWith('-----BEGIN') ? `cert:${createHash('sha256').update(value.replace(/\r\n/g, '\n').trim()).digest('hex').slice(0, 12)}` : value;
+  if (Array.isArray(value)) return value.map(abbreviatePems);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, abbreviatePems(v)]));
+  return value;
+}
+
 export function describeConfig(config: Readonly<Record<string, unknown>>, previous: Readonly<Record<string, unknown>> | undefined): string {
-  if (config.version !== 2 || previous === undefined) return JSON.stringify(config);
-  const before = leaves(previous, '', new Map());
-  const after = leaves(config, '', new Map());
+  if (config.version !== 2 || previous === undefined) return JSON.stringify(abbreviatePems(config));
+  const before = leaves(abbreviatePems(previous), '', new Map());
+  const after = leaves(abbreviatePems(config), '', new Map());
   const changes = [...new Set([...before.keys(), ...after.keys()])]
     .sort()
     .filter((key) => before.get(key) !== after.get(key))

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { channelModelProblems } from 'fabric-config/configtx';
 import { NO_METRICS } from '../twins/metrics';
-import { describeConfig } from './display';
+import { abbreviatePems, describeConfig } from './display';
 import { GovernanceScenario, governanceSteps, satisfies } from './governanceScenario';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'governance-'));
@@ -55,5 +55,18 @@ describe('describeConfig', () => {
     expect(describeConfig(next, inForce)).toBe('application.acls.peer/Propose: (none) -> /Channel/Application/Admins');
     expect(describeConfig(inForce, inForce)).toBe('no change');
     expect(describeConfig({ batchTimeoutMs: 100, maxMessageCount: 10 }, { batchTimeoutMs: 200, maxMessageCount: 10 })).toBe('{"batchTimeoutMs":100,"maxMessageCount":10}');
+  });
+
+  it('shows certificates (a consenter set) by the start of their SHA-256, so a line stays readable', () => {
+    const pem = (body: string): string => `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`;
+    const consenter = (host: string, body: string): object => ({ host, port: 7050, clientTlsCert: pem(body), serverTlsCert: pem(body) });
+    const before = { version: 2, orderer: { consenters: [consenter('o1', 'AAAA')] } };
+    const after = { version: 2, orderer: { consenters: [consenter('o1', 'AAAA'), consenter('o2', 'BBBB')] } };
+    const line = describeConfig(after, before);
+    expect(line).not.toContain('BEGIN CERTIFICATE');
+    expect(line).toMatch(/^orderer\.consenters: \[\{"host":"o1","port":7050,"clientTlsCert":"cert:[0-9a-f]{12}","serverTlsCert":"cert:[0-9a-f]{12}"\}\] -> \[.*"host":"o2".*\]$/);
+    // The same certificate always reads the same, with CRLF or LF line ends.
+    expect(abbreviatePems(pem('AAAA'))).toBe(abbreviatePems(pem('AAAA').replace(/\n/g, '\r\n')));
+    expect(abbreviatePems(pem('AAAA'))).not.toBe(abbreviatePems(pem('BBBB')));
   });
 });

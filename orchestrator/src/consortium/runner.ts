@@ -42,7 +42,7 @@ import type { DigitalTwin } from '../twins/twin';
 import { defaultCycleTimeout } from './defaults';
 import { deployChaincode, NetworkStartError, startDevnet } from './devnetProcess';
 import type { DevnetHandle } from './devnetProcess';
-import { RoundTracker, summaryTable } from './display';
+import { abbreviatePems, RoundTracker, summaryTable } from './display';
 import type { CbRow } from './display';
 import { sealGenesis } from './genesis';
 import { summarise } from './stats';
@@ -259,7 +259,7 @@ export class Consortium {
       const params = await first.ledger.getParams();
       out(
         sealed.created
-          ? `genesis sealed by ${sealed.block.proof.map((p) => p.mspId).join(', ')}: CBI ${params.cbiSeconds} s, cycle ${params.cycleTimeoutSeconds} s, config ${JSON.stringify(sealed.block.config)}`
+          ? `genesis sealed by ${sealed.block.proof.map((p) => p.mspId).join(', ')}: CBI ${params.cbiSeconds} s, cycle ${params.cycleTimeoutSeconds} s, config ${JSON.stringify(abbreviatePems(sealed.block.config))}`
           : `the chain already has genesis ${sealed.block.hash.slice(0, 12)}…: its CBI ${params.cbiSeconds} s and cycle ${params.cycleTimeoutSeconds} s apply`,
       );
       check();

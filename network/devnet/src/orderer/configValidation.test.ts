@@ -10,6 +10,7 @@ import {
   implicitMetaPolicy,
   readBatchParams,
   readConfigBlock,
+  readConsenters,
   readMsps,
   signConfigUpdate,
   viewChannelConfig,
@@ -587,6 +588,53 @@ describe('applyConfigUpdate: the resulting config must build as Fabric\'s channe
         }),
       ),
     ).toBe(`${MAINTENANCE}config update contains changes to more than one group`);
+  });
+
+  it('refuses a stored consenter list changed by two nodes at once, as etcdraft does, and accepts one node', () => {
+    const node = (host: string, port: number, tlsCertPem: string): orderer.etcdraft.Consenter => {
+      const consenter = new orderer.etcdraft.Consenter();
+      consenter.setHost(host);
+      consenter.setPort(port);
+      consenter.setClientTlsCert(Buffer.from(tlsCertPem));
+      consenter.setServerTlsCert(Buffer.from(tlsCertPem));
+      return consenter;
+    };
+    // Orgs 1 to 3 bring their orderer node; Org4's joins later.
+    const base = profile();
+    const withSet = readConfigBlock(
+      buildGenesisBlock({
+        ...base,
+        orgs: base.orgs.map((org, i) =>
+          i === 3 ? org : { ...org, consenter: { host: orgs[i].orderer.host, port: 7050 + 1000 * i, clientTlsCert: orgs[i].orderer.tlsCertPem, serverTlsCert: orgs[i].orderer.tlsCertPem } },
+        ),
+      }),
+    ).config;
+    const addNodes = (...added: orderer.etcdraft.Consenter[]): ((config: common.Config) => void) =>
+      consensusType((t) => {
+        const metadata = orderer.etcdraft.ConfigMetadata.deserializeBinary(t.getMetadata_asU8());
+        metadata.setConsentersList([...metadata.getConsentersList(), ...added]);
+        t.setMetadata(metadata.serializeBinary());
+      });
+    const org4 = node(orgs[3].orderer.host, 10050, orgs[3].orderer.tlsCertPem);
+    // A second node of Org1, with a TLS certificate of Org1's TLS CA (its peer's).
+    const org1Second = node(orgs[0].orderer.host, 7051, orgs[0].peer.tlsCertPem);
+    expect(refusal(editedUpdate(addNodes(org4, org1Second), withSet), withSet)).toBe(
+      `${APPLYING}consensus metadata update for channel config update is invalid: consenters: update of more than one consenter at a time is not supported, requested changes: add 2 node(s), remove 0 node(s)`,
+    );
+    // A certificate no orderer organisation's TLS CA issued (the outsider's).
+    expect(refusal(editedUpdate(addNodes(node('orderer0.outsider.example.com', 7050, outsider.orderer.tlsCertPem)), withSet), withSet)).toMatch(
+      /^error applying config update to existing channel 'primary': consensus metadata update for channel config update is invalid: consenters\[\d\] \(orderer0\.outsider\.example\.com:7050\): the TLS client certificate is not issued by a TLS CA of an orderer organisation of the channel$/,
+    );
+
+    const joined = applyConfigUpdate('primary', withSet, editedUpdate(addNodes(org4), withSet), msps).config;
+    expect(readConsenters(ordererGroup(joined))?.map((c) => `${c.host}:${c.port}`)).toEqual(orgs.map((o, i) => `${o.orderer.host}:${7050 + 1000 * i}`));
+    // The channel model's update for the next node is accepted too.
+    const model: ChannelModel = {
+      version: 2,
+      orderer: { consenters: [...readConsenters(ordererGroup(joined))!, { host: orgs[0].orderer.host, port: 7051, clientTlsCert: orgs[0].peer.tlsCertPem, serverTlsCert: orgs[0].peer.tlsCertPem }] },
+    };
+    const next = applyConfigUpdate('primary', joined, envelopeFor(channelModelUpdate('primary', joined, model).serializeBinary(), ALL_ADMINS), msps).config;
+    expect(readConsenters(ordererGroup(next))).toHaveLength(5);
   });
 
   it('refuses a consensus type change outright when the orderer capabilities predate migration', () => {

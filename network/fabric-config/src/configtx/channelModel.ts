@@ -19,7 +19,7 @@
  */
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import { withBatchParams } from './batch';
-import { configLeaves, shortHash } from './configDiff';
+import { byCodeUnit, configLeaves, shortHash } from './configDiff';
 import { canonicalConsenters, consenterText, consentersShapeProblems, readConsenters, writeConsenters } from './consenters';
 import type { ConsenterModel } from './consenters';
 import type { DiffValue } from './configDiff';
@@ -586,7 +586,7 @@ function ordererLeaves(ord: OrdererModel): ModelLeaf[] {
   if (ord.consenters !== undefined) {
     // The diff's path and words for the set (configDiff.ts): BFT's mapping names ids and identities.
     const bft = ord.consenters.some((c) => c.identity !== undefined || c.mspId !== undefined);
-    leaf('orderer.consenters', bft ? 'Channel/Orderer/Orderers' : 'Channel/Orderer/ConsensusType/Consenters', canonicalConsenters(ord.consenters).map((c) => consenterText(c, shortHash)));
+    leaf('orderer.consenters', bft ? 'Channel/Orderer/Orderers' : 'Channel/Orderer/ConsensusType/Consenters', canonicalConsenters(ord.consenters).map((c) => consenterText(c, shortHash)).sort(byCodeUnit));
   }
   return leaves;
 }

@@ -42,7 +42,7 @@ const FABRIC_MSP_TYPE = 0;
 const ETCDRAFT = 'etcdraft';
 const BFT = 'BFT';
 
-function byCodeUnit(a: string, b: string): number {
+export function byCodeUnit(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -55,6 +55,14 @@ function hashRef(bytes: Uint8Array): string {
 }
 
 /** Enough of a certificate's hash to tell a rotation apart inside a one-line entry. */
+/**
+ * A consenter's certificate by the hash of its PEM text with line ends normalised: the channel
+ * model (consenters.ts) names certificates the same way, whatever line ends a file had.
+ */
+function pemHash(bytes: Uint8Array): string {
+  return shortHash(new TextEncoder().encode(new TextDecoder().decode(bytes).replace(/\r\n/g, '\n').trim() + '\n'));
+}
+
 /** The short SHA-256 the diff shows a certificate by. */
 export function shortHash(bytes: Uint8Array): string {
   return sha256Hex(bytes).slice(0, 16);
@@ -194,7 +202,8 @@ function decodeEtcdraftMetadata(d: Decoding, path: string, bytes: Uint8Array): v
     `${path}/Consenters`,
     metadata
       .getConsentersList()
-      .map((c) => `${c.getHost()}:${c.getPort()} client=${shortHash(c.getClientTlsCert_asU8())} server=${shortHash(c.getServerTlsCert_asU8())}`),
+      .map((c) => `${c.getHost()}:${c.getPort()} client=${pemHash(c.getClientTlsCert_asU8())} server=${pemHash(c.getServerTlsCert_asU8())}`)
+      .sort(byCodeUnit),
   );
   const options = metadata.getOptions();
   if (options === undefined) return;
@@ -265,9 +274,10 @@ const decodeOrderers: ValueDecoder = (d, path, bytes) => {
       .getConsenterMappingList()
       .map(
         (c) =>
-          `id=${c.getId()} ${c.getMspId()} ${c.getHost()}:${c.getPort()} identity=${shortHash(c.getIdentity_asU8())}` +
-          ` client=${shortHash(c.getClientTlsCert_asU8())} server=${shortHash(c.getServerTlsCert_asU8())}`,
-      ),
+          `id=${c.getId()} ${c.getMspId()} ${c.getHost()}:${c.getPort()} identity=${pemHash(c.getIdentity_asU8())}` +
+          ` client=${pemHash(c.getClientTlsCert_asU8())} server=${pemHash(c.getServerTlsCert_asU8())}`,
+      )
+      .sort(byCodeUnit),
   );
 };
 

@@ -100,6 +100,32 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** Shape problems of one consenter entry. */
+function consenterShapeProblems(c: unknown, where: string): string[] {
+  const problems: string[] = [];
+  if (!isRecord(c)) {
+    return [`${where}: must be an object`];
+  }
+  for (const key of Object.keys(c)) if (!CONSENTER_KEYS.includes(key)) problems.push(`${where}.${key}: unknown field (expected ${CONSENTER_KEYS.join(', ')})`);
+  if (typeof c.host !== 'string' || c.host === '') problems.push(`${where}.host: must be a non-empty string`);
+  if (typeof c.port !== 'number' || !Number.isInteger(c.port) || c.port < 1 || c.port > 65535) problems.push(`${where}.port: must be an integer from 1 to 65535`);
+  for (const key of ['clientTlsCert', 'serverTlsCert'] as const) {
+    if (typeof c[key] !== 'string' || certificate(c[key]) === undefined) problems.push(`${where}.${key}: must be a PEM X.509 certificate`);
+  }
+  return [...problems, ...bftFieldProblems(c, where)];
+}
+
+/** The BFT fields of a consenter entry: all or none, each well formed. */
+function bftFieldProblems(c: Record<string, unknown>, where: string): string[] {
+  const problems: string[] = [];
+  if (c.identity !== undefined && (typeof c.identity !== 'string' || certificate(c.identity) === undefined)) problems.push(`${where}.identity: must be a PEM X.509 certificate`);
+  if (c.mspId !== undefined && (typeof c.mspId !== 'string' || c.mspId === '')) problems.push(`${where}.mspId: must be a non-empty string`);
+  if (c.id !== undefined && (typeof c.id !== 'number' || !Number.isInteger(c.id) || c.id < 1)) problems.push(`${where}.id: must be a positive integer`);
+  // A BFT node is named by its id in the config; a model that left it out could never read as in force.
+  if ((c.mspId !== undefined || c.identity !== undefined) && c.id === undefined) problems.push(`${where}.id: a BFT consenter (with mspId and identity) needs its id; a new node takes the largest id in force + 1`);
+  return problems;
+}
+
 /**
  * Shape problems of a model's `orderer.consenters`, independent of any channel.
  * @returns `field: problem` strings.
@@ -109,20 +135,7 @@ export function consentersShapeProblems(value: unknown, at: string): string[] {
   const problems: string[] = [];
   if (value.length === 0) problems.push(`${at}: must not be empty (Fabric refuses an empty consenter set)`);
   value.forEach((c: unknown, i) => {
-    const where = `${at}[${i}]`;
-    if (!isRecord(c)) {
-      problems.push(`${where}: must be an object`);
-      return;
-    }
-    for (const key of Object.keys(c)) if (!CONSENTER_KEYS.includes(key)) problems.push(`${where}.${key}: unknown field (expected ${CONSENTER_KEYS.join(', ')})`);
-    if (typeof c.host !== 'string' || c.host === '') problems.push(`${where}.host: must be a non-empty string`);
-    if (typeof c.port !== 'number' || !Number.isInteger(c.port) || c.port < 1 || c.port > 65535) problems.push(`${where}.port: must be an integer from 1 to 65535`);
-    for (const key of ['clientTlsCert', 'serverTlsCert'] as const) {
-      if (typeof c[key] !== 'string' || certificate(c[key]) === undefined) problems.push(`${where}.${key}: must be a PEM X.509 certificate`);
-    }
-    if (c.identity !== undefined && (typeof c.identity !== 'string' || certificate(c.identity) === undefined)) problems.push(`${where}.identity: must be a PEM X.509 certificate`);
-    if (c.mspId !== undefined && (typeof c.mspId !== 'string' || c.mspId === '')) problems.push(`${where}.mspId: must be a non-empty string`);
-    if (c.id !== undefined && (typeof c.id !== 'number' || !Number.isInteger(c.id) || c.id < 1)) problems.push(`${where}.id: must be a positive integer`);
+    problems.push(...consenterShapeProblems(c, `${at}[${i}]`));
   });
   return problems;
 }
