@@ -13,6 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import * as http from 'node:http';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -25,6 +26,7 @@ import { backend, REPO_ROOT, startNetwork } from './support/network';
 import type { TestNetwork } from './support/network';
 
 const BASE_PORT = 21450;
+const OPERATIONS_PORT = 21490;
 const MGMT_CLI = path.join(REPO_ROOT, 'orchestrator', 'dist', 'cli', 'index.js');
 const onDevnet = backend() === 'devnet';
 
@@ -48,6 +50,20 @@ function run(args: string[], deadlineMs: number): Promise<{ code: number | null;
       clearTimeout(timer);
       resolve({ code, output, stdout });
     });
+  });
+}
+
+/** GET on the signer's operations endpoint with node:http (fetch() would be refused as a browser). */
+function operations(route: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: OPERATIONS_PORT, path: route, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }); });
+    });
+    req.on('timeout', () => { req.destroy(new Error(`GET ${route} timed out`)); });
+    req.on('error', reject);
   });
 }
 
@@ -91,7 +107,7 @@ maybe('a consortium whose orderer belongs to a separate organisation (OrdererMSP
   });
 
   it('members seal CBs, mgmt signer of OrdererMSP signs and submits them, and the audit passes', async () => {
-    signer = spawn(process.execPath, [MGMT_CLI, '--connection', net.connectionFile, '--verbose', 'signer', '--state-dir', path.join(work, 'signer-state')], {
+    signer = spawn(process.execPath, [MGMT_CLI, '--connection', net.connectionFile, '--verbose', 'signer', '--state-dir', path.join(work, 'signer-state'), '--operations-listen', `127.0.0.1:${OPERATIONS_PORT}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     signer.stdout?.on('data', (d: Buffer) => (signerOutput += d.toString()));
@@ -106,6 +122,17 @@ maybe('a consortium whose orderer belongs to a separate organisation (OrdererMSP
     await waitFor(`CB ${newest} in force through the signer`, () => new RegExp(`CB ${newest} in force on the primary channel`).test(signerOutput), 60_000);
     // OrdererMSP alone satisfies /Channel/Orderer/Admins: the signer's submissions carry its signature.
     expect(signerOutput).toMatch(/submitted the update for CB \d+ \(sequence \d+, signed by OrdererMSP\): SUCCESS/);
+    // Its operations endpoint: healthy once the newest CB is in force, and the CB height scraped.
+    let health = { status: 0, body: '' };
+    const healthy = Date.now() + 30_000;
+    while (health.status !== 200 && Date.now() < healthy) {
+      health = await operations('/healthz');
+      if (health.status !== 200) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(health).toMatchObject({ status: 200 });
+    const metrics = await operations('/metrics');
+    expect(metrics.body).toMatch(new RegExp(`mgmt_cb_height\\{member="OrdererMSP"\\} ${newest}`));
+
     // It never writes to the management channel: nothing in its output says it voted or proposed.
     expect(signerOutput).not.toMatch(/\bvoted\b|\bproposed\b/);
 

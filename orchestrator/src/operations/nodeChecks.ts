@@ -26,6 +26,8 @@ export const NODE_CHECK_DEFAULTS = {
  * `deadlineMs`; its answer is reused for `cacheMs`.
  */
 export function peerCheck(options: {
+  /** `peer` by default; `orderer` for a signer, which has no peer. */
+  readonly component?: string;
   readonly endpoint: string;
   readonly probe: (deadlineMs: number) => Promise<void>;
   readonly deadlineMs?: number;
@@ -34,13 +36,13 @@ export function peerCheck(options: {
 }): HealthCheck {
   const deadlineMs = options.deadlineMs ?? NODE_CHECK_DEFAULTS.peerDeadlineMs;
   const check: HealthCheck = {
-    component: 'peer',
+    component: options.component ?? 'peer',
     check: async () => {
       try {
         await options.probe(deadlineMs);
         return undefined;
       } catch (err) {
-        return `peer ${options.endpoint} unreachable within ${deadlineMs} ms: ${messageOf(err)}`;
+        return `${options.component ?? 'peer'} ${options.endpoint} unreachable within ${deadlineMs} ms: ${messageOf(err)}`;
       }
     },
   };

@@ -120,6 +120,18 @@ export class ManagementReplica {
     this.options = options;
   }
 
+  /** Height of the newest CB the channel holds (the chaincode's `latest` key), -1 before genesis. */
+  latestCbHeight(): number {
+    const latest = this.state.get('latest');
+    if (latest === undefined) return -1;
+    try {
+      const { height } = JSON.parse(latest.value.toString('utf8')) as { height?: unknown };
+      return typeof height === 'number' ? height : -1;
+    } catch {
+      return -1;
+    }
+  }
+
   /** Number of blocks applied: the next block expected. */
   get height(): number {
     return this.blocks.length;

@@ -27,6 +27,7 @@ import type { MemberPrimary } from '../member/memberPrimary';
 import { startMemberPrimary } from '../member/memberPrimary';
 import { DEFAULT_MGMT_CHAINCODE } from '../mgmtClient/client';
 import type { Logger } from '../observer';
+import type { StreamState } from '../operations/streamWatch';
 import type { AppliedConfiguration } from '../primary';
 import type { PrimaryChannelEvents } from '../primary/fabricAdapter';
 import { messageOf } from 'mgmt-chaincode/dist/protocol';
@@ -51,6 +52,10 @@ export interface SignerOptions {
 export interface RunningSigner {
   readonly replica: ManagementReplica;
   readonly primary: MemberPrimary;
+  /** The gRPC connection to the organisation's orderer (for a health probe; closed by `stop`). */
+  readonly orderer: grpc.Client;
+  /** Whether the management channel's block stream from the orderer is live. */
+  streamState(): StreamState;
   stop(): Promise<void>;
 }
 
@@ -85,18 +90,21 @@ export async function startSigner(options: Readonly<SignerOptions>): Promise<Run
   const orderer = await newGrpcConnection(signer.orderer);
   let stopped = false;
   let stream: BlockStream | undefined;
+  let state: StreamState = { connected: false, sinceMs: Date.now(), reason: 'not yet opened' };
   const pump = (async (): Promise<void> => {
     let delay: number = RETRY.initialMs;
     while (!stopped) {
       stream = streamBlocks(orderer, channels.management, admin, replica.height);
       try {
         for await (const block of stream) {
+          if (!state.connected) state = { connected: true, sinceMs: Date.now() };
           replica.apply(block);
           delay = RETRY.initialMs;
         }
         if (!stopped) throw new Error('the orderer ended the stream');
       } catch (err) {
         if (stopped) break;
+        state = { connected: false, sinceMs: state.connected ? Date.now() : state.sinceMs, reason: `reading ${channels.management} from ${signer.orderer.endpoint} failed: ${messageOf(err)}` };
         logger.warn(`[signer ${signer.mspId}] reading ${channels.management} from the orderer failed (${messageOf(err)}); again in ${delay} ms`);
         await sleep(delay);
         delay = Math.min(delay * 2, RETRY.maxMs);
@@ -132,6 +140,8 @@ export async function startSigner(options: Readonly<SignerOptions>): Promise<Run
   return {
     replica,
     primary,
+    orderer,
+    streamState: () => state,
     stop: async () => {
       await primary.stop();
       await halt();

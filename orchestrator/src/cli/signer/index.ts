@@ -10,8 +10,11 @@ import { assertStateFolderFree } from '../../observer';
 import { CliContext } from '../context';
 import type { CliIo } from '../context';
 import { CliError, UsageError } from '../errors';
+import { inForceCheck, observerLagCheck, OperationsConfigError, operationsCliOptions, operationsTlsOf, OptionCombinationError, assertListenAllowed, parseListenAddress, eventStreamCheck, peerCheck, MgmtMetrics, startOperationsServer, versionInfo } from '../../operations';
+import type { HealthCheck, OperationsCliOptions, OperationsServer } from '../../operations';
+import type { RunningSigner } from '../../signer';
 
-interface SignerCliOptions {
+interface SignerCliOptions extends OperationsCliOptions {
   readonly signer?: string;
   readonly stateDir?: string;
 }
@@ -30,7 +33,51 @@ function pickSigner(signers: readonly SignerConnection[], wanted: string | undef
   return found;
 }
 
+/** Checks the `--operations-*` options before anything connects. */
+function checkOperations(options: SignerCliOptions): void {
+  try {
+    const tls = operationsTlsOf(options);
+    if (options.operationsListen !== undefined) assertListenAllowed(parseListenAddress(options.operationsListen), tls?.clientCaFile !== undefined);
+  } catch (err) {
+    if (err instanceof OptionCombinationError || err instanceof OperationsConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * The signer's operations endpoint: its orderer reachable, the management channel's block stream
+ * live, the observer caught up with the chain, the newest CB in force within the grace.
+ */
+async function serveOperations(running: RunningSigner, mspId: string, ordererEndpoint: string, options: SignerCliOptions): Promise<OperationsServer | undefined> {
+  if (options.operationsListen === undefined) return undefined;
+  const metrics = new MgmtMetrics({ labels: { member: mspId } });
+  const unwatch = metrics.watchPrimary(running.primary);
+  const chainHeight = (): number => {
+    const height = running.replica.latestCbHeight();
+    metrics.noteHeight(height);
+    return height;
+  };
+  const ready = (deadlineMs: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      running.orderer.waitForReady(Date.now() + deadlineMs, (err) => { if (err) reject(err); else resolve(); });
+    });
+  const checks: HealthCheck[] = [
+    peerCheck({ component: 'orderer', endpoint: ordererEndpoint, probe: ready }),
+    eventStreamCheck(() => running.streamState()),
+    observerLagCheck({ chainHeight, verifiedHeight: () => running.primary.observer.latestHeight, maxLag: options.operationsMaxObserverLag }),
+    inForceCheck({ chainHeight, inForceHeight: () => running.primary.runtime.inForceHeight, sealedAtMs: (h) => metrics.sealedAtMs(h), graceMs: options.operationsApplyGrace * 1000 }),
+  ];
+  try {
+    const server = await startOperationsServer({ listen: options.operationsListen, tls: operationsTlsOf(options), checks, registry: metrics.registry, version: versionInfo() });
+    return { url: server.url, host: server.host, port: server.port, close: async () => { unwatch(); await server.close(); } };
+  } catch (err) {
+    unwatch();
+    throw new CliError(`cannot serve the operations endpoint on ${options.operationsListen}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
 async function signerHandler(ctx: CliContext, options: SignerCliOptions): Promise<void> {
+  checkOperations(options);
   const connection = ctx.connection();
   const signer = pickSigner(connection.signers ?? [], options.signer, ctx.globals.connection);
   const stateDir = options.stateDir ?? path.join('.mgmt', signer.mspId);
@@ -58,17 +105,26 @@ async function signerHandler(ctx: CliContext, options: SignerCliOptions): Promis
   running.primary.adapter.on('submitted', (s) => {
     ctx.out(ctx.globals.json ? `${JSON.stringify({ type: 'submitted', ...s })}\n` : `submitted the update for CB ${s.height} (sequence ${s.sequence}, signed by ${s.signers.join(', ')}): ${s.status}\n`);
   });
+  let operations: OperationsServer | undefined;
+  try {
+    operations = await serveOperations(running, signer.mspId, signer.orderer.endpoint, options);
+  } catch (err) {
+    await running.stop();
+    throw err;
+  }
+  if (operations !== undefined) ctx.progress(`operations endpoint on ${options.operationsListen ?? ''} (/healthz, /metrics, /version)`);
   ctx.progress(`signer of ${signer.mspId} follows the chain (verified up to height ${running.primary.observer.chain.length - 1})`);
   await new Promise<void>((resolve) => {
     if (signal === undefined || signal.aborted) resolve();
     else signal.addEventListener('abort', () => { resolve(); }, { once: true });
   });
+  await operations?.close();
   await running.stop();
 }
 
 /** Registers `mgmt signer`. */
 export function registerSigner(program: Command, io: CliIo): Command {
-  return program
+  const command = program
     .command('signer')
     .description('sign, as a non-voting organisation (e.g. the orderer organisation), the config updates that put the CBs in force, until Ctrl-C')
     .addOption(new Option('--signer <mspId>', 'the declared signer to run (default: the only one in the connection file)').env('MGMT_SIGNER'))
@@ -87,4 +143,6 @@ export function registerSigner(program: Command, io: CliIo): Command {
       ].join('\n'),
     )
     .action(async (options: SignerCliOptions, cmd: Command) => signerHandler(new CliContext(cmd, io), options));
+  for (const option of operationsCliOptions()) command.addOption(option);
+  return command;
 }
