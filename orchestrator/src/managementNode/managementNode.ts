@@ -415,9 +415,11 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     this.proposed.set(key, height);
     const endsAt = parseIsoMillis(round.cycleEndsAt) ?? this.clock.now() + this.twinTimeout;
     let config: Record<string, unknown>;
+    let params: GenesisParams | undefined;
     try {
       this.tracer?.('twinAsked', { height, cycle, detail: 'decide' });
       config = await this.twin.decide(this.latest, endsAt);
+      params = await this.twin.decideParams(this.latest, this.params, endsAt);
       this.tracer?.('twinAnswered', { height, cycle, detail: 'decide' });
     } catch (err) {
       this.reporter.twinFailure('decide', err);
@@ -425,7 +427,7 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     }
     try {
       this.tracer?.('proposeSent', { height, cycle });
-      const proposal = await this.options.ledger.propose(config as JsonObject);
+      const proposal = params === undefined ? await this.options.ledger.propose(config as JsonObject) : await this.options.ledger.proposeParams(config as JsonObject, params);
       this.tracer?.('proposeCommitted', { height, cycle, proposalId: proposal.id });
     } catch (err) {
       this.tracer?.('proposeFailed', { height, cycle, detail: failureCode(err) });

@@ -11,10 +11,10 @@
  */
 import { channelModelProblems, isChannelModel } from 'fabric-config/configtx';
 import type { ConfigBlock, GenesisParams, JsonObject, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
-import { hashHeader, messageOf, parseIsoMillis, validateConfig } from 'mgmt-chaincode/dist/protocol';
+import { canonicalJson, hashHeader, membershipChange, membershipChangeProblem, messageOf, parseIsoMillis, validateConfig } from 'mgmt-chaincode/dist/protocol';
 import { TwinError } from '../twins/errors';
 import { NO_METRICS } from '../twins/metrics';
-import type { DigitalTwin, PrimaryMetrics, TwinState, Verdict } from '../twins/twin';
+import type { DigitalTwin, ParamsChange, PrimaryMetrics, TwinState, Verdict } from '../twins/twin';
 import type { Clock } from './clock';
 
 /** Options of {@link TwinConsultation}. */
@@ -68,6 +68,24 @@ export function modelProblem(config: JsonObject): string | undefined {
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
+/**
+ * What a params change changes, in words: the members added, removed and given another CA, and
+ * which other fields (CBI, cycle timeout, clock tolerance, schema) change.
+ */
+export function describeParamsChange(inForce: GenesisParams, next: GenesisParams): string {
+  const change = membershipChange(inForce, next);
+  const parts = [
+    ...change.added.map((id) => `admits ${id}`),
+    ...change.removed.map((id) => `removes ${id}`),
+    ...change.rotated.map((id) => `replaces the CA of ${id}`),
+  ];
+  for (const key of ['cbiSeconds', 'cycleTimeoutSeconds', 'clockToleranceSeconds'] as const) {
+    if (inForce[key] !== next[key]) parts.push(`${key} ${String(inForce[key])} -> ${String(next[key])}`);
+  }
+  if (canonicalJson(inForce.configSchema) !== canonicalJson(next.configSchema)) parts.push('changes the configuration schema');
+  return parts.length > 0 ? parts.join(', ') : 'restates the params in force';
+}
+
 /** The node's digital twin, asked with a deadline. */
 export class TwinConsultation {
   private readonly options: Readonly<TwinConsultationOptions>;
@@ -97,6 +115,22 @@ export class TwinConsultation {
     return config;
   }
 
+  /**
+   * The params the twin proposes with its configuration, or undefined to keep those in force.
+   *
+   * @throws {@link TwinError} `TWIN_TIMEOUT` past the deadline, `TWIN_BAD_ANSWER` for params that
+   * break the membership safety rules, and whatever the twin throws.
+   */
+  async decideParams(latest: ConfigBlock | undefined, inForce: GenesisParams | undefined, deadlineMs: number): Promise<GenesisParams | undefined> {
+    const { twin } = this.options;
+    if (twin.decideParams === undefined || inForce === undefined) return undefined;
+    const params = await this.ask(() => (twin.decideParams as NonNullable<DigitalTwin['decideParams']>)(inForce, this.state(latest)), deadlineMs, 'decide');
+    if (params === undefined) return undefined;
+    const problem = membershipChangeProblem(inForce, params);
+    if (problem !== undefined) throw new TwinError('TWIN_BAD_ANSWER', twin.name, `not proposing params that break the membership rules: ${problem}`);
+    return params;
+  }
+
   /** Why Fabric would refuse a configuration: the model itself, then the channel as it is now. */
   private async fabricProblem(config: JsonObject): Promise<string | undefined> {
     return modelProblem(config) ?? (await this.options.channelCheck?.(config));
@@ -115,6 +149,18 @@ export class TwinConsultation {
     if (refusal !== undefined) return { approve: false, reason: `the primary channel would refuse it: ${refusal}` };
     if (proposal.header.proposer === context.self) return { approve: true, reason: 'own proposal' };
     const endsAt = parseIsoMillis(proposal.cycleEndsAt) ?? this.options.clock.now();
+    const params = proposal.header.params;
+    // Genesis proposes the first params; any later ones change who decides, and a twin that
+    // judges only configurations must not approve that by default.
+    if (params !== undefined && proposal.header.height > 0 && context.params !== undefined) {
+      const change: ParamsChange = { params, inForce: context.params, summary: describeParamsChange(context.params, params) };
+      const { twin } = this.options;
+      if (twin.validateParams === undefined) {
+        return { approve: false, reason: `the proposal changes the params (${change.summary}); the ${twin.name} twin does not judge params changes: an operator decides them (mgmt vote, or an operator twin with --members-file)` };
+      }
+      const verdict = await this.ask(() => (twin.validateParams as NonNullable<DigitalTwin['validateParams']>)(change, this.state(context.latest)), endsAt, 'validate');
+      if (!verdict.approve) return verdict;
+    }
     return this.ask(() => this.options.twin.validate({ ...proposal.header.config }, this.state(context.latest)), endsAt, 'validate');
   }
 

@@ -11,7 +11,9 @@
 import { readFileSync } from 'node:fs';
 import { TwinError } from './errors';
 import { isModelConfig } from './primaryConfig';
-import type { DigitalTwin, TwinState, Verdict } from './twin';
+import type { GenesisParams, Member } from 'mgmt-chaincode/dist/protocol';
+import { canonicalJson } from 'mgmt-chaincode/dist/protocol';
+import type { DigitalTwin, ParamsChange, TwinState, Verdict } from './twin';
 
 /** Options of {@link OperatorTwin}: exactly one of `config` and `configFile`. */
 export interface OperatorTwinOptions {
@@ -31,6 +33,14 @@ export interface OperatorTwinOptions {
   readonly allowance?: Readonly<Record<string, number>>;
   /** Name in messages, `operator` by default. */
   readonly name?: string;
+  /**
+   * A JSON file holding the member set the operator wants: `{"members": [{"mspId", "caCertificate"}, …]}`
+   * (the `member` entries of organisation files, `mgmt org new`). Re-read at every decision: when
+   * it differs from the members in force, the node proposes it (with the other params unchanged)
+   * and approves only a params change that makes exactly that set. Without it, params changes are
+   * never proposed and always rejected.
+   */
+  readonly membersFile?: string;
 }
 
 /**
@@ -116,6 +126,60 @@ export class OperatorTwin implements DigitalTwin {
       return Promise.resolve({ approve: false, reason: `${key} ${JSON.stringify(got)} differs from the operator's ${JSON.stringify(want)}` });
     }
     return Promise.resolve({ approve: true, reason: 'matches the operator configuration' });
+  }
+
+  /**
+   * The params with the operator's member set, when it differs from the one in force.
+   *
+   * @throws {@link TwinError} `TWIN_CONFIG_UNREADABLE` when the members file cannot be read or is malformed.
+   */
+  decideParams(inForce: GenesisParams): Promise<GenesisParams | undefined> {
+    try {
+      const wanted = this.wantedParams(inForce);
+      return Promise.resolve(wanted === undefined || canonicalJson(wanted) === canonicalJson(inForce) ? undefined : wanted);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Approves a params change iff it makes exactly the operator's member set and changes nothing else. */
+  validateParams(change: ParamsChange): Promise<Verdict> {
+    let wanted: GenesisParams | undefined;
+    try {
+      wanted = this.wantedParams(change.inForce);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    if (wanted === undefined) return Promise.resolve({ approve: false, reason: `it changes the params (${change.summary}); the operator gave no members file` });
+    return Promise.resolve(
+      canonicalJson(wanted) === canonicalJson(change.params)
+        ? { approve: true, reason: `the member set the operator wants (${change.summary})` }
+        : { approve: false, reason: `it changes the params (${change.summary}), which is not the member set the operator wants` },
+    );
+  }
+
+  /** The params in force with the members file's member set, or undefined without a members file. */
+  private wantedParams(inForce: GenesisParams): GenesisParams | undefined {
+    const file = this.options.membersFile;
+    if (file === undefined) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new TwinError('TWIN_CONFIG_UNREADABLE', this.name, `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    const members = isPlainObject(parsed) ? parsed.members : undefined;
+    const valid =
+      Array.isArray(members) &&
+      members.length > 0 &&
+      members.every((m: unknown) => isPlainObject(m) && typeof m.mspId === 'string' && m.mspId !== '' && typeof m.caCertificate === 'string' && m.caCertificate.includes('BEGIN CERTIFICATE'));
+    if (!valid) throw new TwinError('TWIN_CONFIG_UNREADABLE', this.name, `${file} must hold {"members": [{"mspId": "Org1MSP", "caCertificate": "-----BEGIN CERTIFICATE-----…"}, …]}`);
+    // The chaincode keeps members sorted by MSP ID; so must the proposal.
+    // A CA the operator copied with other line ends is the one in force, not a rotation.
+    const pem = (text: string): string => text.replace(/\r\n/g, '\n').trim();
+    const same = (m: Member): string => inForce.members.find((x) => x.mspId === m.mspId && pem(x.caCertificate) === pem(m.caCertificate))?.caCertificate ?? m.caCertificate;
+    const sorted = (members as Member[]).map((m) => ({ mspId: m.mspId, caCertificate: same(m) })).sort((a, b) => (a.mspId < b.mspId ? -1 : a.mspId > b.mspId ? 1 : 0));
+    return { ...inForce, members: sorted };
   }
 
   /** The desired configuration, merged into the one in force when both are channel models. */

@@ -49,6 +49,7 @@ function checkTwinOptions(options: NodeOptions): void {
     throw new UsageError('the operator twin needs --config-file <file> or --config <json>');
   }
   if (options.twin === 'http' && options.twinUrl === undefined) throw new UsageError('the http twin needs --twin-url <url>');
+  if (options.membersFile !== undefined && options.twin !== 'operator') throw new UsageError('--members-file is an operator twin option: add --twin operator');
 }
 
 function operatorConfig(text: string): JsonObject {
@@ -69,6 +70,7 @@ function makeTwin(options: NodeOptions, bounds: PrimaryBounds): DigitalTwin {
         configFile: options.configFile,
         config: options.config === undefined ? undefined : operatorConfig(options.config),
         allowance: options.allowance,
+        membersFile: options.membersFile,
       });
     case 'http':
       return new HttpTwin({ url: options.twinUrl as string, timeoutMs: options.twinTimeout });

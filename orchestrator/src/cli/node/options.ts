@@ -21,6 +21,8 @@ export interface NodeOptions extends OperationsCliOptions, LoggingCliOptions {
   readonly config?: string;
   /** operator: per-key allowance. */
   readonly allowance?: Record<string, number>;
+  /** operator: the member set the operator wants (membership changes). */
+  readonly membersFile?: string;
   /** http: the twin service's URL. */
   readonly twinUrl?: string;
   readonly twinTimeout: number;
@@ -50,6 +52,7 @@ export function nodeOptions(): Option[] {
     new Option('--config-file <file>', 'operator twin: desired configuration file (re-read on every decision)').env('MGMT_TWIN_CONFIG_FILE').conflicts('config'),
     new Option('--config <json>', 'operator twin: desired configuration as JSON').env('MGMT_TWIN_CONFIG'),
     new Option('--allowance <key=n,...>', 'operator twin: approve values within n of the desired ones').argParser(keyNumbers).env('MGMT_TWIN_ALLOWANCE'),
+    new Option('--members-file <file>', 'operator twin: {"members": [{"mspId", "caCertificate"}, …]}, the member set the operator wants: proposed when it differs from the one in force, and the only params change approved').env('MGMT_TWIN_MEMBERS_FILE'),
     new Option('--twin-url <url>', 'http twin: the service to POST questions to').env('MGMT_TWIN_URL'),
     new Option('--twin-timeout <ms>', 'http twin: answer timeout').argParser(integerIn(1)).default(DEFAULT_HTTP_TWIN_TIMEOUT_MS).env('MGMT_TWIN_TIMEOUT'),
     new Option('--rules <file>', 'rules twin: JSON thresholds, e.g. {"highFill":0.9,"lowLatencyMs":200}').env('MGMT_TWIN_RULES'),
