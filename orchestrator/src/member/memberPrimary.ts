@@ -19,6 +19,7 @@ import { Logger, Observer } from '../observer';
 import type { ChannelModel } from 'fabric-config/configtx';
 import { CHANNEL_MODEL_VERSION, isChannelModel } from 'fabric-config/configtx';
 import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
+import { quorum } from 'mgmt-chaincode/dist/protocol';
 import { AppliedConfiguration, FabricPrimaryAdapter, PrimaryNodeRuntime } from '../primary';
 
 /** Where the primary side reads the two channels: a gateway's networks, or a replica's (`mgmt signer`). */
@@ -89,11 +90,16 @@ export function genesisMembersProblem(
   const pem = (s: string): string => s.replace(/\r\n/g, '\n').trim();
   const expected = new Map(consortium.map((m) => [m.mspId, pem(m.caCertificate)]));
   const named = new Map(genesis.map((m) => [m.mspId, pem(m.caCertificate)]));
-  const missing = [...expected.keys()].filter((id) => !named.has(id));
+  // A member admitted after genesis knows members genesis does not name. What anchors the chain:
+  // every member genesis names is one this member knows (with that CA), and they are at least a
+  // quorum of the consortium it knows, so no minority of it can have made the chain alone.
   const extra = [...named.keys()].filter((id) => !expected.has(id));
   const otherCa = [...expected.keys()].filter((id) => named.has(id) && named.get(id) !== expected.get(id));
+  const known = [...named.keys()].filter((id) => expected.has(id));
+  const missing = [...expected.keys()].filter((id) => !named.has(id));
+  const enough = quorum(expected.size);
   const parts = [
-    missing.length > 0 ? `missing ${missing.join(', ')}` : '',
+    known.length < enough ? `missing ${missing.join(', ')} (it names ${known.length} of the ${expected.size} members this member knows, fewer than a quorum of ${enough})` : '',
     extra.length > 0 ? `unknown ${extra.join(', ')}` : '',
     otherCa.length > 0 ? `another CA certificate for ${otherCa.join(', ')}` : '',
   ].filter((p) => p !== '');

@@ -20,7 +20,7 @@
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import { withBatchParams } from './batch';
 import { byCodeUnit, configLeaves, shortHash } from './configDiff';
-import { canonicalConsenters, consenterText, consentersShapeProblems, readConsenters, writeConsenters } from './consenters';
+import { canonicalConsenters, consenterText, consentersOfRemainingOrgs, consentersShapeProblems, readConsenters, writeConsenters } from './consenters';
 import type { ConsenterModel } from './consenters';
 import type { DiffValue } from './configDiff';
 import { readBatchParams } from './decode';
@@ -889,6 +889,33 @@ export function aclPolicyPath(policyRef: string): string {
 }
 
 /**
+ * The model's organisations written, with the consenter set kept valid: an organisation removed
+ * takes its ordering nodes out of the set unless the model states the set, and a set that keeps
+ * a node no remaining orderer organisation issues is refused (Fabric verifies it against the
+ * resulting config).
+ */
+function writeOrganizationsAndTheirNodes(config: common.Config, model: ChannelModel, problems: string[]): common.Config {
+  const organizations = model.organizations ?? {};
+  const copy = writeOrganizations(config, organizations, problems);
+  // An organisation removed takes its ordering nodes out of the consenter set, unless the model
+  // states the set itself (Fabric would otherwise refuse consenters no orderer CA issues).
+  const removes = Object.values(organizations).some((entry) => entry === null);
+  const group = groupAt(copy, ['Channel', ConfigKey.ordererGroup]);
+  if (removes && model.orderer?.consenters === undefined && group !== undefined) {
+    const remaining = consentersOfRemainingOrgs(group);
+    if (remaining !== undefined && remaining.length !== readConsenters(group)?.length) problems.push(...writeConsenters(group, remaining, 'orderer.consenters'));
+  }
+  // Fabric verifies the consenter set against the orderer organisations of the resulting config.
+  const finalSet = group === undefined ? undefined : readConsenters(group);
+  const issued = group === undefined ? undefined : consentersOfRemainingOrgs(group);
+  for (const c of finalSet ?? []) {
+    if (issued?.some((x) => x.clientTlsCert === c.clientTlsCert) === true) continue;
+    problems.push(`orderer.consenters: ${c.host}:${c.port}: the TLS client certificate is not issued by a TLS CA of an orderer organisation of the channel once the model's organisations are written; take the node out of the set in the same change`);
+  }
+  return copy;
+}
+
+/**
  * A copy of `config` running the model: only the values that differ are rewritten (element
  * versions untouched: `computeUpdate` bumps them).
  *
@@ -930,7 +957,7 @@ export function withChannelModel(config: common.Config, model: ChannelModel): co
     if (app.acls !== undefined) writeAcls(application, app.acls);
     if (app.anchorPeers !== undefined) writeAnchorPeers(application, app.anchorPeers, problems);
   }
-  if (model.organizations !== undefined) copy = writeOrganizations(copy, model.organizations, problems);
+  if (model.organizations !== undefined) copy = writeOrganizationsAndTheirNodes(copy, model, problems);
   // References are checked against the result: an ACL may name a policy the same model adds.
   for (const [resource, ref] of Object.entries(app?.acls ?? {})) {
     if (!hasPolicy(copy, aclPolicyPath(ref))) problems.push(`application.acls.${resource}: no such policy ${aclPolicyPath(ref)}`);

@@ -355,3 +355,18 @@ describe('BFT consenters', () => {
     expect(refusal(genesis, consentersModel(list))).toContain(`${where(list, added)}: the TLS client certificate is not issued by a TLS CA of its organisation Org1MSP of the channel`);
   });
 });
+
+describe('an organisation removed with its ordering node', () => {
+  it('takes its node out of the consenter set when the model does not state the set', () => {
+    const genesis = genesisConfig(profileWithConsenters('etcdraft', 4));
+    const after = applied(genesis, { version: 2, organizations: { [orgs[3].mspId]: null } });
+    expect(readConsenters(ordererGroup(after))?.map((c) => c.host).sort()).toEqual([0, 1, 2].map((i) => orgs[i].orderer.host).sort());
+    expect(ordererGroup(after).getGroupsMap().has(orgs[3].mspId)).toBe(false);
+  });
+
+  it('refuses a model that removes the organisation but keeps its node in the set it states', () => {
+    const genesis = genesisConfig(profileWithConsenters('etcdraft', 4));
+    const message = refusal(genesis, { version: 2, organizations: { [orgs[3].mspId]: null }, orderer: { consenters: [0, 1, 2, 3].map(consenterOf) } });
+    expect(message).toMatch(/the TLS client certificate is not issued by a TLS CA of an orderer organisation of the channel/);
+  });
+});

@@ -177,6 +177,20 @@ function ordererOrgCas(ordererGroup: common.ConfigGroup): OrdererOrgCas[] {
   return orgs;
 }
 
+/**
+ * The consenters whose TLS certificates an orderer organisation of the group still issues: what
+ * is left of the set once an organisation has been removed from the group.
+ */
+export function consentersOfRemainingOrgs(ordererGroup: common.ConfigGroup): ConsenterModel[] | undefined {
+  const consenters = readConsenters(ordererGroup);
+  if (consenters === undefined) return undefined;
+  const tlsCas = ordererOrgCas(ordererGroup).flatMap((o) => o.tlsCas);
+  return consenters.filter((c) => [c.clientTlsCert, c.serverTlsCert].every((pem) => {
+    const cert = certificate(pem);
+    return cert !== undefined && chains(cert, tlsCas);
+  }));
+}
+
 /** Issued by one of `cas` (expiry ignored, as Fabric ignores it for consenters already in the set). */
 function chains(cert: X509Certificate, cas: readonly X509Certificate[]): boolean {
   return cas.some((ca) => {
