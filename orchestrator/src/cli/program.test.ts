@@ -110,6 +110,8 @@ describe('mgmt', () => {
     [['propose', path.join(dir, 'missing.json')], /✖ cannot read the configuration .*missing\.json/],
     [['--member', 'Org9MSP', 'round'], /✖ member Org9MSP is not in .*; pass --member with one of Org1MSP, Org2MSP/],
     [['node', '--twin', 'operator'], /✖ the operator twin needs --config-file <file> or --config <json>/],
+    [['node', '--members-file', path.join(dir, 'members.json')], /✖ --members-file is an operator twin option: add --twin operator/],
+    [['node', '--twin', 'http', '--twin-url', 'http://127.0.0.1:1/', '--members-file', path.join(dir, 'members.json')], /✖ --members-file is an operator twin option: add --twin operator/],
     [['blocks', '--from', '3', '--to', '1'], /✖ --to \(1\) is below --from \(3\)/],
   ])('exits 2 with one line for %j', async (argv, message) => {
     const result = await run(argv);

@@ -24,11 +24,15 @@ import {
 import { tallyVotes } from 'mgmt-chaincode/dist/protocol';
 import { analyseTrace } from '../trace/report';
 import type { TraceLine } from '../trace/types';
-import type { DigitalTwin, TwinState, Verdict } from '../twins/twin';
+import { TwinError } from '../twins/errors';
+import { RulesTwin } from '../twins/rulesTwin';
+import type { DigitalTwin, ParamsChange, TwinState, Verdict } from '../twins/twin';
 import { LedgerUnavailableError, MgmtRefusalError, TransactionInvalidError } from '../mgmtClient/errors';
 import type { NodeEvent } from './events';
 import type { EventStream, MgmtEvent, MgmtLedger, TallyResult } from './ledger';
+import { systemClock } from './clock';
 import { ManagementNode } from './managementNode';
+import { describeParamsChange, TwinConsultation } from './twinConsultation';
 
 const MEMBERS = ['Org1MSP', 'Org2MSP', 'Org3MSP', 'Org4MSP'];
 const SCHEMA: JsonObject = {
@@ -204,16 +208,20 @@ class FakeLedger implements MgmtLedger {
     return Promise.reject(new Error('not used'));
   }
 
-  proposeParams(): Promise<Proposal> {
-    return Promise.reject(new Error('not used'));
+  proposeParams(config: JsonObject, params: GenesisParams): Promise<Proposal> {
+    return this.propose(config, params);
   }
 
-  propose(config: JsonObject): Promise<Proposal> {
+  /** Propose, or ProposeParams with new params (recorded under its own name). */
+  propose(config: JsonObject, newParams?: GenesisParams): Promise<Proposal> {
     const chain = this.chain;
-    return chain.tx(this.mspId, 'Propose', JSON.stringify(config), (nowMs) => {
+    return chain.tx(this.mspId, newParams === undefined ? 'Propose' : 'ProposeParams', JSON.stringify(config), (nowMs) => {
       const latest = chain.latest() as ConfigBlock;
       const valid = validateConfig(config, SCHEMA);
-      const proposal = planProposal({ params: PARAMS, latest, caller: this.mspId, nowMs, config: valid, previous: chain.previous(latest.height + 1), txId: 'p' });
+      // The one params rule of the chaincode's validateParams these tests need.
+      const ids = newParams?.members.map((m) => m.mspId) ?? [];
+      if (new Set(ids).size !== ids.length) throw new MgmtError('MGMT_INVALID_PARAMS', 'params.members: duplicate MSP ID');
+      const proposal = planProposal({ params: PARAMS, latest, caller: this.mspId, nowMs, config: valid, previous: chain.previous(latest.height + 1), txId: 'p', newParams });
       return {
         result: proposal,
         commit: () => {
@@ -333,7 +341,7 @@ class FakeLedger implements MgmtLedger {
 
 /** Approves everything and proposes the current configuration with a bumped maxMessageCount. */
 class EagerTwin implements DigitalTwin {
-  readonly name = 'eager';
+  readonly name: string = 'eager';
   validations = 0;
   constructor(private readonly decision?: (state: TwinState) => Record<string, unknown>) {}
   decide(state: TwinState): Promise<Record<string, unknown>> {
@@ -566,5 +574,221 @@ describe('ManagementNode with a tracer', () => {
     await Promise.all(nodes.map((n) => n.start()));
     await until(() => chain.blocks.length >= 3, 20_000);
     expect(events.filter((e) => e.type === 'committed' && e.block.height === 2)).toHaveLength(4);
+  });
+});
+
+/** The params in force with some members left out and others (with made-up CAs) let in. */
+function withMembers(remove: readonly string[], add: readonly string[] = [], base: GenesisParams = PARAMS): GenesisParams {
+  const members = [...base.members.filter((m) => !remove.includes(m.mspId)), ...add.map((mspId) => ({ mspId, caCertificate: `ca of ${mspId}` }))];
+  return { ...base, members: members.sort((a, b) => a.mspId.localeCompare(b.mspId)) };
+}
+
+/** An {@link EagerTwin} that also decides and judges params, recording what it was asked. */
+class ParamsTwin extends EagerTwin {
+  override readonly name = 'params';
+  decidedWith: (GenesisParams | undefined)[] = [];
+  changes: ParamsChange[] = [];
+  constructor(
+    private readonly next: GenesisParams | undefined,
+    private readonly paramsVerdict: Verdict = { approve: true, reason: 'the members we want' },
+    private readonly configVerdict: Verdict = { approve: true, reason: 'fine' },
+  ) {
+    super();
+  }
+  decideParams(inForce: GenesisParams): Promise<GenesisParams | undefined> {
+    this.decidedWith.push(inForce);
+    return Promise.resolve(this.next);
+  }
+  validateParams(change: ParamsChange): Promise<Verdict> {
+    this.changes.push(change);
+    return Promise.resolve(this.paramsVerdict);
+  }
+  override validate(): Promise<Verdict> {
+    this.validations++;
+    return Promise.resolve(this.configVerdict);
+  }
+}
+
+const UNCHANGED = { batchTimeoutMs: 100, maxMessageCount: 10 };
+
+/** A proposal of the expected proposer of cycle 0 after genesis, 1.1 s in (the CBI has elapsed). */
+function proposalAtHeight1(newParams: GenesisParams | undefined, config: JsonObject = UNCHANGED): Proposal {
+  const latest = chain.latest() as ConfigBlock;
+  const proposer = expectedProposer(PARAMS.members, latest.hash, 0);
+  return planProposal({ params: PARAMS, latest, caller: proposer, nowMs: T0 + 1100, config, txId: 'x', newParams });
+}
+
+const heightOneProposal = (): Proposal | undefined => [...chain.proposals.values()].find((p) => p.header.height === 1);
+const consult = (twin: DigitalTwin): TwinConsultation => new TwinConsultation({ twin, clock: systemClock, timeoutMs: 1000 });
+const rulesTwin = (): RulesTwin => new RulesTwin({ bounds: { batchTimeoutMs: { min: 50, max: 10000 }, maxMessageCount: { min: 1, max: 1000 } } });
+
+describe('ManagementNode and params changes (membership)', () => {
+  it('proposes with ProposeParams what its twin decides, given the params in force', async () => {
+    const latest = chain.latest() as ConfigBlock;
+    const proposer = expectedProposer(PARAMS.members, latest.hash, 0);
+    const next = withMembers([], ['Org5MSP']);
+    const twin = new ParamsTwin(next);
+    await startNode(proposer, twin).start();
+    await until(() => heightOneProposal() !== undefined, 3000);
+    expect(chain.calls.filter((c) => c.fn === 'ProposeParams' || c.fn === 'Propose').map((c) => `${c.mspId} ${c.fn}`)).toEqual([`${proposer} ProposeParams`]);
+    expect(twin.decidedWith).toEqual([PARAMS]);
+    expect(heightOneProposal()?.header).toMatchObject({ proposer, params: next, config: { maxMessageCount: 11 } });
+  });
+
+  it('proposes with plain Propose when its twin keeps the params in force', async () => {
+    const latest = chain.latest() as ConfigBlock;
+    const proposer = expectedProposer(PARAMS.members, latest.hash, 0);
+    const twin = new ParamsTwin(undefined);
+    await startNode(proposer, twin).start();
+    await until(() => heightOneProposal() !== undefined, 3000);
+    expect(twin.decidedWith).toHaveLength(1);
+    expect(chain.calls.filter((c) => c.fn === 'ProposeParams' || c.fn === 'Propose').map((c) => `${c.mspId} ${c.fn}`)).toEqual([`${proposer} Propose`]);
+    expect(heightOneProposal()?.header).not.toHaveProperty('params');
+  });
+
+  it('proposes params the chain refuses (MGMT_INVALID_PARAMS) once per cycle, not again and again', async () => {
+    const latest = chain.latest() as ConfigBlock;
+    const proposer = expectedProposer(PARAMS.members, latest.hash, 0);
+    const duplicate = { ...PARAMS, members: [...PARAMS.members, PARAMS.members[0]] };
+    await startNode(proposer, new ParamsTwin(duplicate)).start();
+    // Cycle 0 runs from 1 s to 4 s after genesis; the node looks again at least every 2 s.
+    await advance(3800);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'refused', action: 'propose', code: 'MGMT_INVALID_PARAMS' }));
+    expect(chain.calls.filter((c) => c.fn === 'ProposeParams')).toHaveLength(1);
+  });
+
+  it('a rules twin votes against a proposal that removes a member with an unchanged configuration (it used to approve it as "no change")', async () => {
+    const twin = rulesTwin();
+    const state: TwinState = { metrics: { txRate: 0, blockFill: 0, commitLatencyMs: 0, blockIntervalMs: 0 }, current: UNCHANGED, height: 0 };
+    // On the configuration alone the rules see nothing to object to: the params must be what rejects it.
+    expect(await twin.validate({ ...UNCHANGED }, state)).toEqual({ approve: true, reason: 'no change' });
+    const latest = chain.latest() as ConfigBlock;
+    const proposer = expectedProposer(PARAMS.members, latest.hash, 0);
+    const validator = MEMBERS.find((m) => m !== proposer && m !== 'Org4MSP') as string;
+    await startNode(validator, twin).start();
+    await advance(1100);
+    const p = planProposal({ params: PARAMS, latest, caller: proposer, nowMs: Date.now(), config: UNCHANGED, txId: 'x', newParams: withMembers(['Org4MSP']) });
+    chain.proposals.set(p.id, p);
+    chain.pointer = p.id;
+    chain.emit('ProposalCreated', p);
+    await until(() => events.some((e) => e.type === 'voted'), 2000);
+    const voted = events.find((e): e is Extract<NodeEvent, { type: 'voted' }> => e.type === 'voted');
+    expect(voted).toMatchObject({ proposalId: p.id, approve: false });
+    expect(voted?.reason).toMatch(/changes the params \(removes Org4MSP\)/);
+    expect(voted?.reason).toMatch(/the rules twin does not judge params changes: an operator decides them \(mgmt vote, or an operator twin with --members-file\)/);
+    // And the rejection is what reached the chain.
+    expect(chain.votes.get(p.id)).toEqual([expect.objectContaining({ mspId: validator, approve: false, reason: voted?.reason })]);
+  });
+});
+
+describe('TwinConsultation.verdict on proposals that carry params', () => {
+  const self = 'Org9MSP';
+
+  it('rejects a change of members at height > 0 when the twin does not judge params, without asking it', async () => {
+    const twin = new EagerTwin();
+    const verdict = await consult(twin).verdict(proposalAtHeight1(withMembers(['Org4MSP'])), { self, params: PARAMS, latest: chain.latest() });
+    expect(verdict.approve).toBe(false);
+    expect(verdict.reason).toBe(
+      'the proposal changes the params (removes Org4MSP); the eager twin does not judge params changes: an operator decides them (mgmt vote, or an operator twin with --members-file)',
+    );
+    expect(twin.validations).toBe(0);
+  });
+
+  it('rejects even params that restate those in force (a proposal with params is a params change)', async () => {
+    const verdict = await consult(new EagerTwin()).verdict(proposalAtHeight1(PARAMS), { self, params: PARAMS, latest: chain.latest() });
+    expect(verdict).toMatchObject({ approve: false, reason: expect.stringContaining('(restates the params in force)') as unknown as string });
+  });
+
+  it('asks validateParams with the change, then judges the configuration as usual', async () => {
+    const next = withMembers(['Org4MSP']);
+    const twin = new ParamsTwin(undefined);
+    const verdict = await consult(twin).verdict(proposalAtHeight1(next), { self, params: PARAMS, latest: chain.latest() });
+    expect(verdict).toEqual({ approve: true, reason: 'fine' });
+    expect(twin.changes).toEqual([{ params: next, inForce: PARAMS, summary: 'removes Org4MSP' }]);
+    expect(twin.validations).toBe(1);
+  });
+
+  it('still rejects a configuration the twin rejects when it approves the params', async () => {
+    const twin = new ParamsTwin(undefined, { approve: true, reason: 'ok' }, { approve: false, reason: 'maxMessageCount too high' });
+    const verdict = await consult(twin).verdict(proposalAtHeight1(withMembers(['Org4MSP'])), { self, params: PARAMS, latest: chain.latest() });
+    expect(verdict).toEqual({ approve: false, reason: 'maxMessageCount too high' });
+  });
+
+  it("rejects with validateParams' reason, without judging the configuration, when the twin rejects the params", async () => {
+    const twin = new ParamsTwin(undefined, { approve: false, reason: 'not the members we want' });
+    const verdict = await consult(twin).verdict(proposalAtHeight1(withMembers([], ['Org5MSP'])), { self, params: PARAMS, latest: chain.latest() });
+    expect(verdict).toEqual({ approve: false, reason: 'not the members we want' });
+    expect(twin.changes.map((c) => c.summary)).toEqual(['admits Org5MSP']);
+    expect(twin.validations).toBe(0);
+  });
+
+  it('judges a genesis proposal (height 0, which always carries params) on its configuration, as before', async () => {
+    const genesis = planGenesis({ params: withMembers(['Org4MSP']), caller: 'Org1MSP', nowMs: T0, config: UNCHANGED, txId: 'g' });
+    expect(genesis.header.params).toBeDefined();
+    for (const params of [undefined, PARAMS]) {
+      const twin = new EagerTwin();
+      expect(await consult(twin).verdict(genesis, { self, params, latest: undefined })).toEqual({ approve: true, reason: 'fine' });
+      expect(twin.validations).toBe(1);
+    }
+  });
+
+  it("approves the node's own proposal with params without asking the twin", async () => {
+    const p = proposalAtHeight1(withMembers(['Org4MSP']));
+    const twin = new EagerTwin();
+    expect(await consult(twin).verdict(p, { self: p.header.proposer, params: PARAMS, latest: chain.latest() })).toEqual({ approve: true, reason: 'own proposal' });
+    expect(twin.validations).toBe(0);
+  });
+
+  it('judges a proposal without params on its configuration only', async () => {
+    const twin = new ParamsTwin(undefined, { approve: false, reason: 'never asked' });
+    expect(await consult(twin).verdict(proposalAtHeight1(undefined), { self, params: PARAMS, latest: chain.latest() })).toEqual({ approve: true, reason: 'fine' });
+    expect(twin.changes).toHaveLength(0);
+  });
+});
+
+describe('TwinConsultation.decideParams', () => {
+  const latest = (): ConfigBlock | undefined => chain.latest();
+  const deadline = (): number => Date.now() + 5000;
+
+  it('is undefined for a twin that does not decide params', async () => {
+    expect(await consult(new EagerTwin()).decideParams(latest(), PARAMS, deadline())).toBeUndefined();
+  });
+
+  it('is undefined, without asking the twin, before the params in force are known', async () => {
+    const twin = new ParamsTwin(withMembers([], ['Org5MSP']));
+    expect(await consult(twin).decideParams(latest(), undefined, deadline())).toBeUndefined();
+    expect(twin.decidedWith).toHaveLength(0);
+  });
+
+  it("passes the twin's params on, or its undefined", async () => {
+    const next = withMembers(['Org4MSP']);
+    expect(await consult(new ParamsTwin(next)).decideParams(latest(), PARAMS, deadline())).toEqual(next);
+    expect(await consult(new ParamsTwin(undefined)).decideParams(latest(), PARAMS, deadline())).toBeUndefined();
+  });
+
+  it.each([
+    ['removes more than n - quorum(n) = 1 of 4 members', withMembers(['Org3MSP', 'Org4MSP']), /removes 2 of 4 members \(Org3MSP, Org4MSP\); at most 1 may leave in one block/],
+    ['adds two members', withMembers([], ['Org5MSP', 'Org6MSP']), /adds 2 members \(Org5MSP, Org6MSP\); members are admitted one at a time/],
+  ])('refuses params that break the membership rules: %s (TWIN_BAD_ANSWER)', async (_name, next, message) => {
+    const answer = consult(new ParamsTwin(next)).decideParams(latest(), PARAMS, deadline());
+    await expect(answer).rejects.toBeInstanceOf(TwinError);
+    await expect(answer).rejects.toMatchObject({ code: 'TWIN_BAD_ANSWER', twin: 'params', message: expect.stringMatching(message) as unknown as string });
+  });
+});
+
+describe('describeParamsChange', () => {
+  it.each([
+    ['an admission', withMembers([], ['Org5MSP']), 'admits Org5MSP'],
+    ['a removal', withMembers(['Org2MSP']), 'removes Org2MSP'],
+    ['a CA replacement', { ...PARAMS, members: PARAMS.members.map((m) => (m.mspId === 'Org3MSP' ? { ...m, caCertificate: 'another CA' } : m)) }, 'replaces the CA of Org3MSP'],
+    ['a CA equal up to surrounding white space (not a replacement)', { ...PARAMS, members: PARAMS.members.map((m) => ({ ...m, caCertificate: `${m.caCertificate}\n` })) }, 'restates the params in force'],
+    ['a new CBI', { ...PARAMS, cbiSeconds: 2 }, 'cbiSeconds 1 -> 2'],
+    ['a new cycle timeout and clock tolerance', { ...PARAMS, cycleTimeoutSeconds: 4, clockToleranceSeconds: 2 }, 'cycleTimeoutSeconds 3 -> 4, clockToleranceSeconds 5 -> 2'],
+    ['a new schema', { ...PARAMS, configSchema: { ...SCHEMA, required: ['batchTimeoutMs'] } }, 'changes the configuration schema'],
+    ['the same schema with its keys in another order', { ...PARAMS, configSchema: Object.fromEntries(Object.entries(SCHEMA).reverse()) }, 'restates the params in force'],
+    ['no change', { ...PARAMS }, 'restates the params in force'],
+    ['several changes at once', { ...withMembers(['Org1MSP'], ['Org5MSP']), cbiSeconds: 3 }, 'admits Org5MSP, removes Org1MSP, cbiSeconds 1 -> 3'],
+  ])('%s', (_name, next, summary) => {
+    expect(describeParamsChange(PARAMS, next)).toBe(summary);
   });
 });

@@ -434,8 +434,8 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
       if (isRefusal(err, 'MGMT_ALREADY_PROPOSED')) return; // an earlier attempt of ours landed
       if (err instanceof MgmtRefusalError) {
         this.reporter.report({ type: 'refused', action: 'propose', code: err.code, message: err.message });
-        // A configuration the chain refuses is not retried this cycle; timing refusals are.
-        if (!isRefusal(err, 'MGMT_INVALID_CONFIG', 'MGMT_INVALID_JSON')) this.proposed.delete(key);
+        // A configuration or params the chain refuses are not retried this cycle; timing refusals are.
+        if (!isRefusal(err, 'MGMT_INVALID_CONFIG', 'MGMT_INVALID_JSON', 'MGMT_INVALID_PARAMS')) this.proposed.delete(key);
         if (isRefusal(err, 'MGMT_SEAL_PENDING')) this.trigger();
         return;
       }
