@@ -11,7 +11,8 @@ module.exports = tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        project: './tsconfig.json',
+        // The dashboard's page has the DOM library, which the Node packages must not see.
+        project: ['./tsconfig.json', './orchestrator/src/dashboard/web/ui/tsconfig.json'],
         tsconfigRootDir: __dirname,
       },
     },

@@ -18,6 +18,13 @@ if ! command -v openssl >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
 fi
 
+# chromium: the dashboard's browser tests (test/dashboard.test.ts) and screenshots drive it.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium (apt-get)" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "installing npm packages" >&2
   npm ci --no-audit --no-fund --loglevel=error

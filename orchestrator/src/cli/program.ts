@@ -9,6 +9,7 @@ import { registerAudit } from './audit';
 import { registerBlocks } from './blocks';
 import { registerConnect } from './connect';
 import { registerConsortium } from './consortium';
+import { registerDashboard } from './dashboard';
 import { DEFAULT_CONNECTION_FILE, processIo } from './context';
 import type { CliIo } from './context';
 import { endingOf, EXIT } from './errors';
@@ -57,7 +58,7 @@ export function buildProgram(io: CliIo = processIo): Command {
         '  mgmt --member Org2MSP round',
       ].join('\n'),
     );
-  for (const register of [registerInit, registerRound, registerPropose, registerVote, registerTally, registerBlocks, registerLatest, registerNode, registerSigner, registerConsortium, registerAudit, registerTrace, registerOrg, registerConnect]) {
+  for (const register of [registerInit, registerRound, registerPropose, registerVote, registerTally, registerBlocks, registerLatest, registerNode, registerSigner, registerConsortium, registerAudit, registerDashboard, registerTrace, registerOrg, registerConnect]) {
     register(program, io);
   }
   return program;

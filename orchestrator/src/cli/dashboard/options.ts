@@ -1,0 +1,84 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Option } from 'commander';
+import { UsageError } from '../errors';
+
+/** The default port of `mgmt dashboard`. */
+export const DEFAULT_DASHBOARD_PORT = 8470;
+
+/** The options of `mgmt dashboard`, after parsing. */
+export interface DashboardCommandOptions {
+  /** Show this export file; no network. */
+  readonly exportFile?: string;
+  /** Connection file of a live network. */
+  readonly connection?: string;
+  readonly member?: string;
+  readonly port: number;
+  /** Where to write the bearer token (mode 0600). */
+  readonly tokenFile: string;
+  readonly pollMs: number;
+  readonly auditEveryMs: number;
+  readonly graceSeconds?: number;
+  readonly json: boolean;
+}
+
+export function dashboardOptions(): Option[] {
+  return [
+    new Option('--export <file>', 'show an export file (mgmt audit --json): no network is used'),
+    new Option('--connection <file>', 'connection file of a live network (written by the devnet or network/native)').env('MGMT_CONNECTION'),
+    new Option('--member <mspId>', "member whose view to show (default: the connection file's first)").env('MGMT_MEMBER'),
+    new Option('--port <port>', `port on 127.0.0.1 (0: any free port; default ${DEFAULT_DASHBOARD_PORT})`),
+    new Option('--token-file <file>', 'where to write the bearer token for scripts, mode 0600 (default: <tmp>/mgmt-dashboard-<port>.token)'),
+    new Option('--poll-ms <ms>', 'milliseconds between reads of the round in live mode (default 1000)'),
+    new Option('--audit-every <seconds>', 'seconds after which a live dashboard audits again without a new CB (default 15)'),
+    new Option('--grace <seconds>', 'seconds the newest CB may take to be in force on the primary channel (default 30)'),
+    new Option('--json', 'print the URLs as one JSON line: {"url","loginUrl","tokenFile","mode"}'),
+  ];
+}
+
+function integer(value: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} needs a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/**
+ * Checks and types the option values.
+ *
+ * @throws {@link UsageError} when neither or both of --export and --connection are given
+ *   (a --connection that only comes from MGMT_CONNECTION or the default gives way to --export),
+ *   or a number is out of range.
+ */
+export function parseDashboardOptions(raw: Readonly<Record<string, unknown>>, connectionFromUser: boolean): DashboardCommandOptions {
+  const text = (name: string, flag: string): string | undefined => {
+    const value = raw[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} needs a value`);
+    return value;
+  };
+  const exportFile = text('export', '--export');
+  const connection = text('connection', '--connection');
+  if (exportFile !== undefined && connection !== undefined && connectionFromUser) {
+    throw new UsageError('give either --export <file> (an export, no network) or --connection <file> (a live network), not both');
+  }
+  if (exportFile === undefined && connection === undefined) {
+    throw new UsageError('give --export <file> to show an export, or --connection <file> (or MGMT_CONNECTION) to show a live network');
+  }
+  const port = integer(text('port', '--port'), '--port', 0, 65535) ?? DEFAULT_DASHBOARD_PORT;
+  const grace = text('grace', '--grace');
+  if (grace !== undefined && !/^\d+(\.\d+)?$/.test(grace)) throw new UsageError(`--grace needs a number of seconds, got ${JSON.stringify(grace)}`);
+  return {
+    ...(exportFile === undefined ? { connection } : { exportFile }),
+    member: text('member', '--member'),
+    port,
+    tokenFile: text('tokenFile', '--token-file') ?? path.join(os.tmpdir(), `mgmt-dashboard-${port}.token`),
+    pollMs: integer(text('pollMs', '--poll-ms'), '--poll-ms', 100, 600000) ?? 1000,
+    auditEveryMs: (integer(text('auditEvery', '--audit-every'), '--audit-every', 1, 86400) ?? 15) * 1000,
+    ...(grace === undefined ? {} : { graceSeconds: Number(grace) }),
+    json: raw.json === true,
+  };
+}

@@ -1,0 +1,44 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * The numbers behind the dashboard's charts, on a real chain whose times are known.
+ */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { auditEvidence } from '../../audit';
+import type { AuditReport } from '../../audit';
+import { createTestChain } from '../testing/chain';
+import type { TestChain } from '../testing/chain';
+import { chartData } from './charts';
+
+let fx: TestChain;
+let report: AuditReport;
+
+beforeAll(async () => {
+  fx = await createTestChain(5);
+  report = auditEvidence(fx.evidence);
+});
+
+describe('chartData', () => {
+  it('gives each CB its delay to the primary config block that put it in force', () => {
+    const [delays] = chartData(report, undefined);
+    expect(delays.x).toEqual([0, 1, 2, 3, 4]);
+    // The fixture makes each linked config block 2 s after its CB; genesis has none.
+    expect(delays.series).toEqual([{ label: 'proposal → in force on the primary channel (s)', values: [null, 2, 2, 2, 2] }]);
+  });
+
+  it('adds the agreement delay of CBs the live dashboard saw sealed', () => {
+    const sealedAt = new Date(Date.parse(fx.chain[4].timestamp) + 1500).toISOString();
+    const [delays] = chartData(report, { readAt: sealedAt, round: null, observed: { sealedAt: { '4': sealedAt }, proposedAt: {} } });
+    expect(delays.series[0]).toEqual({ label: 'agreement: proposal → seen sealed (s)', values: [null, null, null, null, 1.5] });
+  });
+
+  it('splits inter-block times into normal and switch blocks, and counts failed cycles', () => {
+    const [, gaps, failed] = chartData(report, undefined);
+    const gap = (h: number): number => (Date.parse(fx.chain[h].timestamp) - Date.parse(fx.chain[h - 1].timestamp)) / 1000;
+    // The fixture seals every third CB in cycle 1.
+    expect(gaps.series[0].values).toEqual([null, gap(1), gap(2), null, gap(4)]);
+    expect(gaps.series[1].values).toEqual([null, null, null, gap(3), null]);
+    expect(failed.series[0].values).toEqual([0, 0, 0, 1, 0]);
+    expect(failed.x[3]).toBe(Date.parse(fx.chain[3].timestamp) / 1000);
+  });
+});
