@@ -2,7 +2,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * devnet up | down | status | deploy | run
+ * devnet up | down | status | deploy | add-peer | run
  *
  * Exit codes: 0 success, 1 the operation failed (`status`: the devnet or one of its deployed
  * chaincodes is not running), 2 bad usage.
@@ -11,10 +11,12 @@ import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { AdminApiError, adminEndpointOf, adminRequest as callAdmin } from './admin/client';
 import { isProcessAlive } from './chaincode/leftovers';
 import { Devnet, DevnetError } from './devnet';
+import type { MemberConnection } from 'fabric-config/connection';
+import { MAX_PEER_PORT, MIN_PEER_PORT } from './peers/request';
 import { DEFAULT_BASE_PORT, ORG_COUNT } from './topology';
 import type { TopologyOptions } from './topology';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +38,12 @@ function parsePort(value: string): number {
   const n = Number(value);
   // The grid reaches base+6001 (Org4's peer).
   if (!Number.isInteger(n) || n < 1024 || n > 65535 - 6001) throw new InvalidArgumentError(`a port between 1024 and ${65535 - 6001}`);
+  return n;
+}
+
+function parsePeerPort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < MIN_PEER_PORT || n > MAX_PEER_PORT) throw new InvalidArgumentError(`a port between ${MIN_PEER_PORT} and ${MAX_PEER_PORT}`);
   return n;
 }
 
@@ -185,11 +193,13 @@ async function status(opts: GlobalOptions): Promise<void> {
   const s = (await adminRequest(data, 'GET', '/status')) as {
     channels: { id: string; height: number; chaincodes: string[] }[];
     chaincodes: { name: string; running: boolean; pid?: number }[];
+    addedPeers?: { mspId: string; endpoint: string; folder: string }[];
   };
   const down = s.chaincodes.filter((c) => !c.running).map((c) => c.name);
   const lines = [`devnet: running (pid ${pid}), data folder ${data}`];
   for (const c of s.channels) lines.push(`  channel ${c.id}: height ${c.height}, chaincodes: ${c.chaincodes.join(', ') || '(none)'}`);
   for (const c of s.chaincodes) lines.push(`  chaincode ${c.name}: ${c.running ? `running (pid ${String(c.pid)})` : 'NOT running'}`);
+  for (const p of s.addedPeers ?? []) lines.push(`  added peer of ${p.mspId}: ${p.endpoint} (material in ${p.folder})`);
   if (down.length > 0) {
     lines.push(`  ${down.join(', ')} not running: the devnet restarts a dead chaincode with backoff; see ${path.join(data, 'logs')}`);
     process.exitCode = 1;
@@ -204,6 +214,21 @@ async function deploy(folder: string, channel: string, name: string, opts: Globa
   const def = (await adminRequest(opts.data, 'POST', '/deploy', { folder: path.resolve(folder), channel, name })) as { ccid: string };
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   print(opts, `chaincode ${name} deployed on ${channel} in ${seconds} s (package id ${def.ccid})`, { ...def, seconds: Number(seconds) });
+}
+
+async function addPeer(folder: string, mspId: string, opts: GlobalOptions & { domain: string; port: number }): Promise<void> {
+  if (!existsSync(folder)) throw new UsageError(`folder ${folder} does not exist: give the folder passed to \`mgmt org new --out\``);
+  const started = Date.now();
+  const { member } = (await adminRequest(opts.data, 'POST', '/peers', { folder: path.resolve(folder), mspId, domain: opts.domain, port: opts.port })) as { member: MemberConnection };
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  print(
+    opts,
+    [
+      `peer of ${mspId} serving on ${member.peer.endpoint} (TLS name ${member.peer.hostAlias}) in ${seconds} s`,
+      `its clients: user MSP ${member.userMspDir}, orderer ${member.orderer.endpoint}; it endorses once ${mspId} is in a channel's configuration`,
+    ].join('\n'),
+    { member, seconds: Number(seconds) },
+  );
 }
 
 async function run(opts: GlobalOptions & StartOptions): Promise<void> {
@@ -252,6 +277,8 @@ export function buildCli(): Command {
     .description('A Fabric-compatible network in one Node process: 4 orgs (or --orgs, --orderer-org), channels mgmt and primary, chaincode as a service')
     .option('--data <dir>', 'data folder (env DEVNET_DATA)', DEFAULT_DATA)
     .option('--json', 'machine-readable output')
+    // Commander's own usage errors (a missing argument, an invalid option) exit 2 as documented, not its default 1.
+    .exitOverride()
     .showHelpAfterError()
     .addHelpText(
       'after',
@@ -289,6 +316,21 @@ export function buildCli(): Command {
     .argument('<name>', 'the chaincode name clients use')
     .action((folder: string, channel: string, name: string) => deploy(folder, channel, name, globals()));
   program
+    .command('add-peer')
+    .description("start a peer for an organisation admitted after the devnet was made (its material from `mgmt org new`)")
+    .argument('<folder>', 'the folder given to `mgmt org new --out` (holds organizations/peerOrganizations/<domain>)')
+    .argument('<mspId>', 'the organisation\'s MSP ID, e.g. Org5MSP')
+    .requiredOption('--domain <domain>', 'its domain, e.g. org5.example.com (the peer is peer0.<domain>)')
+    .requiredOption('--port <port>', `the port its peer listens on, on 127.0.0.1 (${MIN_PEER_PORT} to ${MAX_PEER_PORT}, outside the devnet's grid)`, parsePeerPort)
+    .addHelpText(
+      'after',
+      '\nThe peer serves every channel of the devnet at once (the devnet has one ledger: nothing to catch up), and is started again\n' +
+        'when the devnet restarts on the same data folder (<data>/peers.json). The devnet\'s connection.json is not changed:\n' +
+        'use the printed (or --json) member entry in the new organisation\'s own connection file.\n' +
+        '\nExit codes: 0 the peer serves, 1 refused (the reason is printed) or no devnet runs, 2 bad usage.',
+    )
+    .action((folder: string, mspId: string, o: { domain: string; port: number }) => addPeer(folder, mspId, { ...globals(), ...o }));
+  program
     .command('run')
     .description('run the devnet in the foreground (what `up` starts)')
     .option('--base-port <port>', 'first port of the port grid', parsePort, DEFAULT_BASE_PORT)
@@ -303,6 +345,7 @@ if (require.main === module) {
   buildCli()
     .parseAsync(process.argv)
     .catch((err: unknown) => {
+      if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
       if (err instanceof UsageError) {
         process.stderr.write(`✖ ${err.message}\n`);
         process.exit(2);

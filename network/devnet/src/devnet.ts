@@ -19,12 +19,18 @@ import { ChaincodePidFiles, endLeftoverChaincodes } from './chaincode/leftovers'
 import { hashChaincodeFolder } from './chaincode/packageId';
 import { buildGenesisBlock, ChannelProfile, DEVNET_CONSENSUS_TYPE, readConfigBlock, readLastConfigIndex } from 'fabric-config/configtx';
 import { CONNECTION_FILE_VERSION, ConnectionFile } from 'fabric-config/connection';
+import type { MemberConnection } from 'fabric-config/connection';
 import { BlockSource } from './deliver/blockSource';
 import { DeliverService } from './deliver/deliver';
 import { Endorser } from './endorser/endorser';
 import { endorserService } from './endorser/endorserService';
 import { CommitWaiter } from './gateway/commitWaiter';
 import { GatewayServer, PeerNode } from './gateway/gateway';
+import type { GatewayDeps } from './gateway/gateway';
+import { ADDED_PEER_NAME, loadPeerMaterial } from './peers/material';
+import { readAddedPeers, writeAddedPeers } from './peers/registry';
+import { parseAddPeerRequest, PeerRequestError } from './peers/request';
+import type { AddPeerRequest } from './peers/request';
 import { Committer } from './ledger/committer';
 import { LedgerStore } from './ledger/store';
 import { generateOrgCrypto, loadOrgCrypto, MspRegistry, OrgCrypto, SigningIdentity } from 'fabric-config/msp';
@@ -58,12 +64,21 @@ const CHAINCODE_LAUNCH_TIMEOUT_MS = 30_000;
 const RESTART_FIRST_DELAY_MS = 1000;
 const RESTART_MAX_DELAY_MS = 30_000;
 const RESTART_STABLE_MS = 60_000;
+const GRPC_OPTIONS = { 'grpc.max_receive_message_length': 100 * 1024 * 1024, 'grpc.max_send_message_length': 100 * 1024 * 1024 };
 
 export class DevnetError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'DevnetError';
   }
+}
+
+/** A peer added through {@link Devnet.addPeer}, as `GET /status` lists it. */
+export interface AddedPeerStatus {
+  mspId: string;
+  domain: string;
+  endpoint: string;
+  folder: string;
 }
 
 interface Member {
@@ -84,6 +99,12 @@ export class Devnet {
   private queue: Promise<unknown> = Promise.resolve();
   private adminToken = '';
   private readonly pidFiles: ChaincodePidFiles;
+  /** Every peer the gateways know: the members' and the added ones (shared with the gateways, so it grows in place). */
+  private readonly peers: PeerNode[] = [];
+  /** What every peer server serves; set once the servers start. */
+  private peerServices?: { deps: GatewayDeps; endorser: Endorser; deliver: DeliverService };
+  /** Peers added through the admin API, in the order of `<data>/peers.json`. */
+  private readonly addedPeers: { request: AddPeerRequest; member: MemberConnection }[] = [];
 
   private constructor(
     readonly options: Required<Omit<DevnetOptions, 'log'>> & { log: (line: string) => void },
@@ -123,7 +144,13 @@ export class Devnet {
       topology: topologyOf(path.resolve(opts.dataDir), opts.topology),
       log: opts.log ?? ((): void => undefined),
     };
-    for (const port of allPorts(options.basePort, options.topology)) await assertPortFree(port);
+    let added: AddPeerRequest[];
+    try {
+      added = readAddedPeers(options.dataDir);
+    } catch (err) {
+      throw new DevnetError(errorMessage(err));
+    }
+    for (const port of [...allPorts(options.basePort, options.topology), ...added.map((p) => p.port)]) await assertPortFree(port);
     mkdirSync(options.dataDir, { recursive: true });
     writeTopology(options.dataDir, options.topology);
 
@@ -149,7 +176,7 @@ export class Devnet {
       devnet.adminToken = writeTokenFile(devnet.adminTokenPath);
       devnet.watchRuntime();
       await devnet.openChannels();
-      await devnet.startServers();
+      await devnet.startServers(added);
       await devnet.relaunchChaincodes();
       devnet.writeConnectionFile();
     } catch (err) {
@@ -205,35 +232,36 @@ export class Devnet {
     };
   }
 
-  private async startServers(): Promise<void> {
+  private async startServers(added: readonly AddPeerRequest[]): Promise<void> {
     const blocks = new BlockSource(this.store, this.commits);
     const endorser = new Endorser(this.channels, this.store, this.runtime);
     const commitWaiter = new CommitWaiter(this.store, this.commits);
     const deliver = new DeliverService(this.channels, blocks);
     const peerMembers = this.members.filter((m) => runsPeer(m.topology));
-    const peers: PeerNode[] = peerMembers.map((m) => ({
+    this.peers.push(...peerMembers.map((m) => ({
       mspId: m.topology.mspId,
       address: `${m.topology.peerHost}:${m.topology.peerPort}`,
       signer: m.peerSigner,
       // The peer's local MSP, from its own msp folder's CA certificates as a Fabric peer loads it.
       msp: new MspRegistry([{ mspId: m.topology.mspId, rootCerts: [m.crypto.caCertPem], tlsRootCerts: [m.crypto.tlsCaCertPem] }]),
-    }));
-    const deps = { channels: this.channels, store: this.store, endorser, orderer: this.orderer, blocks, commits: commitWaiter, peers };
-    const grpcOptions = { 'grpc.max_receive_message_length': 100 * 1024 * 1024, 'grpc.max_send_message_length': 100 * 1024 * 1024 };
+    })));
+    const deps: GatewayDeps = { channels: this.channels, store: this.store, endorser, orderer: this.orderer, blocks, commits: commitWaiter, peers: this.peers };
+    this.peerServices = { deps, endorser, deliver };
 
     for (const [i, m] of peerMembers.entries()) {
-      const peerServer = new grpc.Server(grpcOptions);
-      peerServer.addService(gateway.GatewayService, new GatewayServer(deps, peers[i]).service());
-      peerServer.addService(peer.EndorserService, endorserService(endorser, peers[i]));
-      peerServer.addService(peer.DeliverService, {
-        deliver: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'block'); },
-        deliverFiltered: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'filtered'); },
-        deliverWithPrivateData: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'private'); },
-      });
-      await this.bind(peerServer, m.topology.peerPort, m.crypto.peer.tlsKeyPem, m.crypto.peer.tlsCertPem);
+      await this.servePeer(this.peers[i], m.topology.peerPort, m.crypto.peer.tlsKeyPem, m.crypto.peer.tlsCertPem);
+    }
+    for (const request of added) {
+      try {
+        await this.startAddedPeer(request);
+      } catch (err) {
+        throw new DevnetError(
+          `the peer of ${request.mspId} recorded in ${path.join(this.options.dataDir, 'peers.json')} cannot start: ${errorMessage(err)}. Fix it (restore ${request.folder}, free port ${request.port}), or remove its entry from peers.json`,
+        );
+      }
     }
     for (const m of this.members.filter((o) => runsOrderer(o.topology))) {
-      const ordererServer = new grpc.Server(grpcOptions);
+      const ordererServer = new grpc.Server(GRPC_OPTIONS);
       ordererServer.addService(orderer.AtomicBroadcastService, {
         broadcast: (call: grpc.ServerDuplexStream<common.Envelope, orderer.BroadcastResponse>) => { this.handleBroadcast(call); },
         deliver: (call: grpc.ServerDuplexStream<common.Envelope, orderer.DeliverResponse>) => { deliver.handle(call, 'orderer'); },
@@ -241,6 +269,22 @@ export class Devnet {
       await this.bind(ordererServer, m.topology.ordererPort, m.crypto.orderer.tlsKeyPem, m.crypto.orderer.tlsCertPem);
     }
     await this.startAdmin();
+  }
+
+  /** One peer's server: Gateway, Endorser and Deliver over every channel, as `node` (its MSP, its signer). */
+  private async servePeer(node: PeerNode, port: number, tlsKeyPem: string, tlsCertPem: string): Promise<void> {
+    const services = this.peerServices;
+    if (!services) throw new DevnetError('the peer services are not set up yet');
+    const { deps, endorser, deliver } = services;
+    const peerServer = new grpc.Server(GRPC_OPTIONS);
+    peerServer.addService(gateway.GatewayService, new GatewayServer(deps, node).service());
+    peerServer.addService(peer.EndorserService, endorserService(endorser, node));
+    peerServer.addService(peer.DeliverService, {
+      deliver: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'block'); },
+      deliverFiltered: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'filtered'); },
+      deliverWithPrivateData: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'private'); },
+    });
+    await this.bind(peerServer, port, tlsKeyPem, tlsCertPem);
   }
 
   private async bind(server: grpc.Server, port: number, key: string, cert: string): Promise<void> {
@@ -285,7 +329,7 @@ export class Devnet {
   }
 
   /**
-   * The admin API: GET /status and POST /deploy, for the user who started the devnet only (the
+   * The admin API: GET /status, POST /deploy and POST /peers, for the user who started the devnet only (the
    * rules of ./admin/localEndpoint.ts: bearer token, no browser-style request, JSON bodies of at
    * most {@link ADMIN_MAX_BODY_BYTES}).
    */
@@ -297,6 +341,16 @@ export class Devnet {
     }
     if (req.method === 'GET' && req.url === '/status') {
       sendJson(res, 200, await this.status());
+      return;
+    }
+    if (req.method === 'POST' && req.url === '/peers') {
+      const body = await readJsonBody(req, res);
+      if (body === undefined) return;
+      try {
+        sendJson(res, 200, { member: await this.addPeer(parseAddPeerRequest(body.value)) });
+      } catch (err) {
+        sendJson(res, err instanceof PeerRequestError || err instanceof DevnetError ? 400 : 500, { error: errorMessage(err) });
+      }
       return;
     }
     if (req.method === 'POST' && req.url === '/deploy') {
@@ -332,6 +386,8 @@ export class Devnet {
   async status(): Promise<{
     channels: { id: string; height: number; chaincodes: string[] }[];
     chaincodes: { name: string; running: boolean; pid?: number; ccid?: string; address?: string }[];
+    /** Peers added through `POST /peers` (the members' own peers are in the connection file). */
+    addedPeers: AddedPeerStatus[];
   }> {
     const channels = [];
     for (const channel of this.channels.values()) {
@@ -340,6 +396,7 @@ export class Devnet {
     const names = new Set([...this.channels.values()].flatMap((c) => c.chaincodeNames()));
     return {
       channels,
+      addedPeers: this.addedPeers.map(({ request, member }) => ({ mspId: request.mspId, domain: request.domain, endpoint: member.peer.endpoint, folder: request.folder })),
       chaincodes: [...names].map((name) => {
         const running = this.runtime.isRunning(name);
         const def = this.definitionOf(name);
@@ -352,6 +409,54 @@ export class Devnet {
         };
       }),
     };
+  }
+
+  /**
+   * Starts a peer for an organisation the devnet was not made with (one admitted later through a
+   * config update), serving every channel, and records it in `<data>/peers.json` so that a restart
+   * starts it again. The gateways of every peer may then ask it to endorse. The organisation need
+   * not be in a channel yet: until it is, the channel's ACLs and MSPs refuse its identities, as
+   * Fabric's channels refuse a peer's that joined early.
+   * @returns the organisation's connection entry (its orderer is the devnet's first).
+   * @throws PeerRequestError for an MSP ID that already has a peer, a taken or reserved port, or
+   *   material that is missing or not that MSP's; DevnetError when the devnet is stopping.
+   */
+  addPeer(request: AddPeerRequest): Promise<MemberConnection> {
+    return this.exclusive(async () => {
+      if (this.stopping) throw new DevnetError('the devnet is stopping');
+      const own = this.members.find((m) => m.topology.mspId === request.mspId || m.topology.domain === request.domain);
+      if (own) throw new PeerRequestError(`${request.mspId} (${request.domain}) clashes with the devnet's own organisation ${own.topology.mspId} (${own.topology.domain}): choose another MSP ID and domain`);
+      const other = this.addedPeers.find((p) => p.request.mspId === request.mspId || p.request.domain === request.domain);
+      if (other) throw new PeerRequestError(`${other.request.mspId} (${other.request.domain}) has a peer already, at ${other.member.peer.endpoint}; one peer per organisation`);
+      const reserved = [...allPorts(this.options.basePort, this.options.topology), ...this.addedPeers.map((p) => p.request.port)];
+      if (reserved.includes(request.port)) throw new PeerRequestError(`port ${request.port} is one of the devnet's own (its port grid from ${this.options.basePort}, or an added peer's): choose another port`);
+      if (!(await isAddressFree(`127.0.0.1:${request.port}`))) throw new PeerRequestError(`port ${request.port} on 127.0.0.1 is in use: stop what uses it or choose another port`);
+      const member = await this.startAddedPeer(request);
+      writeAddedPeers(this.options.dataDir, this.addedPeers.map((p) => p.request));
+      return member;
+    });
+  }
+
+  private async startAddedPeer(request: AddPeerRequest): Promise<MemberConnection> {
+    const { crypto, signer, localMsp } = await loadPeerMaterial(request, this.channels.values());
+    const host = `${ADDED_PEER_NAME}.${request.domain}`;
+    const node: PeerNode = { mspId: request.mspId, address: `${host}:${request.port}`, signer, msp: localMsp };
+    await this.servePeer(node, request.port, crypto.peer.tlsKeyPem, crypto.peer.tlsCertPem);
+    // Last: the gateways ask it to endorse only once it serves.
+    this.peers.push(node);
+    const ordering = this.members.find((m) => runsOrderer(m.topology)) ?? this.members[0];
+    const member: MemberConnection = {
+      mspId: request.mspId,
+      domain: request.domain,
+      peer: { endpoint: `127.0.0.1:${request.port}`, hostAlias: host, tlsCaCertPath: crypto.peer.tlsCaPath },
+      orderer: this.ordererEndpointFor(ordering),
+      caCertPath: path.join(crypto.mspDir, 'cacerts', `ca.${request.domain}-cert.pem`),
+      adminMspDir: crypto.admin.mspDir,
+      userMspDir: crypto.user.mspDir,
+    };
+    this.addedPeers.push({ request, member });
+    this.options.log(`peer of ${request.mspId} (${host}) serving on 127.0.0.1:${request.port}`);
+    return member;
   }
 
   /**
@@ -684,6 +789,24 @@ function firstLine(text: string): string {
   return text.split('\n', 1)[0];
 }
 
+
+/** The request's JSON body, or undefined once a refusal has been sent. */
+async function readJsonBody(req: http.IncomingMessage, res: http.ServerResponse): Promise<{ value: unknown } | undefined> {
+  let body: Buffer;
+  try {
+    body = await readLimitedBody(req, ADMIN_MAX_BODY_BYTES);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) refuse(req, res, err.refusal);
+    else sendJson(res, 400, { error: `cannot read the request body: ${errorMessage(err)}` });
+    return undefined;
+  }
+  try {
+    return { value: JSON.parse(body.toString('utf8')) as unknown };
+  } catch {
+    sendJson(res, 400, { error: 'the request body is not JSON' });
+    return undefined;
+  }
+}
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });

@@ -4,7 +4,8 @@
 import 'reflect-metadata';
 
 export { Devnet, DevnetError, DEFAULT_BATCH_TIMEOUT, DEFAULT_MAX_MESSAGE_COUNT } from './devnet';
-export type { DevnetOptions } from './devnet';
+export type { AddedPeerStatus, DevnetOptions } from './devnet';
+export type { AddPeerRequest } from './peers/request';
 export { CONNECTION_FILE_VERSION } from 'fabric-config/connection';
 export type { ConnectionFile, MemberConnection, EndpointInfo } from 'fabric-config/connection';
 export { DEFAULT_BASE_PORT, orgTopology, adminPort } from './topology';

@@ -35,7 +35,10 @@ export interface GatewayDeps {
   orderer: Orderer;
   blocks: BlockSource;
   commits: CommitWaiter;
-  /** Every member's peer, in member order; the local one is named by `local`. */
+  /**
+   * Every peer: the members' in member order, then those added later (the devnet appends to this
+   * same array, so every gateway sees a new peer at once); the local one is named by `local`.
+   */
   peers: readonly PeerNode[];
 }
 
