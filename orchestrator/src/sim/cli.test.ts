@@ -102,6 +102,53 @@ describe('mgmt-sim', () => {
     expect(parsed.stats.primaryViewChangeMessages).toBe(0);
   });
 
+  it('checks every bench size before running any, exiting 2 with one line', async () => {
+    expect(await cli('bench', '--nodes', '32,0')).toBe(2);
+    expect(err).toBe('✖ bench --nodes 0 --duration 3600: network.nodes: must be >= 1\n');
+    err = '';
+    expect(await cli('bench', '--nodes', '32', '--duration', '-5')).toBe(2);
+    expect(err).toBe('✖ bench --nodes 32 --duration -5: durationSec: must be > 0\n');
+    err = '';
+    expect(await cli('bench', '--nodes', 'many')).toBe(2);
+    expect(err).toBe('✖ --nodes must be a number, got "many"\n');
+    expect(out).toBe('');
+  });
+
+  it('exits 2 with one line, no stack, for missing or malformed report inputs and unwritable output', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-bad-'));
+    const sweeps = join(dir, 'sweeps.json');
+    writeFileSync(sweeps, '{}');
+    expect(await cli('report', '--sweeps', sweeps, '--samples', join(dir, 'missing.csv'), '--quiet')).toBe(2);
+    expect(err).toMatch(/^✖ --samples: ENOENT: no such file or directory, open '.*missing\.csv'\n$/);
+    err = '';
+    const csv = join(dir, 'bad.csv');
+    writeFileSync(csv, 'not,a,header\n');
+    expect(await cli('report', '--sweeps', sweeps, '--samples', csv, '--quiet')).toBe(2);
+    expect(err).toBe(`✖ --samples: ${csv}: the first line must be "source,experiment,x,seed,metric,value"\n`);
+    err = '';
+    writeFileSync(csv, 'source,experiment,x,seed,metric,value\n');
+    expect(await cli('report', '--sweeps', sweeps, '--samples', csv, '--quiet')).toBe(2);
+    expect(err).toBe(`✖ --sweeps ${sweeps}: not a sweeps.json that mgmt-sim sweep wrote (needs "context" and a "sweeps" array)\n`);
+    err = '';
+    expect(await cli('run', '--duration', '1', '--quiet', '--out', csv)).toBe(2);
+    expect(err).toMatch(/^✖ EEXIST: .*bad\.csv'\n$/);
+  });
+
+  it('exits 2 naming network.peers when no connected gossip overlay exists', async () => {
+    expect(await cli('run', '--set', 'network.peers=1', '--set', 'network.nodes=40', '--duration', '1', '--quiet')).toBe(2);
+    expect(err).toBe('✖ scenario: network.peers: no connected overlay of 40 nodes with 1 peers each in 1000 draws; raise network.peers\n');
+  });
+
+  it('gives the same results with --per-message-votes, only more events', async () => {
+    expect(await cli('run', '--duration', '60', '--json', '--quiet')).toBe(0);
+    const tallied = JSON.parse(out) as { stats: { events: number } };
+    out = '';
+    expect(await cli('run', '--duration', '60', '--json', '--quiet', '--per-message-votes')).toBe(0);
+    const plain = JSON.parse(out) as { stats: { events: number } };
+    expect(plain.stats.events).toBeGreaterThan(3 * tallied.stats.events);
+    expect({ ...tallied, stats: { ...tallied.stats, events: 0 } }).toEqual({ ...plain, stats: { ...plain.stats, events: 0 } });
+  }, 60_000);
+
   it('exits 0 on --help', async () => {
     expect(await cli('--help')).toBe(0);
     expect(out).toContain('Usage: mgmt-sim');

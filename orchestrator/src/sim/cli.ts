@@ -9,24 +9,25 @@
  * - `run` (default): one scenario; a summary on stdout, or JSON with `--json`; files with `--out`.
  * - `sweep`: the base case and the paper's sweeps, then the report with figures.
  * - `report`: rebuilds the report from samples CSVs, e.g. simulated plus live ones.
- * - `bench`: wall time and peak memory of one simulated hour at several network sizes.
+ * - `bench`: wall time, CPU time and peak memory at several network sizes, beside the speed goals.
  *
- * Exit codes: 0 success; 1 unexpected failure (stack printed); 2 bad usage or an invalid scenario
- * or sweep file (one line naming the field).
+ * Exit codes: 0 success; 1 unexpected failure (stack printed) or a failed bench run; 2 bad usage,
+ * an invalid scenario, sweep, CSV or sweeps.json file, or a path that cannot be read or written
+ * (one line naming the field or file).
  */
 
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 import { Command, CommanderError, Option } from 'commander';
 
+import { BenchRunError, SPEED_GOALS, benchTable, defaultDuration, machineLine, runBench } from './bench';
 import { summarize } from './metrics';
 import { writeReport, verdictLines } from './report';
 import type { ReportContext, SweepMeta } from './report';
 import { METRICS, readSamplesCsv, readSummaryCsv, samplesOf, summarizeSamples, summaryCsv, writeSamplesCsv } from './samples';
 import type { SampleRow } from './samples';
-import { BASE_SCENARIO, SCENARIO_DIR, ScenarioError, loadScenario, loadSweep, withOverrides } from './scenario';
+import { BASE_SCENARIO, SCENARIO_DIR, ScenarioError, loadScenario, loadSweep, setNoticeSink, withOverrides } from './scenario';
 import type { Scenario } from './scenario';
 import { runScenario } from './simulation';
 import type { RunResult } from './simulation';
@@ -106,6 +107,17 @@ function progressLogger(quiet: boolean): ((line: string) => void) {
   };
 }
 
+function isSweepsJson(value: unknown): value is { context: ReportContext; sweeps: SweepMeta[] } {
+  return typeof value === 'object' && value !== null && typeof (value as { context?: unknown }).context === 'object' && Array.isArray((value as { sweeps?: unknown }).sweeps);
+}
+
+/** A file-system error (a path that does not exist, is not a folder, cannot be written...). */
+function isFileError(err: unknown): err is NodeJS.ErrnoException {
+  // Duck-typed: `instanceof Error` fails for errors made in another realm (as under jest).
+  const e = err as Partial<NodeJS.ErrnoException> | null;
+  return typeof e === 'object' && e !== null && typeof e.message === 'string' && typeof e.code === 'string' && typeof e.syscall === 'string';
+}
+
 /** The deterministic JSON summary of a run. */
 export function resultJson(result: RunResult): Record<string, unknown> {
   const summary: Record<string, unknown> = {};
@@ -181,22 +193,26 @@ export function createSimCommand(): Command {
     .option('--out <dir>', 'write samples.csv, summary.csv and result.json to this folder')
     .option('--json', 'print the result as JSON on stdout')
     .addOption(new Option('--timing', 'add wall time and peak memory to the JSON (not deterministic)').hideHelp())
+    .option('--per-message-votes', 'queue one event per vote and per gossiped block copy instead of tallying them (same results, slower; for checking)')
     .option('--quiet', 'no progress on stderr')
     .addHelpText('after', '\nExample:\n  $ mgmt-sim run --set network.bandwidthMBps.mean=2.5 --duration 600 --json')
-    .action((o: ScenarioOptions & { out?: string; json?: boolean; timing?: boolean; quiet?: boolean }) => {
+    .action((o: ScenarioOptions & { out?: string; json?: boolean; timing?: boolean; quiet?: boolean; perMessageVotes?: boolean }) => {
       const scenario = scenarioFrom(o);
       const log = progressLogger(o.quiet === true);
       log(`sim: ${scenario.name}, seed ${scenario.seed}, ${scenario.durationSec} s simulated`);
       const started = process.hrtime.bigint();
+      const cpuStarted = process.cpuUsage();
       const result = runScenario(scenario, {
+        tallyVotes: o.perMessageVotes !== true,
         progressEverySec: Math.max(1, scenario.durationSec / 10),
         onProgress: (t, d) => { log(`sim: ${Math.round(t)}/${d} s simulated (${Math.round((100 * t) / d)} %)`); },
       });
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const cpu = process.cpuUsage(cpuStarted);
       log(`sim: done in ${(wallMs / 1000).toFixed(2)} s wall time, ${result.stats.events} events`);
       const json = resultJson(result);
       if (o.timing === true) {
-        json.timing = { wallMs, maxRssMiB: process.resourceUsage().maxRSS / 1024, eventsPerSec: result.stats.events / (wallMs / 1000) };
+        json.timing = { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, eventsPerSec: result.stats.events / (wallMs / 1000) };
       }
       if (o.out !== undefined) {
         mkdirSync(o.out, { recursive: true });
@@ -280,13 +296,20 @@ export function createSimCommand(): Command {
       if (o.samples.length === 0 && o.summary.length === 0) {
         throw new UsageError('report needs at least one --samples or --summary file');
       }
-      const samples = o.samples.flatMap((f) => readSamplesCsv(f));
-      const summaries = o.summary.flatMap((f) => readSummaryCsv(f));
-      let meta: { context: ReportContext; sweeps: SweepMeta[] };
-      try {
-        meta = JSON.parse(readFileSync(o.sweeps, 'utf8')) as { context: ReportContext; sweeps: SweepMeta[] };
-      } catch (err) {
-        throw new UsageError(`--sweeps ${o.sweeps}: ${(err as Error).message}`);
+      // A missing or malformed input file is bad usage (exit 2, one line), not a crash.
+      const read = <T>(option: string, file: string, parse: (f: string) => T): T => {
+        try {
+          return parse(file);
+        } catch (err) {
+          const message = (err as Error).message;
+          throw new UsageError(message.includes(file) ? `${option}: ${message}` : `${option} ${file}: ${message}`);
+        }
+      };
+      const samples = o.samples.flatMap((f) => read('--samples', f, readSamplesCsv));
+      const summaries = o.summary.flatMap((f) => read('--summary', f, readSummaryCsv));
+      const meta = read('--sweeps', o.sweeps, (f) => JSON.parse(readFileSync(f, 'utf8')) as unknown);
+      if (!isSweepsJson(meta)) {
+        throw new UsageError(`--sweeps ${o.sweeps}: not a sweeps.json that mgmt-sim sweep wrote (needs "context" and a "sweeps" array)`);
       }
       const verdicts = await writeReport(o.out, samples, meta.sweeps, meta.context, { figures: o.figures, summaries });
       progressLogger(o.quiet === true)(`report: wrote ${o.out}/report.md`);
@@ -295,48 +318,33 @@ export function createSimCommand(): Command {
 
   program
     .command('bench')
-    .description('Wall time and peak memory of the base case at several network sizes (one child process each, run one after another)')
-    .option('--nodes <list>', 'primary node counts', parseList('--nodes'), [32, 64, 128])
-    .option('--duration <seconds>', 'simulated seconds', parseNumber('--duration'), 3600)
+    .description('Wall time, CPU time and peak memory of the base case at several network sizes (one child process each, one after another), beside the speed goals')
+    .option('--nodes <list>', 'primary node counts, comma-separated', parseList('--nodes'), [32, 256])
+    .option('--duration <seconds>', 'simulated seconds for every size (default: 600 for 32 nodes, as the goal, else 3600)', parseNumber('--duration'))
     .option('--json', 'print the measurements as JSON')
-    .addHelpText('after', '\nExample:\n  $ mgmt-sim bench --nodes 32,64 --duration 600')
-    .action((o: { nodes: number[]; duration: number; json?: boolean }) => {
-      const rows: Record<string, unknown>[] = [];
-      for (const nodes of o.nodes) {
-        const child = spawnSync(
-          process.execPath,
-          [__filename, 'run', '--set', `network.nodes=${nodes}`, '--duration', String(o.duration), '--json', '--timing', '--quiet'],
-          { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-        );
-        if (child.status !== 0) {
-          throw new Error(`bench: run with ${nodes} nodes failed (exit ${child.status}): ${child.stderr}`);
+    .addHelpText('after', '\nGoals: 32 nodes, 600 simulated s in <= 1.69 s (50x SymBChainSim); 256 nodes, one simulated hour in < 60 s.\nExit codes: 0 measured (the verdict column says whether each goal is met), 1 a run failed, 2 bad usage.\n\nExample:\n  $ mgmt-sim bench --nodes 256 --duration 3600')
+    .action((o: { nodes: number[]; duration?: number; json?: boolean }) => {
+      const sizes = o.nodes.map((nodes) => ({ nodes, durationSec: o.duration ?? defaultDuration(nodes) }));
+      // Check every size before the first run, so that a bad one fails at once with exit 2.
+      const silent = setNoticeSink(() => undefined);
+      try {
+        for (const { nodes, durationSec } of sizes) {
+          withOverrides(BASE_SCENARIO, { 'network.nodes': nodes, durationSec }, `bench --nodes ${nodes} --duration ${durationSec}`);
         }
-        // The run is quiet; what it still says on stderr are notices (e.g. gossip peers capped).
-        process.stderr.write(child.stderr);
-        const out = JSON.parse(child.stdout) as { stats: { events: number; primaryBlocks: number }; timing: { wallMs: number; maxRssMiB: number } };
-        const row = {
-          nodes,
-          simulatedSec: o.duration,
-          wallSec: out.timing.wallMs / 1000,
-          peakRssMiB: out.timing.maxRssMiB,
-          events: out.stats.events,
-          eventsPerSec: out.stats.events / (out.timing.wallMs / 1000),
-          primaryBlocks: out.stats.primaryBlocks,
-        };
-        rows.push(row);
-        if (o.json !== true) {
-          process.stderr.write(`bench: ${nodes} nodes done\n`);
-        }
+      } finally {
+        setNoticeSink(silent);
       }
+      const machine = machineLine();
+      process.stderr.write(`bench: ${machine}\n`);
+      const rows = runBench(__filename, sizes, (text) => { process.stderr.write(text); }, (nodes, durationSec) => {
+        process.stderr.write(`bench: ${nodes} nodes, ${durationSec} s simulated...\n`);
+      });
+      const after = machineLine();
       if (o.json === true) {
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ machineBefore: machine, machineAfter: after, goals: SPEED_GOALS, rows }, null, 2)}\n`);
         return;
       }
-      const lines = ['| primary nodes | simulated | wall time | peak RSS | events | events/s | blocks |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
-      for (const r of rows as { nodes: number; simulatedSec: number; wallSec: number; peakRssMiB: number; events: number; eventsPerSec: number; primaryBlocks: number }[]) {
-        lines.push(`| ${r.nodes} | ${r.simulatedSec} s | ${r.wallSec.toFixed(1)} s | ${r.peakRssMiB.toFixed(0)} MiB | ${r.events} | ${(r.eventsPerSec / 1e6).toFixed(2)} M | ${r.primaryBlocks} |`);
-      }
-      process.stdout.write(`${lines.join('\n')}\n`);
+      process.stdout.write(`${benchTable(rows)}\n\nbefore: ${machine}\nafter:  ${after}\n`);
     });
 
   return program;
@@ -362,6 +370,15 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     if (err instanceof ScenarioError || err instanceof UsageError) {
       process.stderr.write(`✖ ${err.message}\n`);
       return 2;
+    }
+    if (isFileError(err)) {
+      // A path given on the command line: say which and why, without a stack.
+      process.stderr.write(`✖ ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof BenchRunError) {
+      process.stderr.write(`✖ ${err.message}\n`);
+      return 1;
     }
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 1;

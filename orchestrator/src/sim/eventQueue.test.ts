@@ -48,6 +48,62 @@ describe('EventQueue', () => {
     expect(q.size).toBe(49);
   });
 
+  it('keeps reserved insertion orders and moves rescheduled events, for any mix of operations', () => {
+    // Model: a list of (time, order, id); the queue must pop its minimum by (time, order).
+    type Op = { kind: 'push'; time: number } | { kind: 'reserve'; count: number; time: number } | { kind: 'move'; pick: number; time: number } | { kind: 'pop' };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ kind: fc.constant('push' as const), time: fc.integer({ min: 0, max: 20 }) }),
+      fc.record({ kind: fc.constant('reserve' as const), count: fc.integer({ min: 1, max: 5 }), time: fc.integer({ min: 0, max: 20 }) }),
+      fc.record({ kind: fc.constant('move' as const), pick: fc.nat(), time: fc.integer({ min: 0, max: 20 }) }),
+      fc.record({ kind: fc.constant('pop' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const q = new EventQueue(2);
+        const model: { time: number; order: number; id: number; slot: number }[] = [];
+        const byOrder = (x: { time: number; order: number }, y: { time: number; order: number }): number => x.time - y.time || x.order - y.order;
+        let next = 0;
+        let id = 0;
+        for (const o of ops) {
+          if (o.kind === 'push') {
+            q.push(o.time, 0, 0, id);
+            model.push({ time: o.time, order: next++, id: id++, slot: -1 });
+          } else if (o.kind === 'reserve') {
+            // Reserve a block of orders and schedule only the last one: the others stay unused.
+            const first = q.reserve(o.count);
+            expect(first).toBe(next);
+            next += o.count;
+            const slot = q.pushOrdered(o.time, first + o.count - 1, 0, 0, id);
+            model.push({ time: o.time, order: first + o.count - 1, id: id++, slot });
+          } else if (o.kind === 'move') {
+            const movable = model.filter((e) => e.slot >= 0);
+            if (movable.length > 0) {
+              const e = movable[o.pick % movable.length];
+              const order = q.reserve(1);
+              next++;
+              q.reschedule(e.slot, o.time, order);
+              e.time = o.time;
+              e.order = order;
+            }
+          } else {
+            model.sort(byOrder);
+            const expected = model.shift();
+            const slot = q.pop();
+            if (expected === undefined) {
+              expect(slot).toBe(-1);
+            } else {
+              expect({ time: q.time[slot], a: q.a[slot] }).toEqual({ time: expected.time, a: expected.id });
+              expect([q.currentTime, q.currentOrder]).toEqual([expected.time, expected.order]);
+              q.release(slot);
+            }
+          }
+        }
+        model.sort(byOrder);
+        expect(drain(q)).toEqual(model.map((e) => ({ time: e.time, a: e.id })));
+      }),
+    );
+  });
+
   it('orders like a stable sort by time, for any interleaving of pushes and pops', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.integer({ min: 0, max: 20 }), fc.constant(-1)), { maxLength: 200 }), (ops) => {

@@ -32,6 +32,8 @@ export class EventQueue {
   c: Int32Array;
   d: Int32Array;
   private heap: Int32Array;
+  /** Heap position of each queued slot, so that {@link reschedule} can find it. */
+  private pos: Int32Array;
   private freeSlots: Int32Array;
   private freeCount: number;
   private capacity: number;
@@ -40,6 +42,10 @@ export class EventQueue {
   size = 0;
   /** Events ever scheduled, for statistics. */
   scheduled = 0;
+  /** Time of the event popped last (-Infinity before the first): "now" for lazily counted votes. */
+  currentTime = -Infinity;
+  /** Insertion order of the event popped last (-1 before the first). */
+  currentOrder = -1;
 
   constructor(initialCapacity = 4096) {
     this.capacity = initialCapacity;
@@ -52,6 +58,7 @@ export class EventQueue {
     this.c = new Int32Array(initialCapacity);
     this.d = new Int32Array(initialCapacity);
     this.heap = new Int32Array(initialCapacity);
+    this.pos = new Int32Array(initialCapacity);
     this.freeSlots = new Int32Array(initialCapacity);
     for (let i = 0; i < initialCapacity; i++) {
       this.freeSlots[i] = initialCapacity - 1 - i;
@@ -81,6 +88,7 @@ export class EventQueue {
     this.c = i32(this.c);
     this.d = i32(this.d);
     this.heap = i32(this.heap);
+    this.pos = i32(this.pos);
     const free = new Int32Array(cap);
     free.set(this.freeSlots.subarray(0, this.freeCount));
     // All old slots are in use (that is why we grow); hand out the new ones lowest first.
@@ -101,12 +109,29 @@ export class EventQueue {
 
   /** Schedules an event at `time` (seconds). */
   push(time: number, kind: number, target: number, a = 0, b = 0, c = 0, d = 0): void {
+    this.pushOrdered(time, this.counter++, kind, target, a, b, c, d);
+  }
+
+  /**
+   * Takes `count` insertion orders without scheduling anything and returns the first. A sender
+   * whose messages are tallied rather than queued (see `pbft.ts`) reserves the orders the
+   * messages would have had, so that every event that is queued keeps the order, and therefore
+   * the tie-breaking, it has when every message is an event.
+   */
+  reserve(count: number): number {
+    const first = this.counter;
+    this.counter += count;
+    return first;
+  }
+
+  /** Schedules an event with an insertion order taken earlier with {@link reserve}; returns its slot. */
+  pushOrdered(time: number, order: number, kind: number, target: number, a = 0, b = 0, c = 0, d = 0): number {
     if (this.freeCount === 0) {
       this.grow();
     }
     const slot = this.freeSlots[--this.freeCount];
     this.time[slot] = time;
-    this.order[slot] = this.counter++;
+    this.order[slot] = order;
     this.kind[slot] = kind;
     this.target[slot] = target;
     this.a[slot] = a;
@@ -114,9 +139,14 @@ export class EventQueue {
     this.c[slot] = c;
     this.d[slot] = d;
     this.scheduled++;
-    // Sift up.
+    this.siftUp(slot, this.size++);
+    return slot;
+  }
+
+  /** Moves `slot` from heap position `i` towards the root to its place. */
+  private siftUp(slot: number, i: number): number {
     const heap = this.heap;
-    let i = this.size++;
+    const pos = this.pos;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const p = heap[parent];
@@ -124,9 +154,56 @@ export class EventQueue {
         break;
       }
       heap[i] = p;
+      pos[p] = i;
       i = parent;
     }
     heap[i] = slot;
+    pos[slot] = i;
+    return i;
+  }
+
+  /** Moves `slot` from heap position `i` towards the leaves to its place. */
+  private siftDown(slot: number, i: number): void {
+    const heap = this.heap;
+    const pos = this.pos;
+    const n = this.size;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) {
+        break;
+      }
+      const r = l + 1;
+      let child = l;
+      let cs = heap[l];
+      if (r < n) {
+        const rs = heap[r];
+        if (this.less(rs, cs)) {
+          child = r;
+          cs = rs;
+        }
+      }
+      if (!this.less(cs, slot)) {
+        break;
+      }
+      heap[i] = cs;
+      pos[cs] = i;
+      i = child;
+    }
+    heap[i] = slot;
+    pos[slot] = i;
+  }
+
+  /**
+   * Gives a queued event (by the slot {@link pushOrdered} returned, not yet popped) a new time and
+   * insertion order: one event that moves instead of a new one per move and stale ones left behind.
+   */
+  reschedule(slot: number, time: number, order: number): void {
+    this.time[slot] = time;
+    this.order[slot] = order;
+    const i = this.pos[slot];
+    if (this.siftUp(slot, i) === i) {
+      this.siftDown(slot, i);
+    }
   }
 
   /** Time of the earliest event, or `Infinity` when empty. */
@@ -144,33 +221,11 @@ export class EventQueue {
     }
     const heap = this.heap;
     const top = heap[0];
+    this.currentTime = this.time[top];
+    this.currentOrder = this.order[top];
     const last = heap[--this.size];
-    const n = this.size;
-    if (n > 0) {
-      // Sift down.
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) {
-          break;
-        }
-        const r = l + 1;
-        let child = l;
-        let cs = heap[l];
-        if (r < n) {
-          const rs = heap[r];
-          if (this.less(rs, cs)) {
-            child = r;
-            cs = rs;
-          }
-        }
-        if (!this.less(cs, last)) {
-          break;
-        }
-        heap[i] = cs;
-        i = child;
-      }
-      heap[i] = last;
+    if (this.size > 0) {
+      this.siftDown(last, 0);
     }
     return top;
   }

@@ -18,6 +18,6 @@ export type { MetricName, SampleRow, SummaryRow } from './samples';
 export { BASE_SCENARIO, SCENARIO_DIR, SCENARIO_SCHEMA, ScenarioError, loadScenario, loadSweep, resolveScenario, sweepPoint, withOverrides } from './scenario';
 export type { BandwidthSpec, ManagementSpec, NetworkSpec, PrimarySpec, Scenario, SweepSpec, WorkloadSpec } from './scenario';
 export { buildModel, runScenario } from './simulation';
-export type { RunOptions, RunResult, RunStats, SimulationModel } from './simulation';
+export type { ModelOptions, RunOptions, RunResult, RunStats, SimulationModel } from './simulation';
 export { runBase, runSweep } from './sweep';
 export type { SweepRunOptions } from './sweep';

@@ -133,6 +133,8 @@ export interface ManagementChainOptions {
   readonly genesis: ConfigBlock;
   readonly rng: Rng;
   readonly kindBase: number;
+  /** Tally votes rather than queue one event each (`PbftOptions.tallyVotes`, default true). */
+  readonly tallyVotes?: boolean;
   /** Hands a committed CB from a management node to the primary node on the same machine. */
   readonly deliver: (node: number, height: number, now: number) => void;
 }
@@ -179,6 +181,7 @@ export class ManagementChain implements PbftHost {
       validationSec: s.management.twinDecisionSec,
       proposer: (height, view) => proposerIndex((this.chain[height - 1]).hash, view, m),
       kindBase: options.kindBase,
+      tallyVotes: options.tallyVotes,
     });
   }
 

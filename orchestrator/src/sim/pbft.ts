@@ -29,6 +29,7 @@ import { quorum, rejectionThreshold } from 'mgmt-chaincode/dist/protocol';
 
 import type { EventQueue } from './eventQueue';
 import type { Network } from './network';
+import { VoteTally, before } from './voteTally';
 
 /** Offsets of the engine's event kinds from its `kindBase`. */
 export const PBFT_EVENT = {
@@ -39,10 +40,14 @@ export const PBFT_EVENT = {
   TIMEOUT: 4,
   PROPOSE: 5,
   RESUME: 6,
+  /** A tallied prepare that may change what its receiver does arrives (see {@link VoteTally}). */
+  PREPARE_TALLY: 7,
+  /** A tallied commit that may change what its receiver does arrives. */
+  COMMIT_TALLY: 8,
 } as const;
 
 /** Number of event kinds an engine uses. */
-export const PBFT_EVENT_KINDS = 7;
+export const PBFT_EVENT_KINDS = 9;
 
 /** A block as the engine sees it: an opaque tag for the host, and its size on the wire. */
 export interface PbftBlock {
@@ -95,7 +100,15 @@ export interface PbftOptions {
   readonly proposer: (height: number, view: number) => number;
   /** First event kind of this engine in the shared queue. */
   readonly kindBase: number;
+  /**
+   * Tally prepares and commits per receiver instead of queueing one event per message (default
+   * true). Both give the same run, bit for bit, except for the number of events (tested); `false`
+   * is the plain model the tally is checked against.
+   */
+  readonly tallyVotes?: boolean;
 }
+
+
 
 /** Where a replica is in its current round (plain numbers: they live in a Uint8Array). */
 const Phase = {
@@ -123,8 +136,20 @@ class Instance {
   /** The new primary's knowledge: highest prepared view reported in view changes it received. */
   bestPreparedView = -1;
   readonly hasBlock: Uint8Array;
+  /** Prepares counted per replica; with tallied votes only its own (the tally holds the others). */
   readonly prepares: Uint16Array;
+  /** Commits counted per replica; with tallied votes only its own. */
   readonly commits: Uint16Array;
+  prepareTally: VoteTally | undefined = undefined;
+  commitTally: VoteTally | undefined = undefined;
+  /**
+   * Gossiped pre-prepares with tallied votes: per replica, the queued event of the earliest copy
+   * on its way (-1: none) and that copy's key. Only the first copy to arrive does anything (the
+   * others find the block held), so later copies are not queued and an earlier one moves the event.
+   */
+  copySlot: Int32Array | undefined = undefined;
+  copyT: Float64Array | undefined = undefined;
+  copyO: Float64Array | undefined = undefined;
   readonly viewChanges: Uint16Array;
 
   constructor(
@@ -180,6 +205,12 @@ export class Pbft {
   /** Per height still in flight: the highest view any replica entered (absent: view 0). */
   private readonly highestView = new Map<number, number>();
   private minVotes = Infinity;
+  private readonly tally: boolean;
+  /** Arrival times of one broadcast, per receiver. */
+  private readonly arrivalScratch: Float64Array;
+  /** Tallies of purged instances, for reuse (they are large: n^2 keys each). */
+  private readonly freePrepareTallies: VoteTally[] = [];
+  private readonly freeCommitTallies: VoteTally[] = [];
 
   constructor(host: PbftHost, queue: EventQueue, net: Network, options: PbftOptions) {
     this.host = host;
@@ -202,6 +233,8 @@ export class Pbft {
     this.pendingHeight = new Int32Array(m);
     this.pendingView = new Int32Array(m);
     this.live = m - options.crashed.reduce((a, b) => a + b, 0);
+    this.tally = options.tallyVotes ?? true;
+    this.arrivalScratch = new Float64Array(m);
   }
 
   /** Counters so far. */
@@ -256,6 +289,192 @@ export class Pbft {
     return this.o.votesCarryBlock ? this.o.voteSizeMB + inst.sizeMB : this.o.voteSizeMB;
   }
 
+  /** Prepares (or commits) `r` has counted by now: its own plus those arrived. */
+  private votesOf(inst: Instance, r: number, kind: number): number {
+    const own = kind === PBFT_EVENT.PREPARE ? inst.prepares[r] : inst.commits[r];
+    const tally = kind === PBFT_EVENT.PREPARE ? inst.prepareTally : inst.commitTally;
+    return tally === undefined ? own : own + tally.countUpTo(r, this.q.currentTime, this.q.currentOrder);
+  }
+
+  /** Counts a replica's own prepare or commit (at most one each per instance: the tally relies on it). */
+  private countOwn(inst: Instance, r: number, kind: number): void {
+    const own = kind === PBFT_EVENT.PREPARE ? inst.prepares : inst.commits;
+    own[r]++;
+    if (this.tally && own[r] > 1) {
+      throw new Error(`PBFT invariant: replica ${r} voted twice at height ${inst.height}, view ${inst.view}`);
+    }
+  }
+
+  /** Sends a prepare or commit from `from` to every other replica: tallied, or one event each. */
+  private sendVotes(from: number, at: number, kind: number, inst: Instance): void {
+    const sizeMB = this.voteSize(inst);
+    if (!this.tally) {
+      this.broadcast(from, at, kind, inst.height, inst.view, 0, sizeMB);
+      return;
+    }
+    const isPrepare = kind === PBFT_EVENT.PREPARE;
+    let tally = isPrepare ? inst.prepareTally : inst.commitTally;
+    if (tally === undefined) {
+      tally = this.newTally(isPrepare);
+      if (isPrepare) {
+        inst.prepareTally = tally;
+      } else {
+        inst.commitTally = tally;
+      }
+    }
+    const visit = this.o.kindBase + (isPrepare ? PBFT_EVENT.PREPARE_TALLY : PBFT_EVENT.COMMIT_TALLY);
+    const nodes = this.o.nodes;
+    const src = nodes[from];
+    const h = inst.height;
+    // Every message draws its bandwidth, stored or not, so the random stream stays the same.
+    const times = this.arrivalScratch;
+    this.net.arrivals(src, nodes, from, sizeMB, at, times);
+    // The orders these messages would have had as events (one push each, in receiver order).
+    let order = this.q.reserve(this.m - 1);
+    const crashed = this.o.crashed;
+    const height = this.height;
+    const m = this.m;
+    const k = tally.kth;
+    const count = tally.n;
+    const key = tally.key;
+    const active = tally.active;
+    for (let r = 0; r < m; r++) {
+      if (r === from) {
+        continue;
+      }
+      const t = times[r];
+      const o = order++;
+      // Crashed replicas drop it; one past this height never reads it (heights only grow).
+      if (crashed[r] === 1 || height[r] > h) {
+        continue;
+      }
+      // Most arrivals only need storing: before the kth, or for a receiver that is not armed.
+      const c = count[r];
+      count[r] = c + 1;
+      const i = 2 * (r * m + c);
+      key[i] = t;
+      key[i + 1] = o;
+      if (c + 1 < k) {
+        continue;
+      }
+      if (active[r] === 0) {
+        tally.heapState[r] = 0; // the heap goes stale; rebuilt if the receiver is re-armed
+        continue;
+      }
+      // An arrival after the candidate changes neither the candidate nor any kth key that
+      // matters: the candidate is the kth key itself (not passed by this arrival), or the kth key
+      // is behind the floor already, where no candidate looks at it. Most arrivals end here.
+      if (!before(t, o, tally.armT[r], tally.armO[r])) {
+        continue;
+      }
+      if (tally.offerToHeap(r, t, o)) {
+        this.queueCandidate(tally, r, inst, visit);
+      }
+    }
+  }
+
+  /** Queues or moves `r`'s tally event to its candidate key (armT, armO). */
+  private queueCandidate(tally: VoteTally, r: number, inst: Instance, visit: number): void {
+    const slot = tally.slot[r];
+    if (slot < 0) {
+      tally.slot[r] = this.q.pushOrdered(tally.armT[r], tally.armO[r], visit, r, inst.height, inst.view, 0, 0);
+    } else {
+      this.q.reschedule(slot, tally.armT[r], tally.armO[r]);
+    }
+  }
+
+  private newTally(isPrepare: boolean): VoteTally {
+    const free = isPrepare ? this.freePrepareTallies : this.freeCommitTallies;
+    const reused = free.pop();
+    if (reused !== undefined) {
+      reused.reset();
+      return reused;
+    }
+    // Thresholds: quorum - 1 prepares, quorum commits; candidates from one below (own vote).
+    return new VoteTally(this.m, Math.max(1, (isPrepare ? this.quorum - 1 : this.quorum) - 1));
+  }
+
+  /** Queues the tally event of `r`'s next candidate arrival, if any. */
+  private armNext(tally: VoteTally, r: number, inst: Instance, isPrepare: boolean): void {
+    if (tally.nextCandidate(r)) {
+      this.queueCandidate(tally, r, inst, this.o.kindBase + (isPrepare ? PBFT_EVENT.PREPARE_TALLY : PBFT_EVENT.COMMIT_TALLY));
+    }
+    // Otherwise a queued event, if any, no longer matches the key and is ignored when it pops.
+  }
+
+  /**
+   * A tally event: the arrival at the current key is one that may act. Does what its message
+   * event would do, then queues the next candidate if the count is still short.
+   */
+  private onTally(isPrepare: boolean, r: number, h: number, v: number, now: number): void {
+    const inst = this.instances.get(h * VIEW_SPAN + v);
+    const tally = isPrepare ? inst?.prepareTally : inst?.commitTally;
+    if (inst === undefined || tally === undefined) {
+      return; // purged: every live replica is past this height
+    }
+    const t = this.q.currentTime;
+    const o = this.q.currentOrder;
+    // A receiver has at most one tally event per instance and kind: this one, now popped.
+    tally.slot[r] = -1;
+    if (tally.armT[r] !== t || tally.armO[r] !== o) {
+      return; // disarmed after it was queued
+    }
+    tally.floorT[r] = t;
+    tally.floorO[r] = o;
+    tally.armT[r] = Infinity;
+    tally.armO[r] = -1;
+    if (h < this.height[r]) {
+      tally.active[r] = 0;
+      return;
+    }
+    if (this.height[r] === h) {
+      if (isPrepare) {
+        this.checkPrepared(r, inst, now);
+      } else {
+        this.checkCommitted(r, inst, now);
+      }
+    }
+    if (h < this.height[r]) {
+      return; // committed: the instance may be purged and its tally reused, leave it alone
+    }
+    const kind = isPrepare ? PBFT_EVENT.PREPARE : PBFT_EVENT.COMMIT;
+    if (this.votesOf(inst, r, kind) >= (isPrepare ? this.quorum - 1 : this.quorum)) {
+      tally.active[r] = 0;
+      return;
+    }
+    this.armNext(tally, r, inst, isPrepare);
+  }
+
+  /**
+   * Replica `r` reached height `h`: every instance of `h` whose block it holds may now commit on
+   * the next commit to arrive, a change no count check follows. Re-arm their commit tallies.
+   */
+  private heightReached(r: number, h: number): void {
+    if (!this.tally) {
+      return;
+    }
+    const list = this.byHeight.get(h);
+    if (list === undefined) {
+      return;
+    }
+    for (const inst of list) {
+      if (inst.hasBlock[r] === 1) {
+        this.rearmCommits(inst, r);
+      }
+    }
+  }
+
+  private rearmCommits(inst: Instance, r: number): void {
+    const tally = inst.commitTally;
+    if (tally === undefined) {
+      return;
+    }
+    tally.active[r] = 1;
+    tally.floorT[r] = this.q.currentTime;
+    tally.floorO[r] = this.q.currentOrder;
+    this.armNext(tally, r, inst, false);
+  }
+
   /** Sends one message from replica `from` to every other live-or-not replica (crashed ones just drop it). */
   private broadcast(from: number, at: number, kind: number, height: number, view: number, d: number, sizeMB: number): void {
     const nodes = this.o.nodes;
@@ -276,7 +495,8 @@ export class Pbft {
     if (this.o.crashed[replica] === 1) {
       return;
     }
-    if (height !== this.height[replica]) {
+    const newHeight = height !== this.height[replica];
+    if (newHeight) {
       this.vcSent[replica] = -1;
       this.preparedView[replica] = -1;
     }
@@ -300,10 +520,13 @@ export class Pbft {
     this.height[replica] = height;
     this.view[replica] = view;
     this.phase[replica] = Phase.Waiting;
+    if (newHeight) {
+      this.heightReached(replica, height);
+    }
     const from = this.host.workFrom === undefined ? now : Math.max(now, this.host.workFrom(replica, height, view, now));
     this.q.push(from + this.timeout(view), this.o.kindBase + PBFT_EVENT.TIMEOUT, replica, height, view, 0, 0);
     const inst = this.instance(height, view);
-    if (inst.commits[replica] >= this.quorum && inst.hasBlock[replica] === 1) {
+    if (inst.hasBlock[replica] === 1 && this.votesOf(inst, replica, PBFT_EVENT.COMMIT) >= this.quorum) {
       this.commit(replica, inst, now);
       return;
     }
@@ -329,7 +552,11 @@ export class Pbft {
   /** Holds a replica that has not started yet and starts it in (height, view) at `at`. */
   startAt(replica: number, height: number, view: number, at: number): void {
     this.phase[replica] = Phase.Idle;
+    const changed = this.height[replica] !== height;
     this.height[replica] = height;
+    if (changed) {
+      this.heightReached(replica, height);
+    }
     this.pendingHeight[replica] = height;
     this.pendingView[replica] = view;
     this.scheduleResume(replica, at);
@@ -362,6 +589,12 @@ export class Pbft {
       case PBFT_EVENT.RESUME:
         this.resume(target, now);
         break;
+      case PBFT_EVENT.PREPARE_TALLY:
+        this.onTally(true, target, a, b, now);
+        break;
+      case PBFT_EVENT.COMMIT_TALLY:
+        this.onTally(false, target, a, b, now);
+        break;
       default:
         throw new Error(`PBFT: unknown event kind ${kind}`);
     }
@@ -391,6 +624,10 @@ export class Pbft {
     this.phase[r] = Phase.Accepted;
     this.sendPrePrepare(r, inst, now, -1);
     this.checkPrepared(r, inst, now);
+    if (this.tally && this.height[r] === h && this.phase[r] === Phase.Accepted) {
+      // Holding the block, the primary commits on the next commit once it has a quorum, unchecked here.
+      this.rearmCommits(inst, r);
+    }
   }
 
   private sendPrePrepare(from: number, inst: Instance, now: number, receivedFrom: number): void {
@@ -419,11 +656,43 @@ export class Pbft {
       if (p < 0 || p === receivedFrom || inst.hasBlock[p] === 1 || this.o.crashed[p] === 1) {
         continue;
       }
-      this.q.push(now + net.delay(src, peerNode, size), k, p, inst.height, inst.view, from, 0);
+      const t = now + net.delay(src, peerNode, size);
+      if (this.tally) {
+        this.queueCopy(inst, p, t, from, k);
+      } else {
+        this.q.push(t, k, p, inst.height, inst.view, from, 0);
+      }
     }
   }
 
+  /** Queues a gossiped copy of a block for `p`, unless an earlier copy is on its way already. */
+  private queueCopy(inst: Instance, p: number, t: number, from: number, kind: number): void {
+    if (inst.copySlot === undefined) {
+      inst.copySlot = new Int32Array(this.m).fill(-1);
+      inst.copyT = new Float64Array(this.m);
+      inst.copyO = new Float64Array(this.m);
+    }
+    const copyT = inst.copyT as Float64Array;
+    const copyO = inst.copyO as Float64Array;
+    const o = this.q.reserve(1); // the order this copy has as an event of its own
+    const slot = inst.copySlot[p];
+    if (slot < 0) {
+      inst.copySlot[p] = this.q.pushOrdered(t, o, kind, p, inst.height, inst.view, from, 0);
+    } else if (before(t, o, copyT[p], copyO[p])) {
+      this.q.reschedule(slot, t, o);
+      this.q.c[slot] = from;
+    } else {
+      return;
+    }
+    copyT[p] = t;
+    copyO[p] = o;
+  }
+
   private onPrePrepare(r: number, h: number, v: number, from: number, now: number): void {
+    const copies = this.instances.get(h * VIEW_SPAN + v)?.copySlot;
+    if (copies !== undefined) {
+      copies[r] = -1; // popped: a later copy queues anew (and finds the block held)
+    }
     if (h < (this.height[r])) {
       return;
     }
@@ -436,7 +705,7 @@ export class Pbft {
     if (this.height[r] !== h) {
       return; // processed when the replica reaches this height
     }
-    if (inst.commits[r] >= this.quorum) {
+    if (this.votesOf(inst, r, PBFT_EVENT.COMMIT) >= this.quorum) {
       this.commit(r, inst, now);
       return;
     }
@@ -454,19 +723,19 @@ export class Pbft {
     }
     this.phase[r] = Phase.Accepted;
     const at = now + this.o.validationSec;
-    this.broadcast(r, at, PBFT_EVENT.PREPARE, inst.height, inst.view, 0, this.voteSize(inst));
-    inst.prepares[r]++;
+    this.sendVotes(r, at, PBFT_EVENT.PREPARE, inst);
+    this.countOwn(inst, r, PBFT_EVENT.PREPARE);
     this.checkPrepared(r, inst, at);
   }
 
   private checkPrepared(r: number, inst: Instance, now: number): void {
-    if (this.phase[r] !== Phase.Accepted || this.view[r] !== inst.view || inst.prepares[r] < this.quorum - 1) {
+    if (this.phase[r] !== Phase.Accepted || this.view[r] !== inst.view || this.votesOf(inst, r, PBFT_EVENT.PREPARE) < this.quorum - 1) {
       return;
     }
     this.phase[r] = Phase.CommitSent;
     this.preparedView[r] = inst.view;
-    this.broadcast(r, now, PBFT_EVENT.COMMIT, inst.height, inst.view, 0, this.voteSize(inst));
-    inst.commits[r]++;
+    this.sendVotes(r, now, PBFT_EVENT.COMMIT, inst);
+    this.countOwn(inst, r, PBFT_EVENT.COMMIT);
     this.checkCommitted(r, inst, now);
   }
 
@@ -493,13 +762,13 @@ export class Pbft {
   }
 
   private checkCommitted(r: number, inst: Instance, now: number): void {
-    if (inst.commits[r] >= this.quorum && inst.hasBlock[r] === 1) {
+    if (inst.hasBlock[r] === 1 && this.votesOf(inst, r, PBFT_EVENT.COMMIT) >= this.quorum) {
       this.commit(r, inst, now);
     }
   }
 
   private commit(r: number, inst: Instance, now: number): void {
-    const votes = inst.commits[r];
+    const votes = this.votesOf(inst, r, PBFT_EVENT.COMMIT);
     if (votes < this.quorum) {
       throw new Error(`PBFT invariant: replica ${r} committing height ${inst.height} with ${votes} < ${this.quorum} commits`);
     }
@@ -516,6 +785,7 @@ export class Pbft {
     }
     const h = inst.height;
     this.height[r] = h + 1;
+    this.heightReached(r, h + 1);
     this.view[r] = 0;
     this.phase[r] = Phase.Idle;
     this.vcSent[r] = -1;
@@ -541,6 +811,14 @@ export class Pbft {
     if (list !== undefined) {
       for (const inst of list) {
         this.instances.delete(height * VIEW_SPAN + inst.view);
+        if (inst.prepareTally !== undefined) {
+          this.freePrepareTallies.push(inst.prepareTally);
+          inst.prepareTally = undefined;
+        }
+        if (inst.commitTally !== undefined) {
+          this.freeCommitTallies.push(inst.commitTally);
+          inst.commitTally = undefined;
+        }
       }
       this.byHeight.delete(height);
     }

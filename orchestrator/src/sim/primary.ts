@@ -56,6 +56,8 @@ export interface PrimaryChainOptions {
   readonly crashed: Uint8Array;
   readonly pbftKindBase: number;
   readonly cbKindBase: number;
+  /** Tally votes rather than queue one event each (`PbftOptions.tallyVotes`, default true). */
+  readonly tallyVotes?: boolean;
 }
 
 /** A proposed primary block. */
@@ -116,6 +118,7 @@ export class PrimaryChain implements PbftHost {
       // Round robin over heights and views, as PBFT's primary rotation.
       proposer: (height, view) => (height + view) % n,
       kindBase: options.pbftKindBase,
+      tallyVotes: options.tallyVotes,
     });
   }
 

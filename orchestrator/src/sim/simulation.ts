@@ -26,8 +26,17 @@ const PRIMARY_BASE = 0;
 const MGMT_BASE = PBFT_EVENT_KINDS;
 const CB_BASE = 2 * PBFT_EVENT_KINDS;
 
+/** Options of {@link buildModel}: how the model is computed, never what it computes. */
+export interface ModelOptions {
+  /**
+   * Tally prepares and commits instead of queueing one event per vote (default true): the same
+   * run, bit for bit, with far fewer events (see `pbft.ts`); false for the plain model.
+   */
+  readonly tallyVotes?: boolean;
+}
+
 /** Options of {@link runScenario}. */
-export interface RunOptions {
+export interface RunOptions extends ModelOptions {
   /** Called about every `progressEverySec` of simulated time (for progress bars; not part of the result). */
   readonly onProgress?: (simSec: number, durationSec: number) => void;
   readonly progressEverySec?: number;
@@ -85,7 +94,8 @@ export interface SimulationModel {
 }
 
 /** Builds the model of a scenario without running it. */
-export function buildModel(scenario: Scenario): SimulationModel {
+export function buildModel(scenario: Scenario, options: ModelOptions = {}): SimulationModel {
+  const tallyVotes = options.tallyVotes ?? true;
   const rng = new Rng(scenario.seed);
   const n = scenario.network.nodes;
   const net = buildNetwork(scenario.network, rng.fork('network'));
@@ -126,6 +136,7 @@ export function buildModel(scenario: Scenario): SimulationModel {
     crashed: crashedPrimary,
     pbftKindBase: PRIMARY_BASE,
     cbKindBase: CB_BASE,
+    tallyVotes,
   });
   if (mgmtSpec.enabled) {
     management = new ManagementChain({
@@ -139,6 +150,7 @@ export function buildModel(scenario: Scenario): SimulationModel {
       genesis,
       rng: rng.fork('management'),
       kindBase: MGMT_BASE,
+      tallyVotes,
       deliver: (node, height, now) => { primary.deliverLocal(node, height, now); },
     });
   }
@@ -187,7 +199,7 @@ export function buildModel(scenario: Scenario): SimulationModel {
  * console.log(summarize(result.cbs.map((cb) => cb.update)).median);
  */
 export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
-  const model = buildModel(scenario);
+  const model = buildModel(scenario, options);
   const duration = scenario.durationSec;
   const progress = options.onProgress;
   const events = model.runUntil(duration, progress === undefined ? undefined : (t) => { progress(t, duration); }, options.progressEverySec);
