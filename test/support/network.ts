@@ -32,5 +32,6 @@ export function startNetwork(options: { basePort: number; batchTimeout?: string;
  *   19650 observer, 19750 primaryReconfiguration, 19950 managementNodes, 20050 devnet, 20150 devnetFaults,
  *   20250 devnetFaults (its crash-recovery devnet), 20350 channelConfig, 20450 mgmtChaincode, 20550 audit, 20650 consortiumRestart,
  *   20750 devnetGovernance, 20850 governance, 20950 devnetSystemChaincodes, 21050 membership,
- *   21150 dashboard, 21250 connect, 21350 operationsEndpoint, 21450 signer, 21550 devnetAddPeer (its new peer 29551).
+ *   21150 dashboard, 21250 connect, 21350 operationsEndpoint, 21450 signer, 21550 devnetAddPeer (its new peer 29551),
+ *   21650 membershipScenario (its new peer 29651).
  */

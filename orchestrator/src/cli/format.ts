@@ -4,6 +4,7 @@
  * Human output: tables and one-line renderings of rounds, blocks and node events.
  */
 import type { ConfigBlock, Round } from 'mgmt-chaincode/dist/protocol';
+import { abbreviatePems } from '../consortium/display';
 import type { NodeEvent } from '../managementNode/events';
 
 const short = (hash: string): string => (hash === '' ? '-' : `${hash.slice(0, 16)}…`);
@@ -82,7 +83,7 @@ export function formatNodeEvent(e: NodeEvent): string {
     case 'cycleStarted':
       return `${at} cycle ${e.cycle} of CB #${e.height}: proposer ${e.proposer}, until ${clock(e.endsAtMs)}`;
     case 'proposed':
-      return `${at} ${e.proposer} proposed ${JSON.stringify(e.config)} for CB #${e.height} (cycle ${e.cycle}, ${short(e.proposalId)})`;
+      return `${at} ${e.proposer} proposed ${JSON.stringify(abbreviatePems(e.config))} for CB #${e.height} (cycle ${e.cycle}, ${short(e.proposalId)})`;
     case 'voteCast':
       return `${at} vote ${e.approve ? '✔' : '✖'} ${e.voter} on ${short(e.proposalId)}`;
     case 'voted':

@@ -73,7 +73,8 @@ const short = (hash: string): string => `${hash.slice(0, 12)}…`;
 export class RoundTracker {
   private readonly seen = new Set<string>();
   private readonly byHeight = new Map<number, CbRow>();
-  private readonly n: number;
+  /** Members in force: a CB carrying params changes it from the next height on. */
+  private n: number;
   private readonly verbose: boolean;
   /** Each sealed block's configuration by height, for showing the next as a change. */
   private readonly configs = new Map<number, Readonly<Record<string, unknown>>>();
@@ -183,7 +184,9 @@ export class RoundTracker {
       roundOpensAtMs: opensAtMs,
     });
     const delay = delayMs === undefined ? '' : `, agreement ${seconds(delayMs)}`;
-    return [`✔ CB #${block.height} sealed: proposer ${block.proposer}, cycle ${block.cycle}, approvals ${block.proof.length}/${this.n}${delay}, hash ${short(block.hash)}`];
+    const line = `✔ CB #${block.height} sealed: proposer ${block.proposer}, cycle ${block.cycle}, approvals ${block.proof.length}/${this.n}${delay}, hash ${short(block.hash)}`;
+    if (block.params !== undefined) this.n = block.params.members.length;
+    return [line];
   }
 }
 

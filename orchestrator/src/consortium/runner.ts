@@ -97,6 +97,8 @@ export interface ConsortiumOptions {
   readonly cycleTimeoutSeconds?: number;
   /** Workload on `primary`, transactions per second (0: none). */
   readonly workloadTps: number;
+  /** Deploy the assets chaincode on `primary` even without a workload (a scenario transacts on it). */
+  readonly deployAssets?: boolean;
   /** Leave the devnet running on the way out (stop it with `npm run devnet -- down`). */
   readonly keep?: boolean;
   /** Use the network of this connection file instead of starting a devnet. */
@@ -367,7 +369,7 @@ export class Consortium {
     const mgmtReady = !ours && (await first.ledger.getRound().then(() => true, () => false));
     // Without a workload the assets chaincode is not used: a user's own network need not have it.
     const assetsReady =
-      this.options.workloadTps === 0 ||
+      (this.options.workloadTps === 0 && this.options.deployAssets !== true) ||
       (!ours &&
       (await first.gateway
         .getNetwork(primary)

@@ -275,10 +275,12 @@ function checkAnchorPeers(value: unknown, field: string, problems: Problems): vo
 function checkOrganizations(value: unknown, app: unknown, problems: Problems): void {
   const field = 'config.organizations';
   if (!problems.object(value, field)) return;
-  // One place per value: an organisation entry states its anchor peers, whole.
+  // One place per value: an organisation entry states its anchor peers, whole. Anchor peers of
+  // an organisation the model removes are left over from before (a CB carries the whole state)
+  // and are not written: the removal wins.
   const anchorPeers = isRecord(app) && isRecord(app.anchorPeers) ? Object.keys(app.anchorPeers) : [];
   for (const mspId of anchorPeers) {
-    if (Object.hasOwn(value, mspId)) problems.add(`config.application.anchorPeers.${mspId}`, `${mspId} is in ${field} too; state its anchor peers there`);
+    if (Object.hasOwn(value, mspId) && value[mspId] !== null) problems.add(`config.application.anchorPeers.${mspId}`, `${mspId} is in ${field} too; state its anchor peers there`);
   }
   for (const [mspId, entry] of Object.entries(value)) {
     const at = `${field}.${mspId}`;
@@ -616,6 +618,7 @@ export function modelLeaves(model: ChannelModel): ModelLeaf[] {
   if (app !== undefined) {
     for (const resource of Object.keys(app.acls ?? {}).sort()) leaf(`application.acls.${resource}`, `Channel/Application/ACLs/${resource}`, (app.acls ?? {})[resource]);
     for (const mspId of Object.keys(app.anchorPeers ?? {}).sort()) {
+      if (model.organizations?.[mspId] === null) continue;
       leaf(`application.anchorPeers.${mspId}`, `Channel/Application/${mspId}/AnchorPeers`, sortedPeers((app.anchorPeers ?? {})[mspId] ?? []));
     }
   }
@@ -955,7 +958,10 @@ export function withChannelModel(config: common.Config, model: ChannelModel): co
   const application = groupAt(copy, ['Channel', ConfigKey.applicationGroup]);
   if (app !== undefined && application !== undefined) {
     if (app.acls !== undefined) writeAcls(application, app.acls);
-    if (app.anchorPeers !== undefined) writeAnchorPeers(application, app.anchorPeers, problems);
+    if (app.anchorPeers !== undefined) {
+      const removed = new Set(Object.entries(model.organizations ?? {}).flatMap(([id, entry]) => (entry === null ? [id] : [])));
+      writeAnchorPeers(application, Object.fromEntries(Object.entries(app.anchorPeers).filter(([id]) => !removed.has(id))), problems);
+    }
   }
   if (model.organizations !== undefined) copy = writeOrganizationsAndTheirNodes(copy, model, problems);
   // References are checked against the result: an ACL may name a policy the same model adds.

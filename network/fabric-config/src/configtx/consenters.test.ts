@@ -364,6 +364,16 @@ describe('an organisation removed with its ordering node', () => {
     expect(ordererGroup(after).getGroupsMap().has(orgs[3].mspId)).toBe(false);
   });
 
+  it('ignores the anchor peers a whole-state model still carries for the organisation it removes', () => {
+    const genesis = genesisConfig(profileWithConsenters('etcdraft', 4));
+    const carried = readChannelModel(genesis).application?.anchorPeers ?? {};
+    const model: ChannelModel = { version: 2, application: { anchorPeers: carried }, organizations: { [orgs[3].mspId]: null } };
+    expect(channelModelProblems(model)).toEqual([]);
+    const after = applied(genesis, model);
+    expect(after.getChannelGroup()!.getGroupsMap().get('Application')!.getGroupsMap().has(orgs[3].mspId)).toBe(false);
+    expect(channelModelDifferences(model, after)).toEqual([]);
+  });
+
   it('refuses a model that removes the organisation but keeps its node in the set it states', () => {
     const genesis = genesisConfig(profileWithConsenters('etcdraft', 4));
     const message = refusal(genesis, { version: 2, organizations: { [orgs[3].mspId]: null }, orderer: { consenters: [0, 1, 2, 3].map(consenterOf) } });

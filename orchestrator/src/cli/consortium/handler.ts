@@ -8,6 +8,7 @@ import { quorum } from 'mgmt-chaincode/dist/protocol';
 import { auditEvidence, collectEvidence, openEvidenceSources, renderTable } from '../../audit';
 import type { AuditReport } from '../../audit';
 import { GovernanceScenario, governanceSteps } from '../../consortium/governanceScenario';
+import { MembershipScenario } from '../../consortium/membershipScenario';
 import { managementChaincodeOf, readConnectionFile } from '../../gateway';
 import { Consortium } from '../../consortium/runner';
 import { consortiumOf, startMemberPrimary } from '../../member';
@@ -18,6 +19,7 @@ import type { CliContext } from '../context';
 import { InterruptedExit, UsageError } from '../errors';
 import { closeTraceFile, openTraceFile } from '../trace/open';
 import type { ConsortiumCliOptions } from './options';
+import type { NodeEvent } from '../../managementNode/events';
 
 /** `mgmt audit` of a network, as its first member sees it. */
 async function auditNetwork(connectionFile: string, progress: (line: string) => void): Promise<AuditReport> {
@@ -28,6 +30,24 @@ async function auditNetwork(connectionFile: string, progress: (line: string) => 
   } finally {
     opened.close();
   }
+}
+
+/** The scenario's driver and its folder of shared files, checked against the options. */
+function scenariosOf(
+  options: ConsortiumCliOptions,
+  explicit: boolean,
+  line: (text: string) => void,
+): { governance: string | undefined; scenario: GovernanceScenario | undefined; membership: MembershipScenario | undefined } {
+  if (options.scenario === 'tuning') return { governance: undefined, scenario: undefined, membership: undefined };
+  if (!options.apply) throw new UsageError(`--scenario ${options.scenario} puts changes in force on the primary channel: drop --no-apply`);
+  if (options.scenario === 'membership' && explicit) throw new UsageError("--scenario membership runs on a devnet it starts (the devnet starts the new member's peer): drop --connection");
+  const dir = mkdtempSync(path.join(os.tmpdir(), `mgmt-${options.scenario}-`));
+  if (options.scenario === 'governance') {
+    return { governance: dir, scenario: new GovernanceScenario({ steps: governanceSteps, desiredFile: path.join(dir, 'wanted.json'), output: line }), membership: undefined };
+  }
+  // The new member's peer takes the next port of the devnet's grid after its four members.
+  const newOrg = { mspId: 'Org5MSP', domain: 'org5.example.com', peerPort: options.basePort + 8001 };
+  return { governance: dir, scenario: undefined, membership: new MembershipScenario({ workDir: dir, newOrg, cliPath: path.join(__dirname, '..', 'index.js'), output: line }) };
 }
 
 /**
@@ -53,15 +73,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
   // Per CB: when each member's observer received and verified it.
   const observed = new Map<number, { received: number[]; verified: number[] }>();
   let members = 0;
-  const governance = options.scenario === 'governance' ? mkdtempSync(path.join(os.tmpdir(), 'mgmt-governance-')) : undefined;
-  if (governance !== undefined && !options.apply) {
-    rmSync(governance, { recursive: true, force: true });
-    throw new UsageError('--scenario governance puts changes in force on the primary channel: drop --no-apply');
-  }
-  const scenario =
-    governance === undefined
-      ? undefined
-      : new GovernanceScenario({ steps: governanceSteps, desiredFile: path.join(governance, 'wanted.json'), output: line });
+  const { governance, scenario, membership } = scenariosOf(options, explicit, line);
   const shown = new Set<number>();
   const shownSkips = new Set<string>();
   let trace: TraceWriter | undefined;
@@ -82,6 +94,25 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
     basePort: options.basePort,
     batchTimeout: options.batchTimeout,
     schemaFile: options.schema,
+    ...(membership === undefined
+      ? {}
+      : {
+          twinFor: () => membership.twin(),
+          until: membership.done,
+          twinLabel: 'operator (membership scenario)',
+          // Its steps transact on `primary` through the new member's peer; a workload through the
+          // member that is removed would only fail.
+          workloadTps: 0,
+          deployAssets: true,
+          onNodeEvent: (e: NodeEvent) => { membership.onNodeEvent(e); },
+          beforeStop: async (connectionFile: string) => {
+            await membership.stop();
+            line('');
+            line('the audit of the membership changes (mgmt audit):');
+            const report = await auditNetwork(connectionFile, (progress) => { line(`  · ${progress}`); });
+            for (const row of renderTable(report).trimEnd().split('\n')) line(row);
+          },
+        }),
     ...(scenario === undefined
       ? {}
       : {
@@ -113,6 +144,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
       ? async (member) => {
           members += 1;
           scenario?.begin(member.connection.members.map((m) => m.mspId));
+          await membership?.begin(ctx.globals.connection, member.connection, member.genesis);
           const stateDir = path.join(stateRoot, member.member.mspId);
           const stored = await storedGenesisHash(stateDir);
           if (stored !== undefined && stored !== member.genesis.hash) {
@@ -132,6 +164,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
             onApplied: (a) => {
               const cb = primary.observer.entries[a.height]?.block;
               if (cb !== undefined) scenario?.inForce(a.height, cb.config);
+              if (cb !== undefined) membership?.inForce(a.height, cb.config);
               // One line per CB. SUCCESS from Broadcast means "accepted for ordering": two members'
               // updates can both be accepted and the orderer then drops the later one, so the first
               // report wins here.

@@ -25,7 +25,7 @@ export interface ConsortiumCliOptions {
   /** False with --no-apply: CBs are agreed but not put in force on the primary channel. */
   readonly apply: boolean;
   /** `tuning`: rules twins tune batch values; `governance`: operators change a policy, a capability and an ACL. */
-  readonly scenario: 'tuning' | 'governance';
+  readonly scenario: 'tuning' | 'governance' | 'membership';
   /** Append every member's steps to this file (JSON lines) for `mgmt trace`. */
   readonly trace?: string;
 }
@@ -49,8 +49,11 @@ export function consortiumOptions(): Option[] {
     new Option('--no-apply', 'agree on CBs only: do not put them in force on the primary channel'),
     new Option('--state-dir <dir>', "members' observer state, kept across runs (default: observers/ beside the connection file, in the devnet's data folder when it starts one)").env('MGMT_STATE_DIR'),
     new Option('--schema <file>', 'JSON Schema of the primary configuration for genesis (default: the channel model, schemas/channel-config.schema.json)').default(CHANNEL_MODEL_SCHEMA_FILE).env('MGMT_SCHEMA'),
-    new Option('--scenario <name>', 'tuning: rules twins tune the batch values under the workload; governance: the operators change an endorsement policy, a capability and an ACL, one after the other, then audit')
-      .choices(['tuning', 'governance'])
+    new Option(
+      '--scenario <name>',
+      'tuning: rules twins tune the batch values under the workload; governance: the operators change an endorsement policy, a capability and an ACL, one after the other, then audit; membership (devnet): Org5 admitted, its peer endorsing, Org5 proposing in its turn, Org4 removed and its vote no longer counted, then audit',
+    )
+      .choices(['tuning', 'governance', 'membership'])
       .default('tuning')
       .env('MGMT_SCENARIO'),
     traceFileOption(),
