@@ -182,7 +182,8 @@ describe('governing the whole channel configuration', () => {
     // The last member's node leaves. On native Fabric that orderer stops serving the channel, so
     // its member's own orderer cannot tell it the CB is in force: the others are waited for.
     const last = s[s.length - 1].member;
-    const leaving = consenters.find((c) => c.host === last.orderer.hostAlias);
+    // Its node by port: the devnet names consenters by host name, network/native by 127.0.0.1.
+    const leaving = consenters.find((c) => c.port === Number(last.orderer.endpoint.split(':').pop()));
     expect(leaving).toBeDefined();
     const remaining = consenters.filter((c) => c !== leaving);
     const commits = async (key: string): Promise<void> => {
@@ -200,6 +201,8 @@ describe('governing the whole channel configuration', () => {
     await commits('consenter-removed');
 
     await govern({ version: 2, orderer: { consenters } } as unknown as JsonObject, s.length - 1);
+    // Native Fabric halted the evicted node: its operator joins it again from the latest config block.
+    await net.rejoinOrderer(s.length, 'primary');
     expect((readChannelModel((await channelConfig()).config).orderer?.consenters ?? []).map((c) => c.host).sort()).toEqual(consenters.map((c) => c.host).sort());
     await commits('consenter-back');
   });

@@ -28,6 +28,8 @@ Commands:
   kill                            SIGKILL every node and chaincode, keep the data (a crash drill)
   stop <node>                     stop one node, e.g. orderer0.org2.example.com (fault drills)
   start <node>                    start one stopped node again and wait until it is healthy
+  rejoin <n> <channel>            join org n's orderer to a channel again from its latest config block
+                                  (after a CB made it a consenter again: Fabric halts an evicted node)
 
 Options:
   -d, --data <dir>                data folder (env NATIVE_DATA, default <repo>/.native)
@@ -571,6 +573,30 @@ cmd_start_node() {
   phase "${name} started"
 }
 
+# An orderer removed from a channel's consenter set stops serving it; once a config update makes
+# it a consenter again, its operator joins it again from the channel's latest config block:
+# remove what is left of the channel on the node, fetch the config block from another orderer,
+# join with the channel participation API.
+cmd_rejoin() {
+  local n="${ARGS[0]:-}" channel="${ARGS[1]:-}" other block
+  [[ "${n}" =~ ^[1-4]$ ]] || { echo "✖ rejoin needs an org number 1..4, got '${n}'" >&2; exit 2; }
+  [ -n "${channel}" ] || { echo "✖ rejoin needs a channel name" >&2; exit 2; }
+  [ -f "${CREATED}" ] || die "no network in ${NATIVE_DATA}: run 'up' first"
+  other=$(( n % 4 + 1 ))
+  block="${NATIVE_DATA}/channel-artifacts/${channel}-latest-config.block"
+  (. "${NATIVE_DIR}/admin.sh" "${other}" &&
+    peer channel fetch config "${block}" -c "${channel}" -o "${ORDERER_ADDRESS}" --ordererTLSHostnameOverride "${ORDERER_HOST}" --tls --cafile "${ORDERER_CA}" \
+      >>"${LOGS}/peer-cli.log" 2>&1) || { log_tail "${LOGS}/peer-cli.log"; die "fetching the config block of ${channel} from org ${other}'s orderer failed"; }
+  (. "${NATIVE_DIR}/admin.sh" "${n}" &&
+    osnadmin channel remove --channelID "${channel}" -o "${ORDERER_ADMIN_ADDRESS}" --ca-file "${ORDERER_CA}" --client-cert "${ADMIN_TLS_CERT}" --client-key "${ADMIN_TLS_KEY}" \
+      >>"${LOGS}/osnadmin.log" 2>&1) || true
+  (. "${NATIVE_DIR}/admin.sh" "${n}" &&
+    osnadmin channel join --channelID "${channel}" --config-block "${block}" \
+      -o "${ORDERER_ADMIN_ADDRESS}" --ca-file "${ORDERER_CA}" --client-cert "${ADMIN_TLS_CERT}" --client-key "${ADMIN_TLS_KEY}" \
+      >>"${LOGS}/osnadmin.log" 2>&1) || { log_tail "${LOGS}/osnadmin.log"; die "osnadmin channel join ${channel} failed on $(orderer_host "${n}")"; }
+  phase "$(orderer_host "${n}") joined ${channel} again from its latest config block"
+}
+
 cmd_status() {
   local name pid n channel ok=true
   if [ ! -f "${CREATED}" ]; then
@@ -601,6 +627,7 @@ case "${COMMAND}" in
   kill) cmd_kill ;;
   stop) cmd_stop_node ;;
   start) cmd_start_node ;;
+  rejoin) cmd_rejoin ;;
   -h | --help | help) usage ;;
   "") usage >&2; exit 2 ;;
   *) echo "✖ unknown command '${COMMAND}'" >&2; usage >&2; exit 2 ;;

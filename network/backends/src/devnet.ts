@@ -138,6 +138,8 @@ export async function startDevnet(options: Readonly<StartNetworkOptions>): Promi
       return deployToDevnet(endpoint, folder, channel, name);
     },
     crash: () => end('SIGKILL', 20_000),
+    // The devnet orders alone: a consenter list change has no node to join.
+    rejoinOrderer: () => Promise.resolve(),
     restart: async () => {
       if (running()) throw new NetworkBackendError('DEVNET_RUNNING', `the devnet (pid ${current.pid}) still runs on ${dataDir}: crash() or stop({ keepData: true }) it first`);
       refuseRunning();

@@ -100,6 +100,9 @@ export async function startNative(options: Readonly<StartNetworkOptions>): Promi
     crash: async () => {
       await script(['kill']);
     },
+    rejoinOrderer: async (org, channel) => {
+      await script(['rejoin', String(org), channel]);
+    },
     restart: async () => {
       await up();
       connection = readConnection(connectionFile);

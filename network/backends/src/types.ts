@@ -73,7 +73,13 @@ export interface RunningNetwork {
   restart(): Promise<void>;
   /** Stops the network (devnet: SIGTERM to its group, SIGKILL after 15 s); removes the data folder unless `keepData`. */
   stop(options?: StopOptions): Promise<void>;
-  /** Leaves the network running after this process exits; `stop` then does nothing. */
+  /**
+   * Joins org `org`'s orderer (1-based, the connection file's order) to `channel` again from the
+   * channel's latest config block, after a CB made it a consenter again (Fabric halts an evicted
+   * node; its operator re-joins it with osnadmin). The devnet orders alone: nothing to do.
+   */
+  rejoinOrderer(org: number, channel: string): Promise<void>;
+    /** Leaves the network running after this process exits; `stop` then does nothing. */
   detach(): void;
   /** SIGKILL to every process of the network, synchronously: the last resort of a second Ctrl-C. */
   kill(): void;
