@@ -121,6 +121,9 @@ export class MembershipScenario {
   private latest: Readonly<Record<string, unknown>> | undefined;
   private leaving: MemberConnection | undefined;
   private started = false;
+  /** When a node of the runner first saw each CB sealed, epoch ms. */
+  private readonly sealedAt = new Map<number, number>();
+  private admittedAt: number | undefined;
 
   constructor(options: Readonly<MembershipScenarioOptions>) {
     this.options = options;
@@ -162,6 +165,7 @@ export class MembershipScenario {
     const organizations = (config.organizations ?? {}) as Record<string, unknown>;
     if (this.stage === 'admit' && organizations[this.options.newOrg.mspId] !== undefined) {
       this.stage = 'join';
+      this.admittedAt = height;
       this.options.output(`  ✓ step 1/5: ${this.options.newOrg.mspId} admitted with CB ${height}`);
       this.join().catch((err: unknown) => { this.fail(`${this.options.newOrg.mspId} could not join: ${messageOf(err)}`); });
     } else if (this.stage === 'remove' && this.leaving !== undefined && organizations[this.leaving.mspId] === null) {
@@ -175,6 +179,7 @@ export class MembershipScenario {
   onNodeEvent(event: NodeEvent): void {
     if (event.type !== 'committed') return;
     const block = event.block;
+    if (!this.sealedAt.has(block.height)) this.sealedAt.set(block.height, event.atMs);
     if (this.stage === 'propose' && block.proposer === this.options.newOrg.mspId) {
       this.options.output(`  ✓ step 3/5: ${block.proposer} proposed CB ${block.height} in its turn, approved by ${block.proof.map((p) => p.mspId).join(', ')}`);
       this.startRemoval();
@@ -224,7 +229,9 @@ export class MembershipScenario {
     this.options.output(`  ✓ step 2/5: the devnet serves ${mspId}'s peer on ${answer.member.peer.endpoint}; ${mspId} writes its own connection file and starts its own mgmt node`);
     this.startNode(ownFile);
     const endorsers = await this.transactThrough(answer.member);
-    this.options.output(`  ✓ step 2/5: a transaction on ${connection.channels.primary} through ${mspId}'s peer, endorsed by ${endorsers.join(', ')}, ${((Date.now() - started) / 1000).toFixed(1)} s after the peer was asked for`);
+    const sealed = this.admittedAt === undefined ? undefined : this.sealedAt.get(this.admittedAt);
+    const sinceSealed = sealed === undefined ? '' : `; CB ${String(this.admittedAt)} sealed -> ${mspId}'s peer endorsing: ${((Date.now() - sealed) / 1000).toFixed(2)} s`;
+    this.options.output(`  ✓ step 2/5: a transaction on ${connection.channels.primary} through ${mspId}'s peer, endorsed by ${endorsers.join(', ')}, ${((Date.now() - started) / 1000).toFixed(1)} s after the peer was asked for${sinceSealed}`);
     this.stage = 'propose';
     this.options.output(`  ▶ step 3/5: waiting for ${mspId}'s turn in the proposer rotation`);
   }
