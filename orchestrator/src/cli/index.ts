@@ -9,6 +9,12 @@
 import { processIo } from './context';
 import { runCli } from './program';
 
+// A reader that stops early (`mgmt blocks | head`) closes the pipe: exit quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const controller = new AbortController();
 const forced: (() => void)[] = [];
 /** npm forwards the terminal's Ctrl-C to its child, which also gets it from the terminal: a copy within this window is the same Ctrl-C. */
