@@ -10,6 +10,7 @@ import {
   BlockVerificationError,
   checkMemberCertificate,
   findMember,
+  membershipChange,
   messageOf,
   parseIJson,
   parseIsoMillis,
@@ -25,6 +26,18 @@ export interface ChainVerdict {
   readonly paramsAt: readonly GenesisParams[];
   /** The first block that fails, with the core's reason. */
   readonly fault?: { readonly height: number; readonly reason: string };
+}
+
+/**
+ * What a verified CB changes in the member set (from the next height), in words: `admits X`,
+ * `removes Y`, `replaces the CA of Z`; empty when it carries no params or the same members.
+ */
+export function membershipAt(verdict: ChainVerdict, height: number): string {
+  const block = verdict.verified[height];
+  const before = verdict.paramsAt[height];
+  if (block?.params === undefined || before === undefined || height === 0) return '';
+  const change = membershipChange(before, block.params);
+  return [...change.added.map((id) => `admits ${id}`), ...change.removed.map((id) => `removes ${id}`), ...change.rotated.map((id) => `replaces the CA of ${id}`)].join(', ');
 }
 
 /**

@@ -10,7 +10,7 @@ import type { DashboardState } from '../../../types';
 import { verifier } from '../data';
 import { timeText, valueText } from '../../format';
 import { html } from '../html';
-import { checkProofEntries } from '../../verify/chain';
+import { checkProofEntries, membershipAt } from '../../verify/chain';
 import type { ChainVerdict } from '../../verify/chain';
 import { Badge, BlockLink, CbLink, FaultTable, Hash, Heading } from './common';
 
@@ -32,7 +32,7 @@ export function ChainPage({ state, verdict }: { state: DashboardState; verdict: 
     <p>${state.report.blocks.length} CBs on <code>${state.report.managementChannel}</code>, newest first. Each CB links to its page.</p>
     <div class="scroll" tabindex="0" role="region" aria-label="Configuration blocks"><table data-testid="chain">
       <caption>Configuration blocks</caption>
-      <thead><tr><th scope="col">Height</th><th scope="col">Time</th><th scope="col">Proposer</th><th scope="col">Cycle</th><th scope="col">Approvals</th><th scope="col">What changed</th><th scope="col">Status</th><th scope="col">In force in</th></tr></thead>
+      <thead><tr><th scope="col">Height</th><th scope="col">Time</th><th scope="col">Proposer</th><th scope="col">Cycle</th><th scope="col">Approvals</th><th scope="col">What changed</th><th scope="col">Members</th><th scope="col">Status</th><th scope="col">In force in</th></tr></thead>
       <tbody>${rows.map(
         (b) => html`<tr>
           <th scope="row"><${CbLink} height=${b.height} hash=${b.hash} /></th>
@@ -41,6 +41,7 @@ export function ChainPage({ state, verdict }: { state: DashboardState; verdict: 
           <td>${b.cycle}</td>
           <td>${b.approvals.join(', ')}</td>
           <td>${changeSummary(b.changes)}</td>
+          <td>${verdict === undefined ? '' : membershipAt(verdict, b.height) || '—'}</td>
           <td>${statusBadge(b, verdict)}</td>
           <td>${b.appliedIn.length === 0 ? (b.primaryStatus ?? '—') : b.appliedIn.map((n, i) => html`${i === 0 ? '' : ', '}<${BlockLink} number=${n} />`)}</td>
         </tr>`,
