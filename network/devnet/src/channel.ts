@@ -15,6 +15,7 @@ import {
   configuredAcls,
   evaluatePolicy,
   evaluatePolicyForIdentities,
+  evaluateSignaturePolicy,
   hasPolicy,
   readBatchParams,
   readMsps,
@@ -25,6 +26,7 @@ import type { ChannelView, SignedData } from './ledger/committer';
 import { MspRegistry } from 'fabric-config/msp';
 import type { Identity } from 'fabric-config/msp';
 import { capabilityNames, consensusTypeOf } from './orderer/configBundle';
+import { LIFECYCLE, LIFECYCLE_ENDORSEMENT_POLICY, lifecycleWriteOwners } from './lifecycle/definitions';
 
 export interface ChaincodeDefinition {
   channel: string;
@@ -40,6 +42,15 @@ export interface ChaincodeDefinition {
    * explicit policy (DefaultEndorsementPolicyRef).
    */
   endorsementPolicy: string;
+  /**
+   * A signature policy (base64 SignaturePolicyEnvelope) a definition committed through _lifecycle
+   * names instead of a channel policy; when set, it decides and `endorsementPolicy` is unused.
+   */
+  signaturePolicy?: string;
+  /** The _lifecycle sequence of the definition (absent for definitions made before _lifecycle). */
+  sequence?: number;
+  /** A ccaas package's server, which runs on its own: the devnet dials `address` and starts nothing. */
+  external?: boolean;
 }
 
 /** The channel policy _lifecycle gives a chaincode defined without an explicit endorsement policy. */
@@ -149,13 +160,32 @@ export class Channel implements ChannelView {
   }
 
   isChaincodeDefined(name: string): boolean {
-    return this.chaincodes.has(name);
+    return this.chaincodes.has(name) || (name === LIFECYCLE && this.lifecycleV20);
   }
 
   checkEndorsementPolicy(chaincode: string, endorsements: SignedData[]): PolicyResult {
     const def = this.chaincodes.get(chaincode);
     if (!def) return { ok: false, reason: `chaincode ${chaincode} is not defined on channel ${this.id}` };
+    if (def.signaturePolicy !== undefined) {
+      return evaluateSignaturePolicy(common.SignaturePolicyEnvelope.deserializeBinary(Buffer.from(def.signaturePolicy, 'base64')), endorsements, this.mspRegistry);
+    }
     return evaluatePolicy(this.configValue, def.endorsementPolicy, endorsements, this.mspRegistry);
+  }
+
+  /**
+   * The endorsement rule of a `_lifecycle` transaction, from the keys it writes: a member of each
+   * organisation whose approval it writes (Fabric's implicit collection policy), and the channel's
+   * LifecycleEndorsement policy when it commits a definition.
+   */
+  checkLifecycleEndorsement(writtenKeys: readonly string[], endorsements: SignedData[]): PolicyResult {
+    const owners = lifecycleWriteOwners(writtenKeys);
+    if (!owners) return { ok: false, reason: 'the transaction writes keys _lifecycle never writes' };
+    const identities = validIdentities(endorsements, this.mspRegistry);
+    for (const org of owners.orgs) {
+      if (!identities.some((i) => this.mspRegistry.satisfiesRole(i, org, 'member'))) return { ok: false, reason: `the approval of ${org} is not endorsed by a member of ${org}` };
+    }
+    if (owners.definition) return evaluatePolicyForIdentities(this.configValue, LIFECYCLE_ENDORSEMENT_POLICY, identities, this.mspRegistry);
+    return { ok: true };
   }
 
   /**
@@ -172,9 +202,15 @@ export class Channel implements ChannelView {
     const identities: Identity[] = [];
     // validIdentities' de-duplication, carried across calls: a signer counts once, and a repeat is not verified again.
     const seen = new Set<string>();
+    const all: SignedData[] = [];
     return (endorsement) => {
       const def = this.chaincodes.get(chaincode);
       if (!def) return { ok: false, reason: `chaincode ${chaincode} is not defined on channel ${this.id}` };
+      // A signature policy is evaluated over the whole set again (rare on the devnet, and small).
+      if (def.signaturePolicy !== undefined) {
+        all.push(endorsement);
+        return this.checkEndorsementPolicy(chaincode, all);
+      }
       for (const identity of validIdentitiesExcept(endorsement, seen, this.mspRegistry)) identities.push(identity);
       return evaluatePolicyForIdentities(this.configValue, def.endorsementPolicy, identities, this.mspRegistry);
     };

@@ -5,7 +5,7 @@
  * `primary`, chaincode as a service, one embedded store. See README.md for what it does not do.
  */
 import * as grpc from '@grpc/grpc-js';
-import { common, gateway, orderer, peer } from '@hyperledger/fabric-protos';
+import { common, discovery, gateway, orderer, peer } from '@hyperledger/fabric-protos';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import * as http from 'node:http';
@@ -22,7 +22,10 @@ import { CONNECTION_FILE_VERSION, ConnectionFile } from 'fabric-config/connectio
 import type { MemberConnection } from 'fabric-config/connection';
 import { BlockSource } from './deliver/blockSource';
 import { DeliverService } from './deliver/deliver';
+import { DiscoveryServer } from './discovery/service';
 import { Endorser } from './endorser/endorser';
+import { DevnetLifecycle } from './lifecycle/devnetLifecycle';
+import type { ChaincodeSource } from './lifecycle/devnetLifecycle';
 import { endorserService } from './endorser/endorserService';
 import { CommitWaiter } from './gateway/commitWaiter';
 import { GatewayServer, PeerNode } from './gateway/gateway';
@@ -32,6 +35,7 @@ import { readAddedPeers, writeAddedPeers } from './peers/registry';
 import { parseAddPeerRequest, PeerRequestError } from './peers/request';
 import type { AddPeerRequest } from './peers/request';
 import { Committer } from './ledger/committer';
+import type { CommitResult } from './ledger/committer';
 import { LedgerStore } from './ledger/store';
 import { generateOrgCrypto, loadOrgCrypto, MspRegistry, OrgCrypto, SigningIdentity } from 'fabric-config/msp';
 import { Orderer } from './orderer/orderer';
@@ -105,6 +109,8 @@ export class Devnet {
   private peerServices?: { deps: GatewayDeps; endorser: Endorser; deliver: DeliverService };
   /** Peers added through the admin API, in the order of `<data>/peers.json`. */
   private readonly addedPeers: { request: AddPeerRequest; member: MemberConnection }[] = [];
+  /** `_lifecycle`: installed packages, the system chaincode, committed definitions put in force. */
+  private readonly lifecycle: DevnetLifecycle;
 
   private constructor(
     readonly options: Required<Omit<DevnetOptions, 'log'>> & { log: (line: string) => void },
@@ -116,6 +122,13 @@ export class Devnet {
     private readonly commits: EventEmitter,
   ) {
     this.pidFiles = new ChaincodePidFiles(path.join(options.dataDir, 'chaincode-pids'));
+    this.lifecycle = new DevnetLifecycle({
+      dataDir: options.dataDir,
+      store,
+      peerOrgs: () => this.peers.map((p) => p.mspId),
+      putInForce: (def, source) => this.putInForce(def, source),
+      log: options.log,
+    });
   }
 
   get connectionFilePath(): string {
@@ -165,12 +178,18 @@ export class Devnet {
     commits.setMaxListeners(0);
     const committer = new Committer(store);
     const channels = new Map<string, Channel>();
-    const ordererService = new Orderer({ store, committer, channels, signer: (members.find((m) => runsOrderer(m.topology)) ?? members[0]).ordererSigner });
+    const ordererService = new Orderer({
+      store,
+      committer,
+      channels,
+      signer: (members.find((m) => runsOrderer(m.topology)) ?? members[0]).ordererSigner,
+      afterCommit: (channel: Channel, result: CommitResult): Promise<void> => devnet.lifecycle.afterCommit(channel, result),
+    });
     ordererService.on('block', (channelId: string, result: unknown) => commits.emit('block', channelId, result));
     ordererService.on('error', (err: unknown) => { options.log(`orderer error: ${(err as Error).message}`); });
     ordererService.on('dropped', (channelId: string, reason: string) => { options.log(`${channelId}: ${reason}`); });
     const runtime = new ChaincodeRuntime({ launchTimeoutMs: CHAINCODE_LAUNCH_TIMEOUT_MS });
-    const devnet = new Devnet(options, store, members, channels, ordererService, runtime, commits);
+    const devnet: Devnet = new Devnet(options, store, members, channels, ordererService, runtime, commits);
     try {
       // Before the admin API listens, and so before the connection file that names it.
       devnet.adminToken = writeTokenFile(devnet.adminTokenPath);
@@ -234,7 +253,7 @@ export class Devnet {
 
   private async startServers(added: readonly AddPeerRequest[]): Promise<void> {
     const blocks = new BlockSource(this.store, this.commits);
-    const endorser = new Endorser(this.channels, this.store, this.runtime);
+    const endorser = new Endorser(this.channels, this.store, this.runtime, this.lifecycle.scc);
     const commitWaiter = new CommitWaiter(this.store, this.commits);
     const deliver = new DeliverService(this.channels, blocks);
     const peerMembers = this.members.filter((m) => runsPeer(m.topology));
@@ -279,6 +298,7 @@ export class Devnet {
     const peerServer = new grpc.Server(GRPC_OPTIONS);
     peerServer.addService(gateway.GatewayService, new GatewayServer(deps, node).service());
     peerServer.addService(peer.EndorserService, endorserService(endorser, node));
+    peerServer.addService(discovery.DiscoveryService, new DiscoveryServer({ channels: this.channels, heights: this.store, peers: this.peers }, node).service());
     peerServer.addService(peer.DeliverService, {
       deliver: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'block'); },
       deliverFiltered: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'filtered'); },
@@ -509,13 +529,70 @@ export class Devnet {
         throw err;
       }
     }
+    // The same flow as the peer CLI's: installed on every peer, approved by every organisation, committed.
+    def = { ...def, sequence: await this.defineThroughLifecycle(channel, def) };
     channel.defineChaincode(def);
     await this.store.putChaincode(channelId, name, def);
     this.options.log(`chaincode ${name} ${version} deployed on ${channelId} (${def.ccid})${keepRunning ? ', its running process kept' : ''}`);
     return def;
   }
 
+  /** `deploy`'s install, approvals and commit, each organisation's admin signing for it. */
+  private async defineThroughLifecycle(channel: Channel, def: ChaincodeDefinition): Promise<number> {
+    const services = this.peerServices;
+    if (!services) throw new DevnetError('the peer services are not set up yet');
+    const orgs = this.members.filter((m) => runsPeer(m.topology)).map((m, i) => ({
+      mspId: m.topology.mspId,
+      admin: new SigningIdentity(m.topology.mspId, m.crypto.admin.certPem, m.crypto.admin.privateKeyPem),
+      peer: this.peers[i],
+    }));
+    try {
+      return await this.lifecycle.defineEverywhere({
+        channel, name: def.name, version: def.version, packageId: def.ccid, folder: def.folder, orgs, endorser: services.endorser,
+        submitter: { broadcast: (envelope) => this.orderer.broadcast(envelope), commits: this.commits },
+      });
+    } catch (err) {
+      throw new DevnetError(`chaincode ${def.name} could not be defined on ${channel.id}: ${errorMessage(err)}`);
+    }
+  }
+
+  /**
+   * Puts a definition committed through _lifecycle in force: starts (or dials) the package the
+   * organisations approved unless that package already serves the name, then defines it.
+   */
+  private async putInForce(def: ChaincodeDefinition, source: ChaincodeSource): Promise<void> {
+    const channel = this.channels.get(def.channel);
+    if (!channel) return;
+    let current = def;
+    const running = this.definitionOf(def.name);
+    if (source.kind === 'node' || source.kind === 'ccaas') {
+      if (running?.ccid === def.ccid && this.runtime.isRunning(def.name)) {
+        current = { ...def, address: running.address };
+      } else {
+        this.cancelRestart(def.name);
+        await this.runtime.stop(def.name);
+        if (current.address === '') current = { ...current, address: `127.0.0.1:${await freePort()}` };
+        try {
+          current = await this.launchDefinition(current);
+        } catch (err) {
+          // Committed is committed: the definition is in force, and its code is retried with the restart backoff.
+          channel.defineChaincode(current);
+          await this.store.putChaincode(def.channel, def.name, current);
+          this.scheduleRestart(def.name, `could not start (${firstLine(errorMessage(err))})`);
+          return;
+        }
+      }
+    }
+    channel.defineChaincode(current);
+    // A definition with no package to run is in force until a restart, which finds nothing to launch.
+    if (source.kind !== 'none') await this.store.putChaincode(def.channel, def.name, current);
+  }
+
   private async launch(def: ChaincodeDefinition): Promise<void> {
+    if (def.external) {
+      await this.runtime.attach({ name: def.name, packageId: def.ccid, address: def.address });
+      return;
+    }
     await this.runtime.launch({
       name: def.name,
       label: `${def.name}_${def.version}`,
@@ -534,7 +611,8 @@ export class Devnet {
    */
   private async launchDefinition(def: ChaincodeDefinition): Promise<ChaincodeDefinition> {
     let current = def;
-    if (!(await isAddressFree(def.address))) {
+    // A ccaas server listens on its address: that it is taken is expected.
+    if (!def.external && !(await isAddressFree(def.address))) {
       const address = `127.0.0.1:${await freePort()}`;
       this.options.log(`chaincode ${def.name}: ${def.address} is taken by another process; moving it to ${address}`);
       current = { ...def, address };
@@ -623,6 +701,11 @@ export class Devnet {
     for (let attempt = 1; attempt <= RELAUNCH_ATTEMPTS; attempt++) {
       const def = this.definitionOf(name);
       if (!def) return;
+      if (def.external) {
+        // A ccaas server runs on its own: the devnet starts without waiting for it and dials until it answers.
+        this.launchDefinition(def).catch((err: unknown) => { this.scheduleRestart(name, `is not answering (${firstLine(errorMessage(err))})`); });
+        return;
+      }
       try {
         await this.launchDefinition(def);
         this.options.log(`chaincode ${name} relaunched (${def.ccid})`);

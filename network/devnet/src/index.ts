@@ -12,3 +12,7 @@ export { DEFAULT_BASE_PORT, orgTopology, adminPort } from './topology';
 export { AdminApiError, adminEndpointFrom, adminEndpointOf, adminRequest } from './admin/client';
 export type { AdminEndpoint } from './admin/client';
 export { isProcessAlive } from './chaincode/leftovers';
+export { buildChaincodePackage, packageIdOf, parseChaincodePackage, PackageError } from './lifecycle/chaincodePackage';
+export type { ChaincodePackage } from './lifecycle/chaincodePackage';
+export { endorsedTransaction, lifecycleProposal } from './lifecycle/client';
+export type { LifecycleProposal } from './lifecycle/client';

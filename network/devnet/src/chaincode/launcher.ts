@@ -41,6 +41,15 @@ export interface ChaincodeLaunch {
   env?: Readonly<Record<string, string>>;
 }
 
+/** A chaincode server that runs on its own (a ccaas package's), for {@link ChaincodeLauncher.attach}. */
+export interface ChaincodeAttach {
+  name: string;
+  packageId: string;
+  /** `host:port` the server listens on. */
+  address: string;
+  tls?: ChaincodeTls;
+}
+
 /** Details of a chaincode process exit. */
 export interface ChaincodeExitInfo {
   signal: NodeJS.Signals | null;
@@ -60,8 +69,11 @@ export type ChaincodeRuntimeEvents = {
 interface Running {
   readonly name: string;
   readonly packageId: string;
-  readonly child: ChildProcess;
+  /** Absent for an attached ccaas server, which runs on its own. */
+  readonly child?: ChildProcess;
   readonly exited: Promise<void>;
+  /** Marks an attached server's connection as ended (a spawned one ends with its process). */
+  markExited?: () => void;
   readonly handler: ChaincodeHandler;
   client?: peer.ChaincodeClient;
   alive: boolean;
@@ -80,7 +92,7 @@ export class ChaincodeLauncher {
   private readonly exitHook = (): void => {
     // Only synchronous work is possible in 'exit': signal our own children and leave.
     for (const cc of this.running.values()) {
-      if (cc.alive) cc.child.kill('SIGKILL');
+      if (cc.alive) cc.child?.kill('SIGKILL');
     }
   };
 
@@ -154,13 +166,54 @@ export class ChaincodeLauncher {
     cc.launched = true;
   }
 
+  /**
+   * Dials a chaincode server that runs on its own (a ccaas package's) and completes the handshake;
+   * nothing is spawned, and stop() only closes the connection.
+   * @throws ChaincodeError `ALREADY_RUNNING`, or `LAUNCH_FAILED` when the server does not answer in time.
+   */
+  async attach(options: Readonly<ChaincodeAttach>): Promise<void> {
+    const { name, packageId } = options;
+    const existing = this.running.get(name);
+    if (existing?.alive) {
+      if (existing.handler.ready || !existing.launched) throw new ChaincodeError('ALREADY_RUNNING', `chaincode ${name} is already running`, name);
+      await this.stop(name);
+    }
+    let markExited!: () => void;
+    const cc: Running = {
+      name,
+      packageId,
+      exited: new Promise<void>((resolve) => (markExited = resolve)),
+      handler: new ChaincodeHandler(name, packageId, () => {
+        this.onStreamDown(cc);
+      }),
+      alive: true,
+      launched: false,
+      stopRequested: false,
+    };
+    cc.markExited = () => {
+      cc.alive = false;
+      markExited();
+    };
+    this.running.set(name, cc);
+    try {
+      await this.connect(cc, options, Date.now() + this.launchTimeoutMs);
+    } catch (err) {
+      await this.stop(name);
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new ChaincodeError('LAUNCH_FAILED', `could not connect to chaincode ${packageId} at ${options.address} (start its server with CHAINCODE_ID=${packageId}): ${reason}`, name, undefined, { cause: err });
+    }
+    cc.launched = true;
+  }
+
   async stop(name: string): Promise<void> {
     const cc = this.running.get(name);
     if (!cc) return;
     cc.stopRequested = true;
     this.disconnect(cc);
-    if (cc.alive) {
-      cc.child.kill('SIGTERM');
+    if (cc.alive && !cc.child) cc.markExited?.();
+    if (cc.alive && cc.child) {
+      const child = cc.child;
+      child.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => {
@@ -171,7 +224,7 @@ export class ChaincodeLauncher {
       clearTimeout(timer);
       // Killing a process that exited in the meantime is a no-op.
       if (forced) {
-        cc.child.kill('SIGKILL');
+        child.kill('SIGKILL');
         await cc.exited;
       }
     }
@@ -198,7 +251,7 @@ export class ChaincodeLauncher {
   }
 
   pidOf(name: string): number | undefined {
-    return this.running.get(name)?.child.pid;
+    return this.running.get(name)?.child?.pid;
   }
 
   names(): string[] {
@@ -206,7 +259,7 @@ export class ChaincodeLauncher {
   }
 
   /** Waits for the port, dials Connect and lets the handler run the handshake, unless the process ends first. */
-  private async connect(cc: Running, options: Readonly<ChaincodeLaunch>, deadline: number): Promise<void> {
+  private async connect(cc: Running, options: Readonly<Pick<ChaincodeLaunch, 'address' | 'tls'>>, deadline: number): Promise<void> {
     let abort!: (error: Error) => void;
     const aborted = new Promise<never>((_, reject) => (abort = reject));
     const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => {
@@ -215,8 +268,8 @@ export class ChaincodeLauncher {
     const onSpawnError = (err: Error): void => {
       abort(new Error(`the process could not start: ${err.message}`));
     };
-    cc.child.once('exit', onEarlyExit);
-    cc.child.once('error', onSpawnError);
+    cc.child?.once('exit', onEarlyExit);
+    cc.child?.once('error', onSpawnError);
     aborted.catch(() => undefined);
     let settled = false;
 
@@ -227,8 +280,8 @@ export class ChaincodeLauncher {
       await cc.handler.register(client.connect(), deadline, aborted);
     } finally {
       settled = true;
-      cc.child.off('exit', onEarlyExit);
-      cc.child.off('error', onSpawnError);
+      cc.child?.off('exit', onEarlyExit);
+      cc.child?.off('error', onSpawnError);
     }
   }
 
@@ -238,7 +291,15 @@ export class ChaincodeLauncher {
    */
   private onStreamDown(cc: Running): void {
     this.disconnect(cc);
-    if (cc.alive && !cc.stopRequested) cc.child.kill('SIGTERM');
+    if (!cc.alive || cc.stopRequested) return;
+    if (cc.child) {
+      cc.child.kill('SIGTERM');
+      return;
+    }
+    // An attached server's stream is gone: report it as an exit, so the owner dials it again.
+    cc.markExited?.();
+    if (this.running.get(cc.name) === cc) this.running.delete(cc.name);
+    if (cc.launched) this.events.emit('exit', cc.name, null, { signal: null, requested: false });
   }
 
   /** Fails every in-flight transaction and closes the stream and the channel. Idempotent. */

@@ -1,7 +1,8 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * Package ids (ccids), `label:sha256hex` as in Fabric. The devnet installs no package file, so the
+ * Package ids (ccids), `label:sha256hex` as in Fabric. `deploy` packages no file (packages installed
+ * through _lifecycle are hashed as Fabric does, in ../lifecycle/chaincodePackage.ts), so the
  * hash covers what the package would hold. A deployed chaincode's hash is over what Fabric's Node
  * platform would package (core/chaincode/platforms/node and util.WriteFolderToTarPackage: every
  * file under the folder, skipping directories named node_modules and .git at any depth, file modes

@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { ChaincodeError } from './errors';
-import type { ChaincodeLaunch, ChaincodeRuntimeEvents } from './launcher';
+import type { ChaincodeAttach, ChaincodeLaunch, ChaincodeRuntimeEvents } from './launcher';
 import { ChaincodeLauncher } from './launcher';
 import type { InvokeRequest, InvokeResult } from './transactionContext';
 
@@ -70,6 +70,17 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
    */
   async launch(options: Readonly<ChaincodeLaunch>): Promise<void> {
     await this.launcher.launch(options);
+  }
+
+  /**
+   * Dials a chaincode server that runs on its own (a ccaas package's server, started with
+   * CHAINCODE_ID set to its package id) and completes the handshake; nothing is spawned. When its
+   * stream ends, an 'exit' is emitted as for a process, so an owner that restarts chaincodes dials
+   * it again.
+   * @throws ChaincodeError `ALREADY_RUNNING`, or `LAUNCH_FAILED` when it does not answer in time.
+   */
+  async attach(options: Readonly<ChaincodeAttach>): Promise<void> {
+    await this.launcher.attach(options);
   }
 
   /**

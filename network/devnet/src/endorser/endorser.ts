@@ -4,7 +4,8 @@
  * The endorser: checks a signed proposal as a Fabric peer does (header, txid, creator, signature,
  * Writers, time window, duplicates), simulates it on the chaincode against committed state and
  * returns the ProposalResponsePayload that every endorsing peer signs; the system chaincodes qscc
- * and cscc are answered by ./systemChaincodes.ts. The chaincode runs once for all endorsing orgs
+ * and cscc are answered by ./systemChaincodes.ts, and `_lifecycle` by ../lifecycle/scc.ts (whose
+ * reads and writes on a channel become the transaction's read/write set). The chaincode runs once for all endorsing orgs
  * (one process, one ledger), so non-determinism is not detected the way Fabric detects it: this
  * is stated in the devnet's README.
  */
@@ -17,6 +18,8 @@ import { TxSimulator } from '../ledger/simulator';
 import type { LedgerStore } from '../ledger/store';
 import { computeTxId, decode, sha256, Signer, timestampMs } from '../protoutil';
 import { isSystemChaincode, ShimFailure, SystemChaincodes } from './systemChaincodes';
+import { LIFECYCLE } from '../lifecycle/definitions';
+import type { LifecycleScc } from '../lifecycle/scc';
 import type { ChannelDirectory, LocalMsp } from './systemChaincodes';
 
 /** Fabric's `peer.authentication.timewindow`. */
@@ -84,6 +87,8 @@ export class Endorser {
     private readonly channels: ChannelLookup,
     private readonly store: LedgerStore,
     private readonly runtime: ChaincodeRuntime,
+    /** The `_lifecycle` system chaincode; without it, `_lifecycle` proposals are for an undefined chaincode. */
+    private readonly lifecycle?: LifecycleScc,
   ) {
     this.system = new SystemChaincodes(channels, store);
   }
@@ -98,7 +103,7 @@ export class Endorser {
   async processProposal(signed: peer.SignedProposal, local: LocalPeer): Promise<peer.ProposalResponse> {
     try {
       const unpacked = unpack(signed);
-      if (isSystemChaincode(unpacked.chaincodeName)) return await this.processSystem(unpacked, local);
+      if (isSystemChaincode(unpacked.chaincodeName) || (this.lifecycle && unpacked.chaincodeName === LIFECYCLE)) return await this.processSystem(unpacked, local);
       return toProposalResponse(await this.simulate(signed), local.signer);
     } catch (err) {
       if (err instanceof ProposalError && err.stage === 'preprocess') throw err;
@@ -198,13 +203,20 @@ export class Endorser {
       await this.admitOnChannel(up, channel);
     }
     let response: peer.Response;
+    // _lifecycle on a channel reads and writes its namespace: its writes make the transaction.
+    const state = up.chaincodeName === LIFECYCLE && channelId !== '' ? new TxSimulator(this.store, channelId, LIFECYCLE) : undefined;
     try {
-      response = await this.system.invoke(up.chaincodeName, { args: up.input.getArgsList_asU8(), signed: signedDataOf(up), local });
+      const call = { args: up.input.getArgsList_asU8(), signed: signedDataOf(up), local };
+      response = this.lifecycle && up.chaincodeName === LIFECYCLE
+        ? await this.lifecycle.invoke({ ...call, channel: this.channels.get(channelId), state })
+        : await this.system.invoke(up.chaincodeName, call);
     } catch (err) {
       if (err instanceof ShimFailure) throw new Error(`error in simulation: transaction returned with failure: ${err.message}`);
       throw err;
     }
-    const prp = proposalResponsePayload(up, chaincodeAction(response, up.chaincodeName, SYSTEM_CHAINCODE_VERSION));
+    const action = chaincodeAction(response, up.chaincodeName, SYSTEM_CHAINCODE_VERSION);
+    if (state && response.getStatus() < 400) action.setResults(state.toRwsetBytes());
+    const prp = proposalResponsePayload(up, action);
     const pr = new peer.ProposalResponse();
     pr.setResponse(response);
     const status = response.getStatus();

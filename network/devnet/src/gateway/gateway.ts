@@ -13,6 +13,7 @@ import { BlockSource } from '../deliver/blockSource';
 import { Endorser, ProposalError, SimulatedProposal } from '../endorser/endorser';
 import type { LocalPeer } from '../endorser/endorser';
 import { isSystemChaincode } from '../endorser/systemChaincodes';
+import { LIFECYCLE } from '../lifecycle/definitions';
 import { blockTransactions } from '../ledger/blockInfo';
 import type { Orderer } from '../orderer/orderer';
 import type { LedgerStore } from '../ledger/store';
@@ -51,7 +52,7 @@ export class GatewayServer {
   evaluate: grpc.handleUnaryCall<gateway.EvaluateRequest, gateway.EvaluateResponse> = (call, callback) => {
     const signed = this.admit(call.request.getProposedTransaction(), 'evaluate', callback);
     if (!signed) return;
-    if (isSystemChaincode(chaincodeOf(signed))) {
+    if (evaluatedOnLocalPeer(chaincodeOf(signed))) {
       this.evaluateSystem(signed, callback);
       return;
     }
@@ -82,7 +83,7 @@ export class GatewayServer {
   };
 
   /**
-   * Evaluate of qscc or cscc, which Fabric's gateway allows (its registry counts system
+   * Evaluate of qscc, cscc or _lifecycle, which Fabric's gateway allows (its registry counts system
    * chaincodes as installed on every peer): ProcessProposal on the local peer, its answer read as
    * the gateway reads any peer's (responseStatus).
    */
@@ -362,7 +363,7 @@ export class GatewayServer {
     }
     // Fabric's gateway evaluates system chaincodes on any peer, but its discovery has no
     // endorsement plan for them, so an Endorse of one ends here as for an unknown chaincode.
-    const evaluable = step === 'evaluate' && isSystemChaincode(chaincode);
+    const evaluable = step === 'evaluate' && evaluatedOnLocalPeer(chaincode);
     if (chaincode !== '' && !channel.chaincode(chaincode) && !evaluable) {
       return step === 'endorse'
         ? noPlan()
@@ -464,3 +465,7 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The system chaincodes Fabric's gateway evaluates on its own peer (qscc, cscc, _lifecycle). */
+function evaluatedOnLocalPeer(chaincode: string): boolean {
+  return isSystemChaincode(chaincode) || chaincode === LIFECYCLE;
+}

@@ -17,6 +17,9 @@ import { TxCode } from './validationCodes';
 
 const { kvrwset } = ledger.rwset;
 
+/** The `_lifecycle` system chaincode's namespace, whose transactions follow their own endorsement rule. */
+const LIFECYCLE_NAMESPACE = '_lifecycle';
+
 export type { SignedData };
 
 /** What the committer needs to know of a channel at the time of a block. */
@@ -26,6 +29,8 @@ export interface ChannelView {
   /** Whether the endorsements satisfy the chaincode's endorsement policy. */
   checkEndorsementPolicy(chaincode: string, endorsements: SignedData[]): { ok: true } | { ok: false; reason: string };
   isChaincodeDefined(chaincode: string): boolean;
+  /** The rule of a `_lifecycle` transaction, which depends on the keys it writes; absent: none is valid. */
+  checkLifecycleEndorsement?(writtenKeys: readonly string[], endorsements: SignedData[]): { ok: true } | { ok: false; reason: string };
 }
 
 export interface CommittedTx {
@@ -136,7 +141,7 @@ export class Committer {
 
       const { action, endorsed } = decodeEndorsedAction(parsed);
       record.chaincodeId = action.getChaincodeId()?.getName() ?? '';
-      checkEndorsements(channel, record.chaincodeId, endorsed);
+      checkEndorsements(channel, record.chaincodeId, endorsed, action);
       const nsSets = readWriteSets(action, record.chaincodeId);
       await this.checkReads(channel.id, nsSets, blockWrites);
       const ts = parsed.channelHeader.getTimestamp();
@@ -287,7 +292,7 @@ function decodeEndorsedAction(parsed: ParsedEnvelope): { action: peer.ChaincodeA
 }
 
 /** Each endorsement is the endorser's signature over prp || endorser, checked against the chaincode's policy. */
-function checkEndorsements(channel: ChannelView, chaincodeId: string, endorsed: peer.ChaincodeEndorsedAction): void {
+function checkEndorsements(channel: ChannelView, chaincodeId: string, endorsed: peer.ChaincodeEndorsedAction, action: peer.ChaincodeAction): void {
   if (!channel.isChaincodeDefined(chaincodeId)) throw new TxInvalid(TxCode.INVALID_CHAINCODE);
   const prpBytes = endorsed.getProposalResponsePayload_asU8();
   const endorsements: SignedData[] = endorsed.getEndorsementsList().map((e) => ({
@@ -295,6 +300,12 @@ function checkEndorsements(channel: ChannelView, chaincodeId: string, endorsed: 
     data: Buffer.concat([prpBytes, e.getEndorser_asU8()]),
     signature: e.getSignature_asU8(),
   }));
+  if (chaincodeId === LIFECYCLE_NAMESPACE) {
+    const written = readWriteSets(action, chaincodeId).flatMap(({ kv }) => kv.getWritesList().map((w) => w.getKey()));
+    const verdict = channel.checkLifecycleEndorsement?.(written, endorsements);
+    if (!verdict?.ok) throw new TxInvalid(TxCode.ENDORSEMENT_POLICY_FAILURE);
+    return;
+  }
   if (!channel.checkEndorsementPolicy(chaincodeId, endorsements).ok) throw new TxInvalid(TxCode.ENDORSEMENT_POLICY_FAILURE);
 }
 

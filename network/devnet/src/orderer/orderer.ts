@@ -37,6 +37,11 @@ export interface OrdererOptions {
   committer: Committer;
   channels: ReadonlyMap<string, Channel>;
   signer: Signer;
+  /**
+   * Awaited after each block commits and before it is announced (e.g. to put chaincode definitions
+   * committed in it in force); a failure is reported as 'error' and ordering goes on.
+   */
+  afterCommit?: (channel: Channel, result: CommitResult) => Promise<void>;
 }
 
 /** Emits 'block' (channelId: string, result: CommitResult) after each committed block. */
@@ -208,6 +213,13 @@ export class Orderer extends EventEmitter {
       const payload = common.Payload.deserializeBinary(env.getPayload_asU8());
       const config = common.ConfigEnvelope.deserializeBinary(payload.getData_asU8()).getConfig();
       if (config) channel.setConfig(config, header.getNumber());
+    }
+    if (this.options.afterCommit) {
+      try {
+        await this.options.afterCommit(channel, result);
+      } catch (err) {
+        this.emit('error', new Error(`after block ${header.getNumber()} of channel ${channel.id}: ${(err as Error).message}`));
+      }
     }
     this.emit('block', channel.id, result);
   }
