@@ -53,6 +53,11 @@ export interface ConnectionFile {
   backend: string;
   channels: { management: string; primary: string };
   members: MemberConnection[];
+  /**
+   * The management chain's genesis hash, for a member admitted after genesis: its node anchors the
+   * chain by this hash (given by the consortium with its admission) rather than by the member list.
+   */
+  managementGenesisHash?: string;
   /** Chaincode names where they are not the defaults (`mgmt` for the management chaincode). */
   chaincodes?: { management?: string };
   /** Declared signers (non-voting organisations whose admins sign config updates); may be absent. */
@@ -96,6 +101,7 @@ export const CONNECTION_FILE_SCHEMA = {
     },
     adminUrl: { type: 'string' },
     adminTokenPath: { type: 'string', minLength: 1 },
+    managementGenesisHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     chaincodes: {
       type: 'object',
       properties: { management: { type: 'string', pattern: '^[A-Za-z0-9]+([A-Za-z0-9_-]*[A-Za-z0-9])?$' } },

@@ -124,6 +124,7 @@ export class MembershipScenario {
   /** When a node of the runner first saw each CB sealed, epoch ms. */
   private readonly sealedAt = new Map<number, number>();
   private admittedAt: number | undefined;
+  private genesisHash = '';
 
   constructor(options: Readonly<MembershipScenarioOptions>) {
     this.options = options;
@@ -149,6 +150,7 @@ export class MembershipScenario {
     this.connection = connection;
     this.connectionFile = connectionFile;
     this.latest = genesis.config;
+    this.genesisHash = genesis.hash;
     const members = genesis.params?.members ?? [];
     write(this.membersFile, { members });
     const { mspId, domain } = this.options.newOrg;
@@ -223,7 +225,8 @@ export class MembershipScenario {
     const started = Date.now();
     const answer = (await adminPost(connection.adminUrl, connection.adminTokenPath, '/peers', { folder: this.options.workDir, mspId, domain, port: peerPort })) as { member?: MemberConnection };
     if (answer.member === undefined) throw new Error('the devnet answered no member entry for the new peer');
-    const own: ConnectionFile = { ...connection, members: [...connection.members, answer.member] };
+    // Genesis does not name the new member: the consortium gives it the genesis hash, which anchors the chain for its node.
+    const own: ConnectionFile = { ...connection, managementGenesisHash: this.genesisHash, members: [...connection.members, answer.member] };
     const ownFile = path.join(this.options.workDir, `connection-${mspId}.json`);
     write(ownFile, own);
     this.options.output(`  ✓ step 2/5: the devnet serves ${mspId}'s peer on ${answer.member.peer.endpoint}; ${mspId} writes its own connection file and starts its own mgmt node`);

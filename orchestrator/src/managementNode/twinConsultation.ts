@@ -152,6 +152,9 @@ export class TwinConsultation {
     const params = proposal.header.params;
     // Genesis proposes the first params; any later ones change who decides, and a twin that
     // judges only configurations must not approve that by default.
+    if (params !== undefined && proposal.header.height > 0 && context.params === undefined) {
+      return { approve: false, reason: 'the proposal changes the params, and the params in force are not known yet to compare them' };
+    }
     if (params !== undefined && proposal.header.height > 0 && context.params !== undefined) {
       const change: ParamsChange = { params, inForce: context.params, summary: describeParamsChange(context.params, params) };
       const { twin } = this.options;

@@ -19,7 +19,6 @@ import { Logger, Observer } from '../observer';
 import type { ChannelModel } from 'fabric-config/configtx';
 import { CHANNEL_MODEL_VERSION, isChannelModel } from 'fabric-config/configtx';
 import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
-import { quorum } from 'mgmt-chaincode/dist/protocol';
 import { AppliedConfiguration, FabricPrimaryAdapter, PrimaryNodeRuntime } from '../primary';
 
 /** Where the primary side reads the two channels: a gateway's networks, or a replica's (`mgmt signer`). */
@@ -55,6 +54,12 @@ export interface MemberPrimaryOptions {
   readonly consortium: readonly { readonly mspId: string; readonly caCertificate: string }[];
   /** How long to wait for the genesis CB on start (it may not be sealed yet). */
   readonly genesisTimeoutMs?: number;
+  /**
+   * The genesis CB's hash, given out of band (the connection file's `managementGenesisHash`):
+   * it anchors the chain instead of the member list, for a member admitted after genesis, whose
+   * consortium genesis does not name whole. The observer refuses any other genesis.
+   */
+  readonly genesisHash?: string;
 }
 
 export interface MemberPrimary {
@@ -90,16 +95,13 @@ export function genesisMembersProblem(
   const pem = (s: string): string => s.replace(/\r\n/g, '\n').trim();
   const expected = new Map(consortium.map((m) => [m.mspId, pem(m.caCertificate)]));
   const named = new Map(genesis.map((m) => [m.mspId, pem(m.caCertificate)]));
-  // A member admitted after genesis knows members genesis does not name. What anchors the chain:
-  // every member genesis names is one this member knows (with that CA), and they are at least a
-  // quorum of the consortium it knows, so no minority of it can have made the chain alone.
+  // A genesis naming fewer members than the consortium would be sealed by fewer of them: it must
+  // name them all. (A member admitted later anchors the chain by its genesis hash instead.)
+  const missing = [...expected.keys()].filter((id) => !named.has(id));
   const extra = [...named.keys()].filter((id) => !expected.has(id));
   const otherCa = [...expected.keys()].filter((id) => named.has(id) && named.get(id) !== expected.get(id));
-  const known = [...named.keys()].filter((id) => expected.has(id));
-  const missing = [...expected.keys()].filter((id) => !named.has(id));
-  const enough = quorum(expected.size);
   const parts = [
-    known.length < enough ? `missing ${missing.join(', ')} (it names ${known.length} of the ${expected.size} members this member knows, fewer than a quorum of ${enough})` : '',
+    missing.length > 0 ? `missing ${missing.join(', ')}` : '',
     extra.length > 0 ? `unknown ${extra.join(', ')}` : '',
     otherCa.length > 0 ? `another CA certificate for ${otherCa.join(', ')}` : '',
   ].filter((p) => p !== '');
@@ -163,6 +165,7 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
     },
     logger,
     name: member.mspId,
+    ...(options.genesisHash === undefined ? {} : { trustedGenesisHash: options.genesisHash }),
   });
   try {
     await observer.start();
@@ -181,8 +184,9 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
     throw err;
   }
   // Genesis is sealed by a quorum of the members it names, so a genesis naming only one member
-  // would be that member's alone: the consortium this member knows (its connection file) anchors it.
-  const problem = genesisMembersProblem(observer.chain[0]?.params?.members ?? [], options.consortium);
+  // would be that member's alone: the consortium this member knows (its connection file) anchors
+  // it, unless the genesis hash does (the observer then verified it is exactly that genesis).
+  const problem = options.genesisHash !== undefined ? undefined : genesisMembersProblem(observer.chain[0]?.params?.members ?? [], options.consortium);
   if (problem !== undefined) {
     await observer.stop();
     closeOrderer();

@@ -47,6 +47,8 @@ export interface SignerOptions {
   /** Aborting while waiting for genesis stops what was started. */
   readonly signal?: AbortSignal;
   readonly genesisTimeoutMs?: number;
+  /** The genesis hash anchoring the chain instead of the member list (see MemberPrimaryOptions). */
+  readonly genesisHash?: string;
 }
 
 export interface RunningSigner {
@@ -90,11 +92,18 @@ export async function startSigner(options: Readonly<SignerOptions>): Promise<Run
   const orderer = await newGrpcConnection(signer.orderer);
   let stopped = false;
   let stream: BlockStream | undefined;
+  // Aborts the wait between two attempts, so that stopping never waits out a backoff.
+  const backoff = new AbortController();
   let state: StreamState = { connected: false, sinceMs: Date.now(), reason: 'not yet opened' };
   const pump = (async (): Promise<void> => {
     let delay: number = RETRY.initialMs;
     while (!stopped) {
       stream = streamBlocks(orderer, channels.management, admin, replica.height);
+      // Live once the orderer answers for the channel, even when no new block comes (an idle chain).
+      fetchBlock(orderer, channels.management, admin, 'newest').then(
+        () => { if (!state.connected && !stopped) state = { connected: true, sinceMs: Date.now() }; },
+        () => undefined,
+      );
       try {
         for await (const block of stream) {
           if (!state.connected) state = { connected: true, sinceMs: Date.now() };
@@ -106,13 +115,14 @@ export async function startSigner(options: Readonly<SignerOptions>): Promise<Run
         if (stopped) break;
         state = { connected: false, sinceMs: state.connected ? Date.now() : state.sinceMs, reason: `reading ${channels.management} from ${signer.orderer.endpoint} failed: ${messageOf(err)}` };
         logger.warn(`[signer ${signer.mspId}] reading ${channels.management} from the orderer failed (${messageOf(err)}); again in ${delay} ms`);
-        await sleep(delay);
+        await sleep(delay, undefined, { signal: backoff.signal }).catch(() => undefined);
         delay = Math.min(delay * 2, RETRY.maxMs);
       }
     }
   })();
   const halt = async (): Promise<void> => {
     stopped = true;
+    backoff.abort();
     stream?.close();
     await pump;
     orderer.close();
@@ -132,6 +142,7 @@ export async function startSigner(options: Readonly<SignerOptions>): Promise<Run
       onApplied: options.onApplied,
       signal: options.signal,
       genesisTimeoutMs: options.genesisTimeoutMs,
+      genesisHash: options.genesisHash,
     });
   } catch (err) {
     await halt();

@@ -43,6 +43,9 @@ export interface ConsenterModel {
   readonly id?: number;
 }
 
+/** Extended key usages Fabric accepts for a consenter's TLS certificates: client or server authentication, or any. */
+const TLS_USAGES = ['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2', '2.5.29.37.0'];
+
 const CONSENTER_KEYS = ['host', 'port', 'clientTlsCert', 'serverTlsCert', 'mspId', 'identity', 'id'];
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -251,6 +254,18 @@ export function consenterChangeProblems(ordererGroup: common.ConfigGroup, before
     if (new Set(ids).size !== ids.length) problems.push(`${at}: two consenters have the same id`);
   }
   const { added, removed } = membershipChanges(before, after);
+  // Fabric checks a node it adds more strictly: its certificates must be valid now (expiry is
+  // ignored only for nodes already in the set) and allowed for TLS client or server use.
+  const now = Date.now();
+  for (const c of added) {
+    for (const [kind, pem] of [['client', c.clientTlsCert], ['server', c.serverTlsCert]] as const) {
+      const cert = certificate(pem);
+      if (cert === undefined) continue;
+      if (Date.parse(cert.validFrom) > now || Date.parse(cert.validTo) < now) problems.push(`${at} (${c.host}:${c.port}): the TLS ${kind} certificate of a node added is not valid now (${cert.validFrom} to ${cert.validTo})`);
+      const usages = cert.keyUsage;
+      if (usages !== undefined && !usages.some((oid) => TLS_USAGES.includes(oid))) problems.push(`${at} (${c.host}:${c.port}): the TLS ${kind} certificate of a node added is not allowed for TLS client or server authentication (extended key usage)`);
+    }
+  }
   if (added.length > 1 || removed.length > 1) {
     problems.push(`${at}: update of more than one consenter at a time is not supported, requested changes: add ${added.length} node(s), remove ${removed.length} node(s)`);
   }

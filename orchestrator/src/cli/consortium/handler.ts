@@ -156,6 +156,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
           const primary = await startMemberPrimary({
             member: member.member,
             chaincodeName: managementChaincodeOf(member.connection),
+            genesisHash: member.connection.managementGenesisHash,
             gateway: member.gateway,
             channels: member.connection.channels,
             consortium: consortiumOf(member.connection),

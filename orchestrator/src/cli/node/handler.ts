@@ -183,6 +183,7 @@ async function runSession(
       ? await startMemberPrimary({
           member: s.member,
           chaincodeName: managementChaincodeOf(s.connection),
+          genesisHash: s.connection.managementGenesisHash,
           gateway: s.gateway,
           channels: s.connection.channels,
           consortium: consortiumOf(s.connection),

@@ -90,6 +90,7 @@ async function signerHandler(ctx: CliContext, options: SignerCliOptions): Promis
     signer,
     channels: connection.channels,
     chaincodeName: managementChaincodeOf(connection),
+    genesisHash: connection.managementGenesisHash,
     stateDir,
     consortium: consortiumOf(connection),
     logger: { info: (line) => { ctx.verbose(line); }, warn: (line) => { ctx.progress(line); }, error: (line) => { ctx.progress(line); } },
