@@ -202,6 +202,8 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
   try {
     result = await consortium.run();
   } finally {
+    // On Ctrl-C or an error beforeStop does not run: the new member's node must not outlive the run.
+    await membership?.stop();
     if (governance !== undefined) rmSync(governance, { recursive: true, force: true });
     await closeTraceFile(ctx, trace);
   }
