@@ -132,6 +132,24 @@ export class ManagementReplica {
     }
   }
 
+  /** Resolves once `height` blocks are applied; rejects after `timeoutMs`. */
+  waitForHeight(height: number, timeoutMs: number): Promise<void> {
+    if (this.blocks.length >= height) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const listener: Listener = () => {
+        if (this.blocks.length < height) return;
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(listener);
+        reject(new Error(`the management channel's blocks reached ${this.blocks.length} of ${height} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.listeners.add(listener);
+    });
+  }
+
   /** Number of blocks applied: the next block expected. */
   get height(): number {
     return this.blocks.length;
@@ -300,7 +318,7 @@ export class ManagementReplica {
   }
 
   /** Follows items from `start` as blocks are applied, until closed. */
-  private follow<T>(items: () => readonly T[], first: (all: readonly T[]) => number): CloseableAsyncIterable<T> {
+  private follow<T>(items: () => readonly T[], first: (all: readonly T[]) => number, keep: (item: T) => boolean = () => true): CloseableAsyncIterable<T> {
     let index: number | undefined;
     let closed = false;
     let wake: Listener | undefined;
@@ -320,7 +338,10 @@ export class ManagementReplica {
           for (;;) {
             if (closed) return { done: true, value: undefined };
             const all = items();
-            if (index < all.length) return { done: false, value: all[index++] };
+            while (index < all.length) {
+              const item = all[index++];
+              if (keep(item)) return { done: false, value: item };
+            }
             await new Promise<void>((resolve) => { wake = resolve; });
           }
         },
@@ -344,21 +365,18 @@ export class ManagementReplica {
         const checkpointTx = options?.checkpoint?.getTransactionId();
         const startBlock = checkpointBlock ?? options?.startBlock;
         const appliedAtOpen = this.blocks.length;
-        return Promise.resolve(
-          this.follow(
-            () => this.events,
-            (all) => {
-              // As the gateway: from the checkpoint (after its transaction), else from startBlock, else from the next block.
-              let i = all.findIndex((e) => e.blockNumber >= (startBlock ?? BigInt(appliedAtOpen)));
-              if (i < 0) i = all.length;
-              if (checkpointBlock !== undefined && checkpointTx !== undefined) {
-                const at = all.findIndex((e) => e.blockNumber === checkpointBlock && e.transactionId === checkpointTx);
-                if (at >= 0) i = at + 1;
-              }
-              return i;
-            },
-          ),
-        );
+        // As the gateway: from the checkpoint (after its transaction), else from startBlock, else
+        // from the next block. Judged per event as it is delivered, not as an index computed once:
+        // the replica may still be replaying the channel when a stream opens.
+        const from = startBlock ?? BigInt(appliedAtOpen);
+        let pastCheckpoint = checkpointBlock === undefined || checkpointTx === undefined;
+        const keep = (e: ChaincodeEvent): boolean => {
+          if (e.blockNumber < from) return false;
+          if (pastCheckpoint || e.blockNumber > (checkpointBlock ?? 0n)) return true;
+          if (e.transactionId === checkpointTx) pastCheckpoint = true;
+          return false;
+        };
+        return Promise.resolve(this.follow(() => this.events, () => 0, keep));
       },
       getBlockEvents: (options) => {
         const appliedAtOpen = this.blocks.length;

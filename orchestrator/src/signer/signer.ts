@@ -129,6 +129,9 @@ export async function startSigner(options: Readonly<SignerOptions>): Promise<Run
   };
   let primary: MemberPrimary;
   try {
+    // The primary side starts on the chain as it is now, not on a replay still under way.
+    const newest = await fetchBlock(orderer, channels.management, admin, 'newest');
+    await replica.waitForHeight((newest.getHeader()?.getNumber() ?? 0) + 1, options.genesisTimeoutMs ?? 120_000);
     primary = await startMemberPrimary({
       member: { mspId: signer.mspId, orderer: signer.orderer, adminMspDir: signer.adminMspDir },
       sources: { management: replica.network(), primary: ordererBlockEvents(orderer, channels.primary, admin) },
