@@ -380,3 +380,16 @@ describe('an organisation removed with its ordering node', () => {
     expect(message).toMatch(/the TLS client certificate is not issued by a TLS CA of an orderer organisation of the channel/);
   });
 });
+
+describe('fields of the other consensus shape', () => {
+  it('refuses BFT fields on an etcdraft channel, and a changed id of a BFT node', () => {
+    const raft = genesisConfig(profileWithConsenters('etcdraft', 4));
+    const withBftFields = [0, 1, 2, 3].map((i) => ({ ...consenterOf(i), mspId: orgs[i].mspId, identity: orgs[i].orderer.signCertPem, id: i + 1 }));
+    expect(refusal(raft, consentersModel(withBftFields))).toMatch(/id, mspId and identity are BFT consenter fields; the channel's consensus type is etcdraft/);
+    const bft = genesisConfig({ ...profileWithConsenters('BFT', 4), capabilities: { channel: ['V3_0'] } });
+    const current = readConsenters(ordererGroup(bft))!;
+    const renumbered = current.map((c, i) => (i === 0 ? { ...c, id: 9 } : c));
+    expect(refusal(bft, consentersModel(renumbered))).toMatch(/a consenter keeps its id \(1\), got 9/);
+  });
+});
+

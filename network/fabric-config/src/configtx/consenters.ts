@@ -327,6 +327,16 @@ export function writeConsenters(ordererGroup: common.ConfigGroup, desired: reado
   const before = readConsenters(ordererGroup);
   if (type === undefined || before === undefined) return [`${at}: the channel's consensus type ${type?.getType() ?? '(none)'} has no consenter set this model governs`];
   const bft = type.getType() === 'BFT';
+  // Fields of the other consensus shape would be dropped silently, and the CB would never read as in force.
+  if (!bft && desired.some((c) => c.id !== undefined || c.mspId !== undefined || c.identity !== undefined)) {
+    return [`${at}: id, mspId and identity are BFT consenter fields; the channel's consensus type is ${type.getType()}`];
+  }
+  if (bft) {
+    // A BFT node keeps its id: the same client certificate under another id would be another node to Fabric's view of the mapping.
+    const ids = new Map(before.map((c) => [normalisePem(c.clientTlsCert), c.id]));
+    const changed = desired.filter((c) => c.id !== undefined && ids.has(normalisePem(c.clientTlsCert)) && ids.get(normalisePem(c.clientTlsCert)) !== c.id);
+    if (changed.length > 0) return changed.map((c) => `${at} (${c.host}:${c.port}): a consenter keeps its id (${String(ids.get(normalisePem(c.clientTlsCert)))}), got ${String(c.id)}`);
+  }
   // A certificate already in the set keeps its exact bytes: etcdraft knows a node by them, and a
   // PEM re-wrapped would read as another node.
   const raw = new Map(before.flatMap((c) => [c.clientTlsCert, c.serverTlsCert, ...(c.identity === undefined ? [] : [c.identity])]).map((pem) => [normalisePem(pem), pem]));
