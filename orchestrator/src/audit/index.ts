@@ -61,5 +61,6 @@ export type {
   PrimaryStatus,
   SignedBlocks,
 } from './types';
-export { verifyManagementChain } from './verifyChain';
+export { defaultAuditWorkers } from './signatureWorkers';
+export { PARALLEL_AUDIT_THRESHOLD, verifyManagementChain } from './verifyChain';
 export type { ChainVerification, VerifyManagementChainOptions } from './verifyChain';

@@ -52,17 +52,13 @@ async function readNetwork(ctx: CliContext, options: AuditCommandOptions): Promi
     throw new CliError(`cannot connect as ${member.mspId}: ${messageOf(err)}`, { cause: err });
   }
   try {
-    const evidence = await collectEvidence(
+    return await collectEvidence(
       opened.sources,
       (line) => {
         ctx.progress(`· ${line}`);
       },
       { headEvidence: true },
     );
-    const signers = connection.signers ?? [];
-    if (signers.length === 0) return evidence;
-    const declaredSigners = signers.map((s) => ({ mspId: s.mspId, rootCerts: [readFileSync(s.caCertPath, 'utf8')] }));
-    return { ...evidence, managementChannel: { ...evidence.managementChannel, declaredSigners } };
   } catch (err) {
     if (err instanceof AuditError) throw new CliError(err.message, { cause: err });
     throw err;
@@ -89,14 +85,50 @@ function render(options: AuditCommandOptions, evidence: AuditEvidence, report: A
  *   read, or `--require-heads` meets evidence without signed heads; {@link UsageError} (exit 2)
  *   for a missing export file, an unknown member or an unwritable `--out`.
  */
+/**
+ * The declared signers the auditor accepts: `--declared-signer` and, for a live audit, the
+ * connection file's `signers`. An export's own list is replaced by them: a forged export could
+ * otherwise declare the orderer organisation whose signatures it forged.
+ */
+async function withAuditorsSigners(ctx: CliContext, options: AuditCommandOptions, evidence: AuditEvidence): Promise<AuditEvidence> {
+  const accepted = new Map<string, string[]>();
+  const add = (mspId: string, pem: string): void => { accepted.set(mspId, [...(accepted.get(mspId) ?? []), pem]); };
+  for (const spec of options.declaredSigners) {
+    const at = spec.indexOf('=');
+    const file = spec.slice(at + 1);
+    try {
+      add(spec.slice(0, at), await fs.readFile(file, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`--declared-signer ${spec}: cannot read ${file}: ${messageOf(err)}`, { cause: err });
+    }
+  }
+  if (options.verifyExport === undefined) for (const s of ctx.connection().signers ?? []) add(s.mspId, readFileSync(s.caCertPath, 'utf8'));
+  const norm = (pem: string): string => pem.replace(/\r\n/g, '\n').trim();
+  const claimed = evidence.managementChannel.declaredSigners ?? [];
+  const undeclared = claimed.filter((c) => !c.rootCerts.every((pem) => (accepted.get(c.mspId) ?? []).some((a) => norm(a) === norm(pem))));
+  if (options.verifyExport !== undefined && undeclared.length > 0) {
+    ctx.progress(
+      `· the export declares ${undeclared.map((c) => c.mspId).join(', ')} as signer(s); not accepted from the export: pass --declared-signer ${undeclared[0].mspId}=<its CA certificate> if you accept it`,
+    );
+  }
+  const declaredSigners = [...accepted].map(([mspId, rootCerts]) => ({ mspId, rootCerts }));
+  const channel = { ...evidence.managementChannel };
+  delete channel.declaredSigners;
+  return { ...evidence, managementChannel: declaredSigners.length === 0 ? channel : { ...channel, declaredSigners } };
+}
+
 export async function auditHandler(ctx: CliContext, options: AuditCommandOptions): Promise<AuditReport> {
-  const evidence = options.verifyExport === undefined ? await readNetwork(ctx, options) : await readExport(options.verifyExport);
+  const read = options.verifyExport === undefined ? await readNetwork(ctx, options) : await readExport(options.verifyExport);
+  const evidence = await withAuditorsSigners(ctx, options, read);
   if (options.requireHeads && evidence.signedBlocks === undefined) {
     // A version 2 or 3 export stripped of its blocks and relabelled version 1 would otherwise pass with a notice.
     throw new CliError(`${options.verifyExport ?? 'the evidence'} carries no orderer-signed heads (export version 1): --require-heads refuses it`);
   }
   const started = performance.now();
-  const report = auditEvidence(evidence, options.graceSeconds === undefined ? {} : { graceSeconds: options.graceSeconds });
+  const report = auditEvidence(evidence, {
+    ...(options.graceSeconds === undefined ? {} : { graceSeconds: options.graceSeconds }),
+    ...(options.workers === undefined ? {} : options.workers === 0 ? { parallel: false } : { parallel: true, workers: options.workers }),
+  });
   const signed = evidence.signedBlocks === undefined ? '' : ' against their signed blocks and heads';
   ctx.progress(
     `· verified ${report.blocks.length} CBs and ${report.primaryConfigBlocks.length} primary config blocks${signed} in ${((performance.now() - started) / 1000).toFixed(2)} s`,

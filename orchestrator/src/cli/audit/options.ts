@@ -22,6 +22,16 @@ export interface AuditCommandOptions {
   readonly graceSeconds?: number;
   /** Refuse evidence without signed heads (a version 1 export, or one turned into version 1). */
   readonly requireHeads: boolean;
+  /**
+   * `mspId=caFile` of each organisation the auditor accepts as a declared signer (it signs config
+   * updates without being a member, e.g. OrdererMSP): never taken from an export itself.
+   */
+  readonly declaredSigners: readonly string[];
+  /**
+   * Worker threads checking the vote signatures ahead: 0 for none; undefined for one per core
+   * when the chain is long enough to gain from them (verifyManagementChain's `parallel: 'auto'`).
+   */
+  readonly workers?: number;
 }
 
 /**
@@ -39,7 +49,17 @@ export function auditOptions(): Option[] {
     new Option('--verify-export <file>', 're-verify a JSON export offline: no network is used'),
     new Option('--grace <seconds>', 'seconds the newest CB may take to be in force on the primary channel before it is a fault (default 30)'),
     new Option('--require-heads', 'refuse an export without orderer-signed heads (version 1): exit 1'),
+    new Option('--declared-signer <mspId=caFile>', 'accept this organisation as a declared signer (its MSP on the channels, its orderer signatures) with this CA certificate; repeatable. A live audit also takes the connection file\'s signers; an export\'s own list is never trusted')
+      .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    new Option('--workers <n>', 'worker threads checking the vote signatures ahead; 0 checks them on one thread (default: one per core for chains of 500 CBs or more)'),
   ];
+}
+
+function workerCount(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n > 256) throw new UsageError(`--workers needs a whole number from 0 to 256, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 function grace(value: string | undefined): number | undefined {
@@ -47,6 +67,15 @@ function grace(value: string | undefined): number | undefined {
   const seconds = Number(value);
   if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(seconds)) throw new UsageError(`--grace needs a number of seconds, got ${JSON.stringify(value)}`);
   return seconds;
+}
+
+function declaredSignerSpecs(value: unknown): string[] {
+  if (value === undefined) return [];
+  const specs = Array.isArray(value) ? value : [value];
+  for (const spec of specs) {
+    if (typeof spec !== 'string' || !/^[^=\s]+=.+$/.test(spec)) throw new UsageError(`--declared-signer needs mspId=caFile, e.g. OrdererMSP=organizations/ordererOrganizations/example.com/msp/cacerts/ca.example.com-cert.pem; got ${JSON.stringify(spec)}`);
+  }
+  return specs as string[];
 }
 
 /**
@@ -74,6 +103,8 @@ export function parseAuditOptions(raw: Readonly<Record<string, unknown>>): Audit
     verifyExport: text('verifyExport', '--verify-export'),
     graceSeconds: grace(text('grace', '--grace')),
     requireHeads: raw.requireHeads === true,
+    declaredSigners: declaredSignerSpecs(raw.declaredSigner),
+    workers: workerCount(text('workers', '--workers')),
   };
   // Commander's own conflict check misses a --json taken by the global option of `mgmt`.
   if (options.json && options.csv) throw new UsageError('--json and --csv cannot be used together');
