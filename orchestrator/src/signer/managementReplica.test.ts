@@ -613,3 +613,23 @@ describe('update signatures', () => {
     });
   });
 });
+
+describe('retention', () => {
+  it('keeps a window of the newest blocks: a follower from an old block starts at the oldest retained, in order, and sees new ones', async () => {
+    const replica = newReplica();
+    const count = 2500;
+    for (let n = 0; n < count; n++) replica.apply(block(n, []));
+    expect(replica.height).toBe(count);
+    const blocks = iteratorOf(await replica.network().getBlockEvents({ startBlock: 0n }));
+    const first = (await blocks.next()).value as common.Block;
+    const firstNumber = first.getHeader()?.getNumber() ?? -1;
+    // Older blocks are gone (at most twice the window is ever kept), the rest come in order.
+    expect(firstNumber).toBeGreaterThan(0);
+    expect(count - firstNumber).toBeLessThanOrEqual(2 * 1024);
+    expect(((await blocks.next()).value as common.Block).getHeader()?.getNumber()).toBe(firstNumber + 1);
+    const live = iteratorOf(await replica.network().getBlockEvents({ startBlock: BigInt(count) }));
+    const next = live.next();
+    replica.apply(block(count, []));
+    expect(((await next).value as common.Block).getHeader()?.getNumber()).toBe(count);
+  });
+});

@@ -98,6 +98,40 @@ export interface ManagementReplicaOptions {
 
 type Listener = () => void;
 
+/** Blocks kept for block-event followers (the Fabric adapter follows only new ones). */
+const MAX_RETAINED_BLOCKS = 1024;
+/** Chaincode events kept for event followers (an observer further behind fetches CBs by query). */
+const MAX_RETAINED_EVENTS = 8192;
+
+/** The newest `capacity` items of a sequence, addressed by their absolute position in it. */
+class Window<T> {
+  private items: T[] = [];
+  /** Absolute position of the oldest item retained. */
+  start = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  /** Absolute position after the newest item: how many were ever pushed. */
+  get end(): number {
+    return this.start + this.items.length;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+    if (this.items.length > this.capacity * 2) {
+      // Dropped in batches, so that a push stays O(1) amortised.
+      const drop = this.items.length - this.capacity;
+      this.items = this.items.slice(drop);
+      this.start += drop;
+    }
+  }
+
+  /** The item at an absolute position, undefined when it is not retained. */
+  at(position: number): T | undefined {
+    return position >= this.start ? this.items[position - this.start] : undefined;
+  }
+}
+
 
 /**
  * The management chaincode's state and events, rebuilt from delivered blocks. Feed it every block
@@ -111,8 +145,9 @@ export class ManagementReplica {
   /** This organisation's own update signatures: shared with nobody, counted by its own submissions. */
   private readonly local = new Map<string, Buffer>();
   private readonly txIds = new Set<string>();
-  private readonly events: ChaincodeEvent[] = [];
-  private readonly blocks: common.Block[] = [];
+  /** The newest events and blocks, a window: a follower that falls further behind reads the chain's state instead. */
+  private readonly events = new Window<ChaincodeEvent>(MAX_RETAINED_EVENTS);
+  private readonly blocks = new Window<common.Block>(MAX_RETAINED_BLOCKS);
   private readonly listeners = new Set<Listener>();
   private readonly contract = new MgmtContract();
 
@@ -134,17 +169,17 @@ export class ManagementReplica {
 
   /** Resolves once `height` blocks are applied; rejects after `timeoutMs`. */
   waitForHeight(height: number, timeoutMs: number): Promise<void> {
-    if (this.blocks.length >= height) return Promise.resolve();
+    if (this.blocks.end >= height) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const listener: Listener = () => {
-        if (this.blocks.length < height) return;
+        if (this.blocks.end < height) return;
         clearTimeout(timer);
         this.listeners.delete(listener);
         resolve();
       };
       const timer = setTimeout(() => {
         this.listeners.delete(listener);
-        reject(new Error(`the management channel's blocks reached ${this.blocks.length} of ${height} within ${timeoutMs} ms`));
+        reject(new Error(`the management channel's blocks reached ${this.blocks.end} of ${height} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.listeners.add(listener);
     });
@@ -152,7 +187,7 @@ export class ManagementReplica {
 
   /** Number of blocks applied: the next block expected. */
   get height(): number {
-    return this.blocks.length;
+    return this.blocks.end;
   }
 
   /**
@@ -161,7 +196,7 @@ export class ManagementReplica {
    */
   apply(block: common.Block): void {
     const number = block.getHeader()?.getNumber() ?? -1;
-    if (number !== this.blocks.length) throw new Error(`block ${number} delivered where block ${this.blocks.length} was expected`);
+    if (number !== this.blocks.end) throw new Error(`block ${number} delivered where block ${this.blocks.end} was expected`);
     (block.getData()?.getDataList_asU8() ?? []).forEach((bytes, tx) => {
       const action = transactionAction(bytes, this.options.chaincodeName);
       if (action === undefined || this.txIds.has(action.txId)) return;
@@ -307,7 +342,7 @@ export class ManagementReplica {
     for (const [key, value] of writes) this.local.set(key, value);
     // Wakes the adapter as the chaincode's event would; the block number is the current height.
     this.events.push({
-      blockNumber: BigInt(this.blocks.length),
+      blockNumber: BigInt(this.blocks.end),
       transactionId: record.txId,
       chaincodeName: this.options.chaincodeName,
       eventName: EVENTS.UpdateSignatureShared,
@@ -317,9 +352,12 @@ export class ManagementReplica {
     return utf8.encode(JSON.stringify(record));
   }
 
-  /** Follows items from `start` as blocks are applied, until closed. */
-  private follow<T>(items: () => readonly T[], first: (all: readonly T[]) => number, keep: (item: T) => boolean = () => true): CloseableAsyncIterable<T> {
-    let index: number | undefined;
+  /**
+   * Follows a window's items from absolute position `from` (or the oldest still retained) as blocks
+   * are applied, keeping those `keep` accepts, until closed.
+   */
+  private follow<T>(window: Window<T>, from: number, keep: (item: T) => boolean = () => true): CloseableAsyncIterable<T> {
+    let index = from;
     let closed = false;
     let wake: Listener | undefined;
     const listener: Listener = () => { wake?.(); };
@@ -334,12 +372,11 @@ export class ManagementReplica {
       [Symbol.dispose]: close,
       [Symbol.asyncIterator]: () => ({
         next: async (): Promise<IteratorResult<T>> => {
-          index ??= first(items());
           for (;;) {
             if (closed) return { done: true, value: undefined };
-            const all = items();
-            while (index < all.length) {
-              const item = all[index++];
+            index = Math.max(index, window.start);
+            while (index < window.end) {
+              const item = window.at(index++) as T;
               if (keep(item)) return { done: false, value: item };
             }
             await new Promise<void>((resolve) => { wake = resolve; });
@@ -364,7 +401,7 @@ export class ManagementReplica {
         const checkpointBlock = options?.checkpoint?.getBlockNumber();
         const checkpointTx = options?.checkpoint?.getTransactionId();
         const startBlock = checkpointBlock ?? options?.startBlock;
-        const appliedAtOpen = this.blocks.length;
+        const appliedAtOpen = this.blocks.end;
         // As the gateway: from the checkpoint (after its transaction), else from startBlock, else
         // from the next block. Judged per event as it is delivered, not as an index computed once:
         // the replica may still be replaying the channel when a stream opens.
@@ -376,11 +413,11 @@ export class ManagementReplica {
           if (e.transactionId === checkpointTx) pastCheckpoint = true;
           return false;
         };
-        return Promise.resolve(this.follow(() => this.events, () => 0, keep));
+        return Promise.resolve(this.follow(this.events, 0, keep));
       },
       getBlockEvents: (options) => {
-        const appliedAtOpen = this.blocks.length;
-        return Promise.resolve(this.follow(() => this.blocks, () => Number(options?.startBlock ?? BigInt(appliedAtOpen))));
+        const appliedAtOpen = this.blocks.end;
+        return Promise.resolve(this.follow(this.blocks, Number(options?.startBlock ?? BigInt(appliedAtOpen))));
       },
     };
   }
