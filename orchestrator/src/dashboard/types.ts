@@ -25,6 +25,20 @@ export interface DashboardState {
   readonly report: AuditReport;
   /** The CBs exactly as read (untrusted: the page verifies them itself). */
   readonly chain: readonly JsonValue[];
+  /**
+   * Per CB, from the members' trace files (`mgmt dashboard --trace`, written by `mgmt node` or
+   * `mgmt consortium --trace`): agreement (round open → CB committed), propagation (CB committed
+   * → verified by the quorum-th observer) and update (CB committed → in force on primary), ms.
+   */
+  readonly timings?: readonly CbTimingRow[];
+}
+
+/** One CB's delays from a trace, ms (absent: the trace does not show both ends). */
+export interface CbTimingRow {
+  readonly height: number;
+  readonly agreementMs?: number;
+  readonly propagationMs?: number;
+  readonly updateMs?: number;
 }
 
 /** `GET /api/live` and the SSE `round` event: the round as the member's peer answers GetRound. */

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { AuditError, openEvidenceSources } from '../../audit';
 import { newSecret, openExportSource, openLiveSource, startDashboardServer } from '../../dashboard';
 import type { DashboardSource } from '../../dashboard';
+import { traceTimings, withTraceTimings } from '../../dashboard/traceTimings';
 import type { CliContext } from '../context';
 import { CliError, UsageError } from '../errors';
 import type { DashboardCommandOptions } from './options';
@@ -71,7 +72,15 @@ async function openSource(ctx: CliContext, options: DashboardCommandOptions): Pr
  *   {@link CliError} (exit 1) for an export that is not one, or a network that cannot be read.
  */
 export async function dashboardHandler(ctx: CliContext, options: DashboardCommandOptions): Promise<void> {
-  const source = await openSource(ctx, options);
+  if (options.traceFiles.length > 0) {
+    try {
+      traceTimings(options.traceFiles);
+    } catch (err) {
+      throw new UsageError(`--trace: ${messageOf(err)}`, { cause: err });
+    }
+  }
+  const opened = await openSource(ctx, options);
+  const source = options.traceFiles.length > 0 ? withTraceTimings(opened, options.traceFiles) : opened;
   const token = newSecret();
   let server;
   try {

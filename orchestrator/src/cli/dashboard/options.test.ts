@@ -17,7 +17,9 @@ describe('parseDashboardOptions', () => {
       pollMs: 1000,
       auditEveryMs: 15000,
       json: false,
+      traceFiles: [],
     });
+    expect(parseDashboardOptions({ export: 'audit.json', trace: ['a.jsonl', 'b.jsonl'] }, false).traceFiles).toEqual(['a.jsonl', 'b.jsonl']);
     expect(parseDashboardOptions({ connection: 'c.json', member: 'Org2MSP', port: '0', pollMs: '250', auditEvery: '2', grace: '5', json: true }, true)).toMatchObject({
       connection: 'c.json',
       member: 'Org2MSP',

@@ -23,6 +23,8 @@ export interface DashboardCommandOptions {
   readonly auditEveryMs: number;
   readonly graceSeconds?: number;
   readonly json: boolean;
+  /** Trace files of the members' nodes (`--trace` of mgmt node / mgmt consortium), for the delay charts. */
+  readonly traceFiles: readonly string[];
 }
 
 export function dashboardOptions(): Option[] {
@@ -36,6 +38,7 @@ export function dashboardOptions(): Option[] {
     new Option('--audit-every <seconds>', 'seconds after which a live dashboard audits again without a new CB (default 15)'),
     new Option('--grace <seconds>', 'seconds the newest CB may take to be in force on the primary channel (default 30)'),
     new Option('--json', 'print the URLs as one JSON line: {"url","loginUrl","tokenFile","mode"}'),
+    new Option('--trace <files...>', "the members' trace files (mgmt node/consortium --trace): charts agreement, propagation and update delays per CB"),
   ];
 }
 
@@ -53,6 +56,13 @@ function integer(value: string | undefined, flag: string, min: number, max: numb
  *   (a --connection that only comes from MGMT_CONNECTION or the default gives way to --export),
  *   or a number is out of range.
  */
+function traceFilesOf(value: unknown): string[] {
+  if (value === undefined) return [];
+  const files = Array.isArray(value) ? value : [value];
+  if (files.some((f) => typeof f !== 'string' || f === '')) throw new UsageError('--trace needs trace files');
+  return files as string[];
+}
+
 export function parseDashboardOptions(raw: Readonly<Record<string, unknown>>, connectionFromUser: boolean): DashboardCommandOptions {
   const text = (name: string, flag: string): string | undefined => {
     const value = raw[name];
@@ -80,5 +90,6 @@ export function parseDashboardOptions(raw: Readonly<Record<string, unknown>>, co
     auditEveryMs: (integer(text('auditEvery', '--audit-every'), '--audit-every', 1, 86400) ?? 15) * 1000,
     ...(grace === undefined ? {} : { graceSeconds: Number(grace) }),
     json: raw.json === true,
+    traceFiles: traceFilesOf(raw.trace),
   };
 }

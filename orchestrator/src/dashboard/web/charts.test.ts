@@ -32,6 +32,23 @@ describe('chartData', () => {
     expect(delays.series[0]).toEqual({ label: 'agreement: proposal → seen sealed (s)', values: [null, null, null, null, 1.5] });
   });
 
+  it("charts agreement, propagation and update delays from the members' traces, where they show both ends", () => {
+    const [delays] = chartData(report, undefined, [
+      { height: 1, agreementMs: 520, propagationMs: 34, updateMs: 417 },
+      { height: 3, propagationMs: 61 },
+    ]);
+    expect(delays.series.map((s) => s.label)).toEqual([
+      'proposal → in force on the primary channel (s)',
+      'agreement (trace): round open → CB committed (s)',
+      'propagation (trace): CB committed → verified by the quorum-th observer (s)',
+      'update (trace): CB committed → in force on primary (s)',
+    ]);
+    expect(delays.series[2].values).toEqual([null, 0.034, null, 0.061, null]);
+    expect(delays.series[1].values).toEqual([null, 0.52, null, null, null]);
+    expect(delays.description).toMatch(/from the members' traces/);
+    expect(chartData(report, undefined)[0].description).toMatch(/give the members' trace files \(mgmt dashboard --trace\)/);
+  });
+
   it('splits inter-block times into normal and switch blocks, and counts failed cycles', () => {
     const [, gaps, failed] = chartData(report, undefined);
     const gap = (h: number): number => (Date.parse(fx.chain[h].timestamp) - Date.parse(fx.chain[h - 1].timestamp)) / 1000;

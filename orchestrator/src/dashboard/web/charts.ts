@@ -5,7 +5,7 @@
  * Pure and DOM-free, so that the numbers behind each chart are unit-tested.
  */
 import type { AuditReport } from '../../audit/types';
-import type { LiveStatus } from '../types';
+import type { CbTimingRow, LiveStatus } from '../types';
 
 /** One series over CB heights (null where the value is unknown). */
 export interface Series {
@@ -27,7 +27,7 @@ export interface ChartData {
 const seconds = (ms: number): number => Math.round(ms) / 1000;
 
 /** The charts of the dashboard, from the audit's rows. */
-export function chartData(report: AuditReport, live: LiveStatus | undefined): ChartData[] {
+export function chartData(report: AuditReport, live: LiveStatus | undefined, timings: readonly CbTimingRow[] = []): ChartData[] {
   const blocks = report.blocks;
   const heights = blocks.map((b) => b.height);
   const proposed = blocks.map((b) => Date.parse(b.timestamp));
@@ -45,6 +45,21 @@ export function chartData(report: AuditReport, live: LiveStatus | undefined): Ch
   const switched = blocks.map((b, i) => (b.cycle > 0 ? gap(i) : null));
   const delays: Series[] = [{ label: 'proposal → in force on the primary channel (s)', values: update }];
   if (agreement.some((v) => v !== null)) delays.unshift({ label: 'agreement: proposal → seen sealed (s)', values: agreement });
+  // The paper's three delays, when the members' traces were given.
+  const traced = new Map(timings.map((t) => [t.height, t]));
+  const fromTrace = (key: 'agreementMs' | 'propagationMs' | 'updateMs'): (number | null)[] =>
+    blocks.map((b) => {
+      const v = traced.get(b.height)?.[key];
+      return v === undefined ? null : seconds(v);
+    });
+  for (const [key, label] of [
+    ['agreementMs', 'agreement (trace): round open → CB committed (s)'],
+    ['propagationMs', 'propagation (trace): CB committed → verified by the quorum-th observer (s)'],
+    ['updateMs', 'update (trace): CB committed → in force on primary (s)'],
+  ] as const) {
+    const values = fromTrace(key);
+    if (values.some((v) => v !== null)) delays.push({ label, values });
+  }
   return [
     {
       id: 'delays',
@@ -52,7 +67,9 @@ export function chartData(report: AuditReport, live: LiveStatus | undefined): Ch
       description:
         'For each CB, seconds from its proposal to the primary config block that put it in force' +
         (delays.length > 1 ? ', and (for CBs sealed while this dashboard ran) to when the dashboard saw it sealed' : '') +
-        '. Propagation to each member is not in the evidence, so it is not shown.',
+        (timings.length > 0
+          ? '; and, from the members\' traces, agreement, propagation (CB committed to verified by a quorum of observers) and update delays.'
+          : '. Propagation to the members is not in the evidence: give the members\' trace files (mgmt dashboard --trace) to chart it.'),
       xLabel: 'CB height',
       yLabel: 'seconds',
       x: heights,
