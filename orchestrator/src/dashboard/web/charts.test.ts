@@ -8,7 +8,7 @@ import { auditEvidence } from '../../audit';
 import type { AuditReport } from '../../audit';
 import { createTestChain } from '../testing/chain';
 import type { TestChain } from '../testing/chain';
-import { chartData } from './charts';
+import { chartData, membersInForce } from './charts';
 
 let fx: TestChain;
 let report: AuditReport;
@@ -47,6 +47,15 @@ describe('chartData', () => {
     expect(delays.series[1].values).toEqual([null, 0.52, null, null, null]);
     expect(delays.description).toMatch(/from the members' traces/);
     expect(chartData(report, undefined)[0].description).toMatch(/give the members' trace files \(mgmt dashboard --trace\)/);
+  });
+
+  it('charts the members in force per height: genesis at 0, a CB with params from the next height', () => {
+    const members = (n: number): object => ({ members: Array.from({ length: n }, (_, i) => ({ mspId: `Org${i + 1}MSP` })) });
+    const chain = [{ params: members(4) }, {}, { params: members(5) }, {}, { params: members(4) }];
+    expect(membersInForce(chain)).toEqual([4, 4, 4, 5, 5]);
+    const membership = chartData(report, undefined, [], chain).find((c) => c.id === 'membership');
+    expect(membership?.series[0].values).toEqual([4, 4, 4, 5, 5]);
+    expect(chartData(report, undefined).some((c) => c.id === 'membership')).toBe(false);
   });
 
   it('splits inter-block times into normal and switch blocks, and counts failed cycles', () => {

@@ -27,7 +27,22 @@ export interface ChartData {
 const seconds = (ms: number): number => Math.round(ms) / 1000;
 
 /** The charts of the dashboard, from the audit's rows. */
-export function chartData(report: AuditReport, live: LiveStatus | undefined, timings: readonly CbTimingRow[] = []): ChartData[] {
+/**
+ * Members in force at each height of the chain as read: genesis's, then from the height after
+ * each CB that carries params. (Unverified input: the page marks what its own verification found.)
+ */
+export function membersInForce(chain: readonly unknown[]): (number | null)[] {
+  let count: number | null = null;
+  return chain.map((cb) => {
+    const current = count;
+    const params = cb !== null && typeof cb === 'object' ? (cb as { params?: { members?: unknown } }).params : undefined;
+    if (params !== undefined && Array.isArray(params.members)) count = params.members.length;
+    // Genesis's params are in force at genesis itself; a later CB's from the next height.
+    return current ?? count;
+  });
+}
+
+export function chartData(report: AuditReport, live: LiveStatus | undefined, timings: readonly CbTimingRow[] = [], chain: readonly unknown[] = []): ChartData[] {
   const blocks = report.blocks;
   const heights = blocks.map((b) => b.height);
   const proposed = blocks.map((b) => Date.parse(b.timestamp));
@@ -87,6 +102,19 @@ export function chartData(report: AuditReport, live: LiveStatus | undefined, tim
         { label: 'switch blocks (s)', values: switched },
       ],
     },
+    ...(chain.length === blocks.length && chain.length > 0
+      ? [
+          {
+            id: 'membership',
+            title: 'Members over time',
+            description: 'How many members were in force at each CB height: genesis sets them, and a CB that admits or removes a member changes them from the next height (the chain table names who).',
+            xLabel: 'CB height',
+            yLabel: 'members',
+            x: heights,
+            series: [{ label: 'members in force', values: membersInForce(chain) }],
+          },
+        ]
+      : []),
     {
       id: 'failed-cycles',
       title: 'Failed cycles over time',

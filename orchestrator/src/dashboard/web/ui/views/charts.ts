@@ -64,7 +64,7 @@ function Chart({ chart }: { chart: ChartData }): VNode {
 }
 
 export function ChartsPage({ state, live }: { state: DashboardState; live: LiveStatus | undefined }): VNode {
-  const charts = useMemo(() => chartData(state.report, live, state.timings), [state, live]);
+  const charts = useMemo(() => chartData(state.report, live, state.timings, state.chain), [state, live]);
   return html`<${Heading}>Charts</${Heading}>
     ${state.report.blocks.length < 2 ? html`<p>Charts need at least two CBs.</p>` : charts.map((chart) => html`<${Chart} key=${chart.id} chart=${chart} />`)}`;
 }
