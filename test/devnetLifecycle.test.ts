@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { SigningIdentity } from 'fabric-config/msp';
-import { broadcast } from '../orchestrator/src/channelConfig/ordererClient';
+import { broadcast, processProposal as sendProposal } from '../orchestrator/src/channelConfig/ordererClient';
 import { connectGateway, newGrpcConnection, MemberConnection } from '../orchestrator/src/gateway';
 import type { Gateway } from '@hyperledger/fabric-gateway';
 import { buildChaincodePackage } from '../network/devnet/src/lifecycle/chaincodePackage';
@@ -52,20 +52,7 @@ async function peerClient(m: MemberConnection): Promise<grpc.Client> {
 }
 
 function processProposal(client: grpc.Client, signed: peer.SignedProposal): Promise<peer.ProposalResponse> {
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(
-      '/protos.Endorser/ProcessProposal',
-      (m: peer.SignedProposal) => Buffer.from(m.serializeBinary()),
-      (b: Buffer) => peer.ProposalResponse.deserializeBinary(b),
-      signed,
-      { deadline: Date.now() + 60_000 },
-      (err, value) => {
-        if (err) reject(err);
-        else if (value) resolve(value);
-        else reject(new Error('no proposal response'));
-      },
-    );
-  });
+  return sendProposal(client, signed, 60_000);
 }
 
 /** One `_lifecycle` call as `as` signs it, sent to the peers of `at`. */

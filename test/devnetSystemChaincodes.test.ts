@@ -10,12 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import { Contract, Gateway, GatewayError } from '@hyperledger/fabric-gateway';
 import { common, peer } from '@hyperledger/fabric-protos';
-import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
-import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { blockHeaderHash, viewChannelConfig } from 'fabric-config/configtx';
+import { blockHeaderHash, chaincodeProposal, viewChannelConfig } from 'fabric-config/configtx';
 import { SigningIdentity } from 'fabric-config/msp';
-import { fetchPeerBlock } from '../orchestrator/src/channelConfig/ordererClient';
+import { fetchPeerBlock, processProposal } from '../orchestrator/src/channelConfig/ordererClient';
 import { connectGateway, newGrpcConnection, MemberConnection } from '../orchestrator/src/gateway';
 import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
 
@@ -54,59 +52,9 @@ function userOf(m: MemberConnection): SigningIdentity {
 
 /** The proposal `peer channel getinfo` and `list` send: no channel in its header (protoutil.CreateProposalFromCIS). */
 function signedProposal(signer: SigningIdentity, channelId: string, chaincode: string, args: string[]): peer.SignedProposal {
-  const creator = signer.serialize();
-  const nonce = randomBytes(24);
-  const chaincodeId = new peer.ChaincodeID();
-  chaincodeId.setName(chaincode);
-  const extension = new peer.ChaincodeHeaderExtension();
-  extension.setChaincodeId(chaincodeId);
-  const channelHeader = new common.ChannelHeader();
-  channelHeader.setType(common.HeaderType.ENDORSER_TRANSACTION);
-  channelHeader.setChannelId(channelId);
-  channelHeader.setTxId(createHash('sha256').update(nonce).update(creator).digest('hex'));
-  channelHeader.setTimestamp(Timestamp.fromDate(new Date()));
-  channelHeader.setExtension$(extension.serializeBinary());
-  const signatureHeader = new common.SignatureHeader();
-  signatureHeader.setCreator(creator);
-  signatureHeader.setNonce(nonce);
-  const header = new common.Header();
-  header.setChannelHeader(channelHeader.serializeBinary());
-  header.setSignatureHeader(signatureHeader.serializeBinary());
-  const input = new peer.ChaincodeInput();
-  input.setArgsList(args.map((a) => Buffer.from(a, 'utf8')));
-  const spec = new peer.ChaincodeSpec();
-  spec.setType(peer.ChaincodeSpec.Type.GOLANG);
-  spec.setChaincodeId(chaincodeId);
-  spec.setInput(input);
-  const cis = new peer.ChaincodeInvocationSpec();
-  cis.setChaincodeSpec(spec);
-  const payload = new peer.ChaincodeProposalPayload();
-  payload.setInput(cis.serializeBinary());
-  const proposal = new peer.Proposal();
-  proposal.setHeader(header.serializeBinary());
-  proposal.setPayload(payload.serializeBinary());
-  const signed = new peer.SignedProposal();
-  signed.setProposalBytes(proposal.serializeBinary());
-  signed.setSignature(signer.sign(signed.getProposalBytes_asU8()));
-  return signed;
+  return chaincodeProposal(signer, channelId, chaincode, args).signed;
 }
 
-function processProposal(client: grpc.Client, signed: peer.SignedProposal): Promise<peer.ProposalResponse> {
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(
-      '/protos.Endorser/ProcessProposal',
-      (m: peer.SignedProposal) => Buffer.from(m.serializeBinary()),
-      (b: Buffer) => peer.ProposalResponse.deserializeBinary(b),
-      signed,
-      { deadline: Date.now() + 10_000 },
-      (err, value) => {
-        if (err) reject(err);
-        else if (value) resolve(value);
-        else reject(new Error('no proposal response'));
-      },
-    );
-  });
-}
 
 async function evaluateError(contract: Contract, name: string, ...args: string[]): Promise<GatewayError> {
   const err = await contract.evaluateTransaction(name, ...args).catch((e: unknown) => e);

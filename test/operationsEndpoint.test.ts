@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { sealGenesis } from '../orchestrator/src/consortium';
@@ -21,6 +20,8 @@ import { readSchemaFile } from '../orchestrator/src/twins';
 import { closeSessions, openSessions } from './support/mgmt';
 import type { MemberSession } from './support/mgmt';
 import { REPO_ROOT, startNetwork } from './support/network';
+import { getLocal } from './support/http';
+import type { Answer } from './support/http';
 import type { TestNetwork } from './support/network';
 
 const BASE_PORT = 21350;
@@ -33,24 +34,7 @@ let sessions: MemberSession[] = [];
 let dir: string;
 const nodes = new Map<string, { child: ChildProcess; output: () => string }>();
 
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-}
-
-/** One GET to Org1's operations endpoint with node:http (what curl does; fetch() would be refused as a browser). */
-function operations(route: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: OPERATIONS_PORT, path: route, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }); });
-    });
-    req.on('timeout', () => { req.destroy(new Error(`GET ${route} timed out`)); });
-    req.on('error', reject);
-  });
-}
+const operations = (route: string): Promise<Answer> => getLocal(OPERATIONS_PORT, route);
 
 /** Polls `route` until `done` holds for an answer; fails with the last answer and Org1's output. */
 async function until(route: string, done: (a: Answer) => boolean, timeoutMs: number, what: string): Promise<Answer> {

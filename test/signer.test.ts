@@ -13,7 +13,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import * as http from 'node:http';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
@@ -22,6 +21,8 @@ import { SigningIdentity } from 'fabric-config/msp';
 import { newGrpcConnection } from '../orchestrator/src/gateway';
 import { readChannelConfig } from '../orchestrator/src/primary/channelCheck';
 import { readBatchParams } from 'fabric-config/configtx';
+import { getLocal } from './support/http';
+import type { Answer } from './support/http';
 import { backend, REPO_ROOT, startNetwork } from './support/network';
 import type { TestNetwork } from './support/network';
 
@@ -53,19 +54,7 @@ function run(args: string[], deadlineMs: number): Promise<{ code: number | null;
   });
 }
 
-/** GET on the signer's operations endpoint with node:http (fetch() would be refused as a browser). */
-function operations(route: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: OPERATIONS_PORT, path: route, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }); });
-    });
-    req.on('timeout', () => { req.destroy(new Error(`GET ${route} timed out`)); });
-    req.on('error', reject);
-  });
-}
+const operations = (route: string): Promise<Answer> => getLocal(OPERATIONS_PORT, route);
 
 async function waitFor(what: string, test: () => boolean, deadlineMs: number): Promise<void> {
   const end = Date.now() + deadlineMs;

@@ -113,6 +113,27 @@ function deliverOne(client: grpc.Client, service: 'orderer' | 'peer', channelId:
   });
 }
 
+/**
+ * Sends a signed proposal to a peer's Endorser service (what the peer CLI does for system
+ * chaincodes), and resolves with its response, whatever its status.
+ */
+export function processProposal(client: grpc.Client, signed: peer.SignedProposal, timeoutMs = 10_000): Promise<peer.ProposalResponse> {
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(
+      '/protos.Endorser/ProcessProposal',
+      (m: peer.SignedProposal) => Buffer.from(m.serializeBinary()),
+      (b: Buffer) => peer.ProposalResponse.deserializeBinary(b),
+      signed,
+      { deadline: Date.now() + timeoutMs },
+      (err, value) => {
+        if (err) reject(err);
+        else if (value) resolve(value);
+        else reject(new Error('no proposal response'));
+      },
+    );
+  });
+}
+
 /** The channel's current config block: the newest block's last-config index, then that block. */
 export async function fetchConfigBlock(client: grpc.Client, channelId: string, signer: EnvelopeSigner): Promise<common.Block> {
   const newest = await fetchBlock(client, channelId, signer, 'newest');

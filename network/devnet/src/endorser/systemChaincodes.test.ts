@@ -12,7 +12,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { blockDataHash, blockHeaderHash, buildGenesisBlock, nOutOf, readConfigBlock, signaturePolicy } from 'fabric-config/configtx';
+import { blockDataHash, blockHeaderHash, buildGenesisBlock, chaincodeProposal, nOutOf, readConfigBlock, signaturePolicy } from 'fabric-config/configtx';
 import { MspRegistry, SigningIdentity } from 'fabric-config/msp';
 import type { OrgCrypto } from 'fabric-config/msp';
 import { generateTestOrgs, signerOf, testChannelProfile } from 'fabric-config/testing';
@@ -44,41 +44,7 @@ function peerOf(org: OrgCrypto): LocalPeer {
 
 /** A signed proposal as Fabric's protoutil.CreateProposalFromCIS and the peer CLI build it. */
 function proposal(signer: SigningIdentity, channelId: string, chaincode: string, args: (string | Uint8Array)[]): peer.SignedProposal {
-  const creator = signer.serialize();
-  const nonce = randomBytes(24);
-  const chaincodeId = new peer.ChaincodeID();
-  chaincodeId.setName(chaincode);
-  const extension = new peer.ChaincodeHeaderExtension();
-  extension.setChaincodeId(chaincodeId);
-  const channelHeader = new common.ChannelHeader();
-  channelHeader.setType(common.HeaderType.ENDORSER_TRANSACTION);
-  channelHeader.setChannelId(channelId);
-  channelHeader.setTxId(createHash('sha256').update(nonce).update(creator).digest('hex'));
-  channelHeader.setTimestamp(timestampNow());
-  channelHeader.setExtension$(extension.serializeBinary());
-  const signatureHeader = new common.SignatureHeader();
-  signatureHeader.setCreator(creator);
-  signatureHeader.setNonce(nonce);
-  const header = new common.Header();
-  header.setChannelHeader(channelHeader.serializeBinary());
-  header.setSignatureHeader(signatureHeader.serializeBinary());
-  const input = new peer.ChaincodeInput();
-  input.setArgsList(args.map((a) => (typeof a === 'string' ? Buffer.from(a, 'utf8') : a)));
-  const spec = new peer.ChaincodeSpec();
-  spec.setType(peer.ChaincodeSpec.Type.GOLANG);
-  spec.setChaincodeId(chaincodeId);
-  spec.setInput(input);
-  const cis = new peer.ChaincodeInvocationSpec();
-  cis.setChaincodeSpec(spec);
-  const payload = new peer.ChaincodeProposalPayload();
-  payload.setInput(cis.serializeBinary());
-  const p = new peer.Proposal();
-  p.setHeader(header.serializeBinary());
-  p.setPayload(payload.serializeBinary());
-  const signed = new peer.SignedProposal();
-  signed.setProposalBytes(p.serializeBinary());
-  signed.setSignature(signer.sign(signed.getProposalBytes_asU8()));
-  return signed;
+  return chaincodeProposal(signer, channelId, chaincode, args).signed;
 }
 
 /** An endorser transaction whose signature is not its creator's: committed BAD_CREATOR_SIGNATURE. */

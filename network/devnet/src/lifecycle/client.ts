@@ -6,56 +6,16 @@
  * made of the endorsed responses. The devnet's `deploy` uses it; tests use it without the CLI.
  */
 import { common, peer } from '@hyperledger/fabric-protos';
-import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
-import { computeTxId, newNonce } from '../protoutil';
+import { chaincodeProposal } from 'fabric-config/configtx';
+import type { SignedChaincodeProposal } from 'fabric-config/configtx';
 import type { Signer } from '../protoutil';
 import { LIFECYCLE } from './definitions';
 
-export interface LifecycleProposal {
-  signed: peer.SignedProposal;
-  proposal: peer.Proposal;
-  txId: string;
-}
+export type LifecycleProposal = SignedChaincodeProposal;
 
 /** A `_lifecycle` proposal on a channel ('' for install and the installed-package queries). */
 export function lifecycleProposal(signer: Signer, channelId: string, fn: string, arg: Uint8Array): LifecycleProposal {
-  const creator = signer.serialize();
-  const nonce = newNonce();
-  const txId = computeTxId(nonce, creator);
-  const chaincodeId = new peer.ChaincodeID();
-  chaincodeId.setName(LIFECYCLE);
-  const extension = new peer.ChaincodeHeaderExtension();
-  extension.setChaincodeId(chaincodeId);
-  const channelHeader = new common.ChannelHeader();
-  channelHeader.setType(common.HeaderType.ENDORSER_TRANSACTION);
-  channelHeader.setChannelId(channelId);
-  channelHeader.setTxId(txId);
-  channelHeader.setTimestamp(Timestamp.fromDate(new Date()));
-  channelHeader.setExtension$(extension.serializeBinary());
-  const signatureHeader = new common.SignatureHeader();
-  signatureHeader.setCreator(creator);
-  signatureHeader.setNonce(nonce);
-  const header = new common.Header();
-  header.setChannelHeader(channelHeader.serializeBinary());
-  header.setSignatureHeader(signatureHeader.serializeBinary());
-  const input = new peer.ChaincodeInput();
-  input.setArgsList([Buffer.from(fn, 'utf8'), arg]);
-  const spec = new peer.ChaincodeSpec();
-  spec.setType(peer.ChaincodeSpec.Type.GOLANG);
-  spec.setChaincodeId(chaincodeId);
-  spec.setInput(input);
-  const invocation = new peer.ChaincodeInvocationSpec();
-  invocation.setChaincodeSpec(spec);
-  const payload = new peer.ChaincodeProposalPayload();
-  payload.setInput(invocation.serializeBinary());
-  const proposal = new peer.Proposal();
-  proposal.setHeader(header.serializeBinary());
-  proposal.setPayload(payload.serializeBinary());
-  const proposalBytes = proposal.serializeBinary();
-  const signed = new peer.SignedProposal();
-  signed.setProposalBytes(proposalBytes);
-  signed.setSignature(signer.sign(proposalBytes));
-  return { signed, proposal, txId };
+  return chaincodeProposal(signer, channelId, LIFECYCLE, [fn, arg]);
 }
 
 /**

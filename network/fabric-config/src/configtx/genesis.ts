@@ -10,6 +10,7 @@ import { common, msp, orderer, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
 import { createHash, randomBytes } from 'node:crypto';
 import { blockDataHash } from './blockHash';
+import { bftBlockValidationPolicy } from './consenters';
 import { ConfigtxError } from './errors';
 import { ConfigKey, DEFAULT_BLOCK_DATA_HASHING_WIDTH, DEFAULT_HASHING_ALGORITHM } from './keys';
 import { implicitMetaPolicy, nOutOf, signaturePolicy } from './policy';
@@ -213,35 +214,7 @@ function addBftConsenters(group: common.ConfigGroup, consenters: readonly BftCon
     }),
   );
   group.getValuesMap().set(ConfigKey.orderers, configValue(orderers));
-
-  const n = consenters.length;
-  const f = Math.floor((n - 1) / 3);
-  const quorum = Math.ceil((n + f + 1) / 2);
-  const envelope = new common.SignaturePolicyEnvelope();
-  envelope.setIdentitiesList(
-    consenters.map(({ mspId, profile }) => {
-      const identity = new msp.SerializedIdentity();
-      identity.setMspid(mspId);
-      identity.setIdBytes(utf8(profile.identityCert ?? ''));
-      const principal = new msp.MSPPrincipal();
-      principal.setPrincipalClassification(msp.MSPPrincipal.Classification.IDENTITY);
-      principal.setPrincipal(identity.serializeBinary());
-      return principal;
-    }),
-  );
-  const outOf = new common.SignaturePolicy.NOutOf();
-  outOf.setN(quorum);
-  outOf.setRulesList(
-    consenters.map((_, i) => {
-      const rule = new common.SignaturePolicy();
-      rule.setSignedBy(i);
-      return rule;
-    }),
-  );
-  const rule = new common.SignaturePolicy();
-  rule.setNOutOf(outOf);
-  envelope.setRule(rule);
-  group.getPoliciesMap().set(ConfigKey.blockValidation, configPolicy(signaturePolicy(envelope)));
+  group.getPoliciesMap().set(ConfigKey.blockValidation, configPolicy(bftBlockValidationPolicy(orderers.getConsenterMappingList())));
 }
 
 function inGroup(org: OrgProfile, group: 'application' | 'orderer'): boolean {

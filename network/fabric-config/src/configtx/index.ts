@@ -115,3 +115,6 @@ export {
 export type { BatchSizeParams, CapabilitiesProfile, ChannelProfile, ConsenterProfile, OrdererType, OrgProfile } from './profile';
 export { buildConfigUpdateEnvelope, computeUpdate, signConfigUpdate } from './update';
 export type { ComputeUpdateOptions, ConfigUpdateEnvelopeOptions } from './update';
+
+export { chaincodeProposal } from './proposal';
+export type { ProposalSigner, SignedChaincodeProposal } from './proposal';

@@ -10,7 +10,8 @@ import { assertStateFolderFree } from '../../observer';
 import { CliContext } from '../context';
 import type { CliIo } from '../context';
 import { CliError, UsageError } from '../errors';
-import { inForceCheck, observerLagCheck, OperationsConfigError, operationsCliOptions, operationsTlsOf, OptionCombinationError, assertListenAllowed, parseListenAddress, eventStreamCheck, peerCheck, MgmtMetrics, startOperationsServer, versionInfo } from '../../operations';
+import { inForceCheck, observerLagCheck, operationsCliOptions, operationsTlsOf, eventStreamCheck, peerCheck, MgmtMetrics, startOperationsServer, versionInfo } from '../../operations';
+import { checkOperationsOptions } from '../node/operations';
 import type { HealthCheck, OperationsCliOptions, OperationsServer } from '../../operations';
 import type { RunningSigner } from '../../signer';
 
@@ -31,17 +32,6 @@ function pickSigner(signers: readonly SignerConnection[], wanted: string | undef
   const found = signers.find((s) => s.mspId === wanted);
   if (found === undefined) throw new UsageError(`${wanted} is not a signer in ${file}; its signers are ${signers.map((s) => s.mspId).join(', ')}`);
   return found;
-}
-
-/** Checks the `--operations-*` options before anything connects. */
-function checkOperations(options: SignerCliOptions): void {
-  try {
-    const tls = operationsTlsOf(options);
-    if (options.operationsListen !== undefined) assertListenAllowed(parseListenAddress(options.operationsListen), tls?.clientCaFile !== undefined);
-  } catch (err) {
-    if (err instanceof OptionCombinationError || err instanceof OperationsConfigError) throw new UsageError(err.message);
-    throw err;
-  }
 }
 
 /**
@@ -77,7 +67,7 @@ async function serveOperations(running: RunningSigner, mspId: string, ordererEnd
 }
 
 async function signerHandler(ctx: CliContext, options: SignerCliOptions): Promise<void> {
-  checkOperations(options);
+  checkOperationsOptions(options);
   const connection = ctx.connection();
   const signer = pickSigner(connection.signers ?? [], options.signer, ctx.globals.connection);
   const stateDir = options.stateDir ?? path.join('.mgmt', signer.mspId);
