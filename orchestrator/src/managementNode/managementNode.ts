@@ -129,6 +129,7 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
   private readonly decidedAt = new Map<string, { height: number; atMs: number }>();
 
   private stopped = true;
+  private stopping: Promise<void> | undefined;
   private dirty = false;
   private running: Promise<void> | undefined;
   private follower: MgmtEventFollower | undefined;
@@ -190,6 +191,7 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
   async start(): Promise<void> {
     if (!this.stopped) throw new Error(`management node ${this.mspId} is already running`);
     this.stopped = false;
+    this.stopping = undefined;
     const firstLook = new Promise<void>((resolve) => (this.onFirstLook = resolve));
     this.follower = new MgmtEventFollower({
       open: (position) => this.options.ledger.events(position),
@@ -218,9 +220,15 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
    * `timeoutMs` (default 5000) for an action in flight; the gateway's owner closes the
    * connection afterwards, which cancels anything still pending.
    */
-  async stop(options: { readonly timeoutMs?: number } = {}): Promise<void> {
-    if (this.stopped) return;
+  stop(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    // A second caller (a signal handler while a test stops the node) waits for the same stop.
+    if (this.stopped) return this.stopping ?? Promise.resolve();
     this.stopped = true;
+    this.stopping = this.halt(options.timeoutMs ?? 5000);
+    return this.stopping;
+  }
+
+  private async halt(timeoutMs: number): Promise<void> {
     if (this.wakeTimer !== undefined) this.clock.clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
     const following = this.follower?.stop();
@@ -228,7 +236,7 @@ export class ManagementNode extends EventEmitter<ManagementNodeEvents> {
     await Promise.race([
       Promise.all([this.running, following]),
       new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, options.timeoutMs ?? 5000);
+        timer = setTimeout(resolve, timeoutMs);
       }),
     ]);
     clearTimeout(timer);

@@ -90,7 +90,7 @@ export class ChainStore {
   private readonly dir: string;
   private readonly blocks: VerifiedConfigBlock[];
   private delivered: number;
-  private closed = false;
+  private closing: Promise<void> | undefined;
 
   private constructor(dir: string, entries: VerifiedConfigBlock[], delivered: number) {
     this.dir = dir;
@@ -124,11 +124,13 @@ export class ChainStore {
     }
   }
 
-  /** Releases the folder for the next process. Idempotent. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await fs.rm(path.join(this.dir, LOCK_FILE), { force: true });
+  /**
+   * Releases the folder for the next process. Idempotent; every caller waits until the lock is
+   * gone, so a second caller cannot reopen the folder while the first is still releasing it.
+   */
+  close(): Promise<void> {
+    this.closing ??= fs.rm(path.join(this.dir, LOCK_FILE), { force: true });
+    return this.closing;
   }
 
   /** Every verified block, by height. */

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChaincodeEvent, ChaincodeEventsOptions, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ConfigBlock } from 'mgmt-chaincode/dist/protocol';
@@ -388,6 +388,17 @@ describe('ChainStore', () => {
     await expect(ChainStore.open(dir)).rejects.toMatchObject({ code: 'OBSERVER_STATE', message: expect.stringMatching(/in use by process/) });
     await store.close();
     expect(readFileSync(path.join(dir, 'chain.jsonl'), 'utf8').endsWith('\n')).toBe(true);
+  });
+
+  it('releases the folder before any close() call returns, also a second concurrent one', async () => {
+    const dir = await filled(2);
+    const store = await ChainStore.open(dir);
+    const first = store.close();
+    // The race CI once hit: a stop from inside the consumer, then the owner's stop, then a reopen.
+    await store.close();
+    expect(existsSync(path.join(dir, 'LOCK'))).toBe(false);
+    const reopened = await ChainStore.open(dir);
+    await Promise.all([first, reopened.close()]);
   });
 
   it('refuses a file whose blocks do not hash or link', async () => {
