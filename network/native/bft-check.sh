@@ -47,7 +47,7 @@ fail() { echo "✖ BFT check failed: $*" >&2; exit 1; }
 smartbft_metric() {
   curl -fsS --max-time 2 --cacert "$(orderer_dir "$1")/tls/ca.crt" \
     --cert "$(admin_tls "$1")/client.crt" --key "$(admin_tls "$1")/client.key" \
-    "https://127.0.0.1:$(port_of "$1" ordererops)/metrics" 2>/dev/null |
+    "https://$(addr_of "$1" ordererops)/metrics" 2>/dev/null |
     sed -n "s/^consensus_smartbft_$2{channel=\"${CHANNEL}\"} //p"
 }
 
@@ -70,10 +70,10 @@ views() {
 invoke_put() {
   local key="$1" value="$2" via="$3" flags=() n
   for n in ${NATIVE_ORGS}; do
-    flags+=(--peerAddresses "127.0.0.1:$(port_of "${n}" peer)" --tlsRootCertFiles "$(peer_dir "${n}")/tls/ca.crt")
+    flags+=(--peerAddresses "$(addr_of "${n}" peer)" --tlsRootCertFiles "$(peer_dir "${n}")/tls/ca.crt")
   done
   (. "${NATIVE_DIR}/admin.sh" "${CLIENT_ORG}" &&
-    peer chaincode invoke -o "127.0.0.1:$(port_of "${via}" orderer)" --tls --cafile "$(orderer_dir "${via}")/tls/ca.crt" \
+    peer chaincode invoke -o "$(addr_of "${via}" orderer)" --tls --cafile "$(orderer_dir "${via}")/tls/ca.crt" \
       -C "${CHANNEL}" -n "${CHAINCODE}" -c "{\"Args\":[\"Put\",\"${key}\",\"${value}\"]}" "${flags[@]}" \
       --waitForEvent --waitForEventTimeout "${DEADLINE}s" 2>&1 | { grep -v 'keepalive\|too_many_pings' >&2 || true; })
 }

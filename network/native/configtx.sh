@@ -35,7 +35,7 @@ org_yaml() {
         Type: Signature
         Rule: "OR('${msp}.peer')"
     AnchorPeers:
-      - Host: 127.0.0.1
+      - Host: $(org_ip "${n}")
         Port: $(port_of "${n}" peer)
   - &Org${n}Orderer
     Name: ${msp}
@@ -52,14 +52,14 @@ org_yaml() {
         Type: Signature
         Rule: "OR('${msp}.admin')"
     OrdererEndpoints:
-      - 127.0.0.1:$(port_of "${n}" orderer)
+      - $(addr_of "${n}" orderer)
 YAML
 }
 
 raft_consenter() {
   local n="$1"
   cat <<YAML
-          - Host: 127.0.0.1
+          - Host: $(org_ip "${n}")
             Port: $(port_of "${n}" orderer)
             ClientTLSCert: $(orderer_dir "${n}")/tls/server.crt
             ServerTLSCert: $(orderer_dir "${n}")/tls/server.crt
@@ -70,7 +70,7 @@ bft_consenter() {
   local n="$1"
   cat <<YAML
         - ID: ${n}
-          Host: 127.0.0.1
+          Host: $(org_ip "${n}")
           Port: $(port_of "${n}" orderer)
           MSPID: $(org_msp "${n}")
           Identity: $(orderer_dir "${n}")/msp/signcerts/$(orderer_host "${n}")-cert.pem

@@ -55,8 +55,8 @@ else
   CC_ADDRESS=""
   for ((port = low; port <= high; port++)); do
     [[ "${used}" == *" ${port} "* ]] && continue
-    port_in_use "${port}" && continue
-    CC_ADDRESS="127.0.0.1:${port}"
+    port_in_use "$(org_ip "${NATIVE_LOCAL_ORGS%% *}"):${port}" && continue
+    CC_ADDRESS="$(org_ip "${NATIVE_LOCAL_ORGS%% *}"):${port}"
     break
   done
   [ -n "${CC_ADDRESS}" ] || die "no free chaincode port in ${low}-${high}"
@@ -64,19 +64,19 @@ fi
 
 issue_tls_pair() {
   local kind="$1" usage="$2" san="$3" ca_dir
-  ca_dir="$(org_dir "${NATIVE_ORGS%% *}")/tlsca"
+  ca_dir="$(org_dir "${NATIVE_LOCAL_ORGS%% *}")/tlsca"
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "${CC_DIR}/tls/${kind}.key" 2>/dev/null
-  openssl req -new -key "${CC_DIR}/tls/${kind}.key" -subj "/O=$(org_domain "${NATIVE_ORGS%% *}")/CN=${CC_NAME}.chaincode.${kind}" -out "${CC_DIR}/tls/${kind}.csr"
+  openssl req -new -key "${CC_DIR}/tls/${kind}.key" -subj "/O=$(org_domain "${NATIVE_LOCAL_ORGS%% *}")/CN=${CC_NAME}.chaincode.${kind}" -out "${CC_DIR}/tls/${kind}.csr"
   printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=%s\n%s' "${usage}" "${san}" >"${CC_DIR}/tls/${kind}.ext"
-  openssl x509 -req -in "${CC_DIR}/tls/${kind}.csr" -CA "${ca_dir}/tlsca.$(org_domain "${NATIVE_ORGS%% *}")-cert.pem" -CAkey "${ca_dir}/priv_sk" \
+  openssl x509 -req -in "${CC_DIR}/tls/${kind}.csr" -CA "${ca_dir}/tlsca.$(org_domain "${NATIVE_LOCAL_ORGS%% *}")-cert.pem" -CAkey "${ca_dir}/priv_sk" \
     -set_serial "0x$(openssl rand -hex 16)" -days 3650 -sha256 -extfile "${CC_DIR}/tls/${kind}.ext" -out "${CC_DIR}/tls/${kind}.crt" 2>/dev/null
   rm -f "${CC_DIR}/tls/${kind}.csr" "${CC_DIR}/tls/${kind}.ext"
 }
 if [ ! -f "${CC_DIR}/tls/server.crt" ] || [ ! -f "${CC_DIR}/tls/client.crt" ]; then
-  # Issued by the first org's TLS CA: the server for 127.0.0.1, the client for the peers dialling it.
-  issue_tls_pair server serverAuth "subjectAltName=IP:127.0.0.1,DNS:localhost"
+  # Issued by the first local org's TLS CA: the server for its address, the client for the peers dialling it.
+  issue_tls_pair server serverAuth "subjectAltName=IP:${CC_ADDRESS%:*},DNS:localhost"
   issue_tls_pair client clientAuth ""
-  cp "$(tlsca_cert "${NATIVE_ORGS%% *}")" "${CC_DIR}/tls/ca.crt"
+  cp "$(tlsca_cert "${NATIVE_LOCAL_ORGS%% *}")" "${CC_DIR}/tls/ca.crt"
 fi
 
 # ---- the package (reused while its contents do not change) -----------------------------------
@@ -109,7 +109,7 @@ fi
   printf 'CHAINCODE_FOLDER=%q\n' "${CC_FOLDER}"
   printf 'CHAINCODE_ADDRESS=%q\n' "${CC_ADDRESS}"
   printf 'CHAINCODE_PACKAGE_ID=%q\n' "${CC_PACKAGE_ID}"
-  printf 'CHAINCODE_MSPID=%q\n' "$(org_msp "${NATIVE_ORGS%% *}")"
+  printf 'CHAINCODE_MSPID=%q\n' "$(org_msp "${NATIVE_LOCAL_ORGS%% *}")"
   printf 'CHAINCODE_SHIM_CLI=%q\n' "${CC_SHIM_CLI}"
 } >"${CC_DIR}/chaincode.env"
 trap cleanup_on_failure EXIT
@@ -119,6 +119,18 @@ start_chaincode "${CC_NAME}"
 # ---- lifecycle: install, approve, commit ------------------------------------------------------
 
 CC_LOG="${LOGS}/deploy-${CC_NAME}.log"
+# The org numbers whose approval of this definition the channel holds (checkcommitreadiness).
+approved_orgs() {
+  local readiness n
+  readiness="$( (. "${NATIVE_DIR}/admin.sh" "${NATIVE_LOCAL_ORGS%% *}" &&
+    peer lifecycle chaincode checkcommitreadiness --channelID "${CC_CHANNEL}" --name "${CC_NAME}" --version "${CC_VERSION}" \
+      --sequence "${CC_SEQUENCE}" -O json 2>>"${CC_LOG}") || true)"
+  [ -n "${readiness}" ] || readiness='{}'
+  for n in ${NATIVE_ORGS}; do
+    [ "$(jq -r --arg msp "$(org_msp "${n}")" '.approvals[$msp] // false' <<<"${readiness}")" = true ] && printf '%s ' "${n}"
+  done
+  return 0
+}
 as_admin() {
   local n="$1"
   shift
@@ -129,7 +141,7 @@ lifecycle_failed() {
   die "$1 (log ${CC_LOG})"
 }
 
-for n in ${NATIVE_ORGS}; do
+for n in ${NATIVE_LOCAL_ORGS}; do
   installed="$( (. "${NATIVE_DIR}/admin.sh" "${n}" && peer lifecycle chaincode queryinstalled -O json 2>>"${CC_LOG}") | jq -r '.installed_chaincodes[]?.package_id')"
   if ! grep -qxF "${CC_PACKAGE_ID}" <<<"${installed}"; then
     as_admin "${n}" peer lifecycle chaincode install "${CC_DIR}/${CC_LABEL}.tar.gz" || lifecycle_failed "install on $(peer_host "${n}") failed"
@@ -137,25 +149,36 @@ for n in ${NATIVE_ORGS}; do
 done
 phase "installed on every peer"
 
-committed="$( (. "${NATIVE_DIR}/admin.sh" "${NATIVE_ORGS%% *}" &&
+committed="$( (. "${NATIVE_DIR}/admin.sh" "${NATIVE_LOCAL_ORGS%% *}" &&
   peer lifecycle chaincode querycommitted -C "${CC_CHANNEL}" -n "${CC_NAME}" -O json 2>/dev/null) | jq -r '.sequence // 0' || true)"
 committed="${committed:-0}"
 up_to_date=false
 if [ "${committed}" -gt 0 ]; then
   up_to_date=true
-  for n in ${NATIVE_ORGS}; do
+  for n in ${NATIVE_LOCAL_ORGS}; do
     approved="$( (. "${NATIVE_DIR}/admin.sh" "${n}" &&
       peer lifecycle chaincode queryapproved -C "${CC_CHANNEL}" -n "${CC_NAME}" -O json 2>/dev/null) | jq -r '.source.Type.LocalPackage.package_id // ""' || true)"
     [ "${approved}" = "${CC_PACKAGE_ID}" ] || up_to_date=false
   done
 fi
 
+# A member kit (one org's nodes): another member may have committed the definition already; this
+# org then approves that same sequence with its own package (Fabric allows a late approval).
+late_approval=false
+if ! ${up_to_date} && is_kit && [ "${committed}" -gt 0 ]; then
+  approved="$( (. "${NATIVE_DIR}/admin.sh" "${NATIVE_LOCAL_ORGS}" &&
+    peer lifecycle chaincode queryapproved -C "${CC_CHANNEL}" -n "${CC_NAME}" --sequence "${committed}" -O json 2>/dev/null) |
+    jq -r '.source.Type.LocalPackage.package_id // ""' || true)"
+  [ -z "${approved}" ] && late_approval=true
+fi
+
 if ${up_to_date}; then
   phase "${CC_NAME} sequence ${committed} on ${CC_CHANNEL} already uses this package: nothing to approve"
 else
   CC_SEQUENCE=$((committed + 1))
+  ${late_approval} && CC_SEQUENCE="${committed}"
   approvals=()
-  for n in ${NATIVE_ORGS}; do
+  for n in ${NATIVE_LOCAL_ORGS}; do
     # Idempotent: an org that already approved this package at this sequence (an earlier deploy
     # that stopped half-way) is not asked again; Fabric would refuse "unchanged content".
     approved="$( (. "${NATIVE_DIR}/admin.sh" "${n}" &&
@@ -171,12 +194,27 @@ else
   for pid in "${approvals[@]}"; do
     wait "${pid}" || lifecycle_failed "approveformyorg failed for at least one org; run the same deploy again to retry"
   done
-  phase "approved by every org (sequence ${CC_SEQUENCE})"
+  phase "approved by ${NATIVE_LOCAL_ORGS// /, } (org numbers; sequence ${CC_SEQUENCE})"
+  committers="${NATIVE_LOCAL_ORGS}"
+  if is_kit; then
+    # Only the approving orgs' peers can endorse the commit, and the LifecycleEndorsement policy
+    # (MAJORITY) needs more than half of them: the kit that completes a majority commits.
+    ${late_approval} && committers="" || committers="$(approved_orgs)"
+    if [ -z "${committers}" ] || [ "$(wc -w <<<"${committers}")" -le $(($(wc -w <<<"${NATIVE_ORGS}") / 2)) ]; then
+      trap - EXIT INT TERM
+      if ${late_approval}; then
+        phase "${CC_NAME} sequence ${CC_SEQUENCE} was already committed on ${CC_CHANNEL}; $(org_msp "${NATIVE_LOCAL_ORGS}") approved it with its own package ${CC_PACKAGE_ID}, served by its chaincode server"
+      else
+        phase "approved as $(org_msp "${NATIVE_LOCAL_ORGS}"); orgs approved so far: ${committers:-none}. Not committed yet: the deploy of the member that completes a majority commits"
+      fi
+      exit 0
+    fi
+  fi
   peer_flags=()
-  for n in ${NATIVE_ORGS}; do
-    peer_flags+=(--peerAddresses "127.0.0.1:$(port_of "${n}" peer)" --tlsRootCertFiles "$(peer_dir "${n}")/tls/ca.crt")
+  for n in ${committers}; do
+    peer_flags+=(--peerAddresses "$(addr_of "${n}" peer)" --tlsRootCertFiles "$(peer_dir "${n}")/tls/ca.crt")
   done
-  (. "${NATIVE_DIR}/admin.sh" "${NATIVE_ORGS%% *}" &&
+  (. "${NATIVE_DIR}/admin.sh" "${NATIVE_LOCAL_ORGS%% *}" &&
     peer lifecycle chaincode commit -o "${ORDERER_ADDRESS}" --tls --cafile "${ORDERER_CA}" \
       --channelID "${CC_CHANNEL}" --name "${CC_NAME}" --version "${CC_VERSION}" --sequence "${CC_SEQUENCE}" \
       "${peer_flags[@]}" --waitForEventTimeout 120s) >>"${CC_LOG}" 2>&1 || lifecycle_failed "commit of ${CC_NAME} on ${CC_CHANNEL} failed"
@@ -191,10 +229,10 @@ endorsers_known() {
     --userKey "$(admin_msp "${n}")/keystore/priv_sk" \
     --userCert "$(admin_msp "${n}")/signcerts/Admin@$(org_domain "${n}")-cert.pem" \
     --MSP "$(org_msp "${n}")" \
-    endorsers --channel "${CC_CHANNEL}" --chaincode "${CC_NAME}" --server "127.0.0.1:$(port_of "${n}" peer)" |
+    endorsers --channel "${CC_CHANNEL}" --chaincode "${CC_NAME}" --server "$(addr_of "${n}" peer)" |
     jq -e 'length > 0' >/dev/null
 }
-for n in ${NATIVE_ORGS}; do
+for n in ${NATIVE_LOCAL_ORGS}; do
   wait_until "$(peer_host "${n}")" "discovery of the endorsers of ${CC_NAME} on ${CC_CHANNEL}" endorsers_known "${n}"
 done
 trap - EXIT INT TERM

@@ -5,7 +5,9 @@
 # Defaults of the native network, in one file; sourced by every script here. Everything can be
 # overridden from the environment. Nothing here starts a process.
 #
-# Port grid (base NATIVE_BASE_PORT, default 17050; all on 127.0.0.1, all TLS), 100 ports wide:
+# Port grid (base NATIVE_BASE_PORT, default 17050; all TLS), 100 ports wide, on 127.0.0.1, or with
+# NATIVE_ORG_HOSTS=own each org on a loopback address of its own (Org1 127.0.0.2, Org2 127.0.0.3, ...)
+# as if on machines of their own (member kits, `network.sh kit`):
 #
 #   org    orderer  peer   peer-chaincode  orderer-admin  orderer-ops  peer-ops
 #   Org1   17050    17051  17052           17053          17054        17055
@@ -22,6 +24,10 @@ REPO_ROOT="$(cd "${NATIVE_DIR}/../.." && pwd)"
 export REPO_ROOT
 
 export NATIVE_DATA="${NATIVE_DATA:-${REPO_ROOT}/.native}"
+# A member kit keeps the port grid of the consortium it was made from.
+if [ -z "${NATIVE_BASE_PORT:-}" ] && [ -f "${NATIVE_DATA}/.kit-org" ] && [ -f "${NATIVE_DATA}/.base-port" ]; then
+  NATIVE_BASE_PORT="$(cat "${NATIVE_DATA}/.base-port")"
+fi
 export NATIVE_BASE_PORT="${NATIVE_BASE_PORT:-17050}"
 export NATIVE_ORGS="${NATIVE_ORGS:-1 2 3 4}"
 export NATIVE_MGMT_CHANNEL="${NATIVE_MGMT_CHANNEL:-mgmt}"
@@ -35,6 +41,19 @@ export NATIVE_LOGGING_SPEC="${NATIVE_LOGGING_SPEC:-INFO}"
 # Deadlines (seconds) for a node to answer its health endpoint, and for a deploy to be usable.
 export NATIVE_START_DEADLINE="${NATIVE_START_DEADLINE:-60}"
 export NATIVE_STOP_DEADLINE="${NATIVE_STOP_DEADLINE:-20}"
+
+# A member kit (`network.sh kit`) runs one org's nodes: its number is in <data>/.kit-org. A folder
+# created with NATIVE_ORG_HOSTS=own says so in <data>/.org-hosts, so every later command agrees.
+[ -f "${NATIVE_DATA}/.org-hosts" ] && NATIVE_ORG_HOSTS="$(cat "${NATIVE_DATA}/.org-hosts")"
+export NATIVE_ORG_HOSTS="${NATIVE_ORG_HOSTS:-shared}"
+case "${NATIVE_ORG_HOSTS}" in
+  shared | own) ;;
+  *) echo "✖ --org-hosts (NATIVE_ORG_HOSTS) must be 'shared' or 'own', not '${NATIVE_ORG_HOSTS}'" >&2; return 2 2>/dev/null || exit 2 ;;
+esac
+[ -f "${NATIVE_DATA}/.kit-org" ] && NATIVE_LOCAL_ORGS="$(cat "${NATIVE_DATA}/.kit-org")"
+is_kit() { [ -f "${NATIVE_DATA}/.kit-org" ]; }
+# The orgs whose nodes this data folder runs (all of them, except in a member kit).
+export NATIVE_LOCAL_ORGS="${NATIVE_LOCAL_ORGS:-${NATIVE_ORGS}}"
 
 export NATIVE_ORG_DIRS="${NATIVE_DATA}/organizations/peerOrganizations"
 export NATIVE_CONFIG="${NATIVE_DATA}/config"
@@ -57,6 +76,12 @@ port_of() {
   esac
   echo $((NATIVE_BASE_PORT + (org - 1) * 10 + offset))
 }
+
+# The address org $1's nodes listen on and are dialled at.
+org_ip() {
+  if [ "${NATIVE_ORG_HOSTS}" = own ]; then echo "127.0.0.$(($1 + 1))"; else echo 127.0.0.1; fi
+}
+addr_of() { echo "$(org_ip "$1"):$(port_of "$1" "$2")"; }
 
 chaincode_port_range() {
   echo "$((NATIVE_BASE_PORT + 50)) $((NATIVE_BASE_PORT + 99))"

@@ -30,6 +30,11 @@ Commands:
   start <node>                    start one stopped node again and wait until it is healthy
   rejoin <n> <channel>            join org n's orderer to a channel again from its latest config block
                                   (after a CB made it a consenter again: Fabric halts an evicted node)
+  create                          make the consortium's crypto material and channel genesis blocks
+                                  without starting anything (the founding step before member kits)
+  kit <n> --out <dir>             write org n's member kit: its own crypto, only public material of
+                                  the others, the genesis blocks; then 'up --data <dir>' runs that
+                                  org's orderer, peer and chaincodes alone (docs: network/native/README.md)
 
 Options:
   -d, --data <dir>                data folder (env NATIVE_DATA, default <repo>/.native)
@@ -37,6 +42,9 @@ Options:
   -t, --batch-timeout <duration>  genesis BatchTimeout (Go duration, default 100ms; fresh up only)
   --watch-pid <pid>               with up: run `down` when that process exits (test harnesses)
   --keep-data                     with down: keep the data folder
+  --org-hosts <shared|own>        fresh up/create: all orgs on 127.0.0.1 (shared, default) or each
+                                  org on a loopback address of its own, Org<n> on 127.0.0.<n+1> (own)
+  --out <dir>                     with kit: the kit's folder (must not exist or be empty)
   -h, --help
 
 Binaries come from FABRIC_BIN or PATH (peer, orderer, configtxgen, osnadmin, discover, v3.x) and
@@ -54,6 +62,7 @@ COMMAND="${1:-}"
 [ $# -gt 0 ] && shift
 ARGS=()
 WATCH_PID=""
+KIT_OUT=""
 KEEP_DATA=false
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -62,6 +71,8 @@ while [ $# -gt 0 ]; do
     -t | --batch-timeout) NATIVE_BATCH_TIMEOUT="${2:?--batch-timeout needs a duration}"; shift 2 ;;
     --watch-pid) WATCH_PID="${2:?--watch-pid needs a pid}"; shift 2 ;;
     --keep-data) KEEP_DATA=true; shift ;;
+    --org-hosts) NATIVE_ORG_HOSTS="${2:?--org-hosts needs shared or own}"; shift 2 ;;
+    --out) KIT_OUT="${2:?--out needs a folder}"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     -*) echo "✖ unknown option $1" >&2; usage >&2; exit 2 ;;
     *) ARGS+=("$1"); shift ;;
@@ -86,6 +97,7 @@ PIDS="${NATIVE_DATA}/pids"
 LOGS="${NATIVE_DATA}/logs"
 MARKER="${NATIVE_DATA}/.native-network"
 CREATED="${NATIVE_DATA}/.created"
+GENESIS="${NATIVE_DATA}/.genesis"
 CONNECTION="${NATIVE_DATA}/connection.json"
 CHANNELS=("${NATIVE_MGMT_CHANNEL}" "${NATIVE_PRIMARY_CHANNEL}")
 
@@ -197,13 +209,14 @@ cleanup_on_failure() {
   exit "${status}"
 }
 
+# port_in_use <host:port>
 port_in_use() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null
 }
 
 require_free_port() {
   if port_in_use "$1"; then
-    die "port $1 ($2) is already in use on 127.0.0.1: stop what listens there (ss -ltnp 'sport = :$1'), or choose another port grid with --base-port"
+    die "$1 ($2) is already in use: stop what listens there (ss -ltnp 'sport = :${1##*:}'), or choose another port grid with --base-port"
   fi
 }
 
@@ -232,15 +245,15 @@ wait_until() {
 }
 
 healthz() {
-  curl -fsS --max-time 2 --cacert "$2" "https://127.0.0.1:$1/healthz"
+  curl -fsS --max-time 2 --cacert "$2" "https://$1/healthz"
 }
 
 # ---- nodes ------------------------------------------------------------------------------------
 
 node_names() {
   local n
-  for n in ${NATIVE_ORGS}; do echo "$(orderer_host "${n}")"; done
-  for n in ${NATIVE_ORGS}; do echo "$(peer_host "${n}")"; done
+  for n in ${NATIVE_LOCAL_ORGS}; do echo "$(orderer_host "${n}")"; done
+  for n in ${NATIVE_LOCAL_ORGS}; do echo "$(peer_host "${n}")"; done
 }
 
 is_node() { [[ " $(node_names | tr '\n' ' ') " == *" $1 "* ]]; }
@@ -251,9 +264,9 @@ start_orderer() {
   local n="$1" name
   name="$(orderer_host "${n}")"
   pid_of "${name}" >/dev/null && return 0
-  require_free_port "$(port_of "${n}" orderer)" "${name}"
-  require_free_port "$(port_of "${n}" admin)" "${name} admin"
-  require_free_port "$(port_of "${n}" ordererops)" "${name} operations"
+  require_free_port "$(addr_of "${n}" orderer)" "${name}"
+  require_free_port "$(addr_of "${n}" admin)" "${name} admin"
+  require_free_port "$(addr_of "${n}" ordererops)" "${name} operations"
   start_process "${name}" "${NATIVE_DATA}/nodes/${name}" bash "${NATIVE_DIR}/orderer.sh" "${n}"
 }
 
@@ -261,20 +274,20 @@ start_peer() {
   local n="$1" name
   name="$(peer_host "${n}")"
   pid_of "${name}" >/dev/null && return 0
-  require_free_port "$(port_of "${n}" peer)" "${name}"
-  require_free_port "$(port_of "${n}" peercc)" "${name} chaincode listener"
-  require_free_port "$(port_of "${n}" peerops)" "${name} operations"
+  require_free_port "$(addr_of "${n}" peer)" "${name}"
+  require_free_port "$(addr_of "${n}" peercc)" "${name} chaincode listener"
+  require_free_port "$(addr_of "${n}" peerops)" "${name} operations"
   start_process "${name}" "${NATIVE_DATA}/nodes/${name}" bash "${NATIVE_DIR}/peer.sh" "${n}"
 }
 
 wait_orderer() {
   local n="$1"
-  wait_until "$(orderer_host "${n}")" "health endpoint" healthz "$(port_of "${n}" ordererops)" "$(orderer_dir "${n}")/tls/ca.crt"
+  wait_until "$(orderer_host "${n}")" "health endpoint" healthz "$(addr_of "${n}" ordererops)" "$(orderer_dir "${n}")/tls/ca.crt"
 }
 
 wait_peer() {
   local n="$1"
-  wait_until "$(peer_host "${n}")" "health endpoint" healthz "$(port_of "${n}" peerops)" "$(peer_dir "${n}")/tls/ca.crt"
+  wait_until "$(peer_host "${n}")" "health endpoint" healthz "$(addr_of "${n}" peerops)" "$(peer_dir "${n}")/tls/ca.crt"
 }
 
 # The peer's view of a channel: known members (gossip) from its metrics.
@@ -282,13 +295,13 @@ gossip_peers_known() {
   local n="$1" channel="$2"
   curl -fsS --max-time 2 --cacert "$(peer_dir "${n}")/tls/ca.crt" \
     --cert "$(admin_tls "${n}")/client.crt" --key "$(admin_tls "${n}")/client.key" \
-    "https://127.0.0.1:$(port_of "${n}" peerops)/metrics" |
+    "https://$(addr_of "${n}" peerops)/metrics" |
     sed -n "s/^gossip_membership_total_peers_known{channel=\"${channel}\"} //p"
 }
 
 gossip_converged() {
   local n="$1" channel known others
-  others=$(($(wc -w <<<"${NATIVE_ORGS}") - 1))
+  others=$(($(wc -w <<<"${NATIVE_LOCAL_ORGS}") - 1))
   for channel in "${CHANNELS[@]}"; do
     known="$(gossip_peers_known "${n}" "${channel}")"
     [ "${known:-0}" -ge "${others}" ] || return 1
@@ -314,7 +327,7 @@ peer_has_channels() {
 generate_crypto() {
   local specs="" n
   for n in ${NATIVE_ORGS}; do
-    specs+="{\"mspId\":\"$(org_msp "${n}")\",\"domain\":\"$(org_domain "${n}")\",\"peerName\":\"peer0\",\"ordererName\":\"orderer0\"},"
+    specs+="{\"mspId\":\"$(org_msp "${n}")\",\"domain\":\"$(org_domain "${n}")\",\"peerName\":\"peer0\",\"ordererName\":\"orderer0\",\"ipAddresses\":[\"127.0.0.1\",\"$(org_ip "${n}")\"]},"
   done
   # fabric-config's cryptogen: Fabric's cryptogen folder layout, with each org's orderer under its
   # own peerOrganizations folder and MSP (cryptogen keeps orderer orgs apart).
@@ -338,8 +351,8 @@ create_network() {
   local n name
   phase "creating a network in ${NATIVE_DATA} (ports ${NATIVE_BASE_PORT}-$((NATIVE_BASE_PORT + 99)), BatchTimeout ${NATIVE_BATCH_TIMEOUT})"
   for n in ${NATIVE_ORGS}; do
-    require_free_port "$(port_of "${n}" orderer)" "$(orderer_host "${n}")"
-    require_free_port "$(port_of "${n}" peer)" "$(peer_host "${n}")"
+    require_free_port "$(addr_of "${n}" orderer)" "$(orderer_host "${n}")"
+    require_free_port "$(addr_of "${n}" peer)" "$(peer_host "${n}")"
   done
   [ -f "${REPO_ROOT}/network/fabric-config/dist/msp/index.js" ] ||
     die "${REPO_ROOT}/network/fabric-config/dist is missing (its cryptogen makes the crypto material): run 'npm run build' first"
@@ -354,11 +367,14 @@ create_network() {
   phase "genesis blocks: ${NATIVE_MGMT_CHANNEL} (BFT), ${NATIVE_PRIMARY_CHANNEL} (${NATIVE_PRIMARY_ORDERER_TYPE})"
   configtxgen -configPath "${NATIVE_CONFIG}" -profile MgmtChannel -channelID "${NATIVE_MGMT_CHANNEL}" -outputBlock "${NATIVE_DATA}/channel-artifacts/${NATIVE_MGMT_CHANNEL}.block" 2>>"${LOGS}/configtxgen.log"
   configtxgen -configPath "${NATIVE_CONFIG}" -profile PrimaryChannel -channelID "${NATIVE_PRIMARY_CHANNEL}" -outputBlock "${NATIVE_DATA}/channel-artifacts/${NATIVE_PRIMARY_CHANNEL}.block" 2>>"${LOGS}/configtxgen.log"
+  echo "${NATIVE_BASE_PORT}" >"${NATIVE_DATA}/.base-port"
+  echo "${NATIVE_ORG_HOSTS}" >"${NATIVE_DATA}/.org-hosts"
+  touch "${GENESIS}"
 }
 
 join_orderers() {
   local n channel
-  for n in ${NATIVE_ORGS}; do
+  for n in ${NATIVE_LOCAL_ORGS}; do
     for channel in "${CHANNELS[@]}"; do
       (. "${NATIVE_DIR}/admin.sh" "${n}" &&
         osnadmin channel join --channelID "${channel}" --config-block "${NATIVE_DATA}/channel-artifacts/${channel}.block" \
@@ -370,7 +386,7 @@ join_orderers() {
 
 join_peers() {
   local n channel
-  for n in ${NATIVE_ORGS}; do
+  for n in ${NATIVE_LOCAL_ORGS}; do
     for channel in "${CHANNELS[@]}"; do
       (. "${NATIVE_DIR}/admin.sh" "${n}" &&
         peer channel join -b "${NATIVE_DATA}/channel-artifacts/${channel}.block" >>"${LOGS}/peer-cli.log" 2>&1) ||
@@ -394,8 +410,8 @@ write_connection_file() {
     {
       "mspId": "$(org_msp "${n}")",
       "domain": "$(org_domain "${n}")",
-      "peer": { "endpoint": "127.0.0.1:$(port_of "${n}" peer)", "hostAlias": "$(peer_host "${n}")", "tlsCaCertPath": "$(peer_dir "${n}")/tls/ca.crt" },
-      "orderer": { "endpoint": "127.0.0.1:$(port_of "${n}" orderer)", "hostAlias": "$(orderer_host "${n}")", "tlsCaCertPath": "$(orderer_dir "${n}")/tls/ca.crt" },
+      "peer": { "endpoint": "$(addr_of "${n}" peer)", "hostAlias": "$(peer_host "${n}")", "tlsCaCertPath": "$(peer_dir "${n}")/tls/ca.crt" },
+      "orderer": { "endpoint": "$(addr_of "${n}" orderer)", "hostAlias": "$(orderer_host "${n}")", "tlsCaCertPath": "$(orderer_dir "${n}")/tls/ca.crt" },
       "caCertPath": "$(org_dir "${n}")/msp/cacerts/ca.$(org_domain "${n}")-cert.pem",
       "adminMspDir": "$(admin_msp "${n}")",
       "userMspDir": "$(user_msp "${n}")"
@@ -420,14 +436,14 @@ chaincode_names() {
 }
 
 chaincode_listening() {
-  port_in_use "${1##*:}"
+  port_in_use "$1"
 }
 
 start_chaincode() {
   local name="$1" address
   pid_of "chaincode-${name}" >/dev/null && return 0
   address="$(. "${NATIVE_DATA}/chaincode/${name}/chaincode.env" && echo "${CHAINCODE_ADDRESS}")"
-  require_free_port "${address##*:}" "chaincode ${name}"
+  require_free_port "${address}" "chaincode ${name}"
   start_process "chaincode-${name}" "${NATIVE_DATA}/chaincode/${name}" bash "${NATIVE_DIR}/chaincode.sh" "${name}"
   wait_until "chaincode-${name}" "listening on ${address}" chaincode_listening "${address}"
 }
@@ -438,7 +454,7 @@ all_running() {
   local name
   for name in $(node_names); do pid_of "${name}" >/dev/null || return 1; done
   for name in $(chaincode_names); do pid_of "chaincode-${name}" >/dev/null || return 1; done
-  [ -f "${CONNECTION}" ]
+  is_kit || [ -f "${CONNECTION}" ]
 }
 
 start_watchdog() {
@@ -479,10 +495,18 @@ cmd_up() {
   mkdir -p "${NATIVE_DATA}" "${LOGS}" "${PIDS}"
   touch "${MARKER}"
   echo '*' >"${NATIVE_DATA}/.gitignore"
-  rm -f "${CONNECTION}"
+  # A kit's connection file is written by `mgmt connect` and stays across restarts.
+  is_kit || rm -f "${CONNECTION}"
   if [ ! -f "${CREATED}" ]; then
     fresh=true
-    create_network
+    if is_kit; then
+      for channel in "${CHANNELS[@]}"; do
+        [ -f "${NATIVE_DATA}/channel-artifacts/${channel}.block" ] || die "${NATIVE_DATA} is a member kit without channel-artifacts/${channel}.block: write it again with 'network.sh kit'"
+      done
+      phase "member kit of $(org_msp "${NATIVE_LOCAL_ORGS}") in ${NATIVE_DATA}: joining from the genesis blocks"
+    elif [ ! -f "${GENESIS}" ]; then
+      create_network
+    fi
   else
     phase "restarting the network in ${NATIVE_DATA} on its existing data"
     [ "$(cat "${NATIVE_DATA}/.base-port" 2>/dev/null)" = "${NATIVE_BASE_PORT}" ] ||
@@ -490,17 +514,17 @@ cmd_up() {
   fi
   echo "${NATIVE_BASE_PORT}" >"${NATIVE_DATA}/.base-port"
 
-  phase "orderers: $(for n in ${NATIVE_ORGS}; do printf '%s ' "$(orderer_host "${n}")"; done)"
-  for n in ${NATIVE_ORGS}; do start_orderer "${n}"; done
-  for n in ${NATIVE_ORGS}; do wait_orderer "${n}"; done
+  phase "orderers: $(for n in ${NATIVE_LOCAL_ORGS}; do printf '%s ' "$(orderer_host "${n}")"; done)"
+  for n in ${NATIVE_LOCAL_ORGS}; do start_orderer "${n}"; done
+  for n in ${NATIVE_LOCAL_ORGS}; do wait_orderer "${n}"; done
   if ${fresh}; then
     phase "orderers join ${CHANNELS[*]} (osnadmin, channel participation API)"
     join_orderers
   fi
 
-  phase "peers: $(for n in ${NATIVE_ORGS}; do printf '%s ' "$(peer_host "${n}")"; done)"
-  for n in ${NATIVE_ORGS}; do start_peer "${n}"; done
-  for n in ${NATIVE_ORGS}; do wait_peer "${n}"; done
+  phase "peers: $(for n in ${NATIVE_LOCAL_ORGS}; do printf '%s ' "$(peer_host "${n}")"; done)"
+  for n in ${NATIVE_LOCAL_ORGS}; do start_peer "${n}"; done
+  for n in ${NATIVE_LOCAL_ORGS}; do wait_peer "${n}"; done
   if ${fresh}; then
     phase "peers join ${CHANNELS[*]}"
     join_peers
@@ -511,17 +535,65 @@ cmd_up() {
   done
 
   phase "waiting until every peer has both channels and sees the other peers (gossip)"
-  for n in ${NATIVE_ORGS}; do
+  for n in ${NATIVE_LOCAL_ORGS}; do
     wait_until "$(peer_host "${n}")" "channels ${CHANNELS[*]} joined" peer_has_channels "${n}"
   done
-  for n in ${NATIVE_ORGS}; do
+  for n in ${NATIVE_LOCAL_ORGS}; do
     wait_until "$(peer_host "${n}")" "gossip membership of the other peers" gossip_converged "${n}"
   done
   touch "${CREATED}"
-  write_connection_file
+  if is_kit; then
+    phase "member kit of $(org_msp "${NATIVE_LOCAL_ORGS}"): write its connection file with
+    mgmt connect --member $(org_msp "${NATIVE_LOCAL_ORGS}") --crypto ${NATIVE_DATA}/organizations $(for n in ${NATIVE_ORGS}; do printf -- '--peer %s=%s ' "$(org_msp "${n}")" "$(addr_of "${n}" peer)"; done)--out ${NATIVE_DATA}/connection.json"
+  else
+    write_connection_file
+  fi
   start_watchdog
   trap - EXIT INT TERM
   phase "native network up in $((SECONDS - started_at)) s: connection file ${CONNECTION}"
+}
+
+cmd_create() {
+  check_binaries
+  [ -f "${GENESIS}" ] && die "${NATIVE_DATA} already holds a consortium (crypto material and genesis blocks): choose another --data folder, or 'down' it first"
+  if [ -d "${NATIVE_DATA}" ] && [ -n "$(ls -A "${NATIVE_DATA}" 2>/dev/null)" ] && [ ! -f "${MARKER}" ]; then
+    die "${NATIVE_DATA} is not empty and was not made by this script: choose another --data folder"
+  fi
+  mkdir -p "${NATIVE_DATA}" "${LOGS}" "${PIDS}"
+  touch "${MARKER}"
+  echo '*' >"${NATIVE_DATA}/.gitignore"
+  create_network
+  phase "consortium created in ${NATIVE_DATA} (orgs on $(if [ "${NATIVE_ORG_HOSTS}" = own ]; then echo 'their own loopback addresses'; else echo 127.0.0.1; fi)); next: 'up' here for all of it, or 'kit <n> --out <dir>' for each member"
+}
+
+# A member kit: what org n would hold on a machine of its own. Its own crypto material whole; of
+# the others only what they publish (certificates: MSP definitions, TLS CAs, the TLS certificates
+# named in the consenter sets), never a private key; the genesis blocks and the nodes' config.
+cmd_kit() {
+  local n="${ARGS[0]:-}" other dir
+  [[ " ${NATIVE_ORGS} " == *" ${n} "* ]] || { echo "✖ kit needs an org number of the consortium (${NATIVE_ORGS}), got '${n}'" >&2; exit 2; }
+  [ -n "${KIT_OUT}" ] || { echo "✖ kit needs --out <folder>" >&2; exit 2; }
+  is_kit && die "${NATIVE_DATA} is itself a member kit; make kits from the consortium's folder (network.sh create)"
+  [ -f "${GENESIS}" ] || die "no consortium in ${NATIVE_DATA}: run 'network.sh create' (or 'up') first"
+  if [ -e "${KIT_OUT}" ] && [ -n "$(ls -A "${KIT_OUT}" 2>/dev/null)" ]; then
+    die "${KIT_OUT} is not empty: choose a new folder for the kit"
+  fi
+  mkdir -p "${KIT_OUT}/channel-artifacts" "${KIT_OUT}/organizations"
+  KIT_OUT="$(cd "${KIT_OUT}" && pwd)"
+  cp -R "${NATIVE_DATA}/organizations/." "${KIT_OUT}/organizations/"
+  for other in ${NATIVE_ORGS}; do
+    [ "${other}" = "${n}" ] && continue
+    dir="${KIT_OUT}/organizations/peerOrganizations/$(org_domain "${other}")"
+    find "${dir}" \( -name keystore -o -name '*.key' -o -name priv_sk \) -prune -exec rm -rf {} +
+    if [ -n "$(find "${dir}" -name '*_sk' -o -name '*.key' | head -n 1)" ]; then die "private keys of org ${other} left in ${dir}"; fi
+  done
+  cp "${NATIVE_DATA}/channel-artifacts/"*.block "${KIT_OUT}/channel-artifacts/"
+  cp -R "${NATIVE_CONFIG}" "${KIT_OUT}/config"
+  cp "${NATIVE_DATA}/.base-port" "${NATIVE_DATA}/.org-hosts" "${KIT_OUT}/"
+  echo "${n}" >"${KIT_OUT}/.kit-org"
+  touch "${KIT_OUT}/.native-network"
+  echo '*' >"${KIT_OUT}/.gitignore"
+  phase "member kit of $(org_msp "${n}") in ${KIT_OUT} (nodes on $(org_ip "${n}")); start it with: network.sh up --data ${KIT_OUT}"
 }
 
 cmd_down() {
@@ -533,7 +605,7 @@ cmd_down() {
   for name in $(node_names | grep '^peer'); do stop_process "${name}"; done
   for name in $(node_names | grep '^orderer'); do stop_process "${name}"; done
   stop_process watchdog
-  rm -f "${CONNECTION}"
+  is_kit || rm -f "${CONNECTION}"
   if ${KEEP_DATA}; then
     phase "native network stopped; data kept in ${NATIVE_DATA}"
   else
@@ -546,7 +618,7 @@ cmd_kill() {
   local name
   for name in $(chaincode_names) ; do stop_process "chaincode-${name}" KILL; done
   for name in $(node_names); do stop_process "${name}" KILL; done
-  rm -f "${CONNECTION}"
+  is_kit || rm -f "${CONNECTION}"
   phase "every node and chaincode of ${NATIVE_DATA} killed (SIGKILL); 'up' restarts them on the same data"
 }
 
@@ -607,7 +679,7 @@ cmd_status() {
   for name in $(node_names) $(chaincode_names | sed 's/^/chaincode-/'); do
     if pid="$(pid_of "${name}")"; then echo "  ${name}: running (pid ${pid})"; else echo "  ${name}: NOT running"; ok=false; fi
   done
-  for n in ${NATIVE_ORGS}; do
+  for n in ${NATIVE_LOCAL_ORGS}; do
     pid_of "$(peer_host "${n}")" >/dev/null || continue
     for channel in "${CHANNELS[@]}"; do
       echo "  channel ${channel}: height $(channel_height "${n}" "${channel}" || echo '?') (at $(peer_host "${n}")), chaincodes: $(
@@ -628,6 +700,8 @@ case "${COMMAND}" in
   stop) cmd_stop_node ;;
   start) cmd_start_node ;;
   rejoin) cmd_rejoin ;;
+  create) cmd_create ;;
+  kit) cmd_kit ;;
   -h | --help | help) usage ;;
   "") usage >&2; exit 2 ;;
   *) echo "✖ unknown command '${COMMAND}'" >&2; usage >&2; exit 2 ;;

@@ -191,6 +191,15 @@ describe('generateOrgCrypto', () => {
     expect(readFileSync(org1.peer.tlsCaPath, 'utf8')).toBe(org1.tlsCaCertPem);
   });
 
+  it('puts the given IP addresses in the node TLS certificates (an org on a loopback address of its own)', async () => {
+    const own = await generateOrgCrypto(root, { ...spec(6), ipAddresses: ['127.0.0.7', '::1'] });
+    for (const pem of [own.peer.tlsCertPem, own.orderer.tlsCertPem]) {
+      const cert = new X509Certificate(pem);
+      expect(cert.checkIP('127.0.0.7')).toBe('127.0.0.7');
+      expect(cert.checkIP('127.0.0.1')).toBeUndefined();
+    }
+  });
+
   it('backdates validity by five minutes and lasts ten years', () => {
     const leaf = new X509Certificate(org1.peer.signCertPem);
     const notBefore = Date.parse(leaf.validFrom);
@@ -227,6 +236,7 @@ describe('generateOrgCrypto', () => {
     ['a domain with a slash', { domain: '../evil' }],
     ['a peer name with a dot', { peerName: 'peer0.x' }],
     ['the same peer and orderer name', { ordererName: 'peer0' }],
+    ['an IP SAN that is not an address', { ipAddresses: ['127.0.0.1', 'org5.example.com'] }],
   ])('refuses %s', async (_name, override) => {
     const bad = { ...spec(5), ...override };
     const attempt = generateOrgCrypto(root, bad);

@@ -15,6 +15,7 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { toLowS } from '../crypto';
 import { MspError } from './errors';
@@ -37,6 +38,12 @@ export interface OrgSpec {
    * organisation simply never runs its peer.
    */
   kind?: 'peer' | 'orderer';
+  /**
+   * IP addresses the org's nodes are dialled on, as TLS SANs of their server certificates
+   * (default `127.0.0.1`). Fabric's nodes dial each other by the address in the channel config and
+   * check it against the SANs, so an org on a loopback address of its own (127.0.0.2, ...) needs it here.
+   */
+  ipAddresses?: readonly string[];
 }
 
 /** Crypto material of a peer or orderer node. */
@@ -295,6 +302,9 @@ function validateSpec(org: OrgSpec): void {
   if (!label.test(org.peerName)) problems.push(`peerName ${q(org.peerName)} is not a DNS label`);
   if (!label.test(org.ordererName)) problems.push(`ordererName ${q(org.ordererName)} is not a DNS label`);
   if (org.peerName === org.ordererName) problems.push('peerName and ordererName must differ');
+  for (const ip of org.ipAddresses ?? []) {
+    if (isIP(ip) === 0) problems.push(`ipAddresses: ${q(ip)} is not an IP address`);
+  }
   if (problems.length > 0) {
     throw new MspError(`invalid org spec: ${problems.join('; ')}`, { code: 'MSP_BAD_CONFIG', mspId: org.mspId });
   }
@@ -321,7 +331,7 @@ function entityPlans(layout: OrgLayout, org: OrgSpec): EntityRecord<EntityPlan> 
       role,
       tls: 'server',
       dnsNames: [host, label, 'localhost'],
-      ipAddresses: ['127.0.0.1'],
+      ipAddresses: org.ipAddresses ?? ['127.0.0.1'],
     };
   };
   const user = (prefix: string, role: NodeOuRole): EntityPlan => {
