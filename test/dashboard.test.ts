@@ -5,13 +5,16 @@
  * consortium: the round view follows a CB as it is proposed, voted and sealed (server-sent
  * events, no reload); from a primary config block to its CB, whose proof entries the browser
  * verifies; a tampered export dropped on the page is reported invalid at its height with the
- * core's reason; another origin on 127.0.0.1 is refused; and the page logs no console error and
- * loads nothing from outside 127.0.0.1.
+ * core's reason; another origin on 127.0.0.1 is refused; the Members panel shows Org1's node
+ * (its operations endpoint, served in this process with the node's peer and observer checks)
+ * healthy, then unhealthy, then unreachable, and Org3's (a --health URL where nothing listens)
+ * unreachable, without reload; and the page logs no console error and loads nothing from outside
+ * 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import { Command } from 'commander';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -26,6 +29,8 @@ import { registerAudit } from '../orchestrator/src/cli/audit';
 import { registerDashboard } from '../orchestrator/src/cli/dashboard';
 import { endingOf } from '../orchestrator/src/cli/errors';
 import { newGrpcConnection } from '../orchestrator/src/gateway';
+import { MgmtMetrics, observerLagCheck, peerCheck, startOperationsServer, versionInfo } from '../orchestrator/src/operations';
+import type { OperationsServer } from '../orchestrator/src/operations';
 import { channelModelOfCb } from '../orchestrator/src/primary/cbModel';
 import { managementLinkTxId } from '../orchestrator/src/primary/managementLink';
 import { closeSessions, genesisParams, json, MemberSession, openSessions, seal, sleep, vote } from './support/mgmt';
@@ -36,6 +41,9 @@ const BASE_PORT = 21150;
 const LIVE_PORT = 21190;
 const EXPORT_PORT = 21191;
 const FOREIGN_PORT = 21192;
+/** Org1's operations endpoint, and a port where nothing listens (Org3's --health). */
+const OPERATIONS_PORT = 21193;
+const DEAD_PORT = 21194;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let net: TestNetwork;
@@ -49,6 +57,9 @@ const cbs: ConfigBlock[] = [];
 /** Every request the dashboard's pages made, and every console error they logged. */
 const requests: string[] = [];
 const consoleErrors: string[] = [];
+/** Org1's operations endpoint, and the height its observer claims to have verified (the test makes it lag). */
+let operations: OperationsServer | undefined;
+let org1Verified = 0;
 
 interface RunningCommand {
   readonly stop: () => Promise<{ code: number; stderr: string }>;
@@ -156,7 +167,23 @@ beforeAll(async () => {
   const genesis = await json<Proposal>(s[0].mgmt.submitTransaction('InitLedger', genesisParams(net.connection, { cbiSeconds: 2, cycleTimeoutSeconds: 60 })));
   for (const x of s.slice(0, 3)) await vote(x, genesis.hash, true, 'dashboard e2e');
   cbs.push(await seal(s[3], genesis.id));
-  live = await startDashboard('--connection', net.connectionFile, '--member', 'Org2MSP', '--port', String(LIVE_PORT), '--poll-ms', '300', '--audit-every', '1', '--token-file', path.join(dir, 'live.token'));
+  // Org1's node health, as `mgmt node --operations-listen` serves it: its peer answers, its observer keeps up.
+  operations = await startOperationsServer({
+    listen: `127.0.0.1:${OPERATIONS_PORT}`,
+    checks: [
+      peerCheck({ endpoint: s[0].member.peer.endpoint, probe: async () => { await s[0].mgmt.evaluateTransaction('GetRound'); }, cacheMs: 0 }),
+      observerLagCheck({ chainHeight: () => cbs.length - 1, verifiedHeight: () => org1Verified }),
+    ],
+    registry: new MgmtMetrics({ labels: { member: 'Org1MSP' } }).registry,
+    version: versionInfo(),
+  });
+  // The connection file names Org1's endpoint; Org3's comes from --health.
+  const connectionFile = path.join(dir, 'connection.json');
+  writeFileSync(connectionFile, JSON.stringify({ ...net.connection, members: net.connection.members.map((m, i) => (i === 0 ? { ...m, operations: { url: operations?.url } } : m)) }));
+  live = await startDashboard(
+    '--connection', connectionFile, '--member', 'Org2MSP', '--port', String(LIVE_PORT), '--poll-ms', '300', '--audit-every', '1', '--token-file', path.join(dir, 'live.token'),
+    '--health', `Org3MSP=http://127.0.0.1:${DEAD_PORT}`, '--health-every', '1',
+  );
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const login = await newPage();
@@ -168,6 +195,7 @@ afterAll(async () => {
   await browser?.close();
   const stopped = await live?.stop();
   if (stopped !== undefined && stopped.code !== 0) process.stderr.write(stopped.stderr);
+  await operations?.close();
   if (s) closeSessions(s);
   ordererClient?.close();
   await net?.stop();
@@ -249,6 +277,39 @@ describe('mgmt dashboard on a live devnet consortium', () => {
     // The untampered export passes, through the keyboard-reachable file input.
     await page.getByLabel('Export file').setInputFiles({ name: 'audit.json', mimeType: 'application/json', buffer: readFileSync(file) });
     await page.getByTestId('export-verdict').filter({ hasText: 'valid' }).filter({ hasText: 'CBs 0..1 of 2 verify' }).waitFor();
+    await page.close();
+  });
+
+  // Before the export dashboard's test: its login replaces this context's cookie for 127.0.0.1
+  // (cookies are per host, not per port), which signs the live dashboard's pages out.
+  it("shows each member node's health and chain activity, and a node turning unhealthy, then unreachable, without reload", async () => {
+    const page = await newPage();
+    await page.goto(live.info.url);
+    const row = (mspId: string) => page.locator(`[data-testid=members] tr[data-member=${mspId}]`);
+    const health = (mspId: string) => row(mspId).getByTestId('member-health');
+    await health('Org1MSP').and(page.locator('[data-state=healthy]')).waitFor();
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    await expect(health('Org1MSP').textContent()).resolves.toContain(`http://127.0.0.1:${OPERATIONS_PORT}/healthz`);
+    await health('Org3MSP').and(page.locator('[data-state=unreachable]')).filter({ hasText: 'ECONNREFUSED' }).waitFor();
+    await expect(health('Org2MSP').getAttribute('data-state')).resolves.toBe('not-configured');
+    await expect(health('Org4MSP').textContent()).resolves.toContain('not configured');
+    // The chain's evidence: Org1..3 approved CB 1 (the newest), Org4 only sealed genesis.
+    const newest = cbs.length - 1;
+    await expect(row('Org1MSP').getByTestId('voted-latest').textContent()).resolves.toBe('yes');
+    await expect(row('Org4MSP').getByTestId('voted-latest').textContent()).resolves.toBe('no');
+    await expect(row('Org1MSP').getByTestId('member-chain').textContent()).resolves.toContain(`approved height ${newest}`);
+    await expect(page.getByTestId('members-summary').textContent()).resolves.toBe('1 of 2 nodes polled is healthy; unreachable: Org3MSP.');
+
+    // Org1's observer falls behind: /healthz answers 503 naming the check.
+    org1Verified = -5;
+    await health('Org1MSP').and(page.locator('[data-state=unhealthy]')).filter({ hasText: 'observer' }).filter({ hasText: 'observer lags' }).waitFor({ timeout: 20_000 });
+    await page.getByTestId('members-summary').filter({ hasText: 'unhealthy: Org1MSP' }).waitFor();
+    // Org1's node stops: nothing answers any more.
+    await operations?.close();
+    operations = undefined;
+    await health('Org1MSP').and(page.locator('[data-state=unreachable]')).filter({ hasText: 'ECONNREFUSED' }).waitFor({ timeout: 20_000 });
+    expect(navigations).toEqual([]);
     await page.close();
   });
 

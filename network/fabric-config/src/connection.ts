@@ -18,6 +18,20 @@ export interface EndpointInfo {
   tlsCaCertPath: string;
 }
 
+/**
+ * Where a member's `mgmt node` serves its operations endpoint (`--operations-listen`), for
+ * `mgmt dashboard`, which polls its `/healthz`. Only read by the dashboard; nothing connects to it otherwise.
+ */
+export interface OperationsEndpointConnection {
+  /** `http(s)://host:port` of the endpoint, no path: e.g. `http://127.0.0.1:9443`. */
+  url: string;
+  /** Absolute path of the PEM CA certificate of the endpoint's TLS certificate (https only; the system's CAs otherwise). */
+  tlsCaCertPath?: string;
+  /** PEM client certificate and key, for an endpoint that requires client certificates (`--operations-tls-client-ca`). */
+  clientCertPath?: string;
+  clientKeyPath?: string;
+}
+
 export interface MemberConnection {
   mspId: string;
   domain: string;
@@ -28,6 +42,8 @@ export interface MemberConnection {
   /** MSP folders (keystore/, signcerts/) of the org's admin and of a client user. */
   adminMspDir: string;
   userMspDir: string;
+  /** The member's operations endpoint, for the dashboard's health view; may be absent. */
+  operations?: OperationsEndpointConnection;
 }
 
 /**
@@ -86,6 +102,21 @@ const endpointSchema = {
   },
 } as const;
 
+// Closed (additionalProperties: false), unlike the older objects: a misspelt TLS field would
+// otherwise be ignored silently and the dashboard would poll without the intended client certificate.
+const operationsSchema = {
+  type: 'object',
+  required: ['url'],
+  additionalProperties: false,
+  properties: {
+    url: { type: 'string', pattern: '^https?://[^/?#\\s]+/?$' },
+    tlsCaCertPath: { type: 'string', minLength: 1 },
+    clientCertPath: { type: 'string', minLength: 1 },
+    clientKeyPath: { type: 'string', minLength: 1 },
+  },
+  dependentRequired: { clientCertPath: ['clientKeyPath'], clientKeyPath: ['clientCertPath'] },
+} as const;
+
 /** JSON Schema (2020-12) of the connection file, for readers that validate it. */
 export const CONNECTION_FILE_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -134,6 +165,7 @@ export const CONNECTION_FILE_SCHEMA = {
           caCertPath: { type: 'string', minLength: 1 },
           adminMspDir: { type: 'string', minLength: 1 },
           userMspDir: { type: 'string', minLength: 1 },
+          operations: operationsSchema,
         },
       },
     },

@@ -38,6 +38,7 @@ export async function openExportSource(file: string, options: Readonly<AuditOpti
     exportText: () => text,
     csv: () => csv,
     live: () => undefined,
+    members: () => undefined,
     subscribe: () => () => undefined,
     close: () => Promise.resolve(),
   };

@@ -5,13 +5,15 @@
  * vote, a sealed CB), and what it keeps when a read fails.
  */
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Round } from 'mgmt-chaincode/dist/protocol';
 import type { AuditEvidence, EvidenceSources } from '../audit';
 import { openLiveSource } from './liveSource';
 import type { DashboardSource } from './source';
 import { createTestChain } from './testing/chain';
 import type { TestChain } from './testing/chain';
-import type { DashboardEvent } from './types';
+import type { DashboardEvent, MembersStatus } from './types';
 
 let fx: TestChain;
 let source: DashboardSource | undefined;
@@ -40,7 +42,7 @@ function roundAt(nextHeight: number, votes: number): Round {
     expectedProposer: 'Org1MSP',
     proposal,
     outcome: null,
-    votes: fx.orgs.slice(0, Math.max(0, votes)).map((o) => ({ proposalId: 'a'.repeat(64), mspId: o.mspId, approve: true, signature: '', certificate: '', reason: 'ok' })),
+    votes: fx.orgs.slice(0, Math.max(0, votes)).map((o) => ({ proposalId: 'a'.repeat(64), mspId: o.mspId, approve: true, signature: '', certificate: '', reason: 'ok', timestamp: '2026-01-01T00:00:01.000Z' })),
   } as unknown as Round;
 }
 
@@ -105,5 +107,49 @@ describe('openLiveSource', () => {
     const live = source.live();
     expect(live?.error).toBe('GetRound failed: peer unreachable');
     expect(live?.round?.nextHeight).toBe(2);
+  });
+
+  it("pushes each member's node health and chain activity as they change", async () => {
+    let answer = { status: 200, body: '{"status":"OK"}' };
+    const node = http.createServer((_req, res) => {
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(answer.body);
+    });
+    await new Promise<void>((resolve) => node.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = new URL(`http://127.0.0.1:${(node.address() as AddressInfo).port}/healthz`);
+      const { sources } = scripted([roundAt(2, 2)]);
+      const events: DashboardEvent[] = [];
+      source = await openLiveSource({ sources, label: 'x', pollMs: 5, collect: () => Promise.resolve(evidenceUpTo(2)), health: { targets: [{ mspId: fx.orgs[0].mspId, url }], everyMs: 5 } });
+      source.subscribe((e) => events.push(e));
+      const members = (): DashboardEvent[] => events.filter((e) => e.type === 'members');
+      const last = (): MembersStatus | undefined => {
+        const e = members().at(-1);
+        return e?.type === 'members' ? e.members : undefined;
+      };
+      await until(events, () => last()?.members[0].health.state === 'healthy' && last()?.members[1].activity.lastVote?.at !== undefined);
+      const status = last() as MembersStatus;
+      expect(status.latestCbHeight).toBe(1);
+      expect(status.members.map((m) => [m.mspId, m.health.state])).toEqual(fx.orgs.map((o, i) => [o.mspId, i === 0 ? 'healthy' : 'not-configured']));
+      // Org2 voted in the open round (scripted) and approved CB 1 (its proof holds orgs 0, 2, 3).
+      // The proposers follow from the (random) test keys: Org2's newest sealed proposal, if any.
+      const proposed = fx.chain.slice(0, 2).filter((b) => b.proposer === fx.orgs[1].mspId).at(-1);
+      expect(status.members[1].activity).toEqual({
+        lastVote: { height: 2, approve: true, at: '2026-01-01T00:00:01.000Z' },
+        ...(proposed === undefined ? {} : { lastProposal: { height: proposed.height, hash: proposed.hash, at: proposed.timestamp, sealed: true } }),
+        votedInLatestCb: false,
+      });
+      expect(status.members[3].activity).toMatchObject({ lastVote: { height: 1, approve: true }, votedInLatestCb: true });
+      expect(source.members()).toEqual(status);
+
+      answer = { status: 503, body: JSON.stringify({ status: 'Service Unavailable', failed_checks: [{ component: 'peer', reason: 'peer down' }] }) };
+      await until(events, () => last()?.members[0].health.state === 'unhealthy');
+      expect(last()?.members[0].health.failedChecks).toEqual([{ component: 'peer', reason: 'peer down' }]);
+    } finally {
+      await source?.close();
+      source = undefined;
+      node.closeAllConnections();
+      await new Promise<void>((resolve) => node.close(() => { resolve(); }));
+    }
   });
 });

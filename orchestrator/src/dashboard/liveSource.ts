@@ -9,8 +9,13 @@
 import type { Round } from 'mgmt-chaincode/dist/protocol';
 import { auditEvidence, buildExport, collectEvidence, renderCsv, serializeExport } from '../audit';
 import type { AuditEvidence, AuditOptions, AuditReport, EvidenceSources } from '../audit';
+import { startHealthPoller } from './healthPoller';
+import type { HealthPoller } from './healthPoller';
+import type { HealthTarget } from './healthTargets';
+import { chainFactsOf, RoundSightings } from './memberActivity';
+import type { ChainFacts } from './memberActivity';
 import type { DashboardSource } from './source';
-import type { DashboardEvent, DashboardState, LiveStatus } from './types';
+import type { DashboardEvent, DashboardState, LiveStatus, MembersStatus, NodeHealth } from './types';
 
 export interface LiveSourceOptions extends AuditOptions {
   /** What the member reads through; the caller's `close` closes the connections. */
@@ -30,7 +35,15 @@ export interface LiveSourceOptions extends AuditOptions {
   readonly onProgress?: (line: string) => void;
   /** Reads the evidence; `collectEvidence` with head evidence over `sources` by default (tests give their own). */
   readonly collect?: () => Promise<AuditEvidence>;
+  /** The members' operations endpoints to poll (`/healthz`), and how often; none by default. */
+  readonly health?: {
+    readonly targets: readonly HealthTarget[];
+    readonly everyMs?: number;
+    readonly timeoutMs?: number;
+  };
 }
+
+const NOT_CONFIGURED: NodeHealth = { state: 'not-configured' };
 
 /** The evidence reader; the first reading reports its progress, the later ones (at each CB) do not. */
 function collectorOf(options: LiveSourceOptions, first: boolean): () => Promise<AuditEvidence> {
@@ -53,6 +66,10 @@ class LiveSource implements DashboardSource {
   private closed = false;
   private polling: Promise<void> = Promise.resolve();
   private auditedAtMs = Date.now();
+  private readonly sightings = new RoundSightings();
+  private facts: ChainFacts;
+  private membersStatus: MembersStatus;
+  private health: HealthPoller | undefined;
 
   constructor(
     private readonly options: LiveSourceOptions,
@@ -61,6 +78,31 @@ class LiveSource implements DashboardSource {
     this.evidence = evidence;
     this.current = this.stateOf(evidence, auditEvidence(evidence, options), 1);
     this.status = { readAt: new Date().toISOString(), round: null, observed: { sealedAt: this.sealedAt, proposedAt: this.proposedAt } };
+    this.facts = chainFactsOf(evidence.managementChain);
+    this.membersStatus = this.membersOf();
+  }
+
+  /** The Members panel: the members in force (and any other polled one), each with health and chain activity. */
+  private membersOf(): MembersStatus {
+    const polled = this.health?.snapshot();
+    const ids = [...(this.facts.members.length > 0 ? this.facts.members : this.current.report.members)];
+    for (const target of this.options.health?.targets ?? []) if (!ids.includes(target.mspId)) ids.push(target.mspId);
+    return {
+      latestCbHeight: this.facts.latestHeight,
+      members: ids.map((mspId) => ({ mspId, health: polled?.get(mspId) ?? NOT_CONFIGURED, activity: this.sightings.activityOf(this.facts, mspId) })),
+    };
+  }
+
+  /** Pushes the Members panel when anything in it changed (a health answer's time counts: the page shows it). */
+  private publishMembers(): void {
+    const next = this.membersOf();
+    if (JSON.stringify(next) === JSON.stringify(this.membersStatus)) return;
+    this.membersStatus = next;
+    this.emit({ type: 'members', members: next });
+  }
+
+  members(): MembersStatus {
+    return this.membersStatus;
   }
 
   private stateOf(evidence: AuditEvidence, report: AuditReport, version: number): DashboardState {
@@ -94,6 +136,11 @@ class LiveSource implements DashboardSource {
 
   /** Starts polling; the first read is immediate. */
   start(): void {
+    const health = this.options.health;
+    if (health !== undefined && health.targets.length > 0) {
+      this.health = startHealthPoller({ ...health, onResult: () => { this.publishMembers(); } });
+      this.membersStatus = this.membersOf();
+    }
     const tick = (): void => {
       this.polling = this.poll().finally(() => {
         if (!this.closed) this.timer = setTimeout(tick, this.options.pollMs ?? 1000);
@@ -112,6 +159,7 @@ class LiveSource implements DashboardSource {
       return;
     }
     if (round.proposal !== null) this.proposedAt[round.proposal.hash] ??= readAt;
+    this.sightings.note(round);
     const sealedHeight = round.nextHeight - 1;
     if (sealedHeight >= this.evidence.managementChain.length) {
       // Seen now, so the time is an upper bound (within one poll) of when it was sealed.
@@ -121,6 +169,7 @@ class LiveSource implements DashboardSource {
       await this.reaudit();
     }
     this.publishRound({ readAt, round, observed: { sealedAt: this.sealedAt, proposedAt: this.proposedAt } });
+    this.publishMembers();
   }
 
   private async reaudit(): Promise<void> {
@@ -130,6 +179,7 @@ class LiveSource implements DashboardSource {
       const report = auditEvidence(evidence, this.options);
       const unchanged = JSON.stringify(report) === JSON.stringify(this.current.report);
       this.evidence = evidence;
+      this.facts = chainFactsOf(evidence.managementChain);
       if (unchanged) return;
       // A new version only when the audit says something new: the pages fetch the state at each.
       this.current = this.stateOf(evidence, report, this.current.version + 1);
@@ -150,7 +200,7 @@ class LiveSource implements DashboardSource {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    await this.polling;
+    await Promise.all([this.polling, this.health?.stop()]);
     this.options.closeSources?.();
   }
 }

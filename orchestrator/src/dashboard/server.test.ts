@@ -99,6 +99,9 @@ describe('the dashboard server', () => {
     expect(exported.headers['content-disposition']).toMatch(/attachment/);
     expect((await get(server.port, '/api/report.csv', page())).body.split('\n')[0]).toMatch(/height/);
     expect((await get(server.port, '/api/live', page())).status).toBe(404);
+    const members = await get(server.port, '/api/members', page());
+    expect(members.status).toBe(404);
+    expect(members.body).toMatch(/live dashboard only/);
   });
 
   it('refuses other origins, sites and hosts, and anyone not signed in', async () => {

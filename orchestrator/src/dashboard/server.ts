@@ -9,7 +9,8 @@
  *   GET /assets/<file>           the bundle (app.js, app.css)
  *   GET /api/state               DashboardState
  *   GET /api/live                LiveStatus (404 with no network)
- *   GET /api/events              server-sent events: `state` {version}, `round` LiveStatus
+ *   GET /api/members             MembersStatus: each member's node health and chain activity (404 with no network)
+ *   GET /api/events              server-sent events: `state` {version}, `round` LiveStatus, `members` MembersStatus
  *   GET /api/export.json         the export file; /api/report.csv the report as CSV
  *   GET /api/login-link          a new one-time login URL (bearer token only)
  */
@@ -77,7 +78,7 @@ function sendJson(res: http.ServerResponse, status: number, value: unknown, extr
 }
 
 function sseFrame(event: DashboardEvent): string {
-  const data = event.type === 'state' ? { version: event.version } : event.live;
+  const data = event.type === 'state' ? { version: event.version } : event.type === 'round' ? event.live : event.members;
   return `event: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
@@ -111,6 +112,8 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     res.write(sseFrame({ type: 'state', version: options.source.state().version }));
     const live = options.source.live();
     if (live !== undefined) res.write(sseFrame({ type: 'round', live }));
+    const members = options.source.members();
+    if (members !== undefined) res.write(sseFrame({ type: 'members', members }));
     streams.add(res);
     const unsubscribe = options.source.subscribe((event) => res.write(sseFrame(event)));
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), (options.keepAliveSeconds ?? 15) * 1000);
@@ -135,6 +138,12 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         const live = source.live();
         if (live === undefined) sendJson(res, 404, { error: 'no live network: this dashboard shows an export file' });
         else sendJson(res, 200, live);
+        return;
+      }
+      case '/api/members': {
+        const members = source.members();
+        if (members === undefined) sendJson(res, 404, { error: 'no live network: member health is shown by a live dashboard only (--connection)' });
+        else sendJson(res, 200, members);
         return;
       }
       case '/api/events':

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  */
-import type { DashboardEvent, DashboardMode, DashboardState, LiveStatus } from './types';
+import type { DashboardEvent, DashboardMode, DashboardState, LiveStatus, MembersStatus } from './types';
 
 /** Where the dashboard's data comes from: an export file, or a live network (see exportSource, liveSource). */
 export interface DashboardSource {
@@ -14,6 +14,8 @@ export interface DashboardSource {
   csv(): string;
   /** The live round, or undefined with no network. */
   live(): LiveStatus | undefined;
+  /** Each member's node health and chain activity, or undefined with no network. */
+  members(): MembersStatus | undefined;
   /** Calls `listener` at each change; returns the unsubscribe function. */
   subscribe(listener: (event: DashboardEvent) => void): () => void;
   /** Stops reading and closes connections. */

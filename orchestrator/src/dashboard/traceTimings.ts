@@ -45,6 +45,7 @@ export function withTraceTimings(source: DashboardSource, files: readonly string
     exportText: () => source.exportText(),
     csv: () => source.csv(),
     live: () => source.live(),
+    members: () => source.members(),
     subscribe: (listener) => source.subscribe(listener),
     close: () => source.close(),
   };

@@ -59,5 +59,66 @@ export interface LiveStatus {
   };
 }
 
+/**
+ * A member node's health as its operations endpoint's `/healthz` answers: `healthy` (200),
+ * `unhealthy` (503, with the failed checks), `unreachable` (no readable answer: refused, timed
+ * out, TLS, or not `/healthz` JSON), `pending` (configured, no answer yet) or `not-configured`
+ * (the dashboard knows no endpoint for the member).
+ */
+export type NodeHealthState = 'healthy' | 'unhealthy' | 'unreachable' | 'pending' | 'not-configured';
+
+/** A check a 503 of `/healthz` names (its `failed_checks`). */
+export interface FailedHealthCheck {
+  readonly component: string;
+  readonly reason: string;
+}
+
+export interface NodeHealth {
+  readonly state: NodeHealthState;
+  /** The `/healthz` URL polled; absent when not configured. */
+  readonly url?: string;
+  /** `unhealthy`: the checks the node names (may be empty when its 503 body is unreadable). */
+  readonly failedChecks?: readonly FailedHealthCheck[];
+  /** `unreachable`: why; `unhealthy` with an unreadable body: what was wrong with it. */
+  readonly error?: string;
+  /** When the last answer (or failure) came, ISO 8601 UTC; absent before the first. */
+  readonly checkedAt?: string;
+  /** Since when the node is in this state (as this dashboard saw it), ISO 8601 UTC. */
+  readonly since?: string;
+}
+
+/**
+ * A member's liveness as the management chain and the rounds this dashboard read show it: works
+ * for members without an operations endpoint, and for other organisations' nodes.
+ */
+export interface MemberActivity {
+  /**
+   * Its newest vote: `at` is the vote's transaction time when the dashboard saw it in a round;
+   * a vote known only from a CB's proof has no time.
+   */
+  readonly lastVote?: { readonly height: number; readonly approve: boolean; readonly at?: string };
+  /** Its newest proposal (sealed or seen open/failed in a round), with the header's time. */
+  readonly lastProposal?: { readonly height: number; readonly hash: string; readonly at: string; readonly sealed: boolean };
+  /** Whether its approval is in the proof of the newest sealed CB; absent before genesis. */
+  readonly votedInLatestCb?: boolean;
+}
+
+/** One member in the live view's Members panel. */
+export interface MemberLiveness {
+  readonly mspId: string;
+  readonly health: NodeHealth;
+  readonly activity: MemberActivity;
+}
+
+/** `GET /api/members` and the SSE `members` event (live mode only). */
+export interface MembersStatus {
+  /** The newest sealed CB's height, null before genesis. */
+  readonly latestCbHeight: number | null;
+  readonly members: readonly MemberLiveness[];
+}
+
 /** An event of `GET /api/events` (server-sent events, one `event:` name each). */
-export type DashboardEvent = { readonly type: 'state'; readonly version: number } | { readonly type: 'round'; readonly live: LiveStatus };
+export type DashboardEvent =
+  | { readonly type: 'state'; readonly version: number }
+  | { readonly type: 'round'; readonly live: LiveStatus }
+  | { readonly type: 'members'; readonly members: MembersStatus };

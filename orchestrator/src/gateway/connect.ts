@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { connect, Gateway, Identity, Signer, signers } from '@hyperledger/fabric-gateway';
 import { createPrivateKey } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { isIP } from 'node:net';
 import * as path from 'node:path';
 import type { EndpointInfo, MemberConnection } from './connectionFile';
 
@@ -40,8 +41,12 @@ export async function newGrpcConnection(endpoint: EndpointInfo): Promise<grpc.Cl
     );
   }
   const credentials = grpc.credentials.createSsl(tlsRootCert);
+  // An alias that is the endpoint's own IP address needs no override, and Node deprecates TLS
+  // server names that are IP addresses (RFC 6066): the certificate is checked against the IP SAN.
+  const host = endpoint.endpoint.slice(0, endpoint.endpoint.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  const override = isIP(endpoint.hostAlias) !== 0 && endpoint.hostAlias === host ? {} : { 'grpc.ssl_target_name_override': endpoint.hostAlias };
   return new grpc.Client(endpoint.endpoint, credentials, {
-    'grpc.ssl_target_name_override': endpoint.hostAlias,
+    ...override,
     'grpc.max_receive_message_length': 100 * 1024 * 1024,
   });
 }

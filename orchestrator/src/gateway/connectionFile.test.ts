@@ -38,7 +38,19 @@ describe('readConnectionFile', () => {
     expect(readConnectionFile(write('ok.json', JSON.stringify(valid))).members[0]?.mspId).toBe('Org1MSP');
   });
 
+  it("accepts a member's operations endpoint, over http or https with client certificates", () => {
+    const withOperations = (operations: object): object => ({ ...valid, members: [{ ...valid.members[0], operations }] });
+    expect(readConnectionFile(write('ops.json', JSON.stringify(withOperations({ url: 'http://127.0.0.1:9443' })))).members[0]?.operations).toEqual({ url: 'http://127.0.0.1:9443' });
+    const tls = { url: 'https://127.0.0.1:9443/', tlsCaCertPath: '/tmp/ops-ca.pem', clientCertPath: '/tmp/c.pem', clientKeyPath: '/tmp/k.pem' };
+    expect(readConnectionFile(write('ops-tls.json', JSON.stringify(withOperations(tls)))).members[0]?.operations).toEqual(tls);
+  });
+
   it.each([
+    ['an operations endpoint without a URL', { ...valid, members: [{ ...valid.members[0], operations: { tlsCaCertPath: '/tmp/ca.pem' } }] }, /\/members\/0\/operations must have required property 'url'/],
+    ['an operations URL with a path', { ...valid, members: [{ ...valid.members[0], operations: { url: 'http://127.0.0.1:9443/healthz' } }] }, /\/members\/0\/operations\/url must match pattern/],
+    ['an operations URL of another scheme', { ...valid, members: [{ ...valid.members[0], operations: { url: 'ftp://127.0.0.1:9443' } }] }, /\/members\/0\/operations\/url must match pattern/],
+    ['a misspelt operations field', { ...valid, members: [{ ...valid.members[0], operations: { url: 'https://127.0.0.1:9443', tlsCaCert: '/tmp/ca.pem' } }] }, /\/members\/0\/operations must NOT have additional properties \('tlsCaCert'\)/],
+    ['a client certificate without its key', { ...valid, members: [{ ...valid.members[0], operations: { url: 'https://127.0.0.1:9443', clientCertPath: '/tmp/c.pem' } }] }, /\/members\/0\/operations must have property clientKeyPath when property clientCertPath is present/],
     ['a member without a peer', { ...valid, members: [{ ...valid.members[0], peer: undefined }] }, /\/members\/0 must have required property 'peer'/],
     ['an endpoint without a port', { ...valid, members: [{ ...valid.members[0], peer: { ...endpoint, endpoint: 'localhost' } }] }, /\/members\/0\/peer\/endpoint must match pattern/],
     ['another version', { ...valid, version: 2 }, /\/version must be equal to constant/],

@@ -34,7 +34,11 @@ export function readConnectionFile(path: string): ConnectionFile {
     throw new Error(`cannot read connection file ${path}: ${(err as Error).message}`);
   }
   if (!validate(parsed)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '(top level)'} ${e.message ?? 'is invalid'}`);
+    const problems = (validate.errors ?? []).map((e) => {
+      // Ajv's message alone does not say which property is unknown.
+      const extra = e.keyword === 'additionalProperties' ? ` ('${String((e.params as { additionalProperty?: unknown }).additionalProperty)}')` : '';
+      return `${e.instancePath || '(top level)'} ${e.message ?? 'is invalid'}${extra}`;
+    });
     throw new Error(`connection file ${path} is malformed: ${problems.join('; ')}`);
   }
   return parsed;

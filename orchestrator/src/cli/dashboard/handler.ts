@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { AuditError, openEvidenceSources } from '../../audit';
 import { newSecret, openExportSource, openLiveSource, startDashboardServer } from '../../dashboard';
 import type { DashboardSource } from '../../dashboard';
+import { HealthConfigError, resolveHealthTargets } from '../../dashboard/healthTargets';
+import type { HealthTarget } from '../../dashboard/healthTargets';
 import { traceTimings, withTraceTimings } from '../../dashboard/traceTimings';
 import type { CliContext } from '../context';
 import { CliError, UsageError } from '../errors';
@@ -41,6 +43,16 @@ async function openSource(ctx: CliContext, options: DashboardCommandOptions): Pr
   }
   const connection = ctx.connection();
   const member = options.member === undefined ? connection.members[0] : ctx.member(connection);
+  let targets: HealthTarget[];
+  try {
+    targets = resolveHealthTargets(connection.members, options.health, { allowRemote: options.healthAllowRemote, flagTls: options.healthTls });
+  } catch (err) {
+    if (err instanceof HealthConfigError) throw new UsageError(err.message, { cause: err });
+    throw err;
+  }
+  for (const flag of options.health) {
+    if (!connection.members.some((m) => m.mspId === flag.mspId)) ctx.progress(`· --health ${flag.mspId}: no such member in the connection file; polled all the same`);
+  }
   let opened;
   try {
     opened = await openEvidenceSources(connection, member);
@@ -56,6 +68,7 @@ async function openSource(ctx: CliContext, options: DashboardCommandOptions): Pr
       auditEveryMs: options.auditEveryMs,
       closeSources: () => { opened.close(); },
       onProgress: (line) => { ctx.progress(`· ${line}`); },
+      health: { targets, everyMs: options.healthEveryMs },
     });
   } catch (err) {
     opened.close();

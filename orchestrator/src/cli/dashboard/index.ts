@@ -17,6 +17,12 @@ time left), the management chain and each CB (its diff, its proof entries verifi
 browser, the primary config blocks that put it in force), each primary config block, the audit's
 faults, charts, and a drop zone that verifies an export in the browser with the protocol core.
 
+Live, a Members panel shows each member node's health, polled from its operations endpoint's
+/healthz (the connection file's members[].operations.url, or --health <mspId>=<url>): healthy,
+unhealthy with the failed checks, unreachable with the error, or not configured; and from the
+management chain each member's last vote, last proposal and whether it approved the newest CB.
+Only the configured URLs are fetched, on loopback unless --health-allow-remote.
+
 Open the one-time login URL it prints: it sets a session cookie (HttpOnly, SameSite=Strict) and
 is spent. Requests from other origins or sites are refused (403). Scripts use the bearer token of
 --token-file (mode 0600); GET /api/login-link with it gives a new login URL.
@@ -24,9 +30,10 @@ is spent. Requests from other origins or sites are refused (403). Scripts use th
 Example:
   mgmt dashboard --export audit.json --port 8470
   mgmt dashboard --connection .devnet/connection.json --member Org2MSP
+  mgmt dashboard --member Org2MSP --health Org1MSP=http://127.0.0.1:9443 --health Org2MSP=http://127.0.0.1:9444
 
 Exit codes: 0 stopped by Ctrl-C; 1 the export is not an audit export or the network cannot be
-read; 2 usage (an unreadable file, a port in use).`;
+read; 2 usage (an unreadable file, a port in use, a --health URL that is malformed or not allowed).`;
 
 /** Registers `mgmt dashboard` on a commander program. */
 export function registerDashboard(program: Command, io: CliIo = processIo): Command {

@@ -5,7 +5,7 @@
  * new version), the live round (server-sent events), and the chain as verified in this browser.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { DashboardState, LiveStatus } from '../../types';
+import type { DashboardState, LiveStatus, MembersStatus } from '../../types';
 import { createBrowserVerifier } from '../crypto/browserVerifier';
 import { extendVerdict } from '../verify/chain';
 import type { ChainVerdict } from '../verify/chain';
@@ -13,6 +13,8 @@ import type { ChainVerdict } from '../verify/chain';
 export interface DashboardData {
   readonly state: DashboardState | undefined;
   readonly live: LiveStatus | undefined;
+  /** Each member's node health and chain activity (live mode), pushed as it changes. */
+  readonly members: MembersStatus | undefined;
   /** The client clock minus the ledger's, at the last round read (for count-downs). */
   readonly ledgerOffsetMs: number;
   /** The served chain as this browser's own verification finds it. */
@@ -38,6 +40,7 @@ async function getJson<T>(url: string): Promise<T> {
 export function useDashboardData(): DashboardData {
   const [state, setState] = useState<DashboardState>();
   const [live, setLive] = useState<LiveStatus>();
+  const [members, setMembers] = useState<MembersStatus>();
   const [offset, setOffset] = useState(0);
   const [error, setError] = useState<string>();
   const [connected, setConnected] = useState(false);
@@ -68,6 +71,9 @@ export function useDashboardData(): DashboardData {
       if (status.round !== null) setOffset(Date.now() - Date.parse(status.round.now));
       setLive(status);
     });
+    events.addEventListener('members', (event) => {
+      setMembers(JSON.parse((event as MessageEvent<string>).data) as MembersStatus);
+    });
     return () => {
       stopped = true;
       events.close();
@@ -81,7 +87,7 @@ export function useDashboardData(): DashboardData {
     earlier.current = { blocks: state.chain, verdict: next };
     return next;
   }, [state]);
-  return { state, live, ledgerOffsetMs: offset, verdict, error, connected };
+  return { state, live, members, ledgerOffsetMs: offset, verdict, error, connected };
 }
 
 /** The current time, re-rendered every second (count-downs). */

@@ -67,7 +67,7 @@ function App(): VNode {
   let page: VNode;
   if (route.page === 'verify') page = html`<${VerifyPage} result=${checked} onFile=${verifyFile} />`;
   else if (state === undefined) page = html`<${Heading}>Loading…</${Heading}>${data.error === undefined ? '' : html`<p role="alert">${data.error}</p>`}`;
-  else if (route.page === 'overview') page = html`<${OverviewPage} state=${state} verdict=${data.verdict} live=${data.live} offsetMs=${data.ledgerOffsetMs} connected=${data.connected} />`;
+  else if (route.page === 'overview') page = html`<${OverviewPage} state=${state} verdict=${data.verdict} live=${data.live} members=${data.members} offsetMs=${data.ledgerOffsetMs} connected=${data.connected} />`;
   else if (route.page === 'chain') page = html`<${ChainPage} state=${state} verdict=${data.verdict} />`;
   else if (route.page === 'cb') page = html`<${CbPage} key=${route.height} state=${state} verdict=${data.verdict} height=${route.height} />`;
   else if (route.page === 'block') page = html`<${BlockPage} key=${route.number} state=${state} number=${route.number} />`;

@@ -4,11 +4,12 @@
  * The audit's verdict and faults, and the overview.
  */
 import type { VNode } from 'preact';
-import type { DashboardState, LiveStatus } from '../../../types';
+import type { DashboardState, LiveStatus, MembersStatus } from '../../../types';
 import { timeText } from '../../format';
 import { html } from '../html';
 import type { ChainVerdict } from '../../verify/chain';
 import { Badge, CbLink, FaultTable, Heading } from './common';
+import { MembersPanel } from './members';
 import { RoundPanel } from './round';
 
 function Verdict({ state }: { state: DashboardState }): VNode {
@@ -47,16 +48,17 @@ export function AuditPage({ state, verdict }: { state: DashboardState; verdict: 
         </dl></section>`}`;
 }
 
-export function OverviewPage({ state, verdict, live, offsetMs, connected }: { state: DashboardState; verdict: ChainVerdict | undefined; live: LiveStatus | undefined; offsetMs: number; connected: boolean }): VNode {
+export function OverviewPage({ state, verdict, live, members, offsetMs, connected }: { state: DashboardState; verdict: ChainVerdict | undefined; live: LiveStatus | undefined; members: MembersStatus | undefined; offsetMs: number; connected: boolean }): VNode {
   const report = state.report;
   const newest = report.blocks[report.blocks.length - 1];
   const inForce = report.inForce;
   const latestConfig = report.primaryConfigBlocks[report.primaryConfigBlocks.length - 1];
   return html`<${Heading}>${state.mode === 'live' ? 'Live consortium' : 'Export'}: ${report.managementChannel} → ${report.primaryChannel}</${Heading}>
-    <p>${state.mode === 'live' ? `As ${state.source} sees it; audited ${timeText(state.auditedAt)}.` : `From ${state.source} (export version ${state.exportVersion ?? '?'}); no network.`} Members: ${report.members.join(', ')}.</p>
+    <p>${state.mode === 'live' ? `As ${state.source} sees it; audited ${timeText(state.auditedAt)}.` : `From ${state.source} (export version ${state.exportVersion ?? '?'}); no network, so no member node health (a live dashboard shows it).`} Members: ${report.members.join(', ')}.</p>
     <${Verdict} state=${state} />
     <${BrowserVerdict} verdict=${verdict} />
     ${live === undefined ? '' : html`<${RoundPanel} live=${live} members=${report.members} offsetMs=${offsetMs} connected=${connected} />`}
+    ${state.mode === 'live' && members !== undefined ? html`<${MembersPanel} status=${members} />` : ''}
     <section class="panel" aria-labelledby="sealed-title">
       <h2 id="sealed-title">Sealed</h2>
       <dl class="facts">
