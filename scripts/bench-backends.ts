@@ -31,7 +31,7 @@ import type { Contract } from '@hyperledger/fabric-gateway';
 import { Command, InvalidArgumentError } from 'commander';
 import type { BackendName } from 'network-backends';
 import { failureLine, latencyPhase, sampleMemory, throughputPhase, withLoadOptions } from './benchLoad';
-import type { LoadFailure, LoadOptions, MemorySample } from './benchLoad';
+import type { CpuShares, LoadFailure, LoadOptions, MemorySample } from './benchLoad';
 import { BenchSession, CHAINCODES, errorText, positiveInt, progress, round, runProgram, sleep } from './benchSupport';
 import type { Summary } from './benchSupport';
 
@@ -50,7 +50,7 @@ interface Figures {
   upS: number;
   deployS: number;
   latency: Summary & { failed: number };
-  throughput: Summary & { clients: number; valid: number; failed: number; txPerSecond: number; blocks: number };
+  throughput: Summary & { clients: number; valid: number; failed: number; txPerSecond: number; blocks: number; cpu?: CpuShares };
   memoryMb: { idleBeforeLoad: number; peakUnderLoad: number; idleAfterLoad: number; processes: number };
   failures: string[];
 }
@@ -69,7 +69,7 @@ async function measure(s: BenchSession, o: Options): Promise<Figures> {
   const { wallMs: deployMs } = await s.deploy(CHAINCODES.assets, CHANNEL, NAME);
   progress(`${s.backend}: deploy in ${(deployMs / 1000).toFixed(2)} s`);
   const members = network.connection.members;
-  const contractOf = async (i: number): Promise<Contract> => (await s.connect(members[i % members.length])).getNetwork(CHANNEL).getContract(NAME);
+  const contractOf = async (i: number): Promise<Contract> => (await s.connect(members[i % members.length], o.clientSigner)).getNetwork(CHANNEL).getContract(NAME);
 
   progress(`${s.backend}: latency, ${o.latencyTx} sequential Put from one client`);
   const l = await latencyPhase(await contractOf(0), { warmup: 3, count: o.latencyTx, check }, failures);
@@ -87,11 +87,14 @@ async function measure(s: BenchSession, o: Options): Promise<Figures> {
     upS: round(upMs / 1000, 2),
     deployS: round(deployMs / 1000, 2),
     latency: { count: l.count, p50: l.p50, p95: l.p95, max: l.max, mean: l.mean, failed: l.failed },
-    throughput: { count: t.count, p50: t.p50, p95: t.p95, max: t.max, mean: t.mean, clients: t.clients, valid: t.valid, failed: t.failed, txPerSecond: t.txPerSecond, blocks: t.blocks },
+    throughput: { count: t.count, p50: t.p50, p95: t.p95, max: t.max, mean: t.mean, clients: t.clients, valid: t.valid, failed: t.failed, txPerSecond: t.txPerSecond, blocks: t.blocks, cpu: t.cpu },
     memoryMb: { idleBeforeLoad: idleBefore.mb, peakUnderLoad: peak.mb, idleAfterLoad: idleAfter.mb, processes: peak.processes },
     failures: failures.map(failureLine),
   };
 }
+
+/** The network's processes (devnet: the devnet and its chaincode servers; native: every node), the bench's clients, the machine. */
+const cpuCell = (c: CpuShares): string => `network ${c.networkRoots + c.networkChildren}%, bench clients ${c.bench}%, machine ${c.machine}% of ${c.cores * 100}%`;
 
 function table(all: Figures[]): string {
   const rows: [string, (f: Figures) => string][] = [
@@ -100,6 +103,7 @@ function table(all: Figures[]): string {
     ['submit-to-commit, 1 client', (f) => `p50 ${f.latency.p50} ms, p95 ${f.latency.p95} ms (${f.latency.count} tx)`],
     ['throughput, concurrent clients', (f) => `${f.throughput.txPerSecond} tx/s (${f.throughput.clients} clients, ${f.throughput.valid} tx, ${f.throughput.blocks} blocks)`],
     ['  latency under that load', (f) => `p50 ${f.throughput.p50} ms, p95 ${f.throughput.p95} ms`],
+    ['  CPU under that load (% of a core)', (f) => (f.throughput.cpu ? cpuCell(f.throughput.cpu) : 'not measured')],
     ['memory, peak under load', (f) => `${f.memoryMb.peakUnderLoad} MB (${f.memoryMb.processes} processes)`],
     ['memory, idle before / after load', (f) => `${f.memoryMb.idleBeforeLoad} / ${f.memoryMb.idleAfterLoad} MB`],
     ['failed transactions', (f) => String(f.failures.length)],
@@ -138,7 +142,7 @@ async function main(o: Options): Promise<number> {
       await current.close();
     }
   }
-  const env = `${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const env = `${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, clients signing with ${o.clientSigner}`;
   if (o.json) process.stdout.write(JSON.stringify({ env, results }, null, 2) + '\n');
   else process.stdout.write(`${env}\n\n${table(results)}\n`);
   for (const r of results) for (const f of r.failures.slice(0, 20)) process.stderr.write(`  ${r.backend}: ${f}\n`);

@@ -30,7 +30,7 @@ import type { Contract } from '@hyperledger/fabric-gateway';
 import { Command } from 'commander';
 import { DEFAULT_BATCH_TIMEOUT, DEFAULT_MAX_MESSAGE_COUNT } from 'fabric-devnet';
 import { failureLine, latencyPhase, sampleMemory, throughputPhase, withLoadOptions } from './benchLoad';
-import type { LoadFailure, LoadOptions, MemorySample as ProcessMemory, ThroughputFigures } from './benchLoad';
+import type { CpuShares, LoadFailure, LoadOptions, MemorySample as ProcessMemory, ThroughputFigures } from './benchLoad';
 import { BenchError, benchMain, CHAINCODES, parsePort, positiveInt, progress, sleep } from './benchSupport';
 import type { BenchSession, Summary } from './benchSupport';
 
@@ -62,6 +62,7 @@ interface Results {
     maxMessageCount: number;
     endorsement: string;
     chaincode: string;
+    clientSigner: string;
     cpus: number;
     node: string;
   };
@@ -104,6 +105,8 @@ async function idleMemory(devnetPid: number, sampleMs: number, t0: number): Prom
 // Output
 
 const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
+const cpuLine = (c: CpuShares): string =>
+  `devnet ${c.networkRoots}%, chaincode ${c.networkChildren}%, bench clients ${c.bench}%, whole machine ${c.machine}% of ${c.cores * 100}%`;
 const memLine = (m: MemorySample): string => `${mb(m.totalKb)} (devnet ${mb(m.devnetKb)} + chaincode ${mb(m.chaincodeKb)}, ${m.processes} processes)`;
 
 function humanReport(r: Results): string {
@@ -117,6 +120,7 @@ function humanReport(r: Results): string {
     ],
     [`throughput, ${t.clients} clients`, `${t.txPerSecond} tx/s (${t.valid} VALID of ${t.submitted} in ${(t.wallMs / 1000).toFixed(2)} s, ${t.blocks} blocks)`],
     ['  latency under load', `p50 ${t.p50} ms, p95 ${t.p95} ms, max ${t.max} ms (endorse+submit p50 ${t.endorseSubmitP50} ms)`],
+    ['  CPU under load (% of a core)', t.cpu ? cpuLine(t.cpu) : 'not measured'],
     ['memory idle, before load', memLine(r.memory.idleBeforeLoad)],
     [`memory peak under load`, `${memLine(r.memory.peakUnderLoad)}, ${r.memory.samplesUnderLoad} samples`],
     ['memory idle, after load', memLine(r.memory.idleAfterLoad)],
@@ -126,7 +130,7 @@ function humanReport(r: Results): string {
   const c = r.config;
   const lines = [
     `devnet benchmark: BatchTimeout ${c.batchTimeout}, MaxMessageCount ${c.maxMessageCount}, ${c.endorsement}, ` +
-      `base port ${c.basePort}, ${c.cpus} CPUs, Node ${c.node}`,
+      `base port ${c.basePort}, clients signing with ${c.clientSigner}, ${c.cpus} CPUs, Node ${c.node}`,
     '',
     ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`),
   ];
@@ -162,7 +166,7 @@ async function bench(s: BenchSession, o: Options): Promise<Results> {
   const deploy = { wallMs: Math.round(deployed.wallMs), ccid: deployed.ccid };
   const connection = network.connection;
   const contractOf = async (i: number): Promise<Contract> =>
-    (await s.connect(connection.members[i % connection.members.length])).getNetwork(CHANNEL).getContract(CHAINCODE_NAME);
+    (await s.connect(connection.members[i % connection.members.length], o.clientSigner)).getNetwork(CHANNEL).getContract(CHAINCODE_NAME);
 
   // The warm-up of the latency phase also loads the contract in the chaincode before idle is measured.
   progress(`latency: ${o.warmup} warm-up + ${o.latencyTx} sequential submitTransaction('Put') from one client`);
@@ -190,6 +194,7 @@ async function bench(s: BenchSession, o: Options): Promise<Results> {
       maxMessageCount: DEFAULT_MAX_MESSAGE_COUNT,
       endorsement: `MAJORITY Endorsement of ${connection.members.length} orgs`,
       chaincode: o.chaincode,
+      clientSigner: o.clientSigner,
       cpus: os.cpus().length,
       node: process.version,
     },

@@ -6,19 +6,21 @@
  * clients, and the memory of the network's processes from /proc (Linux).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { StatusCode } from '@hyperledger/fabric-gateway';
 import type { Contract } from '@hyperledger/fabric-gateway';
 import type { Command } from 'commander';
-import { positiveInt, round, summarize } from './benchSupport';
-import type { Summary } from './benchSupport';
+import { parseClientSigner, positiveInt, round, summarize } from './benchSupport';
+import type { ClientSigner, Summary } from './benchSupport';
 
-/** The options of the load phases: --latency-tx, --clients, --load-tx, --sample-ms. */
+/** The options of the load phases: --latency-tx, --clients, --load-tx, --sample-ms, --client-signer. */
 export interface LoadOptions {
   latencyTx: number;
   clients: number;
   loadTx: number;
   sampleMs: number;
+  clientSigner: ClientSigner;
 }
 
 /** Adds the options of the load phases ({@link LoadOptions}) to a benchmark's command line. */
@@ -27,7 +29,8 @@ export function withLoadOptions(program: Command): Command {
     .option('--latency-tx <n>', 'sequential transactions of the latency phase', positiveInt, 100)
     .option('--clients <n>', 'concurrent clients of the throughput phase, spread over the orgs', positiveInt, 10)
     .option('--load-tx <n>', 'transactions of the throughput phase, in total', positiveInt, 500)
-    .option('--sample-ms <ms>', 'memory sampling interval', positiveInt, 200);
+    .option('--sample-ms <ms>', 'memory sampling interval', positiveInt, 200)
+    .option('--client-signer <kind>', "how the clients sign: 'openssl' (node:crypto) or 'fabric-gateway' (its pure-JavaScript signer, ~10x the CPU)", parseClientSigner, 'openssl' as ClientSigner);
 }
 
 /** A transaction that failed, and where. */
@@ -112,7 +115,23 @@ export type ThroughputFigures = Summary & {
   txPerSecond: number;
   endorseSubmitP50: number;
   blocks: number;
+  /** CPU used during the timed part, in % of one core (present when `memory` names the network's processes). */
+  cpu?: CpuShares;
 };
+
+/**
+ * Where the CPU went during the timed part, in % of one core: the benchmark's own process (the
+ * fabric-gateway clients), the network's root processes (the devnet) and their descendants
+ * (chaincode servers), and the whole machine (other users included), so that a run can tell
+ * whether the client side or a busy machine, rather than the network, was the limit.
+ */
+export interface CpuShares {
+  bench: number;
+  networkRoots: number;
+  networkChildren: number;
+  machine: number;
+  cores: number;
+}
 
 /**
  * Concurrent clients (one contract each), each submitting back to back with submitAsync +
@@ -163,6 +182,7 @@ export async function throughputPhase(contracts: readonly Contract[], o: Through
   };
   sample();
   const timer = memory === undefined ? undefined : setInterval(sample, memory.everyMs);
+  const cpuBefore = memory === undefined ? undefined : sampleCpu(memory.roots());
   const started = performance.now();
   try {
     await Promise.all(contracts.map((_, i) => worker(i)));
@@ -170,6 +190,7 @@ export async function throughputPhase(contracts: readonly Contract[], o: Through
     clearInterval(timer);
   }
   const wallMs = performance.now() - started;
+  const cpu = cpuBefore === undefined || memory === undefined ? undefined : cpuShares(cpuBefore, sampleCpu(memory.roots()), wallMs);
   sample();
   const figures = {
     ...summarize(latencies),
@@ -181,8 +202,70 @@ export async function throughputPhase(contracts: readonly Contract[], o: Through
     txPerSecond: round(valid / (wallMs / 1000)),
     endorseSubmitP50: summarize(endorseSubmit).p50,
     blocks: blocks.size,
+    ...(cpu === undefined ? {} : { cpu }),
   };
   return { figures, samples };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU: this process, the network's process trees and the machine, from /proc (Linux)
+
+/** Linux's USER_HZ, the unit of /proc/<pid>/stat times (100 on every mainstream architecture). */
+const CLOCK_TICKS_PER_S = 100;
+
+interface CpuSample {
+  benchUs: number;
+  rootTicks: number;
+  childTicks: number;
+  machineTicks: number;
+}
+
+/** utime + stime of one process in clock ticks; 0 once it has gone. */
+function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: fields are counted after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy clock ticks of the whole machine (every CPU), from /proc/stat. */
+function machineTicks(): number {
+  try {
+    const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const [user, nice, system, , , irq, softirq, steal] = values.map(Number);
+    return user + nice + system + irq + softirq + steal;
+  } catch {
+    return 0;
+  }
+}
+
+function sampleCpu(roots: readonly number[]): CpuSample {
+  let childTicks = 0;
+  const queue = roots.flatMap(childrenOf);
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    childTicks += cpuTicks(pid);
+    queue.push(...childrenOf(pid));
+  }
+  const usage = process.cpuUsage();
+  return { benchUs: usage.user + usage.system, rootTicks: roots.reduce((sum, pid) => sum + cpuTicks(pid), 0), childTicks, machineTicks: machineTicks() };
+}
+
+function cpuShares(a: CpuSample, b: CpuSample, wallMs: number): CpuShares {
+  const share = (seconds: number): number => round((100 * seconds) / (wallMs / 1000), 0);
+  const ticks = (n: number): number => share(n / CLOCK_TICKS_PER_S);
+  return {
+    bench: share((b.benchUs - a.benchUs) / 1e6),
+    networkRoots: ticks(b.rootTicks - a.rootTicks),
+    // A chaincode that exited meanwhile would count negative; its time is lost either way.
+    networkChildren: Math.max(0, ticks(b.childTicks - a.childTicks)),
+    machine: ticks(b.machineTicks - a.machineTicks),
+    cores: cpus().length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

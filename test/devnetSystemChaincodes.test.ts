@@ -187,7 +187,7 @@ describe('the channel-less proposals of `peer channel getinfo` and `peer channel
   it("refuses another org's member with a gRPC error, as the peer's local MSP does not know it", async () => {
     const err = await processProposal(await connectionTo(member(0)), signedProposal(userOf(member(3)), '', 'cscc', ['GetChannels'])).catch((e: unknown) => e);
     expect((err as grpc.ServiceError).code).toBe(grpc.status.UNKNOWN);
-    expect((err as grpc.ServiceError).details).toMatch(/^access denied: channel \[\] creator org unknown, creator is malformed/);
+    expect((err as grpc.ServiceError).details).toMatch(/^error validating proposal: access denied: channel \[\] creator org unknown, creator is malformed$/);
   });
 
   it('answers an unknown channel with a 500 response', async () => {

@@ -195,13 +195,16 @@ describe('governing the whole channel configuration', () => {
     expect(await channelCheck(source(s[0]))(twoOut)).toMatch(/update of more than one consenter at a time is not supported, requested changes: add 0 node\(s\), remove 2 node\(s\)/);
 
     const { cb: removal } = await govern({ version: 2, orderer: { consenters: remaining } } as unknown as JsonObject, s.length - 1);
+    // Its operator takes the evicted node down (Fabric's Gateway would not retry a submit it refuses).
+    await net.stopOrderer(s.length);
     const afterRemoval = readChannelModel((await channelConfig()).config).orderer?.consenters ?? [];
     expect(afterRemoval.map((c) => c.host).sort()).toEqual(remaining.map((c) => c.host).sort());
     expect(channelModelDifferences(removal.config as unknown as ChannelModel, (await channelConfig()).config)).toEqual([]);
     await commits('consenter-removed');
 
     await govern({ version: 2, orderer: { consenters } } as unknown as JsonObject, s.length - 1);
-    // Native Fabric halted the evicted node: its operator joins it again from the latest config block.
+    // Native Fabric halted the evicted node: its operator starts it and joins it again from the latest config block.
+    await net.startOrderer(s.length);
     await net.rejoinOrderer(s.length, 'primary');
     expect((readChannelModel((await channelConfig()).config).orderer?.consenters ?? []).map((c) => c.host).sort()).toEqual(consenters.map((c) => c.host).sort());
     await commits('consenter-back');

@@ -24,8 +24,8 @@ REPO_ROOT="$(cd "${NATIVE_DIR}/../.." && pwd)"
 export REPO_ROOT
 
 export NATIVE_DATA="${NATIVE_DATA:-${REPO_ROOT}/.native}"
-# A member kit keeps the port grid of the consortium it was made from.
-if [ -z "${NATIVE_BASE_PORT:-}" ] && [ -f "${NATIVE_DATA}/.kit-org" ] && [ -f "${NATIVE_DATA}/.base-port" ]; then
+# An existing data folder (a member kit too) keeps the port grid it was made with.
+if [ -z "${NATIVE_BASE_PORT:-}" ] && [ -f "${NATIVE_DATA}/.base-port" ]; then
   NATIVE_BASE_PORT="$(cat "${NATIVE_DATA}/.base-port")"
 fi
 export NATIVE_BASE_PORT="${NATIVE_BASE_PORT:-17050}"
@@ -52,8 +52,11 @@ case "${NATIVE_ORG_HOSTS}" in
 esac
 [ -f "${NATIVE_DATA}/.kit-org" ] && NATIVE_LOCAL_ORGS="$(cat "${NATIVE_DATA}/.kit-org")"
 is_kit() { [ -f "${NATIVE_DATA}/.kit-org" ]; }
+# Organisations admitted after the network was made (`network.sh add-org`): a peer each, no orderer.
+[ -f "${NATIVE_DATA}/.added-orgs" ] && NATIVE_ADDED_ORGS="$(cat "${NATIVE_DATA}/.added-orgs")"
+export NATIVE_ADDED_ORGS="${NATIVE_ADDED_ORGS:-}"
 # The orgs whose nodes this data folder runs (all of them, except in a member kit).
-export NATIVE_LOCAL_ORGS="${NATIVE_LOCAL_ORGS:-${NATIVE_ORGS}}"
+export NATIVE_LOCAL_ORGS="${NATIVE_LOCAL_ORGS:-${NATIVE_ORGS}${NATIVE_ADDED_ORGS:+ ${NATIVE_ADDED_ORGS}}}"
 
 export NATIVE_ORG_DIRS="${NATIVE_DATA}/organizations/peerOrganizations"
 export NATIVE_CONFIG="${NATIVE_DATA}/config"
@@ -76,6 +79,10 @@ port_of() {
   esac
   echo $((NATIVE_BASE_PORT + (org - 1) * 10 + offset))
 }
+
+has_orderer() { [[ " ${NATIVE_ADDED_ORGS} " != *" $1 "* ]]; }
+# The org whose orderer org $1's admin and clients use: its own, or the first org's for an added org.
+orderer_org_of() { if has_orderer "$1"; then echo "$1"; else echo "${NATIVE_ORGS%% *}"; fi; }
 
 # The address org $1's nodes listen on and are dialled at.
 org_ip() {

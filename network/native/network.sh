@@ -28,6 +28,9 @@ Commands:
   kill                            SIGKILL every node and chaincode, keep the data (a crash drill)
   stop <node>                     stop one node, e.g. orderer0.org2.example.com (fault drills)
   start <node>                    start one stopped node again and wait until it is healthy
+  add-org <n>                     start the peer of an organisation admitted by a CB (n = 5; its crypto
+                                  from 'mgmt org new Org<n>MSP --domain org<n>.example.com --out <data>'),
+                                  join it to both channels, install and approve the deployed chaincodes
   rejoin <n> <channel>            join org n's orderer to a channel again from its latest config block
                                   (after a CB made it a consenter again: Fabric halts an evicted node)
   create                          make the consortium's crypto material and channel genesis blocks
@@ -45,6 +48,8 @@ Options:
   --org-hosts <shared|own>        fresh up/create: all orgs on 127.0.0.1 (shared, default) or each
                                   org on a loopback address of its own, Org<n> on 127.0.0.<n+1> (own)
   --out <dir>                     with kit: the kit's folder (must not exist or be empty)
+  --crypto <dir>                  with add-org: the folder 'mgmt org new --out' wrote (its organizations/
+                                  is copied into the data folder)
   -h, --help
 
 Binaries come from FABRIC_BIN or PATH (peer, orderer, configtxgen, osnadmin, discover, v3.x) and
@@ -63,6 +68,7 @@ COMMAND="${1:-}"
 ARGS=()
 WATCH_PID=""
 KIT_OUT=""
+ADD_CRYPTO=""
 KEEP_DATA=false
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -73,6 +79,7 @@ while [ $# -gt 0 ]; do
     --keep-data) KEEP_DATA=true; shift ;;
     --org-hosts) NATIVE_ORG_HOSTS="${2:?--org-hosts needs shared or own}"; shift 2 ;;
     --out) KIT_OUT="${2:?--out needs a folder}"; shift 2 ;;
+    --crypto) ADD_CRYPTO="${2:?--crypto needs a folder}"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     -*) echo "✖ unknown option $1" >&2; usage >&2; exit 2 ;;
     *) ARGS+=("$1"); shift ;;
@@ -252,7 +259,7 @@ healthz() {
 
 node_names() {
   local n
-  for n in ${NATIVE_LOCAL_ORGS}; do echo "$(orderer_host "${n}")"; done
+  for n in ${NATIVE_LOCAL_ORGS}; do has_orderer "${n}" && echo "$(orderer_host "${n}")"; done
   for n in ${NATIVE_LOCAL_ORGS}; do echo "$(peer_host "${n}")"; done
 }
 
@@ -411,7 +418,7 @@ write_connection_file() {
       "mspId": "$(org_msp "${n}")",
       "domain": "$(org_domain "${n}")",
       "peer": { "endpoint": "$(addr_of "${n}" peer)", "hostAlias": "$(peer_host "${n}")", "tlsCaCertPath": "$(peer_dir "${n}")/tls/ca.crt" },
-      "orderer": { "endpoint": "$(addr_of "${n}" orderer)", "hostAlias": "$(orderer_host "${n}")", "tlsCaCertPath": "$(orderer_dir "${n}")/tls/ca.crt" },
+      "orderer": { "endpoint": "$(addr_of "$(orderer_org_of "${n}")" orderer)", "hostAlias": "$(orderer_host "$(orderer_org_of "${n}")")", "tlsCaCertPath": "$(orderer_dir "$(orderer_org_of "${n}")")/tls/ca.crt" },
       "caCertPath": "$(org_dir "${n}")/msp/cacerts/ca.$(org_domain "${n}")-cert.pem",
       "adminMspDir": "$(admin_msp "${n}")",
       "userMspDir": "$(user_msp "${n}")"
@@ -514,9 +521,9 @@ cmd_up() {
   fi
   echo "${NATIVE_BASE_PORT}" >"${NATIVE_DATA}/.base-port"
 
-  phase "orderers: $(for n in ${NATIVE_LOCAL_ORGS}; do printf '%s ' "$(orderer_host "${n}")"; done)"
-  for n in ${NATIVE_LOCAL_ORGS}; do start_orderer "${n}"; done
-  for n in ${NATIVE_LOCAL_ORGS}; do wait_orderer "${n}"; done
+  phase "orderers: $(for n in ${NATIVE_LOCAL_ORGS}; do has_orderer "${n}" && printf '%s ' "$(orderer_host "${n}")"; done)"
+  for n in ${NATIVE_LOCAL_ORGS}; do has_orderer "${n}" && start_orderer "${n}"; done
+  for n in ${NATIVE_LOCAL_ORGS}; do has_orderer "${n}" && wait_orderer "${n}"; done
   if ${fresh}; then
     phase "orderers join ${CHANNELS[*]} (osnadmin, channel participation API)"
     join_orderers
@@ -666,7 +673,78 @@ cmd_rejoin() {
     osnadmin channel join --channelID "${channel}" --config-block "${block}" \
       -o "${ORDERER_ADMIN_ADDRESS}" --ca-file "${ORDERER_CA}" --client-cert "${ADMIN_TLS_CERT}" --client-key "${ADMIN_TLS_KEY}" \
       >>"${LOGS}/osnadmin.log" 2>&1) || { log_tail "${LOGS}/osnadmin.log"; die "osnadmin channel join ${channel} failed on $(orderer_host "${n}")"; }
-  phase "$(orderer_host "${n}") joined ${channel} again from its latest config block"
+  # Joined from a config block, the node first pulls the blocks since then from the others
+  # ("onboarding"); until it is an active consenter it answers Broadcast with "channel does not exist".
+  wait_until "$(orderer_host "${n}")" "${channel} active again" channel_active "${n}" "${channel}"
+  phase "$(orderer_host "${n}") joined ${channel} again from its latest config block and is an active consenter"
+}
+
+channel_active() {
+  local n="$1" channel="$2"
+  (. "${NATIVE_DIR}/admin.sh" "${n}" &&
+    osnadmin channel list --channelID "${channel}" -o "${ORDERER_ADMIN_ADDRESS}" --ca-file "${ORDERER_CA}" --client-cert "${ADMIN_TLS_CERT}" --client-key "${ADMIN_TLS_KEY}" 2>/dev/null) |
+    sed -n '/^{/,$p' | jq -e '.status == "active" and .consensusRelation == "consenter"' >/dev/null
+}
+
+# An organisation admitted by a CB runs its peer: it joins from the channels' genesis blocks and
+# pulls the chain (whose later config blocks admit it), installs the deployed chaincodes' packages
+# and approves their committed definitions for itself, so that its peer endorses.
+cmd_add_org() {
+  local n="${ARGS[0]:-}" channel name env label version sequence package_id
+  [ "${n}" = 5 ] || { echo "✖ add-org takes org 5 (the port grid has room for one organisation more), got '${n}'" >&2; exit 2; }
+  [ -f "${CREATED}" ] || die "no network in ${NATIVE_DATA}: run 'up' first"
+  is_kit && die "add-org runs on the consortium's own folder, not in a member kit"
+  if [ -n "${ADD_CRYPTO}" ] && [ ! -d "$(org_dir "${n}")" ]; then
+    [ -d "${ADD_CRYPTO}/organizations/peerOrganizations/$(org_domain "${n}")" ] ||
+      die "${ADD_CRYPTO} has no organizations/peerOrganizations/$(org_domain "${n}"): give the folder 'mgmt org new $(org_msp "${n}") --domain $(org_domain "${n}") --out' wrote"
+    cp -R "${ADD_CRYPTO}/organizations/peerOrganizations/$(org_domain "${n}")" "$(org_dir "${n}")"
+  fi
+  [ -d "$(peer_dir "${n}")/msp" ] && [ -d "$(admin_msp "${n}")" ] ||
+    die "no crypto material of $(org_msp "${n}") under $(org_dir "${n}"): make it with 'mgmt org new $(org_msp "${n}") --domain $(org_domain "${n}") --out ${NATIVE_DATA}'"
+  check_binaries
+  trap cleanup_on_failure EXIT
+  trap 'exit 130' INT TERM
+  if [[ " ${NATIVE_ADDED_ORGS} " != *" ${n} "* ]]; then
+    NATIVE_ADDED_ORGS="${NATIVE_ADDED_ORGS:+${NATIVE_ADDED_ORGS} }${n}"
+    echo "${NATIVE_ADDED_ORGS}" >"${NATIVE_DATA}/.added-orgs"
+  fi
+  start_peer "${n}"
+  wait_peer "${n}"
+  for channel in "${CHANNELS[@]}"; do
+    if [ "$(channel_height "${n}" "${channel}")" = "" ]; then
+      (. "${NATIVE_DIR}/admin.sh" "${n}" && peer channel join -b "${NATIVE_DATA}/channel-artifacts/${channel}.block" >>"${LOGS}/peer-cli.log" 2>&1) ||
+        { log_tail "${LOGS}/peer-cli.log"; die "peer channel join ${channel} failed on $(peer_host "${n}") (is $(org_msp "${n}") in the channel's config yet?)"; }
+    fi
+  done
+  wait_until "$(peer_host "${n}")" "channels ${CHANNELS[*]} joined" peer_has_channels "${n}"
+  for name in $(chaincode_names); do
+    env="${NATIVE_DATA}/chaincode/${name}/chaincode.env"
+    package_id="$(. "${env}" && echo "${CHAINCODE_PACKAGE_ID}")"
+    label="${package_id%%:*}"
+    (. "${NATIVE_DIR}/admin.sh" "${n}" && peer lifecycle chaincode queryinstalled -O json 2>/dev/null) | jq -e --arg id "${package_id}" '.installed_chaincodes[]? | select(.package_id == $id)' >/dev/null ||
+      (. "${NATIVE_DIR}/admin.sh" "${n}" && peer lifecycle chaincode install "${NATIVE_DATA}/chaincode/${name}/${label}.tar.gz" >>"${LOGS}/peer-cli.log" 2>&1) ||
+      { log_tail "${LOGS}/peer-cli.log"; die "install of ${name} on $(peer_host "${n}") failed"; }
+    for channel in "${CHANNELS[@]}"; do
+      read -r version sequence <<<"$( (. "${NATIVE_DIR}/admin.sh" "${n}" && peer lifecycle chaincode querycommitted -C "${channel}" -n "${name}" -O json 2>/dev/null) | jq -r '"\(.version) \(.sequence)"' || true)"
+      [ -n "${sequence}" ] && [ "${sequence}" != null ] || continue
+      (. "${NATIVE_DIR}/admin.sh" "${n}" && peer lifecycle chaincode queryapproved -C "${channel}" -n "${name}" --sequence "${sequence}" -O json >/dev/null 2>&1) && continue
+      (. "${NATIVE_DIR}/admin.sh" "${n}" &&
+        peer lifecycle chaincode approveformyorg -o "${ORDERER_ADDRESS}" --tls --cafile "${ORDERER_CA}" \
+          --channelID "${channel}" --name "${name}" --version "${version}" --sequence "${sequence}" \
+          --package-id "${package_id}" --waitForEventTimeout 120s >"${LOGS}/approve-${name}-${channel}.log" 2>&1) ||
+        die "approveformyorg of ${name} (version ${version}, sequence ${sequence}) on ${channel} as $(org_msp "${n}") failed: $(grep -m1 -E '^Error|ERRO' "${LOGS}/approve-${name}-${channel}.log")"
+      cat "${LOGS}/approve-${name}-${channel}.log" >>"${LOGS}/peer-cli.log"
+      phase "$(org_msp "${n}") approved ${name} (sequence ${sequence}) on ${channel}"
+    done
+  done
+  trap - EXIT INT TERM
+  phase "$(peer_host "${n}") runs on $(addr_of "${n}" peer), joined to ${CHANNELS[*]}; its member entry (stdout) goes into $(org_msp "${n}")'s own connection file (${CONNECTION} describes the consortium the network was made with)"
+  # The connection file's member entry, as the devnet's POST /peers answers it.
+  jq -n --arg msp "$(org_msp "${n}")" --arg domain "$(org_domain "${n}")" \
+    --arg peer "$(addr_of "${n}" peer)" --arg peerHost "$(peer_host "${n}")" --arg peerCa "$(peer_dir "${n}")/tls/ca.crt" \
+    --arg orderer "$(addr_of "$(orderer_org_of "${n}")" orderer)" --arg ordererHost "$(orderer_host "$(orderer_org_of "${n}")")" --arg ordererCa "$(orderer_dir "$(orderer_org_of "${n}")")/tls/ca.crt" \
+    --arg ca "$(org_dir "${n}")/msp/cacerts/ca.$(org_domain "${n}")-cert.pem" --arg admin "$(admin_msp "${n}")" --arg user "$(user_msp "${n}")" \
+    '{member: {mspId: $msp, domain: $domain, peer: {endpoint: $peer, hostAlias: $peerHost, tlsCaCertPath: $peerCa}, orderer: {endpoint: $orderer, hostAlias: $ordererHost, tlsCaCertPath: $ordererCa}, caCertPath: $ca, adminMspDir: $admin, userMspDir: $user}}'
 }
 
 cmd_status() {
@@ -700,6 +778,7 @@ case "${COMMAND}" in
   stop) cmd_stop_node ;;
   start) cmd_start_node ;;
   rejoin) cmd_rejoin ;;
+  add-org) cmd_add_org ;;
   create) cmd_create ;;
   kit) cmd_kit ;;
   -h | --help | help) usage ;;

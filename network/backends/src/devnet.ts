@@ -26,6 +26,18 @@ export function runningDevnetPid(dataDir: string): number | undefined {
   return pid !== undefined && isProcessAlive(pid) ? pid : undefined;
 }
 
+/**
+ * Node options for the devnet process from DEVNET_NODE_ARGS (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under a benchmark: Node refuses --cpu-prof
+ * in NODE_OPTIONS, and NODE_OPTIONS would reach every process anyway.
+ */
+function devnetNodeArgs(): string[] {
+  const args = (process.env.DEVNET_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+  const bad = args.find((a) => !a.startsWith('-'));
+  if (bad !== undefined) throw new NetworkBackendError('DEVNET_EXITED', `DEVNET_NODE_ARGS holds '${bad}', which is not a Node option: give options only, e.g. DEVNET_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'`);
+  return args;
+}
+
 /** One `devnet run` process and how it ended. */
 interface Launched {
   readonly child: ChildProcess;
@@ -66,11 +78,12 @@ export async function startDevnet(options: Readonly<StartNetworkOptions>): Promi
   const launch = async (): Promise<Launched> => {
     mkdirSync(path.dirname(logFile), { recursive: true });
     rmSync(connectionFile, { force: true });
-    const args = [DEVNET_CLI, 'run', '--data', dataDir];
+    const args = [...devnetNodeArgs(), DEVNET_CLI, 'run', '--data', dataDir];
     if (options.basePort !== undefined) args.push('--base-port', String(options.basePort));
     if (options.batchTimeout !== undefined) args.push('--batch-timeout', options.batchTimeout);
     if (options.orgs !== undefined) args.push('--orgs', String(options.orgs));
     if (options.ordererOrg === true) args.push('--orderer-org');
+    if (options.consensusType !== undefined) args.push('--consensus-type', options.consensusType);
     const started = Date.now();
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;
@@ -140,6 +153,8 @@ export async function startDevnet(options: Readonly<StartNetworkOptions>): Promi
     crash: () => end('SIGKILL', 20_000),
     // The devnet orders alone: a consenter list change has no node to join.
     rejoinOrderer: () => Promise.resolve(),
+    stopOrderer: () => Promise.resolve(),
+    startOrderer: () => Promise.resolve(),
     restart: async () => {
       if (running()) throw new NetworkBackendError('DEVNET_RUNNING', `the devnet (pid ${current.pid}) still runs on ${dataDir}: crash() or stop({ keepData: true }) it first`);
       refuseRunning();

@@ -103,6 +103,12 @@ export async function startNative(options: Readonly<StartNetworkOptions>): Promi
     rejoinOrderer: async (org, channel) => {
       await script(['rejoin', String(org), channel]);
     },
+    stopOrderer: async (org) => {
+      await script(['stop', `orderer0.org${String(org)}.example.com`]);
+    },
+    startOrderer: async (org) => {
+      await script(['start', `orderer0.org${String(org)}.example.com`]);
+    },
     restart: async () => {
       await up();
       connection = readConnection(connectionFile);

@@ -19,6 +19,8 @@ export interface StartNetworkOptions {
   readonly orgs?: number;
   /** Devnet only, a fresh network only: the orderer belongs to a separate organisation, OrdererMSP. */
   readonly ordererOrg?: boolean;
+  /** Devnet only, a fresh network only: the channels' consensus type, `devnet` (default) or `etcdraft` (a Fabric peer can join). */
+  readonly consensusType?: 'devnet' | 'etcdraft';
   /**
    * Data folder. Default: a fresh temporary folder. An existing folder holds a network to start
    * again on its data (a devnet refuses a folder another devnet still runs on).
@@ -79,6 +81,15 @@ export interface RunningNetwork {
    * node; its operator re-joins it with osnadmin). The devnet orders alone: nothing to do.
    */
   rejoinOrderer(org: number, channel: string): Promise<void>;
+  /**
+   * Stops org `org`'s orderer node (native: `network.sh stop`), as its operator does once a CB took
+   * it out of the consenter set: an evicted etcdraft node answers Broadcast with "channel does not
+   * exist", which Fabric's Gateway does not retry elsewhere, while a node that is down is skipped.
+   * The devnet orders alone: nothing to do.
+   */
+  stopOrderer(org: number): Promise<void>;
+  /** Starts org `org`'s orderer node again (native: `network.sh start`); the devnet: nothing to do. */
+  startOrderer(org: number): Promise<void>;
     /** Leaves the network running after this process exits; `stop` then does nothing. */
   detach(): void;
   /** SIGKILL to every process of the network, synchronously: the last resort of a second Ctrl-C. */

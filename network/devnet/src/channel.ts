@@ -23,9 +23,10 @@ import {
 } from 'fabric-config/configtx';
 import type { PolicyResult } from 'fabric-config/configtx';
 import type { ChannelView, SignedData } from './ledger/committer';
-import { MspRegistry } from 'fabric-config/msp';
+import type { MspRegistry } from 'fabric-config/msp';
 import type { Identity } from 'fabric-config/msp';
 import { capabilityNames, consensusTypeOf } from './orderer/configBundle';
+import { VerifiedSignatureRegistry } from './verifiedSignatures';
 import { LIFECYCLE, LIFECYCLE_ENDORSEMENT_POLICY, lifecycleWriteOwners } from './lifecycle/definitions';
 
 export interface ChaincodeDefinition {
@@ -51,6 +52,8 @@ export interface ChaincodeDefinition {
   sequence?: number;
   /** A ccaas package's server, which runs on its own: the devnet dials `address` and starts nothing. */
   external?: boolean;
+  /** The definition's private data collections (base64 peer.CollectionConfigPackage); absent: none but the implicit ones. */
+  collections?: string;
 }
 
 /** The channel policy _lifecycle gives a chaincode defined without an explicit endorsement policy. */
@@ -90,7 +93,9 @@ export class Channel implements ChannelView {
 
   setConfig(config: common.Config, blockNum: number): void {
     this.configValue = config;
-    this.mspRegistry = new MspRegistry(readMsps(config));
+    // Remembers verified signatures: the orderer, gateway, endorser and committer of this one
+    // process check many of the same ones (./verifiedSignatures.ts).
+    this.mspRegistry = new VerifiedSignatureRegistry(readMsps(config));
     this.batch = readBatchParams(config);
     this.acls = configuredAcls(config);
     this.applicationCapabilities = capabilityNames(config.getChannelGroup()?.getGroupsMap().get(ConfigKey.applicationGroup));

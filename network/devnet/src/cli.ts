@@ -14,7 +14,8 @@ import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { AdminApiError, adminEndpointOf, adminRequest as callAdmin } from './admin/client';
 import { isProcessAlive } from './chaincode/leftovers';
-import { Devnet, DevnetError } from './devnet';
+import { Devnet, DEVNET_CONSENSUS_TYPES, DevnetError } from './devnet';
+import type { DevnetConsensusType } from './devnet';
 import type { MemberConnection } from 'fabric-config/connection';
 import { MAX_PEER_PORT, MIN_PEER_PORT } from './peers/request';
 import { DEFAULT_BASE_PORT, ORG_COUNT } from './topology';
@@ -47,6 +48,12 @@ function parsePeerPort(value: string): number {
   return n;
 }
 
+function parseConsensusType(value: string): DevnetConsensusType {
+  const known = DEVNET_CONSENSUS_TYPES.find((t) => t === value);
+  if (known === undefined) throw new InvalidArgumentError(`one of ${DEVNET_CONSENSUS_TYPES.join(', ')}`);
+  return known;
+}
+
 function parseOrgs(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > ORG_COUNT) throw new InvalidArgumentError(`an integer from 1 to ${ORG_COUNT}`);
@@ -58,6 +65,7 @@ interface StartOptions {
   batchTimeout?: string;
   orgs?: number;
   ordererOrg?: boolean;
+  consensusType?: DevnetConsensusType;
 }
 
 /** The topology asked on the command line, or undefined to keep the folder's (or the default). */
@@ -106,6 +114,7 @@ async function up(opts: GlobalOptions & StartOptions): Promise<void> {
   if (opts.batchTimeout) args.push('--batch-timeout', opts.batchTimeout);
   if (opts.orgs !== undefined) args.push('--orgs', String(opts.orgs));
   if (opts.ordererOrg === true) args.push('--orderer-org');
+  if (opts.consensusType !== undefined) args.push('--consensus-type', opts.consensusType);
   // Detached: its own process group, so `down` can stop it and its chaincodes together.
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -242,7 +251,7 @@ async function run(opts: GlobalOptions & StartOptions): Promise<void> {
   writeFileSync(pidFile(data), `${process.pid}\n`);
   let devnet: Devnet;
   try {
-    devnet = await Devnet.start({ dataDir: data, basePort: opts.basePort, batchTimeout: opts.batchTimeout, topology: topologyOption(opts), log });
+    devnet = await Devnet.start({ dataDir: data, basePort: opts.basePort, batchTimeout: opts.batchTimeout, topology: topologyOption(opts), consensusType: opts.consensusType, log });
   } catch (err) {
     rmSync(pidFile(data), { force: true });
     throw err;
@@ -294,6 +303,7 @@ export function buildCli(): Command {
     .option('--batch-timeout <duration>', 'genesis BatchTimeout of both channels, a Go duration such as 100ms or 2s')
     .option('--orgs <n>', `member organisations, 1 to ${ORG_COUNT} (a fresh data folder only; default ${ORG_COUNT})`, parseOrgs)
     .option('--orderer-org', 'the orderer belongs to a separate organisation, OrdererMSP, as in test-network (a fresh data folder only)')
+    .option('--consensus-type <type>', `consensus type of the channels, ${DEVNET_CONSENSUS_TYPES.join(' or ')} (a fresh data folder only; default devnet; etcdraft lets a Fabric peer join them)`, parseConsensusType)
     .action((o: StartOptions) => up({ ...globals(), ...o }));
   program
     .command('down')
@@ -337,6 +347,7 @@ export function buildCli(): Command {
     .option('--batch-timeout <duration>', 'genesis BatchTimeout of both channels')
     .option('--orgs <n>', `member organisations, 1 to ${ORG_COUNT}`, parseOrgs)
     .option('--orderer-org', 'the orderer belongs to a separate organisation, OrdererMSP')
+    .option('--consensus-type <type>', `consensus type of the channels, ${DEVNET_CONSENSUS_TYPES.join(' or ')} (a fresh data folder only)`, parseConsensusType)
     .action((o: StartOptions) => run({ ...globals(), ...o }));
   return program;
 }

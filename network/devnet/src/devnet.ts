@@ -35,9 +35,12 @@ import { readAddedPeers, writeAddedPeers } from './peers/registry';
 import { parseAddPeerRequest, PeerRequestError } from './peers/request';
 import type { AddPeerRequest } from './peers/request';
 import { Committer } from './ledger/committer';
+import { tolerantService, undecodableRequests } from './grpcDecode';
+import { PrivateData } from './privdata';
 import type { CommitResult } from './ledger/committer';
 import { LedgerStore } from './ledger/store';
 import { generateOrgCrypto, loadOrgCrypto, MspRegistry, OrgCrypto, SigningIdentity } from 'fabric-config/msp';
+import { consensusTypeOf } from './orderer/configBundle';
 import { Orderer } from './orderer/orderer';
 import { adminPort, CHANNELS, DEFAULT_BASE_PORT, DEFAULT_TOPOLOGY, orgTopology, OrgTopology, allPorts, runsOrderer, runsPeer, topologyProblem } from './topology';
 import type { TopologyOptions } from './topology';
@@ -51,8 +54,18 @@ export interface DevnetOptions {
   maxMessageCount?: number;
   /** Which organisations run (a fresh data folder only; a folder keeps the topology it was made with). */
   topology?: TopologyOptions;
+  /**
+   * The consensus type written into the channels' genesis blocks (a fresh data folder only; default
+   * `devnet`). `etcdraft` makes the channels readable by Fabric's own peers, whose deliver client
+   * accepts only etcdraft and BFT channels; the devnet still orders alone (README).
+   */
+  consensusType?: DevnetConsensusType;
   log?: (line: string) => void;
 }
+
+/** Consensus types the devnet can write into its channels' genesis blocks. */
+export const DEVNET_CONSENSUS_TYPES = [DEVNET_CONSENSUS_TYPE, 'etcdraft'] as const;
+export type DevnetConsensusType = (typeof DEVNET_CONSENSUS_TYPES)[number];
 
 /** The devnet's defaults; BatchTimeout is short so that a lone client is not held up for 2 s. */
 export const DEFAULT_BATCH_TIMEOUT = '100ms';
@@ -68,7 +81,15 @@ const CHAINCODE_LAUNCH_TIMEOUT_MS = 30_000;
 const RESTART_FIRST_DELAY_MS = 1000;
 const RESTART_MAX_DELAY_MS = 30_000;
 const RESTART_STABLE_MS = 60_000;
-const GRPC_OPTIONS = { 'grpc.max_receive_message_length': 100 * 1024 * 1024, 'grpc.max_send_message_length': 100 * 1024 * 1024 };
+// Channelz (grpc-js's per-call bookkeeping for its debug service, which nothing here serves) is
+// off: it costs CPU on every call and stream message.
+const GRPC_OPTIONS: grpc.ServerOptions = {
+  'grpc.max_receive_message_length': 100 * 1024 * 1024,
+  'grpc.max_send_message_length': 100 * 1024 * 1024,
+  'grpc.enable_channelz': 0,
+  // Undecodable requests fail with grpc-go's status, as on a Fabric node (./grpcDecode.ts).
+  interceptors: [undecodableRequests],
+};
 
 export class DevnetError extends Error {
   constructor(message: string) {
@@ -113,13 +134,15 @@ export class Devnet {
   private readonly lifecycle: DevnetLifecycle;
 
   private constructor(
-    readonly options: Required<Omit<DevnetOptions, 'log'>> & { log: (line: string) => void },
+    readonly options: Required<Omit<DevnetOptions, 'log' | 'consensusType'>> & { consensusType?: DevnetConsensusType; log: (line: string) => void },
     private readonly store: LedgerStore,
     private readonly members: Member[],
     readonly channels: Map<string, Channel>,
     private readonly orderer: Orderer,
     private readonly runtime: ChaincodeRuntime,
     private readonly commits: EventEmitter,
+    /** Private data collections, shared by the endorser, gateways, discovery and committer. */
+    private readonly privateData: PrivateData,
   ) {
     this.pidFiles = new ChaincodePidFiles(path.join(options.dataDir, 'chaincode-pids'));
     this.lifecycle = new DevnetLifecycle({
@@ -155,8 +178,12 @@ export class Devnet {
       batchTimeout: opts.batchTimeout ?? DEFAULT_BATCH_TIMEOUT,
       maxMessageCount: opts.maxMessageCount ?? DEFAULT_MAX_MESSAGE_COUNT,
       topology: topologyOf(path.resolve(opts.dataDir), opts.topology),
+      consensusType: opts.consensusType,
       log: opts.log ?? ((): void => undefined),
     };
+    if (options.consensusType !== undefined && !(DEVNET_CONSENSUS_TYPES as readonly string[]).includes(options.consensusType)) {
+      throw new DevnetError(`invalid consensus type ${JSON.stringify(options.consensusType)}: expected ${DEVNET_CONSENSUS_TYPES.join(' or ')}`);
+    }
     let added: AddPeerRequest[];
     try {
       added = readAddedPeers(options.dataDir);
@@ -176,8 +203,9 @@ export class Devnet {
     }
     const commits = new EventEmitter();
     commits.setMaxListeners(0);
-    const committer = new Committer(store);
     const channels = new Map<string, Channel>();
+    const privateData = new PrivateData(store, channels);
+    const committer = new Committer(store, privateData.committer);
     const ordererService = new Orderer({
       store,
       committer,
@@ -189,7 +217,7 @@ export class Devnet {
     ordererService.on('error', (err: unknown) => { options.log(`orderer error: ${(err as Error).message}`); });
     ordererService.on('dropped', (channelId: string, reason: string) => { options.log(`${channelId}: ${reason}`); });
     const runtime = new ChaincodeRuntime({ launchTimeoutMs: CHAINCODE_LAUNCH_TIMEOUT_MS });
-    const devnet: Devnet = new Devnet(options, store, members, channels, ordererService, runtime, commits);
+    const devnet: Devnet = new Devnet(options, store, members, channels, ordererService, runtime, commits, privateData);
     try {
       // Before the admin API listens, and so before the connection file that names it.
       devnet.adminToken = writeTokenFile(devnet.adminTokenPath);
@@ -221,6 +249,12 @@ export class Devnet {
         const lastConfigIndex = readLastConfigIndex(last);
         const configBlock = common.Block.deserializeBinary(await this.mustBlock(channelId, lastConfigIndex));
         const channel = new Channel(channelId, readConfigBlock(configBlock).config, lastConfigIndex);
+        const made = consensusTypeOf(channel.config).getType();
+        if (this.options.consensusType !== undefined && made !== this.options.consensusType) {
+          throw new DevnetError(
+            `channel ${channelId} in ${this.options.dataDir} was made with consensus type ${made}, not ${this.options.consensusType}: the type is chosen when a data folder is made (remove the folder, e.g. \`devnet down\`, to make it anew)`,
+          );
+        }
         this.channels.set(channelId, channel);
         await this.orderer.attach(channel);
         this.options.log(`channel ${channelId} resumed at height ${height}`);
@@ -231,7 +265,7 @@ export class Devnet {
   private profile(channelId: string): ChannelProfile {
     return {
       channelId,
-      ordererType: DEVNET_CONSENSUS_TYPE,
+      ordererType: this.options.consensusType ?? DEVNET_CONSENSUS_TYPE,
       batchSize: { maxMessageCount: this.options.maxMessageCount, absoluteMaxBytes: 10 * 1024 * 1024, preferredMaxBytes: 2 * 1024 * 1024 },
       batchTimeout: this.options.batchTimeout,
       orgs: this.members.map((m) => ({
@@ -243,7 +277,8 @@ export class Devnet {
         ...(runsOrderer(m.topology)
           ? {
               ordererEndpoint: `${m.topology.ordererHost}:${m.topology.ordererPort}`,
-              // Stored and governed as an etcdraft consenter list; the devnet still orders alone.
+              // Stored and governed as an etcdraft consenter list (also on an `etcdraft` channel,
+              // where a Fabric peer reads it); the devnet still orders alone.
               consenter: { host: m.topology.ordererHost, port: m.topology.ordererPort, clientTlsCert: m.crypto.orderer.tlsCertPem, serverTlsCert: m.crypto.orderer.tlsCertPem },
             }
           : {}),
@@ -253,7 +288,7 @@ export class Devnet {
 
   private async startServers(added: readonly AddPeerRequest[]): Promise<void> {
     const blocks = new BlockSource(this.store, this.commits);
-    const endorser = new Endorser(this.channels, this.store, this.runtime, this.lifecycle.scc);
+    const endorser = new Endorser(this.channels, this.store, this.runtime, this.lifecycle.scc, this.privateData);
     const commitWaiter = new CommitWaiter(this.store, this.commits);
     const deliver = new DeliverService(this.channels, blocks);
     const peerMembers = this.members.filter((m) => runsPeer(m.topology));
@@ -264,7 +299,7 @@ export class Devnet {
       // The peer's local MSP, from its own msp folder's CA certificates as a Fabric peer loads it.
       msp: new MspRegistry([{ mspId: m.topology.mspId, rootCerts: [m.crypto.caCertPem], tlsRootCerts: [m.crypto.tlsCaCertPem] }]),
     })));
-    const deps: GatewayDeps = { channels: this.channels, store: this.store, endorser, orderer: this.orderer, blocks, commits: commitWaiter, peers: this.peers };
+    const deps: GatewayDeps = { channels: this.channels, store: this.store, endorser, orderer: this.orderer, blocks, commits: commitWaiter, peers: this.peers, privateData: this.privateData };
     this.peerServices = { deps, endorser, deliver };
 
     for (const [i, m] of peerMembers.entries()) {
@@ -281,7 +316,7 @@ export class Devnet {
     }
     for (const m of this.members.filter((o) => runsOrderer(o.topology))) {
       const ordererServer = new grpc.Server(GRPC_OPTIONS);
-      ordererServer.addService(orderer.AtomicBroadcastService, {
+      ordererServer.addService(tolerantService(orderer.AtomicBroadcastService), {
         broadcast: (call: grpc.ServerDuplexStream<common.Envelope, orderer.BroadcastResponse>) => { this.handleBroadcast(call); },
         deliver: (call: grpc.ServerDuplexStream<common.Envelope, orderer.DeliverResponse>) => { deliver.handle(call, 'orderer'); },
       });
@@ -296,10 +331,10 @@ export class Devnet {
     if (!services) throw new DevnetError('the peer services are not set up yet');
     const { deps, endorser, deliver } = services;
     const peerServer = new grpc.Server(GRPC_OPTIONS);
-    peerServer.addService(gateway.GatewayService, new GatewayServer(deps, node).service());
-    peerServer.addService(peer.EndorserService, endorserService(endorser, node));
-    peerServer.addService(discovery.DiscoveryService, new DiscoveryServer({ channels: this.channels, heights: this.store, peers: this.peers }, node).service());
-    peerServer.addService(peer.DeliverService, {
+    peerServer.addService(tolerantService(gateway.GatewayService), new GatewayServer(deps, node).service());
+    peerServer.addService(tolerantService(peer.EndorserService), endorserService(endorser, node));
+    peerServer.addService(tolerantService(discovery.DiscoveryService), new DiscoveryServer({ channels: this.channels, heights: this.store, peers: this.peers, collections: this.privateData.registry }, node).service());
+    peerServer.addService(tolerantService(peer.DeliverService), {
       deliver: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'block'); },
       deliverFiltered: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'filtered'); },
       deliverWithPrivateData: (call: grpc.ServerDuplexStream<common.Envelope, peer.DeliverResponse>) => { deliver.handle(call, 'private'); },

@@ -3,8 +3,8 @@
  */
 import 'reflect-metadata';
 
-export { Devnet, DevnetError, DEFAULT_BATCH_TIMEOUT, DEFAULT_MAX_MESSAGE_COUNT } from './devnet';
-export type { AddedPeerStatus, DevnetOptions } from './devnet';
+export { Devnet, DevnetError, DEFAULT_BATCH_TIMEOUT, DEFAULT_MAX_MESSAGE_COUNT, DEVNET_CONSENSUS_TYPES } from './devnet';
+export type { AddedPeerStatus, DevnetConsensusType, DevnetOptions } from './devnet';
 export type { AddPeerRequest } from './peers/request';
 export { CONNECTION_FILE_VERSION } from 'fabric-config/connection';
 export type { ConnectionFile, MemberConnection, EndpointInfo } from 'fabric-config/connection';

@@ -201,7 +201,14 @@ function checkPrimaryHead(evidence: AuditEvidence, signed: SignedBlocks, primary
     checkChannel(head, channelId);
     checkDataHash(head);
     if (last === undefined || lastConfig === undefined) throw new BlockProblem('the export has no config block that decodes to check its signature with');
-    const metadata = checkOrdererSignatures(head, ordererTrust(channelId, lastConfig, last.number));
+    // A head that is itself the last config block was cut, and signed, under the config before it
+    // (as a peer checks it): an orderer that this block takes out of the channel signed it.
+    const previous = primary.records.at(-2);
+    const previousConfig = primary.configs.at(-2);
+    const trust = number === last.number && previous !== undefined && previousConfig !== undefined
+      ? ordererTrust(channelId, previousConfig, previous.number)
+      : ordererTrust(channelId, lastConfig, last.number);
+    const metadata = checkOrdererSignatures(head, trust);
     if (metadata.lastConfig > last.number) {
       faults.push({
         code: 'AUDIT_TRUNCATED',

@@ -220,16 +220,15 @@ export class MembershipScenario {
     const connection = this.connection;
     const crypto = this.crypto;
     if (connection === undefined || crypto === undefined) throw new Error('the scenario has not begun');
-    if (connection.adminUrl === undefined) throw new Error('the membership scenario needs the devnet (its admin API starts the new peer)');
     const { mspId, domain, peerPort } = this.options.newOrg;
     const started = Date.now();
-    const answer = (await adminPost(connection.adminUrl, connection.adminTokenPath, '/peers', { folder: this.options.workDir, mspId, domain, port: peerPort })) as { member?: MemberConnection };
-    if (answer.member === undefined) throw new Error('the devnet answered no member entry for the new peer');
+    const answer = await this.startPeer(connection, mspId, domain, peerPort);
+    if (answer.member === undefined) throw new Error('the network answered no member entry for the new peer');
     // Genesis does not name the new member: the consortium gives it the genesis hash, which anchors the chain for its node.
     const own: ConnectionFile = { ...connection, managementGenesisHash: this.genesisHash, members: [...connection.members, answer.member] };
     const ownFile = path.join(this.options.workDir, `connection-${mspId}.json`);
     write(ownFile, own);
-    this.options.output(`  ✓ step 2/5: the devnet serves ${mspId}'s peer on ${answer.member.peer.endpoint}; ${mspId} writes its own connection file and starts its own mgmt node`);
+    this.options.output(`  ✓ step 2/5: ${connection.backend === 'native' ? 'a Fabric peer' : 'the devnet'} serves ${mspId}'s peer on ${answer.member.peer.endpoint}; ${mspId} writes its own connection file and starts its own mgmt node`);
     this.startNode(ownFile);
     const endorsers = await this.transactThrough(answer.member);
     const sealed = this.admittedAt === undefined ? undefined : this.sealedAt.get(this.admittedAt);
@@ -237,6 +236,42 @@ export class MembershipScenario {
     this.options.output(`  ✓ step 2/5: a transaction on ${connection.channels.primary} through ${mspId}'s peer, endorsed by ${endorsers.join(', ')}, ${((Date.now() - started) / 1000).toFixed(1)} s after the peer was asked for${sinceSealed}`);
     this.stage = 'propose';
     this.options.output(`  ▶ step 3/5: waiting for ${mspId}'s turn in the proposer rotation`);
+  }
+
+  /**
+   * The new organisation's peer: the devnet starts one on request (its admin API); on native Fabric
+   * network/native/network.sh add-org starts a real `peer`, joins it from the channels' genesis
+   * blocks and approves the deployed chaincodes for the organisation.
+   */
+  private async startPeer(connection: ConnectionFile, mspId: string, domain: string, port: number): Promise<{ member?: MemberConnection }> {
+    if (connection.adminUrl !== undefined) {
+      return (await adminPost(connection.adminUrl, connection.adminTokenPath, '/peers', { folder: this.options.workDir, mspId, domain, port })) as { member?: MemberConnection };
+    }
+    const org = /^Org(\d+)MSP$/.exec(mspId)?.[1];
+    if (connection.backend !== 'native' || org === undefined) throw new Error('the membership scenario needs the devnet (its admin API starts the new peer) or network/native');
+    const script = path.resolve(path.dirname(this.options.cliPath), '..', '..', '..', 'network', 'native', 'network.sh');
+    const args = [script, 'add-org', org, '--data', path.dirname(path.resolve(this.connectionFile)), '--crypto', this.options.workDir];
+    return new Promise((resolve, reject) => {
+      const child = spawn('bash', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        for (const text of d.toString('utf8').split('\n')) if (text.trim() !== '') this.options.output(`    [network.sh add-org] ${text}`);
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        if (code !== 0) reject(new Error(`network.sh add-org ${org} failed (exit ${String(code)}): ${err.trim().split('\n').slice(-3).join(' / ')}`));
+        else {
+          try {
+            resolve(JSON.parse(out) as { member?: MemberConnection });
+          } catch (e) {
+            reject(new Error(`network.sh add-org ${org} printed no member entry: ${messageOf(e)}`));
+          }
+        }
+      });
+    });
   }
 
   private startNode(connectionFile: string): void {
@@ -291,8 +326,9 @@ export class MembershipScenario {
     const leaving = connection.members[connection.members.length - 1];
     this.leaving = leaving;
     const current = (this.latest ?? {}) as JsonObject;
-    const orderer = (current.orderer ?? {}) as { consenters?: { host: string }[] };
-    const consenters = orderer.consenters?.filter((c) => c.host !== leaving.orderer.hostAlias);
+    const orderer = (current.orderer ?? {}) as { consenters?: { host: string; port: number }[] };
+    // The devnet names consenters by host name, network/native by the address they are dialled at.
+    const consenters = orderer.consenters?.filter((c) => c.host !== leaving.orderer.hostAlias && `${c.host}:${String(c.port)}` !== leaving.orderer.endpoint);
     const wanted = mergeModel(JSON.parse(readFileSync(this.desiredFile, 'utf8')) as Record<string, unknown>, {
       version: 2,
       organizations: { [leaving.mspId]: null },

@@ -28,7 +28,7 @@ export interface ChaincodeTls {
 const WATCH_STEP_MS = 250;
 
 // Fabric allows 100 MiB chaincode messages; grpc-js defaults to 4 MiB.
-const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
+export const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
 
 /** A client for the chaincode server at `address`; it connects lazily, see {@link waitForReady}. */
 export function dialChaincode(address: string, tls: ChaincodeTls | undefined): peer.ChaincodeClient {
@@ -85,6 +85,8 @@ function channelOptions(tls: ChaincodeTls | undefined): grpc.ChannelOptions {
     'grpc.max_reconnect_backoff_ms': 1000,
     // A relaunch on the same address must not inherit a shared subchannel stuck in backoff.
     'grpc.use_local_subchannel_pool': 1,
+    // No channelz bookkeeping (nothing serves it) on the stream that carries every transaction.
+    'grpc.enable_channelz': 0,
   };
   if (tls?.serverNameOverride) {
     options['grpc.ssl_target_name_override'] = tls.serverNameOverride;

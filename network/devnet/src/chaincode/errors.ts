@@ -6,7 +6,12 @@
  */
 
 /** Why the runtime could not run a transaction or a chaincode; `message` matches the Fabric peer's text where one exists. */
-export type ChaincodeErrorCode = 'NOT_RUNNING' | 'ALREADY_RUNNING' | 'LAUNCH_FAILED' | 'STREAM_TERMINATED' | 'TIMEOUT' | 'DUPLICATE_TXID';
+/**
+ * `SEND_FAILED`: the transaction could not be sent to the chaincode (it is larger than gRPC's
+ * message limit); the message is the peer's "transaction returned with failure: [txid] error
+ * sending TRANSACTION: ..." and the stream stays up for every other transaction.
+ */
+export type ChaincodeErrorCode = 'NOT_RUNNING' | 'ALREADY_RUNNING' | 'LAUNCH_FAILED' | 'STREAM_TERMINATED' | 'TIMEOUT' | 'DUPLICATE_TXID' | 'SEND_FAILED';
 
 /** A failure of the runtime itself (as opposed to a chaincode response with status 500). */
 export class ChaincodeError extends Error {

@@ -8,7 +8,9 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import { peer } from '@hyperledger/fabric-protos';
+import { MAX_MESSAGE_BYTES } from './dial';
 import { ChaincodeError } from './errors';
+import { chaincodeMessageSize } from './messageSize';
 import type { MessageType } from './messages';
 import { EMPTY, Type, typeName } from './messages';
 import { handleRequest } from './stateRequests';
@@ -120,6 +122,14 @@ export class ChaincodeHandler {
       message.setPayload(request.input.serializeBinary());
       // The SignedProposal travels as received: its proposal_bytes field is copied, never re-encoded.
       message.setProposal(request.signedProposal);
+      // grpc-js would fail the whole stream (every transaction on it, then a relaunch) over one
+      // message beyond its limit; a Fabric peer fails only that transaction, in these words.
+      const size = chaincodeMessageSize(message);
+      if (size > MAX_MESSAGE_BYTES) {
+        const reason = `[${request.txId.slice(0, 8)}] error sending ${typeName(message.getType())}: rpc error: code = ResourceExhausted desc = trying to send message larger than max (${size} vs. ${MAX_MESSAGE_BYTES})`;
+        this.finish(tx, new ChaincodeError('SEND_FAILED', `transaction returned with failure: ${reason}`, this.name, request.txId));
+        return;
+      }
       if (!this.send(message)) {
         this.finish(tx, new ChaincodeError('STREAM_TERMINATED', ERROR_STREAM_TERMINATED, this.name, request.txId));
       }

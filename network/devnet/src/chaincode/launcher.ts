@@ -30,7 +30,11 @@ export interface ChaincodeLaunch {
   folder: string;
   /** `127.0.0.1:port` the chaincode server binds and the devnet dials. */
   address: string;
-  /** CORE_PEER_LOCALMSPID for the process (`stub.getMspID()` throws without it). */
+  /**
+   * CORE_PEER_LOCALMSPID for the process (`stub.getMspID()` throws without it): the organisation
+   * whose peer this instance serves. Launching the same name for several organisations runs one
+   * process each, as each Fabric peer runs its own.
+   */
   mspId: string;
   /** stdout and stderr of the process are appended here. */
   logFile: string;
@@ -45,6 +49,8 @@ export interface ChaincodeLaunch {
 export interface ChaincodeAttach {
   name: string;
   packageId: string;
+  /** The organisation whose peer dials this server; absent: it serves every organisation (one server shared by all peers). */
+  mspId?: string;
   /** `host:port` the server listens on. */
   address: string;
   tls?: ChaincodeTls;
@@ -55,19 +61,25 @@ export interface ChaincodeExitInfo {
   signal: NodeJS.Signals | null;
   /** True when stop()/stopAll() asked for it: an owner that restarts dead chaincodes skips these. */
   requested: boolean;
+  /** The organisation of the instance that ended, when its name runs one process per organisation. */
+  mspId?: string;
 }
 
 /** Events of {@link ChaincodeRuntime}. */
 export type ChaincodeRuntimeEvents = {
-  /** A chaincode process was spawned (before its handshake), e.g. to record its pid. */
-  spawn: [name: string, pid: number, info: { packageId: string; address: string }];
-  /** A launched chaincode process ended; `code` is null when a signal ended it. */
+  /** A chaincode process was spawned (before its handshake), e.g. to record its pid; `mspId` names its instance. */
+  spawn: [name: string, pid: number, info: { packageId: string; address: string; mspId: string }];
+  /** A launched chaincode process (one organisation's instance, or the shared server) ended; `code` is null when a signal ended it. */
   exit: [name: string, code: number | null, info: ChaincodeExitInfo];
 };
 
 /** One launched chaincode: its process and, once dialled, its channel and stream. */
 interface Running {
   readonly name: string;
+  /** Its key in the launcher's map: the name and the organisation it serves ({@link instanceKey}). */
+  readonly key: string;
+  /** The organisation whose peer it serves; undefined for a server shared by every organisation. */
+  readonly mspId?: string;
   readonly packageId: string;
   /** Absent for an attached ccaas server, which runs on its own. */
   readonly child?: ChildProcess;
@@ -82,9 +94,23 @@ interface Running {
   stopRequested: boolean;
 }
 
-/** The processes of one ChaincodeRuntime, by chaincode name; see its methods for the contract. */
+/** An instance's key: one per chaincode name and organisation, or one shared by all organisations. */
+function instanceKey(name: string, mspId: string | undefined): string {
+  return `${name}\u0000${mspId ?? '*'}`;
+}
+
+/**
+ * The processes of one ChaincodeRuntime, by chaincode name and, for chaincodes launched per
+ * organisation, by organisation; see its methods for the contract.
+ */
 export class ChaincodeLauncher {
+  /** By {@link instanceKey}, in launch order: a name's first instance is its default. */
   private readonly running = new Map<string, Running>();
+  /**
+   * The organisations each name was launched or attached for, until stop(name): an organisation
+   * whose own process is down gets no other organisation's process in its place.
+   */
+  private readonly organisations = new Map<string, Set<string>>();
   private readonly events: EventEmitter<ChaincodeRuntimeEvents>;
   private readonly launchTimeoutMs: number;
   private readonly stopTimeoutMs: number;
@@ -103,15 +129,17 @@ export class ChaincodeLauncher {
   }
 
   async launch(options: Readonly<ChaincodeLaunch>): Promise<void> {
-    const { name } = options;
-    const existing = this.running.get(name);
+    const { name, mspId } = options;
+    const key = instanceKey(name, mspId);
+    const existing = this.running.get(key);
     if (existing?.alive) {
       if (existing.handler.ready || !existing.launched) {
         throw new ChaincodeError('ALREADY_RUNNING', `chaincode ${name} is already running`, name);
       }
       // Its stream is gone and the process is being killed: finish that before starting anew.
-      await this.stop(name);
+      await this.stopInstance(existing);
     }
+    this.declare(name, mspId);
     const packageId = options.packageId ?? ccaasPackageId(options.label, options.address, options.tls !== undefined);
     const fail = (reason: string, cause?: unknown): ChaincodeError =>
       new ChaincodeError('LAUNCH_FAILED', `could not launch chaincode ${packageId}: ${reason}${logTail(options.logFile)}`, name, undefined, { cause });
@@ -127,6 +155,8 @@ export class ChaincodeLauncher {
     let markExited!: () => void;
     const cc: Running = {
       name,
+      key,
+      mspId,
       packageId,
       child,
       exited: new Promise<void>((resolve) => (markExited = resolve)),
@@ -137,18 +167,18 @@ export class ChaincodeLauncher {
       launched: false,
       stopRequested: false,
     };
-    this.running.set(name, cc);
+    this.running.set(key, cc);
     this.installExitHook();
-    if (child.pid !== undefined) this.events.emit('spawn', name, child.pid, { packageId, address: options.address });
+    if (child.pid !== undefined) this.events.emit('spawn', name, child.pid, { packageId, address: options.address, mspId });
 
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (!cc.alive) return;
       cc.alive = false;
       this.disconnect(cc);
-      if (this.running.get(name) === cc) this.running.delete(name);
+      if (this.running.get(key) === cc) this.running.delete(key);
       this.removeExitHookIfIdle();
       markExited();
-      if (cc.launched) this.events.emit('exit', name, code, { signal, requested: cc.stopRequested });
+      if (cc.launched) this.events.emit('exit', name, code, { signal, requested: cc.stopRequested, ...this.organisationOf(cc) });
     };
     child.once('exit', onExit);
     // A spawn failure emits 'error' and no 'exit'. The listener stays for good because an unhandled
@@ -160,7 +190,7 @@ export class ChaincodeLauncher {
     try {
       await this.connect(cc, options, Date.now() + this.launchTimeoutMs);
     } catch (err) {
-      await this.stop(name);
+      await this.stopInstance(cc);
       throw fail(err instanceof Error ? err.message : String(err), err);
     }
     cc.launched = true;
@@ -172,15 +202,19 @@ export class ChaincodeLauncher {
    * @throws ChaincodeError `ALREADY_RUNNING`, or `LAUNCH_FAILED` when the server does not answer in time.
    */
   async attach(options: Readonly<ChaincodeAttach>): Promise<void> {
-    const { name, packageId } = options;
-    const existing = this.running.get(name);
+    const { name, packageId, mspId } = options;
+    const key = instanceKey(name, mspId);
+    const existing = this.running.get(key);
     if (existing?.alive) {
       if (existing.handler.ready || !existing.launched) throw new ChaincodeError('ALREADY_RUNNING', `chaincode ${name} is already running`, name);
-      await this.stop(name);
+      await this.stopInstance(existing);
     }
+    if (mspId !== undefined) this.declare(name, mspId);
     let markExited!: () => void;
     const cc: Running = {
       name,
+      key,
+      mspId,
       packageId,
       exited: new Promise<void>((resolve) => (markExited = resolve)),
       handler: new ChaincodeHandler(name, packageId, () => {
@@ -194,20 +228,24 @@ export class ChaincodeLauncher {
       cc.alive = false;
       markExited();
     };
-    this.running.set(name, cc);
+    this.running.set(key, cc);
     try {
       await this.connect(cc, options, Date.now() + this.launchTimeoutMs);
     } catch (err) {
-      await this.stop(name);
+      await this.stopInstance(cc);
       const reason = err instanceof Error ? err.message : String(err);
       throw new ChaincodeError('LAUNCH_FAILED', `could not connect to chaincode ${packageId} at ${options.address} (start its server with CHAINCODE_ID=${packageId}): ${reason}`, name, undefined, { cause: err });
     }
     cc.launched = true;
   }
 
+  /** Stops every instance of `name` (each organisation's and a shared one). */
   async stop(name: string): Promise<void> {
-    const cc = this.running.get(name);
-    if (!cc) return;
+    this.organisations.delete(name);
+    await Promise.all(this.instancesOf(name).map((cc) => this.stopInstance(cc)));
+  }
+
+  private async stopInstance(cc: Running): Promise<void> {
     cc.stopRequested = true;
     this.disconnect(cc);
     if (cc.alive && !cc.child) cc.markExited?.();
@@ -228,34 +266,76 @@ export class ChaincodeLauncher {
         await cc.exited;
       }
     }
-    if (this.running.get(name) === cc) this.running.delete(name);
+    if (this.running.get(cc.key) === cc) this.running.delete(cc.key);
     this.removeExitHookIfIdle();
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all([...this.running.keys()].map((name) => this.stop(name)));
+    this.organisations.clear();
+    await Promise.all([...this.running.values()].map((cc) => this.stopInstance(cc)));
   }
 
-  /** The handler of a running (or launching) chaincode. */
-  handlerOf(name: string): ChaincodeHandler | undefined {
-    return this.running.get(name)?.handler;
+  /**
+   * The handler that runs `name` for the peer of `mspId`: that organisation's own instance;
+   * undefined when it has one that is down; for an organisation without one (or no `mspId`), the
+   * name's first instance, shared as one chaincode server is shared by several Fabric peers.
+   */
+  handlerOf(name: string, mspId?: string): ChaincodeHandler | undefined {
+    if (mspId !== undefined) {
+      const own = this.running.get(instanceKey(name, mspId));
+      if (own) return own.handler;
+      if (this.organisations.get(name)?.has(mspId)) return undefined;
+    }
+    return this.instancesOf(name)[0]?.handler;
   }
 
+  /** True when every organisation `name` was launched for has its instance, and every instance is ready. */
   isRunning(name: string): boolean {
-    const cc = this.running.get(name);
-    return cc !== undefined && cc.alive && cc.handler.ready;
+    const instances = this.instancesOf(name);
+    const declared = [...(this.organisations.get(name) ?? [])];
+    return (
+      instances.length > 0 &&
+      instances.every((cc) => cc.alive && cc.handler.ready) &&
+      declared.every((mspId) => this.running.has(instanceKey(name, mspId)))
+    );
+  }
+
+  /** The organisations `name` was launched (or attached) for, each with its own instance, in launch order. */
+  organisationsOf(name: string): string[] {
+    return [...(this.organisations.get(name) ?? [])];
   }
 
   packageIdOf(name: string): string | undefined {
-    return this.running.get(name)?.packageId;
+    return this.instancesOf(name)[0]?.packageId;
   }
 
+  /** The pid of `name`'s first instance. */
   pidOf(name: string): number | undefined {
-    return this.running.get(name)?.child?.pid;
+    return this.instancesOf(name)[0]?.child?.pid;
+  }
+
+  /** The pids of every process of `name`, in launch order. */
+  pidsOf(name: string): number[] {
+    return this.instancesOf(name).flatMap((cc) => (cc.child?.pid !== undefined ? [cc.child.pid] : []));
   }
 
   names(): string[] {
-    return [...this.running.keys()];
+    return [...new Set([...this.running.values()].map((cc) => cc.name))];
+  }
+
+  /** `{ mspId }` of an instance of a name that runs one process per organisation; `{}` otherwise. */
+  private organisationOf(cc: Running): { mspId?: string } {
+    return cc.mspId !== undefined && (this.organisations.get(cc.name)?.size ?? 0) > 1 ? { mspId: cc.mspId } : {};
+  }
+
+  private declare(name: string, mspId: string): void {
+    const orgs = this.organisations.get(name) ?? new Set<string>();
+    orgs.add(mspId);
+    this.organisations.set(name, orgs);
+  }
+
+  private instancesOf(name: string): Running[] {
+    return [...this.running.values()].filter((cc) => cc.name === name);
   }
 
   /** Waits for the port, dials Connect and lets the handler run the handshake, unless the process ends first. */
@@ -298,8 +378,8 @@ export class ChaincodeLauncher {
     }
     // An attached server's stream is gone: report it as an exit, so the owner dials it again.
     cc.markExited?.();
-    if (this.running.get(cc.name) === cc) this.running.delete(cc.name);
-    if (cc.launched) this.events.emit('exit', cc.name, null, { signal: null, requested: false });
+    if (this.running.get(cc.key) === cc) this.running.delete(cc.key);
+    if (cc.launched) this.events.emit('exit', cc.name, null, { signal: null, requested: false, ...this.organisationOf(cc) });
   }
 
   /** Fails every in-flight transaction and closes the stream and the channel. Idempotent. */

@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ChaincodeExitInfo, InvokeResult } from '.';
 import { ChaincodeError, ChaincodeRuntime, ccaasPackageId } from '.';
-import type { HistoryEntry, KeyValue, RangePage, StateAccess } from './stateAccess';
+import type { HistoryEntry, KeyValue, PrivateStateAccess, RangePage, StateAccess } from './stateAccess';
 
 jest.setTimeout(60_000);
 
@@ -126,6 +126,72 @@ class MemoryState implements StateAccess {
     entries.set(metakey, Buffer.from(value));
     this.ledger.metadata.set(key, entries);
   }
+}
+
+/** Private data of one collection-aware transaction, in memory: each call is recorded with its collection. */
+class MemoryPrivateState implements PrivateStateAccess {
+  readonly calls: string[] = [];
+  readonly values = new Map<string, Buffer>();
+  readonly metadata = new Map<string, Map<string, Uint8Array>>();
+
+  private id(collection: string, key: string): string {
+    return `${collection}/${key}`;
+  }
+
+  getPrivateData(collection: string, key: string): Promise<Uint8Array | undefined> {
+    this.calls.push(`pget ${collection} ${key}`);
+    return Promise.resolve(this.values.get(this.id(collection, key)));
+  }
+
+  getPrivateDataHash(collection: string, key: string): Promise<Uint8Array | undefined> {
+    this.calls.push(`phash ${collection} ${key}`);
+    const value = this.values.get(this.id(collection, key));
+    return Promise.resolve(value === undefined ? undefined : createHash('sha256').update(value).digest());
+  }
+
+  putPrivateData(collection: string, key: string, value: Uint8Array): void {
+    this.calls.push(`pput ${collection} ${key}`);
+    this.values.set(this.id(collection, key), Buffer.from(value));
+  }
+
+  deletePrivateData(collection: string, key: string): void {
+    this.calls.push(`pdel ${collection} ${key}`);
+    this.values.delete(this.id(collection, key));
+  }
+
+  purgePrivateData(collection: string, key: string): void {
+    this.calls.push(`ppurge ${collection} ${key}`);
+    this.values.delete(this.id(collection, key));
+  }
+
+  getPrivateDataByRange(collection: string, startKey: string, endKey: string): Promise<KeyValue[]> {
+    this.calls.push(`prange ${collection} ${startKey} ${endKey}`);
+    const prefix = `${collection}/`;
+    return Promise.resolve(
+      [...this.values.entries()]
+        .filter(([id]) => id.startsWith(prefix))
+        .map(([id, value]) => ({ key: id.slice(prefix.length), value }))
+        .filter(({ key }) => compareKeys(key, startKey) >= 0 && (endKey === '' || compareKeys(key, endKey) < 0))
+        .sort((a, b) => compareKeys(a.key, b.key)),
+    );
+  }
+
+  getPrivateDataMetadata(collection: string, key: string): Promise<Map<string, Uint8Array>> {
+    this.calls.push(`pgetmeta ${collection} ${key}`);
+    return Promise.resolve(this.metadata.get(this.id(collection, key)) ?? new Map<string, Uint8Array>());
+  }
+
+  putPrivateDataMetadata(collection: string, key: string, metakey: string, value: Uint8Array): void {
+    this.calls.push(`pputmeta ${collection} ${key} ${metakey}`);
+    const entries = this.metadata.get(this.id(collection, key)) ?? new Map<string, Uint8Array>();
+    entries.set(metakey, Buffer.from(value));
+    this.metadata.set(this.id(collection, key), entries);
+  }
+}
+
+/** A MemoryState whose namespace has collections. */
+class MemoryStateWithCollections extends MemoryState {
+  readonly privateData = new MemoryPrivateState();
 }
 
 interface Identity {
@@ -407,12 +473,46 @@ describe('ChaincodeRuntime with fabric-chaincode-node server', () => {
 
   test.each([
     ['rich query', ['richQuery', '{"selector":{}}'], 'GET_QUERY_RESULT failed: transaction ID: %s: ExecuteQuery not supported for leveldb'],
-    ['private data', ['privateGet', 'collectionA', 'k'], 'GET_STATE failed: transaction ID: %s: private data is not supported by the devnet'],
+    [
+      'private data without collections',
+      ['privateGet', 'collectionA', 'k'],
+      'GET_STATE failed: transaction ID: %s: collection config not defined for chaincode [kvcc], pass the collection configuration upon chaincode definition/instantiation',
+    ],
     ['chaincode to chaincode', ['callOther', 'othercc'], 'INVOKE_CHAINCODE failed: transaction ID: %s: chaincode-to-chaincode invocation is not supported'],
   ])('%s is answered with a clean ERROR', async (_label, args, expected) => {
     const result = await call(args);
     expect(result.response.status).toBe(500);
     expect(result.response.message).toContain(expected.replace('%s', result.txId));
+  });
+
+  test('requests naming a collection go to the private data side, with their collection', async () => {
+    const state = new MemoryStateWithCollections(ledgerState);
+    const put = await call(['privatePut', 'assetCollection', 'p1', 'secret'], { state });
+    expect(put.response.status).toBe(200);
+    expect((await call(['privateGet', 'assetCollection', 'p1'], { state })).response.payload).toEqual(Buffer.from('secret'));
+    const hash = await call(['privateHash', 'assetCollection', 'p1'], { state });
+    expect(text(hash.response.payload)).toBe(createHash('sha256').update('secret').digest('hex'));
+    await call(['privatePut', 'assetCollection', 'p2', 'other'], { state });
+    const range = await call(['privateRange', 'assetCollection', 'p', 'q'], { state });
+    expect(range.response.message).toBe('');
+    expect(JSON.parse(text(range.response.payload))).toEqual([{ key: 'p1', value: 'secret' }, { key: 'p2', value: 'other' }]);
+    await call(['privateSetEndorsers', 'assetCollection', 'p1', 'policy'], { state });
+    expect(text((await call(['privateGetEndorsers', 'assetCollection', 'p1'], { state })).response.payload)).toBe('policy');
+    await call(['privateDel', 'assetCollection', 'p2'], { state });
+    await call(['privatePurge', 'assetCollection', 'p1'], { state });
+    expect(state.privateData.calls).toEqual([
+      'pput assetCollection p1',
+      'pget assetCollection p1',
+      'phash assetCollection p1',
+      'pput assetCollection p2',
+      'prange assetCollection p q',
+      'pputmeta assetCollection p1 VALIDATION_PARAMETER',
+      'pgetmeta assetCollection p1',
+      'pdel assetCollection p2',
+      'ppurge assetCollection p1',
+    ]);
+    // Public state was not touched.
+    expect(state.calls).toEqual([]);
   });
 
   test('a shim-level ERROR (unreadable proposal) resolves as status 500', async () => {

@@ -54,16 +54,18 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
 
   /**
    * Starts `node <parent watch> <fabric-shim cli.js> server --chaincode-address <address> --chaincode-id <ccid>` in
-   * the chaincode's folder, waits until its port accepts a gRPC connection, dials
-   * `/protos.Chaincode/Connect` and completes the handshake (REGISTER from the chaincode, then
+   * the chaincode's folder for the peer of `options.mspId` (its CORE_PEER_LOCALMSPID), waits
+   * until its port accepts a gRPC connection, dials `/protos.Chaincode/Connect` and completes the handshake (REGISTER from the chaincode, then
    * REGISTERED and READY from the devnet). The shim is resolved from the chaincode folder, so a
    * chaincode's own install wins over the devnet's. The process gets a pipe on stdin that this
    * process never writes or closes: the preloaded parent watch (./parentWatch.ts) ends the server
    * when the pipe closes, so a chaincode never outlives its runtime's process, even one killed
-   * with SIGKILL.
+   * with SIGKILL. Launched again for another organisation (at another address), the name gets one
+   * process per organisation, as each Fabric peer runs its own, and {@link ChaincodeRuntime.invoke}
+   * runs each organisation's transactions on that organisation's process.
    *
    * @throws ChaincodeError `ALREADY_RUNNING` if a chaincode of that name is running or launching
-   *   (one whose stream has died is stopped first instead).
+   *   for that organisation (one whose stream has died is stopped first instead).
    * @throws ChaincodeError `LAUNCH_FAILED` if fabric-shim is not installed for the folder, the process
    *   exits, or the handshake does not finish within the launch timeout; the message ends with the
    *   tail of the log file. The process is killed before this is thrown.
@@ -95,18 +97,37 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
    * @throws ChaincodeError `STREAM_TERMINATED` ("chaincode stream terminated") if the chaincode's
    *   stream ends before it answers.
    * @throws ChaincodeError `TIMEOUT` ("timeout expired while executing transaction") after the timeout.
+   * @param peerOrg - the organisation whose peer executes it: its own instance of the chaincode
+   *   runs it when it has one (see {@link ChaincodeRuntime.launch}), otherwise the name's first
+   *   (a server shared by every organisation).
    */
-  invoke(chaincodeName: string, request: InvokeRequest): Promise<InvokeResult> {
-    const handler = this.launcher.handlerOf(chaincodeName);
+  invoke(chaincodeName: string, request: InvokeRequest, peerOrg?: string): Promise<InvokeResult> {
+    const handler = this.launcher.handlerOf(chaincodeName, peerOrg);
     if (!handler?.ready) {
       return Promise.reject(new ChaincodeError('NOT_RUNNING', `chaincode ${chaincodeName} is not running`, chaincodeName, request.txId));
     }
     return handler.execute(request, request.timeoutMs ?? this.executeTimeoutMs);
   }
 
-  /** True once launch() has completed the handshake and until the process or its stream ends. */
+  /** True once launch() has completed the handshake and until the process or its stream ends (of every instance of the name). */
   isRunning(name: string): boolean {
     return this.launcher.isRunning(name);
+  }
+
+  /**
+   * The organisations `name` was launched for, each with a process of its own and its own
+   * CORE_PEER_LOCALMSPID (empty for a server attached for every organisation). The transactions of
+   * any other organisation run on the first of them, as one server shared by several peers; an
+   * endorser that asks several of these organisations runs the transaction once for each, as
+   * Fabric's peers each do.
+   */
+  organisationsOf(name: string): string[] {
+    return this.launcher.organisationsOf(name);
+  }
+
+  /** The process ids of every instance of `name`, in launch order. */
+  pidsOf(name: string): number[] {
+    return this.launcher.pidsOf(name);
   }
 
   /** The ccid a running (or launching) chaincode registered with. */
@@ -125,7 +146,7 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
   }
 
   /**
-   * Stops one chaincode: fails its in-flight transactions with "chaincode stream terminated", closes
+   * Stops one chaincode (every organisation's process of it): fails its in-flight transactions with "chaincode stream terminated", closes
    * the stream, sends SIGTERM to the process it started and SIGKILL if it has not exited within the
    * stop timeout. Resolves once the process is gone; unknown names resolve at once. The 'exit' event
    * reports `requested: true`.

@@ -37,4 +37,25 @@ export interface StateAccess {
   getHistoryForKey(key: string): Promise<HistoryEntry[]>; // newest first, committed only
   getStateMetadata(key: string): Promise<Map<string, Uint8Array>>;
   putStateMetadata(key: string, metakey: string, value: Uint8Array): void;
+  /** The namespace's private data collections; absent where the peer has none to offer (e.g. a system chaincode). */
+  readonly privateData?: PrivateStateAccess;
+}
+
+/**
+ * Private data of the namespace's collections as the endorsing peer sees it (Fabric's
+ * GetPrivateData and siblings): each call checks the collection exists and the creator's access,
+ * and reads the endorsing peer's own organisation's copy.
+ */
+export interface PrivateStateAccess {
+  getPrivateData(collection: string, key: string): Promise<Uint8Array | undefined>;
+  /** SHA-256 of the committed value, readable by any peer of the channel. */
+  getPrivateDataHash(collection: string, key: string): Promise<Uint8Array | undefined>;
+  putPrivateData(collection: string, key: string, value: Uint8Array): void;
+  deletePrivateData(collection: string, key: string): void;
+  /** Deletes the key and, at commit, every copy of it (Fabric v2.5 PurgePrivateData). */
+  purgePrivateData(collection: string, key: string): void;
+  /** start inclusive, end exclusive; Fabric allows it only in a transaction that writes nothing, and records no reads. */
+  getPrivateDataByRange(collection: string, startKey: string, endKey: string): Promise<KeyValue[]>;
+  getPrivateDataMetadata(collection: string, key: string): Promise<Map<string, Uint8Array>>;
+  putPrivateDataMetadata(collection: string, key: string, metakey: string, value: Uint8Array): void;
 }

@@ -17,6 +17,7 @@ import type { ChaincodeDefinition } from '../channel';
 import type { PeerNode } from '../gateway/gateway';
 import { pkiIdOf } from './gossipInfo';
 import { DiscoveryRequestError, DiscoveryServer } from './service';
+import { CollectionRegistry } from '../privdata';
 
 let root: string;
 let orgs: OrgCrypto[];
@@ -320,5 +321,60 @@ describe('access', () => {
     const noIdentity = new discovery.SignedRequest();
     noIdentity.setPayload(request.serializeBinary());
     await expect(server().answer(noIdentity)).rejects.toThrow("access denied, client identity wasn't supplied");
+  });
+});
+
+describe('endorsers of chaincode calls that name collections', () => {
+  /** `cc` under OR of the four orgs' peers, with collections: assetCollection (Org1, Org2) and endorsed (Org1-3, endorsed by Org3). */
+  function channelWithCollections(): Channel {
+    const channel = channelWithPolicy(nOutOf(1, [role(1), role(2), role(3), role(4)]));
+    const pkg = new peer.CollectionConfigPackage();
+    const collection = (name: string, members: number[], endorsedBy?: number): peer.CollectionConfig => {
+      const c = new peer.StaticCollectionConfig();
+      c.setName(name);
+      const policy = new peer.CollectionPolicyConfig();
+      policy.setSignaturePolicy(nOutOf(1, members.map((i) => ({ mspId: `Org${i}MSP`, role: 'member' as const }))));
+      c.setMemberOrgsPolicy(policy);
+      if (endorsedBy !== undefined) {
+        const ep = new peer.ApplicationPolicy();
+        ep.setSignaturePolicy(nOutOf(1, [role(endorsedBy)]));
+        c.setEndorsementPolicy(ep);
+      }
+      const config = new peer.CollectionConfig();
+      config.setStaticCollectionConfig(c);
+      return config;
+    };
+    pkg.setConfigList([collection('assetCollection', [1, 2]), collection('endorsed', [1, 2, 3], 3)]);
+    const def = channel.chaincode('cc') as ChaincodeDefinition;
+    channel.defineChaincode({ ...def, collections: Buffer.from(pkg.serializeBinary()).toString('base64') });
+    return channel;
+  }
+
+  async function layoutsWith(configure: (call: peer.ChaincodeCall) => void): Promise<string[] | string> {
+    channels.set('primary', channelWithCollections());
+    const q = ccQuery('primary', 'cc');
+    configure(q.getCcQuery()?.getInterestsList()[0].getChaincodesList()[0] as peer.ChaincodeCall);
+    const collectionsAware = new DiscoveryServer({ channels, heights: { height: () => Promise.resolve(HEIGHT) }, peers, collections: new CollectionRegistry() }, peers[0]);
+    const [result] = (await collectionsAware.answer(signedRequest(signerOf(orgs, '1.user'), [q]))).getResultsList();
+    const error = errorOf(result);
+    if (error !== undefined) return error;
+    return layoutsOf(result.getCcQueryRes()?.getContentList()[0] as discovery.EndorsementDescriptor);
+  }
+
+  it("plans a private read with the collection's member organisations' peers only", async () => {
+    expect(await layoutsWith((c) => { c.setCollectionNamesList(['assetCollection']); })).toEqual(['Org1MSP:1', 'Org2MSP:1']);
+    expect(await layoutsWith((c) => { c.setCollectionNamesList(['_implicit_org_Org2MSP']); })).toEqual(['Org2MSP:1']);
+  });
+
+  it('does not filter by membership when the call has no private reads', async () => {
+    expect(await layoutsWith((c) => { c.setCollectionNamesList(['assetCollection']); c.setNoPrivateReads(true); })).toEqual(['Org1MSP:1', 'Org2MSP:1', 'Org3MSP:1', 'Org4MSP:1']);
+  });
+
+  it("plans a collection's own endorsement policy when the namespace policy is disregarded", async () => {
+    expect(await layoutsWith((c) => { c.setCollectionNamesList(['endorsed']); c.setDisregardNamespacePolicy(true); })).toEqual(['Org3MSP:1']);
+  });
+
+  it("answers an unknown collection with Fabric's error", async () => {
+    expect(await layoutsWith((c) => { c.setCollectionNamesList(['nope']); })).toBe('failed constructing descriptor for chaincodes:{name:"cc" collection_names:"nope"}');
   });
 });

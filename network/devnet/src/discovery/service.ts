@@ -20,6 +20,7 @@ import { GossipInfo } from './gossipInfo';
 import type { GossipChaincode } from './gossipInfo';
 import { endorsementDescriptor } from './layouts';
 import { convertPolicy, satisfiedBy } from './principalSets';
+import type { CollectionRegistry } from '../privdata';
 
 /**
  * The policy Fabric's peer gives its discovery service for channel queries
@@ -41,6 +42,8 @@ export interface DiscoveryDeps {
   peers: readonly PeerNode[];
   /** Makes the gossip messages; one per server when not given. */
   gossip?: GossipInfo;
+  /** The chaincodes' private data collections; without it, no chaincode has any. */
+  collections?: CollectionRegistry;
 }
 
 /** A request refused as a whole; Fabric returns it as the call's error (gRPC UNKNOWN). */
@@ -194,20 +197,42 @@ export class DiscoveryServer {
       throw new Error('chaincode-to-chaincode calls and key-level endorsement policies are not supported by the devnet');
     }
     const call = calls[0];
-    if (call.getDisregardNamespacePolicy()) {
-      throw new Error(
-        `requested to disregard chaincode ${call.getName()}'s policy but key and collection policies are missing, either disable DisregardNamespacePolicy or specify at least one key policy or at least one collection policy`,
-      );
+    // Fabric's PoliciesByChaincode: each named collection's own endorsement policy (an implicit
+    // collection's: a member of its organisation), or the chaincode's for one without, each once.
+    const collections = this.collectionsOf(channel, call.getName());
+    const named = call.getCollectionNamesList().map((n) => collections?.get(n));
+    const policies: (common.SignaturePolicyEnvelope | undefined)[] = [];
+    let chaincodePolicy = named.length === 0;
+    for (const c of named) {
+      if (c?.implicit) policies.push(c.memberPolicy);
+      else if (c?.endorsementPolicy) policies.push(this.applicationPolicyEnvelope(channel, c.endorsementPolicy));
+      else chaincodePolicy = true;
     }
-    const envelope = this.policyOf(channel, call.getName());
+    if (call.getDisregardNamespacePolicy()) {
+      if (policies.length === 0) {
+        throw new Error(
+          `requested to disregard chaincode ${call.getName()}'s policy but key and collection policies are missing, either disable DisregardNamespacePolicy or specify at least one key policy or at least one collection policy`,
+        );
+      }
+      chaincodePolicy = false;
+    }
+    if (chaincodePolicy) policies.unshift(this.policyOf(channel, call.getName()));
+    const unique = [...new Map(policies.map((p) => [p ? Buffer.from(p.serializeBinary()).toString('base64') : '', p])).values()];
+    if (unique.length > 1) {
+      // Merging several policies' principal sets is not done, as for key-level policies.
+      throw new Error('endorsement plans combining several policies (chaincode and collection-level endorsement policies) are not supported by the devnet');
+    }
+    const envelope = unique[0];
     if (envelope === undefined || envelope.getIdentitiesList().length === 0 || envelope.getRule() === undefined) throw new Error('policy not found');
     const principalSets = satisfiedBy(envelope);
     if (principalSets.length === 0) throw new Error('endorsement policy cannot be satisfied');
+    // A chaincode that reads a collection privately needs peers of its member organisations (Fabric's collection filter).
+    const memberOf = (p: PeerNode): boolean => call.getNoPrivateReads() || named.every((c) => c?.memberOrgs.includes(p.mspId) ?? false);
     return endorsementDescriptor({
       chaincode: call.getName(),
       principalSets,
       // Every channel peer runs every chaincode defined on the channel (one process, one runtime).
-      peers: this.deps.peers.filter((p) => isChannelPeer(channel, p)).map((p) => ({ peer: p, hasChaincode: true })),
+      peers: this.deps.peers.filter((p) => isChannelPeer(channel, p) && memberOf(p)).map((p) => ({ peer: p, hasChaincode: true })),
       satisfies: (p, principal) => satisfiesPrincipal(channel, p, principal),
       toProto: (p) => this.gossip.peer(p, state),
     });
@@ -226,15 +251,31 @@ export class DiscoveryServer {
     }
   }
 
+  private collectionsOf(channel: Channel, chaincode: string): ReturnType<CollectionRegistry['collectionsOf']> | undefined {
+    return this.deps.collections?.collectionsOf(channel, chaincode);
+  }
+
+  /** A collection's endorsement policy as a signature policy (a channel policy reference converted). */
+  private applicationPolicyEnvelope(channel: Channel, policy: peerProto.ApplicationPolicy): common.SignaturePolicyEnvelope | undefined {
+    const envelope = policy.getSignaturePolicy();
+    if (envelope) return envelope;
+    try {
+      return convertPolicy(channel.config, policy.getChannelConfigPolicyReference());
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Fabric's metadata and collection checks of an invocation chain, or undefined when they pass. */
   private chaincodeProblem(channel: Channel, calls: readonly peerProto.ChaincodeCall[]): string | undefined {
     for (const call of calls) {
       if (!channel.chaincode(call.getName()) || this.policyOf(channel, call.getName()) === undefined) {
         return `No metadata was found for chaincode ${call.getName()} in channel ${channel.id}`;
       }
-      const collection = call.getNoPrivateReads() ? undefined : call.getCollectionNamesList()[0];
-      // The devnet has no private data, so no chaincode has a collection.
-      if (collection !== undefined) return `collection ${collection} doesn't exist in collection config for chaincode ${call.getName()}`;
+      if (call.getNoPrivateReads()) continue;
+      const collections = this.collectionsOf(channel, call.getName());
+      const missing = call.getCollectionNamesList().find((name) => !collections?.get(name));
+      if (missing !== undefined) return `collection ${missing} doesn't exist in collection config for chaincode ${call.getName()}`;
     }
     return undefined;
   }

@@ -152,7 +152,7 @@ describe('a proposal without a channel, as `peer channel getinfo` and `list` sen
     const err = await call(user2(), '', 'cscc', ['GetChannels']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProposalError);
     expect((err as ProposalError).stage).toBe('preprocess');
-    expect((err as Error).message).toMatch(/^access denied: channel \[\] creator org unknown, creator is malformed/);
+    expect((err as Error).message).toMatch(/^error validating proposal: access denied: channel \[\] creator org unknown, creator is malformed$/);
     // The same creator is welcome at its own org's peer.
     expect(responseOf(await call(user2(), '', 'qscc', ['GetChainInfo', 'primary'], peerOf(orgs[1]))).status).toBe(200);
   });

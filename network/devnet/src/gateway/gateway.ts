@@ -17,11 +17,15 @@ import { LIFECYCLE } from '../lifecycle/definitions';
 import { blockTransactions } from '../ledger/blockInfo';
 import type { Orderer } from '../orderer/orderer';
 import type { LedgerStore } from '../ledger/store';
-import { chaincodeNameOf } from '../protoutil';
 import type { TxValidationCodeValue } from '../protoutil';
 import { CommitWaiter } from './commitWaiter';
 import { gatewayError } from './grpcError';
+import { proposalTarget } from './proposalTarget';
+import { chaincodeEventsRequest, commitStatusRequest, unknownChannelRefusal } from './signedRequests';
+import type { ProposalTarget } from './proposalTarget';
 import type { ErrorDetailInfo } from './grpcError';
+import type { PrivateData } from '../privdata';
+import type { SignedData } from 'fabric-config/configtx';
 
 /** A member's peer: its MSP ID, local MSP and signing identity, and where clients reach it. */
 export interface PeerNode extends LocalPeer {
@@ -41,6 +45,8 @@ export interface GatewayDeps {
    * same array, so every gateway sees a new peer at once); the local one is named by `local`.
    */
   peers: readonly PeerNode[];
+  /** Collections: who may endorse a transaction that touched private data, and the policies of its writes. */
+  privateData?: PrivateData;
 }
 
 export class GatewayServer {
@@ -57,7 +63,7 @@ export class GatewayServer {
       return;
     }
     this.deps.endorser
-      .simulate(signed)
+      .simulate(signed, this.local.mspId)
       .then((sim) => {
         const status = sim.response.getStatus();
         if (status < 200 || status >= 400) {
@@ -70,17 +76,33 @@ export class GatewayServer {
         callback(null, response);
       })
       .catch((err: unknown) => {
-        const message = errorMessage(err);
-        if (err instanceof ProposalError && err.stage === 'process') {
-          // A 500 response without payload: Fabric's gateway tries every other peer, which all
-          // answer the same here, then gives up with each one's answer.
-          callback(gatewayError(grpc.status.ABORTED, 'failed to evaluate transaction, see attached details for more info', this.localFirst().map((p) => detailOf(p, message))));
-          return;
-        }
-        const code = err instanceof ProposalError ? grpc.status.FAILED_PRECONDITION : grpc.status.UNAVAILABLE;
-        callback(gatewayError(code, `evaluate call to endorser returned error: ${message}`, [this.detail(message)]));
+        callback(this.evaluateFailure(err));
       });
   };
+
+  /**
+   * How Fabric's gateway reports a failed evaluation (responseStatus in its apiutils.go). A peer's
+   * own 500 response (the chaincode could not run: `process` refusals and runtime failures) and a
+   * peer that answers no response at all (its auth filters refused: `filter`) make it try every
+   * other peer, which all answer the same here; it then gives up with each one's answer, remote
+   * peers' gRPC errors in Go's "rpc error" form. A refused proposal (`preprocess`) is not retried.
+   */
+  private evaluateFailure(err: unknown): grpc.ServiceError {
+    const message = errorMessage(err);
+    const stage = err instanceof ProposalError ? err.stage : 'process';
+    switch (stage) {
+      case 'preprocess':
+        return gatewayError(grpc.status.FAILED_PRECONDITION, `evaluate call to endorser returned error: ${message}`, [this.detail(message)]);
+      case 'filter':
+        return gatewayError(
+          grpc.status.UNAVAILABLE,
+          'failed to evaluate transaction, see attached details for more info',
+          this.localFirst().map((p) => detailOf(p, p === this.local ? message : `rpc error: code = Unknown desc = ${message}`)),
+        );
+      case 'process':
+        return gatewayError(grpc.status.ABORTED, 'failed to evaluate transaction, see attached details for more info', this.localFirst().map((p) => detailOf(p, message)));
+    }
+  }
 
   /**
    * Evaluate of qscc, cscc or _lifecycle, which Fabric's gateway allows (its registry counts system
@@ -110,9 +132,7 @@ export class GatewayServer {
         callback(gatewayError(grpc.status.UNKNOWN, `evaluate call to endorser returned error: ${message}`, [this.detail(message)]));
       })
       .catch((err: unknown) => {
-        const message = errorMessage(err);
-        const code = err instanceof ProposalError ? grpc.status.FAILED_PRECONDITION : grpc.status.UNAVAILABLE;
-        callback(gatewayError(code, `evaluate call to endorser returned error: ${message}`, [this.detail(message)]));
+        callback(this.evaluateFailure(err));
       });
   }
 
@@ -125,7 +145,7 @@ export class GatewayServer {
       return;
     }
     this.deps.endorser
-      .simulate(signed)
+      .simulate(signed, this.local.mspId)
       .then((sim) => {
         const status = sim.response.getStatus();
         if (status < 200 || status >= 400 || !sim.proposalResponsePayload) {
@@ -133,7 +153,18 @@ export class GatewayServer {
           callback(gatewayError(grpc.status.ABORTED, 'failed to endorse transaction, see attached details for more info', [this.detail(message)]));
           return;
         }
-        const endorsements = this.collectEndorsements(sim);
+        const endorsements = this.collectEndorsements(sim, true);
+        const protectedCollections = sim.privateData?.hasTransient ? sim.privateData.summary.writes.filter((c) => !sim.privateData?.summary.privateReads.includes(c)) : [];
+        if (!endorsements && protectedCollections.length > 0 && this.collectEndorsements(sim, false)) {
+          // Fabric's gateway: the plan failed only because transient data may go to member organisations' peers alone.
+          callback(
+            gatewayError(
+              grpc.status.FAILED_PRECONDITION,
+              `requires endorsement from organisation(s) that are not in the distribution policy of the private data collection(s): [${protectedCollections.join(' ')}]; retry specifying trusted endorsing organizations to protect transient data`,
+            ),
+          );
+          return;
+        }
         if (!endorsements) {
           callback(
             gatewayError(
@@ -173,15 +204,22 @@ export class GatewayServer {
         ),
       );
     };
-    this.deps.endorser
-      .simulate(signed)
-      .then((sim) => {
-        const status = sim.response.getStatus();
-        if (status < 200 || status >= 400 || !sim.proposalResponsePayload) {
-          refuse(`chaincode response ${status}, ${sim.response.getMessage()}`);
+    // Each named organisation's peer simulates (one shared run unless private data makes them differ).
+    Promise.all(endorsers.map((p) => this.deps.endorser.simulate(signed, p.mspId)))
+      .then((sims) => {
+        const sim = sims[0];
+        for (const s of sims) {
+          const status = s.response.getStatus();
+          if (status < 200 || status >= 400 || !s.proposalResponsePayload) {
+            refuse(`chaincode response ${status}, ${s.response.getMessage()}`);
+            return;
+          }
+        }
+        const prp = sim.proposalResponsePayload as Uint8Array;
+        if (sims.some((s) => !Buffer.from(s.proposalResponsePayload as Uint8Array).equals(Buffer.from(prp)))) {
+          refuse('ProposalResponsePayloads do not match');
           return;
         }
-        const prp = sim.proposalResponsePayload;
         const response = new gateway.EndorseResponse();
         response.setPreparedTransaction(prepareTransaction(sim, prp, endorsers.map((p) => Endorser.endorse(prp, p.signer))));
         callback(null, response);
@@ -201,12 +239,25 @@ export class GatewayServer {
       callback(gatewayError(grpc.status.INVALID_ARGUMENT, 'prepared transaction must be signed'));
       return;
     }
+    // Fabric's gateway picks the orderers by the request's channel, not the envelope's.
+    const channelId = call.request.getChannelId();
+    if (!this.deps.channels.has(channelId)) {
+      callback(gatewayError(grpc.status.FAILED_PRECONDITION, `failed to get config for channel [${channelId}]: could not get last config for channel ${channelId}`));
+      return;
+    }
     this.deps.orderer
       .broadcast(envelope)
       .then((result) => {
         if (result.status !== common.Status.SUCCESS) {
-          const message = `received unsuccessful response from orderer: status=${statusName(result.status)}, info=${result.info}`;
-          callback(gatewayError(grpc.status.ABORTED, message, [this.detail(message)]));
+          // Fabric's submitNonBFT: a client error (4xx) comes back as it is, without details; any
+          // other refusal sends it on to the next orderer, and when none accepts, UNAVAILABLE
+          // without details (it keeps details only of calls that failed, not of refusals).
+          const clientError = result.status >= 400 && result.status < 500;
+          callback(
+            clientError
+              ? gatewayError(grpc.status.ABORTED, `received unsuccessful response from orderer: status=${statusName(result.status)}, info=${result.info}`)
+              : gatewayError(grpc.status.UNAVAILABLE, 'no orderers could successfully process transaction'),
+          );
           return;
         }
         callback(null, new gateway.SubmitResponse());
@@ -215,18 +266,14 @@ export class GatewayServer {
   };
 
   commitStatus: grpc.handleUnaryCall<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse> = (call, callback) => {
-    let request: gateway.CommitStatusRequest;
-    try {
-      request = gateway.CommitStatusRequest.deserializeBinary(call.request.getRequest_asU8());
-    } catch {
-      callback(gatewayError(grpc.status.INVALID_ARGUMENT, 'malformed commit status request'));
+    const decoded = commitStatusRequest(call.request);
+    const channel = 'request' in decoded ? this.deps.channels.get(decoded.request.getChannelId()) : undefined;
+    if (!('request' in decoded) || !channel) {
+      const refusal = 'refusal' in decoded ? decoded.refusal : unknownChannelRefusal(decoded.request.getChannelId());
+      callback(gatewayError(refusal.code, refusal.message));
       return;
     }
-    const channel = this.deps.channels.get(request.getChannelId());
-    if (!channel) {
-      callback(gatewayError(grpc.status.NOT_FOUND, `channel not found: ${request.getChannelId()}`));
-      return;
-    }
+    const { request } = decoded;
     const denied = this.checkAcl(channel, 'gateway/CommitStatus', request.getIdentity_asU8(), call.request.getRequest_asU8(), call.request.getSignature_asU8());
     if (denied) {
       callback(gatewayError(grpc.status.PERMISSION_DENIED, denied));
@@ -253,18 +300,14 @@ export class GatewayServer {
     const fail = (code: grpc.status, message: string): void => {
       call.emit('error', gatewayError(code, message));
     };
-    let request: gateway.ChaincodeEventsRequest;
-    try {
-      request = gateway.ChaincodeEventsRequest.deserializeBinary(call.request.getRequest_asU8());
-    } catch {
-      fail(grpc.status.INVALID_ARGUMENT, 'malformed chaincode events request');
+    const decoded = chaincodeEventsRequest(call.request);
+    const channel = 'request' in decoded ? this.deps.channels.get(decoded.request.getChannelId()) : undefined;
+    if (!('request' in decoded) || !channel) {
+      const refusal = 'refusal' in decoded ? decoded.refusal : unknownChannelRefusal(decoded.request.getChannelId());
+      fail(refusal.code, refusal.message);
       return;
     }
-    const channel = this.deps.channels.get(request.getChannelId());
-    if (!channel) {
-      fail(grpc.status.NOT_FOUND, `channel not found: ${request.getChannelId()}`);
-      return;
-    }
+    const { request } = decoded;
     const denied = this.checkAcl(channel, 'gateway/ChaincodeEvents', request.getIdentity_asU8(), call.request.getRequest_asU8(), call.request.getSignature_asU8());
     if (denied) {
       fail(grpc.status.PERMISSION_DENIED, denied);
@@ -322,9 +365,10 @@ export class GatewayServer {
 
   /** The signed proposal to run, or undefined once `callback` has the refusal. */
   private admit(signed: peer.SignedProposal | undefined, step: 'evaluate' | 'endorse', callback: (err: grpc.ServiceError) => void): peer.SignedProposal | undefined {
-    const refusal = signed ? this.unknownTarget(signed, step) : gatewayError(grpc.status.INVALID_ARGUMENT, 'the proposed transaction must contain a signed proposal');
-    if (refusal) {
-      callback(refusal);
+    const target = proposalTarget(signed, step);
+    const refusal = 'refusal' in target ? gatewayError(grpc.status.INVALID_ARGUMENT, target.refusal) : this.unknownTarget(target, step);
+    if (refusal || !signed) {
+      callback(refusal ?? gatewayError(grpc.status.INVALID_ARGUMENT, 'a signed proposal is required'));
       return undefined;
     }
     return signed;
@@ -333,23 +377,9 @@ export class GatewayServer {
   /**
    * The errors a Fabric gateway gives before any endorser runs: an unknown channel has no config
    * to plan with (UNAVAILABLE); an unknown chaincode has no endorsement plan (FAILED_PRECONDITION,
-   * no details). Undefined when both are known or the proposal does not decode (the endorser says why).
+   * no details). Undefined when both are known.
    */
-  private unknownTarget(signed: peer.SignedProposal, step: 'evaluate' | 'endorse'): grpc.ServiceError | undefined {
-    let channelId: string;
-    let chaincode: string;
-    try {
-      const proposal = peer.Proposal.deserializeBinary(signed.getProposalBytes_asU8());
-      const header = common.Header.deserializeBinary(proposal.getHeader_asU8());
-      const channelHeader = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
-      channelId = channelHeader.getChannelId();
-      chaincode = chaincodeNameOf(channelHeader);
-    } catch {
-      return undefined;
-    }
-    if (channelId === '' && step === 'evaluate') {
-      return gatewayError(grpc.status.INVALID_ARGUMENT, 'failed to unpack transaction proposal: no channel id provided');
-    }
+  private unknownTarget({ channelId, chaincode }: ProposalTarget, step: 'evaluate' | 'endorse'): grpc.ServiceError | undefined {
     const channel = this.deps.channels.get(channelId);
     const noPlan = (): grpc.ServiceError =>
       gatewayError(
@@ -375,17 +405,35 @@ export class GatewayServer {
   /**
    * Endorsements from the local org first, then other orgs until the chaincode's endorsement
    * policy, in the config in force now, is met (what Fabric's discovery plans from the policy).
+   * Only peers that could endorse what the simulation touched take part: members of the
+   * collections it read privately and, with `protectTransient` and transient data in the
+   * proposal, of those it wrote (Fabric's gateway plans with NoPrivateReads off for them).
    */
-  private collectEndorsements(sim: SimulatedProposal): peer.Endorsement[] | undefined {
+  private collectEndorsements(sim: SimulatedProposal, protectTransient: boolean): peer.Endorsement[] | undefined {
     const prp = sim.proposalResponsePayload as Uint8Array;
     const endorsements: peer.Endorsement[] = [];
-    const satisfied = sim.channel.endorsementPolicyAccumulator(sim.chaincodeName);
-    for (const node of this.localFirst()) {
+    // A write to a collection with its own endorsement policy is checked against it (re-evaluated
+    // over the whole set: such sets are small); other transactions keep the incremental check.
+    const privateCheck = sim.privateData ? this.deps.privateData?.registry.endorsementCheckOf(sim.channel, sim.chaincodeName, prp) : undefined;
+    const collected: SignedData[] = [];
+    const satisfied = privateCheck
+      ? (e: SignedData) => {
+          collected.push(e);
+          return privateCheck(collected);
+        }
+      : sim.channel.endorsementPolicyAccumulator(sim.chaincodeName);
+    for (const node of this.localFirst().filter((p) => this.mayEndorse(sim, p, protectTransient))) {
       const e = Endorser.endorse(prp, node.signer);
       endorsements.push(e);
       if (satisfied({ identity: e.getEndorser_asU8(), data: Buffer.concat([prp, e.getEndorser_asU8()]), signature: e.getSignature_asU8() }).ok) return endorsements;
     }
     return undefined;
+  }
+
+  /** Whether a peer could endorse what this simulation touched (Fabric's discovery with the collections of the interest). */
+  private mayEndorse(sim: SimulatedProposal, node: PeerNode, protectTransient: boolean): boolean {
+    if (!sim.privateData || !this.deps.privateData) return true;
+    return this.deps.privateData.registry.mayEndorse(sim.channel, sim.chaincodeName, node.mspId, sim.privateData.summary, sim.privateData.hasTransient && protectTransient);
   }
 
   private localFirst(): PeerNode[] {

@@ -4,7 +4,9 @@
  * The peer's commit pipeline, in Fabric's order: well-formed envelope and creator signature,
  * txid, duplicates, endorsement policy, then MVCC and phantom-read validation against committed
  * state plus the earlier valid transactions of the same block. Only valid transactions touch state
- * and history; every transaction gets its code in the TRANSACTIONS_FILTER metadata.
+ * and history; every transaction gets its code in the TRANSACTIONS_FILTER metadata. Private data
+ * is validated and written as hashes like public state; collection endorsement policies, member
+ * copies and block-to-live are ../privdata/commit.ts's.
  */
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { computeTxId, decode, parseEnvelope, ParsedEnvelope, sha256 } from '../protoutil';
@@ -14,6 +16,8 @@ import type { MspRegistry } from 'fabric-config/msp';
 import { compareKeys, TOTAL_QUERY_LIMIT } from './simulator';
 import type { HistoryRecord, LedgerStore, StateUpdate, Version } from './store';
 import { TxCode } from './validationCodes';
+import type { BlockPrivateData, PrivateDataCommitter } from '../privdata/commit';
+import { hashedNamespaceSets, isPrivateDataNamespace } from '../privdata/rwset';
 
 const { kvrwset } = ledger.rwset;
 
@@ -58,7 +62,11 @@ interface PendingWrite {
 }
 
 export class Committer {
-  constructor(private readonly store: LedgerStore) {}
+  constructor(
+    private readonly store: LedgerStore,
+    /** Collections' endorsement rules, private copies and block-to-live; without it no transaction may write private data. */
+    private readonly privateData?: PrivateDataCommitter,
+  ) {}
 
   /** Validates the block's transactions, sets TRANSACTIONS_FILTER and commits atomically. */
   async commit(channel: ChannelView, block: common.Block): Promise<CommitResult> {
@@ -72,9 +80,10 @@ export class Committer {
     // Every valid write in order: two writes of one key in a block are both history, as in Fabric.
     const history: HistoryRecord[] = [];
     const seenTxIds = new Set<string>();
+    const privateData = this.privateData?.beginBlock(channel.id, blockNum);
 
     for (let txNum = 0; txNum < envelopes.length; txNum++) {
-      const tx = await this.validateTx(channel, envelopes[txNum], blockNum, txNum, blockWrites, seenTxIds, history);
+      const tx = await this.validateTx(channel, envelopes[txNum], blockNum, txNum, blockWrites, seenTxIds, history, privateData);
       filter[txNum] = tx.validationCode;
       txs.push(tx.record);
       if (tx.config) configEnvelopes.push(tx.config);
@@ -102,6 +111,7 @@ export class Committer {
         version: w.version,
       });
     }
+    if (privateData) updates.push(...(await privateData.updates(updates)));
     await this.store.commitBlock({
       channel: channel.id,
       blockNum,
@@ -122,6 +132,7 @@ export class Committer {
     blockWrites: BlockWrites,
     seenTxIds: Set<string>,
     history: HistoryRecord[],
+    privateData?: BlockPrivateData,
   ): Promise<{ validationCode: number; record: CommittedTx; config?: common.Envelope }> {
     const record: CommittedTx = { txId: '', txNum, type: -1, validationCode: TxCode.INVALID_OTHER_REASON, chaincodeId: '' };
     try {
@@ -138,15 +149,17 @@ export class Committer {
       checkCreator(channel, envelope, parsed);
       if (seenTxIds.has(record.txId) || (await this.store.getTx(channel.id, record.txId))) throw new TxInvalid(TxCode.DUPLICATE_TXID);
       seenTxIds.add(record.txId);
+      privateData?.seen(record.txId);
 
       const { action, endorsed } = decodeEndorsedAction(parsed);
       record.chaincodeId = action.getChaincodeId()?.getName() ?? '';
-      checkEndorsements(channel, record.chaincodeId, endorsed, action);
+      checkEndorsements(channel, record.chaincodeId, endorsed, action, privateData);
       const nsSets = readWriteSets(action, record.chaincodeId);
       await this.checkReads(channel.id, nsSets, blockWrites);
       const ts = parsed.channelHeader.getTimestamp();
       const stamp = { version: { blockNum, txNum }, txId: record.txId, timestamp: { seconds: ts?.getSeconds() ?? 0, nanos: ts?.getNanos() ?? 0 } };
       await this.stageWrites(channel.id, nsSets, blockWrites, stamp, history);
+      if (nsSets.some((n) => isPrivateDataNamespace(n.namespace))) privateData?.validTx(txNum, record.txId, record.chaincodeId, action.getResults_asU8());
       record.event = chaincodeEventOf(action);
       record.validationCode = TxCode.VALID;
       return { validationCode: TxCode.VALID, record };
@@ -186,6 +199,8 @@ export class Committer {
         // A value write keeps metadata an earlier transaction of this block wrote (a delete drops it).
         const metadata = value === undefined ? undefined : blockWrites.get(id)?.metadata;
         blockWrites.set(id, { ...stamp, namespace, key: w.getKey(), value, metadata });
+        // Fabric keeps no history of private data, nor of its hashes.
+        if (isPrivateDataNamespace(namespace)) continue;
         history.push({
           namespace,
           key: w.getKey(),
@@ -292,7 +307,13 @@ function decodeEndorsedAction(parsed: ParsedEnvelope): { action: peer.ChaincodeA
 }
 
 /** Each endorsement is the endorser's signature over prp || endorser, checked against the chaincode's policy. */
-function checkEndorsements(channel: ChannelView, chaincodeId: string, endorsed: peer.ChaincodeEndorsedAction, action: peer.ChaincodeAction): void {
+function checkEndorsements(
+  channel: ChannelView,
+  chaincodeId: string,
+  endorsed: peer.ChaincodeEndorsedAction,
+  action: peer.ChaincodeAction,
+  privateData?: BlockPrivateData,
+): void {
   if (!channel.isChaincodeDefined(chaincodeId)) throw new TxInvalid(TxCode.INVALID_CHAINCODE);
   const prpBytes = endorsed.getProposalResponsePayload_asU8();
   const endorsements: SignedData[] = endorsed.getEndorsementsList().map((e) => ({
@@ -304,6 +325,12 @@ function checkEndorsements(channel: ChannelView, chaincodeId: string, endorsed: 
     const written = readWriteSets(action, chaincodeId).flatMap(({ kv }) => kv.getWritesList().map((w) => w.getKey()));
     const verdict = channel.checkLifecycleEndorsement?.(written, endorsements);
     if (!verdict?.ok) throw new TxInvalid(TxCode.ENDORSEMENT_POLICY_FAILURE);
+    return;
+  }
+  // A write to a collection with its own endorsement policy needs that policy instead of the chaincode's.
+  const privateVerdict = privateData?.checkEndorsement(chaincodeId, action, endorsements);
+  if (privateVerdict) {
+    if (!privateVerdict.ok) throw new TxInvalid(TxCode.ENDORSEMENT_POLICY_FAILURE);
     return;
   }
   if (!channel.checkEndorsementPolicy(chaincodeId, endorsements).ok) throw new TxInvalid(TxCode.ENDORSEMENT_POLICY_FAILURE);
@@ -327,8 +354,18 @@ function readWriteSets(action: peer.ChaincodeAction, chaincodeId: string): NsSet
     if (ns.getNamespace() !== chaincodeId && (kv.getWritesList().length > 0 || kv.getMetadataWritesList().length > 0)) {
       throw new TxInvalid(TxCode.ILLEGAL_WRITESET);
     }
-    return { namespace: ns.getNamespace(), kv };
-  });
+    // Private reads and writes are validated and applied as hashes, each collection's in its own namespace.
+    let hashed: NsSet[] = [];
+    if (ns.getCollectionHashedRwsetList().length > 0) {
+      if (ns.getNamespace() !== chaincodeId) throw new TxInvalid(TxCode.ILLEGAL_WRITESET);
+      try {
+        hashed = hashedNamespaceSets(ns);
+      } catch {
+        throw new TxInvalid(TxCode.BAD_RWSET);
+      }
+    }
+    return [{ namespace: ns.getNamespace(), kv }, ...hashed];
+  }).flat();
 }
 
 function chaincodeEventOf(action: peer.ChaincodeAction): peer.ChaincodeEvent | undefined {

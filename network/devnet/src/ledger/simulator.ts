@@ -4,9 +4,12 @@
  * One transaction's simulation over committed state, recording the read/write set as a Fabric
  * peer does: reads see committed state only (no read-your-own-writes), each first read records the
  * committed version, range queries record what they saw so that the committer can detect phantoms.
+ * Calls naming a collection go to ../privdata/simulation.ts, whose hashes join the read/write set.
  */
 import { ledger } from '@hyperledger/fabric-protos';
 import type { HistoryEntry, KeyValue, RangePage, StateAccess } from '../chaincode/stateAccess';
+import { PrivateSimulation } from '../privdata/simulation';
+import type { PrivateContext } from '../privdata/simulation';
 import type { LedgerStore, Version } from './store';
 
 const { kvrwset } = ledger.rwset;
@@ -31,12 +34,22 @@ export class TxSimulator implements StateAccess {
   private readonly metadataWrites = new Map<string, Map<string, Buffer>>();
   private readonly ranges: RecordedRange[] = [];
   private paginated = false;
+  /** The namespace's collections on the endorsing peer; absent when the chaincode has none to offer. */
+  readonly privateData?: PrivateSimulation;
 
   constructor(
     private readonly store: LedgerStore,
     private readonly channel: string,
     readonly namespace: string,
-  ) {}
+    privateContext?: PrivateContext,
+  ) {
+    if (privateContext) {
+      this.privateData = new PrivateSimulation(store, channel, namespace, privateContext, {
+        beforeWrite: () => { this.checkWriteAllowed(); },
+        hasWrites: () => this.writes.size > 0 || this.metadataWrites.size > 0,
+      });
+    }
+  }
 
   async getState(key: string): Promise<Uint8Array | undefined> {
     const vv = await this.store.getState(this.channel, this.namespace, key);
@@ -57,7 +70,7 @@ export class TxSimulator implements StateAccess {
 
   async getStateByRange(startKey: string, endKey: string, paging?: { pageSize: number; bookmark: string }): Promise<RangePage> {
     if (paging) {
-      if (this.writes.size > 0 || this.metadataWrites.size > 0) {
+      if (this.writes.size > 0 || this.metadataWrites.size > 0 || this.privateData?.hasWrites()) {
         throw new Error('paginated queries are not supported in a transaction that writes (Fabric refuses them)');
       }
       this.paginated = true;
@@ -140,13 +153,28 @@ export class TxSimulator implements StateAccess {
     const ns = new ledger.rwset.NsReadWriteSet();
     ns.setNamespace(this.namespace);
     ns.setRwset(kv.serializeBinary());
+    // Only hashes of private reads and writes go into the transaction (Fabric's hashed rwset).
+    if (this.privateData) ns.setCollectionHashedRwsetList(this.privateData.results().hashed);
     const txrw = new ledger.rwset.TxReadWriteSet();
     txrw.setDataModel(ledger.rwset.TxReadWriteSet.DataModel.KV);
     txrw.setNsRwsetList([ns]);
     return txrw.serializeBinary();
   }
 
+  /** The private write set for the transient store, or undefined when the simulation wrote no private data. */
+  toPvtRwset(): ledger.rwset.TxPvtReadWriteSet | undefined {
+    const pvt = this.privateData?.results().pvt;
+    if (!pvt) return undefined;
+    const tx = new ledger.rwset.TxPvtReadWriteSet();
+    tx.setDataModel(ledger.rwset.TxReadWriteSet.DataModel.KV);
+    tx.setNsPvtRwsetList([pvt]);
+    return tx;
+  }
+
   private checkWriteAllowed(): void {
+    if (this.privateData?.queriesPerformed) {
+      throw new Error('unsuppored transaction. Transaction has already performed queries on pvt data. Writes are not allowed');
+    }
     if (this.paginated) {
       throw new Error('writes are not supported in a transaction that made a paginated query (Fabric refuses them)');
     }

@@ -123,6 +123,17 @@ export class LedgerStore {
     await this.db.close();
   }
 
+  /**
+   * A point read on the calling thread. The hot reads (txid index, state) are a few microseconds
+   * from LevelDB's memtable and caches, while an asynchronous get costs a trip through libuv's
+   * thread pool and several event-loop turns: under load most of the devnet's time in the store,
+   * and latency on every proposal, commit and commit-status request. The value is the same: a
+   * read sees every batch whose write has completed, on either path.
+   */
+  private read(key: Buffer): Buffer | undefined {
+    return this.db.getSync(key);
+  }
+
   async height(channel: string): Promise<number> {
     const cached = this.heights.get(channel);
     if (cached !== undefined) return cached;
@@ -142,9 +153,11 @@ export class LedgerStore {
     return raw === undefined ? undefined : Number(raw.readBigUInt64BE(0));
   }
 
-  async getState(channel: string, ns: string, key: string): Promise<VersionedValue | undefined> {
-    const raw = await this.db.get(keys.state(channel, ns, key));
-    return raw === undefined ? undefined : decodeState(raw);
+  getState(channel: string, ns: string, key: string): Promise<VersionedValue | undefined> {
+    return settled(() => {
+      const raw = this.read(keys.state(channel, ns, key));
+      return raw === undefined ? undefined : decodeState(raw);
+    });
   }
 
   /**
@@ -179,10 +192,12 @@ export class LedgerStore {
   }
 
   /** The first committed transaction with this id (`txId` as a string, or its exact bytes). */
-  async getTx(channel: string, txId: string | Uint8Array): Promise<TxRecord | undefined> {
-    const raw = await this.db.get(keys.txIndex(channel, txId));
-    if (raw === undefined) return undefined;
-    return { blockNum: Number(raw.readBigUInt64BE(0)), txNum: Number(raw.readBigUInt64BE(8)), validationCode: raw[16] };
+  getTx(channel: string, txId: string | Uint8Array): Promise<TxRecord | undefined> {
+    return settled(() => {
+      const raw = this.read(keys.txIndex(channel, txId));
+      if (raw === undefined) return undefined;
+      return { blockNum: Number(raw.readBigUInt64BE(0)), txNum: Number(raw.readBigUInt64BE(8)), validationCode: raw[16] };
+    });
   }
 
   /**
@@ -203,7 +218,7 @@ export class LedgerStore {
     const indexed = new Set<string>();
     for (const tx of commit.txs) {
       if (tx.txId === '' || tx.validationCode === DUPLICATE_TXID || indexed.has(tx.txId)) continue;
-      if ((await this.db.get(keys.txIndex(commit.channel, tx.txId))) !== undefined) continue;
+      if (this.read(keys.txIndex(commit.channel, tx.txId)) !== undefined) continue;
       indexed.add(tx.txId);
       batch.put(keys.txIndex(commit.channel, tx.txId), encodeTx(commit.blockNum, tx.txNum, tx.validationCode));
     }
@@ -246,6 +261,15 @@ export class LedgerStore {
 }
 
 const DUPLICATE_TXID = 9;
+
+/** A synchronous read as a promise, its failure (e.g. a closed store) as a rejection, as before. */
+function settled<T>(read: () => T): Promise<T> {
+  try {
+    return Promise.resolve(read());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
 
 function encodeTx(blockNum: number, txNum: number, code: number): Buffer {
   const b = Buffer.alloc(17);

@@ -73,6 +73,7 @@ export class CommittedDefinitions {
       ...('signature' in policy ? { signaturePolicy: Buffer.from(policy.signature.serializeBinary()).toString('base64') } : {}),
       sequence: params.sequence,
       ...(source.kind === 'ccaas' ? { external: true } : {}),
+      ...(params.collections.length > 0 ? { collections: Buffer.from(params.collections).toString('base64') } : {}),
     };
     await this.host.putInForce(def, source);
     this.host.log(`chaincode ${params.name} ${params.version} sequence ${params.sequence} committed on ${channel.id} (${packageId === '' ? 'no package installed' : packageId})`);

@@ -29,6 +29,7 @@ import {
 } from './definitions';
 import type { Approval, DefinitionParams } from './definitions';
 import type { InstalledPackages } from './installed';
+import { validateCollectionConfigs } from '../privdata/validation';
 
 const lc = peer.lifecycle;
 
@@ -199,12 +200,13 @@ export class LifecycleScc {
   }
 
   /** Writes the approval of the receiving peer's organisation (`owner`), and only its. */
-  private async approve(input: peer.lifecycle.ApproveChaincodeDefinitionForMyOrgArgs, { state }: ChannelCall, owner: string): Promise<Uint8Array> {
+  private async approve(input: peer.lifecycle.ApproveChaincodeDefinitionForMyOrgArgs, { channel, state }: ChannelCall, owner: string): Promise<Uint8Array> {
     const params = withDefaults(paramsOf(input));
     validateParams(params);
     const source = input.getSource();
     const packageId = source?.getLocalPackage()?.getPackageId() ?? '';
     const current = await committedDefinition(state, params.name);
+    validateCollections(params, channel, current);
     const currentSequence = current?.sequence ?? 0;
     const requested = params.sequence;
     if (currentSequence === requested && requested === 0) throw new Refusal('requested sequence is 0, but first definable sequence number is 1');
@@ -230,7 +232,9 @@ export class LifecycleScc {
   private async readiness(raw: DefinitionParams, channel: Channel, state: TxSimulator): Promise<{ approvals: Map<string, boolean>; mismatched: Map<string, string[]> }> {
     const params = withDefaults(raw);
     validateParams(params);
-    const current = (await committedDefinition(state, params.name))?.sequence ?? 0;
+    const committed = await committedDefinition(state, params.name);
+    validateCollections(params, channel, committed);
+    const current = committed?.sequence ?? 0;
     if (params.sequence !== current + 1) throw new Refusal(`requested sequence is ${params.sequence}, but new definition must be sequence ${current + 1}`);
     return approvalsOf(params, channel, state);
   }
@@ -335,7 +339,19 @@ function sourceOf(packageId: string): peer.lifecycle.ChaincodeSource {
   return source;
 }
 
-/** Fabric's validateInput: name, version, and (the devnet has no private data) no collections. */
+/**
+ * Fabric's validateInput on the collections: names, counts, member policies naming the
+ * channel's organisations, and an existing collection kept with its block-to-live.
+ */
+function validateCollections(params: DefinitionParams, channel: Channel, committed: DefinitionParams | undefined): void {
+  try {
+    validateCollectionConfigs(params.collections, new Set(applicationMspIds(channel.config)), committed?.collections);
+  } catch (err) {
+    throw new Refusal(`error validating chaincode definition: ${(err as Error).message}`);
+  }
+}
+
+/** Fabric's validateInput: name, version and validation parameter (the collections: {@link validateCollections}). */
 function validateParams(params: DefinitionParams): void {
   if (!NAME.test(params.name)) {
     throw new Refusal(`error validating chaincode definition: invalid chaincode name '${params.name}'. Names can only consist of alphanumerics, '_', and '-' and can only begin with alphanumerics`);
@@ -343,9 +359,6 @@ function validateParams(params: DefinitionParams): void {
   if (SYSTEM_NAMES.has(params.name)) throw new Refusal(`error validating chaincode definition: chaincode name '${params.name}' is the name of a system chaincode`);
   if (!VERSION.test(params.version)) {
     throw new Refusal(`error validating chaincode definition: invalid chaincode version '${params.version}'. Versions can only consist of alphanumerics, '_', '-', '+', and '.'`);
-  }
-  if (params.collections.length > 0 && peer.CollectionConfigPackage.deserializeBinary(params.collections).getConfigList().length > 0) {
-    throw new Refusal('error validating chaincode definition: the devnet has no private data, so a definition with collections cannot be approved or committed');
   }
   try {
     const policy = peer.ApplicationPolicy.deserializeBinary(params.validationParameter);

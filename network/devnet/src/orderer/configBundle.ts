@@ -19,6 +19,7 @@ import {
   batchTimeoutProblem,
   capabilitiesProblem,
   consenterChangeProblems,
+  etcdraftOptionsProblem,
   readConsenters,
 } from 'fabric-config/configtx';
 
@@ -347,6 +348,13 @@ function checkConsenters(current: common.Config, next: common.Config): void {
   if (was === undefined || now === undefined) return;
   const problems = consenterChangeProblems(after, was, now, 'consenters');
   if (problems.length > 0) refuse(`consensus metadata update for channel config update is invalid: ${problems[0]}`);
+  // An etcdraft channel's options are checked as etcdraft checks them, though the devnet ticks no
+  // Raft clock. As in Fabric, the running chain judges: a type change into etcdraft is left to the
+  // maintenance rules.
+  const type = consensusTypeOf(next);
+  if (type.getType() !== 'etcdraft' || consensusTypeOf(current).getType() !== 'etcdraft') return;
+  const optionsProblem = etcdraftOptionsProblem(orderer.etcdraft.ConfigMetadata.deserializeBinary(type.getMetadata_asU8()));
+  if (optionsProblem !== undefined) refuse(`consensus metadata update for channel config update is invalid: invalid new config metadata: ${optionsProblem}`);
 }
 
 function checkMspIds(kind: 'orderer' | 'application', current: common.ConfigGroup, next: common.ConfigGroup): void {

@@ -637,6 +637,45 @@ describe('applyConfigUpdate: the resulting config must build as Fabric\'s channe
     expect(readConsenters(ordererGroup(next))).toHaveLength(5);
   });
 
+  it("validates an etcdraft channel's options and consenters as etcdraft does, and keeps the type", () => {
+    // The genesis `devnet up --consensus-type etcdraft` writes: every org's orderer node a consenter.
+    const base = profile();
+    const raft = readConfigBlock(
+      buildGenesisBlock({
+        ...base,
+        ordererType: 'etcdraft',
+        orgs: base.orgs.map((org, i) => ({ ...org, consenter: { host: orgs[i].orderer.host, port: 7050 + 1000 * i, clientTlsCert: orgs[i].orderer.tlsCertPem, serverTlsCert: orgs[i].orderer.tlsCertPem } })),
+      }),
+    ).config;
+    const options = (edit: (o: orderer.etcdraft.Options) => void): ((config: common.Config) => void) =>
+      consensusType((t) => {
+        const metadata = orderer.etcdraft.ConfigMetadata.deserializeBinary(t.getMetadata_asU8());
+        const o = metadata.getOptions() ?? new orderer.etcdraft.Options();
+        edit(o);
+        metadata.setOptions(o);
+        t.setMetadata(metadata.serializeBinary());
+      });
+    const invalid = `${APPLYING}consensus metadata update for channel config update is invalid: invalid new config metadata: `;
+    expect(refusal(editedUpdate(options((o) => { o.setElectionTick(1); }), raft), raft)).toBe(`${invalid}ElectionTick (1) must be greater than HeartbeatTick (1)`);
+    expect(refusal(editedUpdate(options((o) => { o.setMaxInflightBlocks(0); }), raft), raft)).toBe(`${invalid}none of HeartbeatTick (1), ElectionTick (10) and MaxInflightBlocks (0) can be zero`);
+    expect(refusal(editedUpdate(options((o) => { o.setTickInterval('0s'); }), raft), raft)).toBe(`${invalid}TickInterval cannot be zero`);
+    expect(refusal(editedUpdate(options((o) => { o.setTickInterval('soon'); }), raft), raft)).toMatch(/^.*invalid new config metadata: failed to parse TickInterval \(soon\) to time duration: /);
+    const slower = applyConfigUpdate('primary', raft, editedUpdate(options((o) => { o.setTickInterval('1s'); }), raft), msps).config;
+    const metadata = orderer.etcdraft.ConfigMetadata.deserializeBinary(orderer.ConsensusType.deserializeBinary(ordererGroup(slower).getValuesMap().get('ConsensusType')!.getValue_asU8()).getMetadata_asU8());
+    expect(metadata.getOptions()?.getTickInterval()).toBe('1s');
+    expect(readConsenters(ordererGroup(slower))).toHaveLength(4);
+    // Consenter changes follow etcdraft's rules on an etcdraft channel too.
+    expect(refusal(editedUpdate(consensusType((t) => {
+      const m = orderer.etcdraft.ConfigMetadata.deserializeBinary(t.getMetadata_asU8());
+      m.setConsentersList([]);
+      t.setMetadata(m.serializeBinary());
+    }), raft), raft)).toBe(`${APPLYING}consensus metadata update for channel config update is invalid: consenters: empty consenter set`);
+    // Fabric migrates etcdraft to BFT through maintenance mode; the devnet, ordering alone, to no type at all.
+    expect(refusal(editedUpdate(consensusType((t) => { t.setType('BFT'); }), raft), raft)).toBe(
+      'config update for existing channel did not pass maintenance checks: config transaction inspection failed: attempted to change consensus type from etcdraft to BFT, but current config ConsensusType.State is not in maintenance mode',
+    );
+  });
+
   it('refuses a consensus type change outright when the orderer capabilities predate migration', () => {
     const old = applyConfigUpdate('primary', genesis, editedUpdate((c) => { setValue(group(c, 'Orderer'), 'Capabilities', capabilities('V1_1')); }), msps).config;
     expect(refusal(editedUpdate(consensusType((t) => { t.setType('etcdraft'); }), old), old)).toBe(

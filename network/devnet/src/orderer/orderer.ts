@@ -15,6 +15,7 @@ import type { LedgerStore } from '../ledger/store';
 import { newChannelHeader, newNonce, newSignedEnvelope, parseEnvelope, sha256, Signer, StatusCode } from '../protoutil';
 import { BlockCutter } from './blockCutter';
 import { applyConfigUpdate } from './configValidation';
+import { broadcastChannelHeader } from './broadcastHeader';
 
 const Status = common.Status;
 
@@ -82,17 +83,14 @@ export class Orderer extends EventEmitter {
 
   private accept(envelope: common.Envelope): BroadcastResult {
     if (this.closed) return { status: Status.SERVICE_UNAVAILABLE, info: 'orderer is shutting down' };
-    let parsed;
-    try {
-      parsed = parseEnvelope(envelope);
-    } catch (err) {
-      return { status: Status.BAD_REQUEST, info: (err as Error).message };
-    }
-    const channelId = parsed.channelHeader.getChannelId();
+    const channelHeader = broadcastChannelHeader(envelope);
+    if ('refusal' in channelHeader) return { status: Status.BAD_REQUEST, info: `could not determine channel ID: ${channelHeader.refusal}` };
+    const channelId = channelHeader.getChannelId();
     const channel = this.options.channels.get(channelId);
-    if (!channel) return { status: Status.NOT_FOUND, info: `channel ${channelId} not found` };
+    // Fabric's words: a channel this orderer is not a member of "does not exist" for it.
+    if (!channel) return { status: Status.BAD_REQUEST, info: 'channel does not exist' };
     if (this.halted.has(channelId)) return { status: Status.SERVICE_UNAVAILABLE, info: `channel ${channelId} stopped ordering after a write failure; see the devnet log` };
-    const type = parsed.channelHeader.getType();
+    const type = channelHeader.getType();
     // Fabric's ProcessNormalMsg refuses before any filter while the channel is in maintenance mode.
     if (channel.inMaintenance && type === common.HeaderType.ENDORSER_TRANSACTION) {
       return { status: Status.SERVICE_UNAVAILABLE, info: 'normal transactions are rejected: maintenance mode' };
@@ -104,7 +102,8 @@ export class Orderer extends EventEmitter {
     // Standard channel filter: the envelope itself must satisfy /Channel/Writers, or the Orderer
     // group's Writers in maintenance mode (Fabric's SigFilter), under the config in force now.
     const writers = channel.checkPolicy(channel.inMaintenance ? '/Channel/Orderer/Writers' : '/Channel/Writers', [envelopeSignedData(envelope)]);
-    if (!writers.ok) return { status: Status.FORBIDDEN, info: writers.reason };
+    // Fabric's SigFilter wraps the policy's reason around its ErrPermissionDenied.
+    if (!writers.ok) return { status: Status.FORBIDDEN, info: `${writers.reason}: permission denied` };
     switch (type) {
       case common.HeaderType.ENDORSER_TRANSACTION:
         this.enqueue(channel, envelope.serializeBinary());

@@ -14,7 +14,7 @@ import { channelModelDifferences, channelModelProblems, channelModelUpdate, mode
 import type { ChannelModel } from './channelModel';
 import { configLeaves } from './configDiff';
 import { configAfterUpdate } from './configMap';
-import { bftBlockValidationPolicy, canonicalConsenters, readConsenters } from './consenters';
+import { bftBlockValidationPolicy, canonicalConsenters, etcdraftOptionsProblem, readConsenters } from './consenters';
 import type { ConsenterModel } from './consenters';
 import { readConfigBlock } from './decode';
 import { buildGenesisBlock } from './genesis';
@@ -378,6 +378,27 @@ describe('an organisation removed with its ordering node', () => {
     const genesis = genesisConfig(profileWithConsenters('etcdraft', 4));
     const message = refusal(genesis, { version: 2, organizations: { [orgs[3].mspId]: null }, orderer: { consenters: [0, 1, 2, 3].map(consenterOf) } });
     expect(message).toMatch(/the TLS client certificate is not issued by a TLS CA of an orderer organisation of the channel/);
+  });
+});
+
+describe('etcdraft options', () => {
+  it("are judged as etcdraft's VerifyConfigMetadata judges them", () => {
+    const metadata = orderer.etcdraft.ConfigMetadata.deserializeBinary(consensusTypeOf(genesisConfig(profileWithConsenters('etcdraft', 4))).getMetadata_asU8());
+    expect(etcdraftOptionsProblem(metadata)).toBeUndefined();
+    const changed = (edit: (o: orderer.etcdraft.Options) => void): string | undefined => {
+      const copy = metadata.cloneMessage();
+      const options = copy.getOptions()!;
+      edit(options);
+      return etcdraftOptionsProblem(copy);
+    };
+    expect(changed((o) => { o.setHeartbeatTick(0); })).toBe('none of HeartbeatTick (0), ElectionTick (10) and MaxInflightBlocks (5) can be zero');
+    expect(changed((o) => { o.setElectionTick(1); })).toBe('ElectionTick (1) must be greater than HeartbeatTick (1)');
+    expect(changed((o) => { o.setTickInterval('0'); })).toBe('TickInterval cannot be zero');
+    expect(changed((o) => { o.setTickInterval('1 s'); })).toMatch(/^failed to parse TickInterval \(1 s\) to time duration: /);
+    expect(changed((o) => { o.setTickInterval('250ms'); })).toBeUndefined();
+    const bare = metadata.cloneMessage();
+    bare.clearOptions();
+    expect(etcdraftOptionsProblem(bare)).toBe('nil Raft config metadata options');
   });
 });
 

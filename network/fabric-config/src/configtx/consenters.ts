@@ -23,6 +23,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { common, msp, orderer } from '@hyperledger/fabric-protos';
+import { parseGoDurationNanos } from './duration';
 import { ConfigKey } from './keys';
 import { signaturePolicy } from './policy';
 import { DEVNET_CONSENSUS_TYPE } from './profile';
@@ -67,6 +68,34 @@ function consensusValue(ordererGroup: common.ConfigGroup): orderer.ConsensusType
 /** Whether the channel's consenters are an etcdraft-shaped list (etcdraft, or a devnet channel that stores one). */
 function raftShaped(type: orderer.ConsensusType): boolean {
   return type.getType() === 'etcdraft' || (type.getType() === DEVNET_CONSENSUS_TYPE && type.getMetadata_asU8().length > 0);
+}
+
+/**
+ * Why Fabric's etcdraft would refuse a channel's etcdraft metadata options (VerifyConfigMetadata:
+ * options present, no zero tick count, ElectionTick above HeartbeatTick, a positive TickInterval).
+ * The consenters are judged by {@link consenterChangeProblems}.
+ *
+ * @param metadata - the ConsensusType metadata of an `etcdraft` channel.
+ * @returns the problem in Fabric's words, or undefined.
+ */
+export function etcdraftOptionsProblem(metadata: orderer.etcdraft.ConfigMetadata): string | undefined {
+  const options = metadata.getOptions();
+  if (options === undefined) return 'nil Raft config metadata options';
+  const heartbeat = options.getHeartbeatTick();
+  const election = options.getElectionTick();
+  const inflight = options.getMaxInflightBlocks();
+  if (heartbeat === 0 || election === 0 || inflight === 0) {
+    return `none of HeartbeatTick (${heartbeat}), ElectionTick (${election}) and MaxInflightBlocks (${inflight}) can be zero`;
+  }
+  if (election <= heartbeat) return `ElectionTick (${election}) must be greater than HeartbeatTick (${heartbeat})`;
+  const tick = options.getTickInterval();
+  let nanos: bigint;
+  try {
+    nanos = parseGoDurationNanos(tick);
+  } catch (error) {
+    return `failed to parse TickInterval (${tick}) to time duration: ${(error as Error).message}`;
+  }
+  return nanos === 0n ? 'TickInterval cannot be zero' : undefined;
 }
 
 /**

@@ -13,6 +13,7 @@ import { withBatchParams } from './batch';
 import type { BatchChange } from './batch';
 import { buildGenesisBlock } from './genesis';
 import { computeUpdate } from './update';
+import { etcdraftOptionsProblem, readConsenters } from './consenters';
 import { describeSignaturePolicy } from './policy';
 import type { ChannelProfile } from './profile';
 
@@ -185,6 +186,12 @@ describe('buildGenesisBlock', () => {
     expect(metadata.getConsentersList().map((c) => `${c.getHost()}:${c.getPort()}`)).toEqual(orgs.map((o, i) => `${o.orderer.host}:${7050 + 1000 * i}`));
     expect(metadata.getOptions()!.getTickInterval()).toBe('500ms');
     expect(metadata.getOptions()!.getSnapshotIntervalSize()).toBe(16 * 1024 * 1024);
+    // What a Fabric node checks before it uses the block: the options, and each consenter's TLS certificates.
+    expect(etcdraftOptionsProblem(metadata)).toBeUndefined();
+    expect(metadata.getConsentersList().map((c) => [Buffer.from(c.getClientTlsCert_asU8()).toString(), Buffer.from(c.getServerTlsCert_asU8()).toString()])).toEqual(
+      orgs.map((o) => [o.orderer.tlsCertPem, o.orderer.tlsCertPem]),
+    );
+    expect(readConsenters(config.getChannelGroup()!.getGroupsMap().get('Orderer')!)).toHaveLength(orgs.length);
   });
 
   it('encodes BFT consenters and a 3-of-4 BlockValidation policy over their identities', () => {
@@ -224,6 +231,7 @@ describe('buildGenesisBlock', () => {
     ['V3_0 without orderer endpoints', (p) => ({ ...p, orgs: p.orgs.map((org) => ({ ...org, ordererEndpoint: undefined })) }), 'orderer endpoints for organization Org1MSP, Org2MSP, Org3MSP, Org4MSP are missing'],
     ['an unknown capability', (p) => ({ ...p, capabilities: { application: ['V9_9'] } }), 'capabilities.application: Application capability V9_9 is required but not supported'],
     ['BFT without consenters', (p) => ({ ...p, ordererType: 'BFT' }), 'orgs: orderer type BFT needs at least one consenter'],
+    ['etcdraft without consenters', (p) => ({ ...p, ordererType: 'etcdraft' }), 'orgs: orderer type etcdraft needs at least one consenter'],
   ])('refuses a profile with %s', (_, change, message) => {
     expect(() => buildGenesisBlock(change(profile()))).toThrow(expect.objectContaining({ name: 'ConfigtxError', code: 'CONFIGTX_BAD_PROFILE', message: expect.stringContaining(message) }));
   });
@@ -262,6 +270,27 @@ describe('against Fabric', () => {
       expect(groups['Orderer'].values['BatchTimeout'].value).toEqual({ timeout: '2s' });
       expect(groups['Orderer'].values['BatchSize'].value).toEqual({ max_message_count: 10, absolute_max_bytes: 10485760, preferred_max_bytes: 2097152 });
       expect(Object.keys(groups['Application'].groups).sort()).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP', 'Org4MSP']);
+    },
+  );
+
+  withConfigtxlator(
+    configtxlator === undefined
+      ? 'configtxlator decodes the etcdraft metadata of an etcdraft genesis (SKIPPED: no configtxlator in $FABRIC_BIN or on the PATH)'
+      : 'configtxlator decodes the etcdraft metadata of an etcdraft genesis: consenters with their TLS certificates, options',
+    () => {
+      const file = join(root, 'etcdraft.block');
+      writeFileSync(file, buildGenesisBlock(withConsenters(profile({ ordererType: 'etcdraft' }))).serializeBinary());
+      type Raft = { consenters: { host: string; port: number; client_tls_cert: string; server_tls_cert: string }[]; options: { tick_interval: string; election_tick: number; heartbeat_tick: number } };
+      const json = JSON.parse(protoDecode(file, 'common.Block')) as {
+        data: { data: { payload: { data: { config: { channel_group: { groups: Record<string, { values: Record<string, { value: { type: string; metadata: Raft } }> }> } } } } }[] };
+      };
+      const consensus = json.data.data[0].payload.data.config.channel_group.groups['Orderer'].values['ConsensusType'].value;
+      expect(consensus.type).toBe('etcdraft');
+      const pem = (b64: string): string => Buffer.from(b64, 'base64').toString('utf8');
+      expect(consensus.metadata.consenters.map((c) => [`${c.host}:${c.port}`, pem(c.client_tls_cert), pem(c.server_tls_cert)])).toEqual(
+        orgs.map((o, i) => [`${o.orderer.host}:${7050 + 1000 * i}`, o.orderer.tlsCertPem, o.orderer.tlsCertPem]),
+      );
+      expect(consensus.metadata.options).toMatchObject({ tick_interval: '500ms', election_tick: 10, heartbeat_tick: 1 });
     },
   );
 

@@ -41,7 +41,7 @@ export { blockDataHash, blockHeaderBytes, blockHeaderHash } from './blockHash';
 export type { BlockHeaderLike } from './blockHash';
 export { configLeaves, diffConfigs, shortHash } from './configDiff';
 
-export { bftBlockValidationPolicy, canonicalConsenters, consenterChangeProblems, consenterText, consentersShapeProblems, readConsenters, writeConsenters } from './consenters';
+export { bftBlockValidationPolicy, canonicalConsenters, consenterChangeProblems, consenterText, consentersShapeProblems, etcdraftOptionsProblem, readConsenters, writeConsenters } from './consenters';
 export type { ConsenterModel } from './consenters';
 export type { ConfigChange, ConfigChangeKind, DiffValue } from './configDiff';
 export { configAfterUpdate, deltaSet, elementKey, elementModPolicy, elementVersion, mapConfig, modPolicyPath, updateError } from './configMap';

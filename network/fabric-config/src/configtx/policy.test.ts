@@ -15,6 +15,7 @@ import {
   nOutOf,
   nOutOfPeers,
   resolvePolicyPath,
+  signaturePolicy,
 } from './policy';
 import type { SignedData } from './policy';
 import type { ChannelProfile } from './profile';
@@ -176,6 +177,31 @@ describe('evaluatePolicy on the channel config', () => {
     copy.getChannelGroup()!.getGroupsMap().get('Orderer')!.getGroupsMap().get('Org1MSP')!.getPoliciesMap().del('Admins');
     expect(evaluatePolicy(copy, '/Channel/Orderer/Admins', ['1.admin', '2.admin', '3.admin'].map(signed), msps).ok).toBe(false);
     expect(evaluatePolicy(copy, '/Channel/Orderer/Admins', ['2.admin', '3.admin', '4.admin'].map(signed), msps).ok).toBe(true);
+  });
+
+  it('decides by the policy of the config it is given, not by one decoded for another config', () => {
+    const path = '/Channel/Application/Org2MSP/Admins';
+    expect(evaluatePolicy(config, path, [signed('2.admin')], msps).ok).toBe(true);
+    const copy = config.cloneMessage();
+    const org2 = copy.getChannelGroup()!.getGroupsMap().get('Application')!.getGroupsMap().get('Org2MSP')!;
+    org2.getPoliciesMap().get('Admins')!.setPolicy(signaturePolicy(nOutOf(1, [{ mspId: 'Org1MSP', role: 'admin' }])));
+    expect(evaluatePolicy(copy, path, [signed('2.admin')], msps).ok).toBe(false);
+    expect(evaluatePolicy(copy, path, [signed('1.admin')], msps).ok).toBe(true);
+    expect(evaluatePolicy(config, path, [signed('2.admin')], msps).ok).toBe(true);
+    expect(evaluatePolicy(config, path, [signed('1.admin')], msps).ok).toBe(false);
+  });
+
+  it('refuses a policy that does not decode every time it is asked', () => {
+    const copy = config.cloneMessage();
+    const broken = new common.Policy();
+    broken.setType(common.Policy.PolicyType.SIGNATURE);
+    broken.setValue(Uint8Array.from([0xff, 0xff, 0xff]));
+    copy.getChannelGroup()!.getGroupsMap().get('Application')!.getGroupsMap().get('Org2MSP')!.getPoliciesMap().get('Admins')!.setPolicy(broken);
+    for (let i = 0; i < 2; i++) {
+      const result = evaluatePolicy(copy, '/Channel/Application/Org2MSP/Admins', [signed('2.admin')], msps);
+      expect(result.ok).toBe(false);
+      expect(result.ok ? '' : result.reason).toMatch(/is not a SignaturePolicyEnvelope/);
+    }
   });
 
   it("checks an envelope's own signature over its exact payload", () => {

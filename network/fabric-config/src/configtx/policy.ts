@@ -266,11 +266,32 @@ function normalizePem(pem: string): string {
   return pem.replace(/\s+/g, '');
 }
 
+/*
+ * Decoded policies and principals, per byte array of the config they come from. A channel
+ * evaluates the same few policies on every proposal, transaction and request (each ImplicitMeta
+ * policy decodes every org's signature policy and each of its principals), and decoding them
+ * again each time was a measurable share of a busy devnet. The key is the exact Uint8Array a
+ * config message holds, so a config in force decodes once and a new config (new arrays) decodes
+ * afresh; entries go with their config. The decoded messages are only read.
+ */
+const decodedEnvelopes = new WeakMap<Uint8Array, common.SignaturePolicyEnvelope>();
+const decodedMetas = new WeakMap<Uint8Array, common.ImplicitMetaPolicy>();
+const decodedRoles = new WeakMap<Uint8Array, msp.MSPRole>();
+
+/** `decode(bytes)`, remembered for these very bytes; a failure is not remembered (it throws each time). */
+function decodedOnce<T>(bytes: Uint8Array, cache: WeakMap<Uint8Array, T>, decode: (bytes: Uint8Array) => T): T {
+  const known = cache.get(bytes);
+  if (known !== undefined) return known;
+  const decoded = decode(bytes);
+  cache.set(bytes, decoded);
+  return decoded;
+}
+
 /** Whether one identity satisfies one MSPPrincipal (Fabric's identity.SatisfiesPrincipal). */
 function satisfiesPrincipal(identity: Identity, principal: msp.MSPPrincipal, msps: MspRegistry): boolean {
   switch (principal.getPrincipalClassification()) {
     case msp.MSPPrincipal.Classification.ROLE: {
-      const role = msp.MSPRole.deserializeBinary(principal.getPrincipal_asU8());
+      const role = decodedOnce(principal.getPrincipal_asU8(), decodedRoles, (b) => msp.MSPRole.deserializeBinary(b));
       const roleName = PROTO_TO_ROLE.get(role.getRole());
       return roleName !== undefined && msps.satisfiesRole(identity, role.getMspIdentifier(), roleName);
     }
@@ -372,7 +393,7 @@ function evaluateLocated(located: LocatedPolicy, name: string, identities: reado
     case common.Policy.PolicyType.SIGNATURE: {
       let envelope: common.SignaturePolicyEnvelope;
       try {
-        envelope = common.SignaturePolicyEnvelope.deserializeBinary(policy.getValue_asU8());
+        envelope = decodedOnce(policy.getValue_asU8(), decodedEnvelopes, (b) => common.SignaturePolicyEnvelope.deserializeBinary(b));
       } catch (error) {
         return { ok: false, reason: `policy ${name} is not a SignaturePolicyEnvelope: ${String(error)}` };
       }
@@ -381,7 +402,7 @@ function evaluateLocated(located: LocatedPolicy, name: string, identities: reado
     case common.Policy.PolicyType.IMPLICIT_META: {
       let meta: common.ImplicitMetaPolicy;
       try {
-        meta = common.ImplicitMetaPolicy.deserializeBinary(policy.getValue_asU8());
+        meta = decodedOnce(policy.getValue_asU8(), decodedMetas, (b) => common.ImplicitMetaPolicy.deserializeBinary(b));
       } catch (error) {
         return { ok: false, reason: `policy ${name} is not an ImplicitMetaPolicy: ${String(error)}` };
       }

@@ -293,7 +293,8 @@ export function validateProfile(profile: ChannelProfile): void {
       throw profileError(`orgs[${i}].consenter.identityCert: required with orderer type BFT`);
     }
   });
-  if (profile.ordererType === 'BFT' && !profile.orgs.some((org) => org.consenter !== undefined)) {
-    throw profileError('orgs: orderer type BFT needs at least one consenter');
+  // etcdraft refuses an empty consenter set (VerifyConfigMetadata), so no node could ever use the block.
+  if ((profile.ordererType === 'BFT' || profile.ordererType === 'etcdraft') && !profile.orgs.some((org) => org.consenter !== undefined)) {
+    throw profileError(`orgs: orderer type ${profile.ordererType} needs at least one consenter`);
   }
 }

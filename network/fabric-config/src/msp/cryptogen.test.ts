@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { p256 } from '@noble/curves/nist';
-import { generateOrgCrypto, loadOrgCrypto, nodeOuConfigYaml, type OrgCrypto, type OrgSpec } from './cryptogen';
+import { generateOrgCrypto, issuePeerNode, loadOrgCrypto, nodeOuConfigYaml, type OrgCrypto, type OrgSpec } from './cryptogen';
 import { MspError } from './errors';
 
 const spec = (i: number): OrgSpec => ({ mspId: `Org${String(i)}MSP`, domain: `org${String(i)}.example.com`, peerName: 'peer0', ordererName: 'orderer0' });
@@ -242,5 +242,31 @@ describe('generateOrgCrypto', () => {
     const attempt = generateOrgCrypto(root, bad);
     await expect(attempt).rejects.toBeInstanceOf(MspError);
     await expect(attempt).rejects.toMatchObject({ name: 'MspError', code: 'MSP_BAD_CONFIG' });
+  });
+});
+
+describe('issuePeerNode', () => {
+  it("issues a second peer from the org's own CAs, in the first peer's layout", async () => {
+    const node = await issuePeerNode(root, spec(1), 'peer1');
+    expect(node.host).toBe('peer1.org1.example.com');
+    expect(node.mspDir).toBe(join(orgDir(), 'peers/peer1.org1.example.com/msp'));
+    const enrolment = cert('peers/peer1.org1.example.com/msp/signcerts/peer1.org1.example.com-cert.pem');
+    expect(enrolment.toString()).toBe(new X509Certificate(node.signCertPem).toString());
+    expect(issuedBy(enrolment, new X509Certificate(org1.caCertPem))).toBe(true);
+    expect(issuedBy(enrolment, new X509Certificate(org2.caCertPem))).toBe(false);
+    expect(ous(enrolment)).toEqual(['peer']);
+    expect(enrolment.checkPrivateKey(createPrivateKey(read('peers/peer1.org1.example.com/msp/keystore/priv_sk')))).toBe(true);
+    const tls = cert('peers/peer1.org1.example.com/tls/server.crt');
+    expect(issuedBy(tls, new X509Certificate(org1.tlsCaCertPem))).toBe(true);
+    expect(tls.subjectAltName).toBe('DNS:peer1.org1.example.com, DNS:peer1, DNS:localhost, IP Address:127.0.0.1');
+    expect(read('peers/peer1.org1.example.com/tls/ca.crt')).toBe(org1.tlsCaCertPem);
+    expect(read('peers/peer1.org1.example.com/msp/config.yaml')).toBe(nodeOuConfigYaml('ca.org1.example.com-cert.pem'));
+    // The org's first peer is left as it was.
+    expect(read('peers/peer0.org1.example.com/tls/server.crt')).toBe(org1.peer.tlsCertPem);
+  });
+
+  it('refuses a name of an existing node, and an org without its CA material', async () => {
+    await expect(issuePeerNode(root, spec(1), 'peer0')).rejects.toMatchObject({ name: 'MspError', code: 'MSP_BAD_CONFIG', message: expect.stringContaining('invalid peer name "peer0"') });
+    await expect(issuePeerNode(root, spec(9), 'peer1')).rejects.toMatchObject({ name: 'MspError', code: 'MSP_BAD_CONFIG', message: expect.stringContaining('cannot load the CA ca.org9.example.com of Org9MSP') });
   });
 });

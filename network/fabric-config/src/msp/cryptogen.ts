@@ -273,6 +273,47 @@ export async function loadOrgCrypto(rootDir: string, org: OrgSpec): Promise<OrgC
 }
 
 /**
+ * Issues one more peer node of an organisation whose material {@link generateOrgCrypto} (or
+ * cryptogen) wrote: enrolment certificate (NodeOU `peer`) from the org's CA and TLS server
+ * certificate from its TLS CA, both read with their keys from `ca/` and `tlsca/`, in the same
+ * layout as the org's first peer (`peers/<peerName>.<domain>/{msp,tls}`), as `cryptogen extend`
+ * does for a raised peer count.
+ *
+ * @param rootDir - the folder holding `organizations/`.
+ * @param org - the organisation's spec (its own `peerName` is not used).
+ * @param peerName - the new node's host label, e.g. `peer1`; it must differ from the org's nodes.
+ * @returns the new node's material.
+ * @throws MspError (`MSP_BAD_CONFIG`) when the spec or name is unusable, or a CA file is missing or not a P-256 key.
+ */
+export async function issuePeerNode(rootDir: string, org: OrgSpec, peerName: string): Promise<NodeCrypto> {
+  validateSpec(org);
+  if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(peerName) || peerName === org.peerName || peerName === org.ordererName) {
+    throw new MspError(`invalid peer name ${JSON.stringify(peerName)}: a DNS label other than ${org.peerName} and ${org.ordererName}`, { code: 'MSP_BAD_CONFIG', mspId: org.mspId });
+  }
+  const layout = orgLayout(rootDir, org);
+  const [ca, tlsCa] = await Promise.all([loadCa(join(layout.orgDir, 'ca'), `ca.${org.domain}`, org), loadCa(join(layout.orgDir, 'tlsca'), `tlsca.${org.domain}`, org)]);
+  const plan = entityPlans(layout, { ...org, peerName }).peer;
+  const pems = await issueEntity(plan, ca, tlsCa, validityWindow(new Date()));
+  await writeAll(entityFiles(plan, pems, ca, tlsCa), [join(plan.dir, 'msp')]);
+  return toNodeCrypto(plan, pems);
+}
+
+/** A CA that {@link generateOrgCrypto} wrote: `<dir>/<name>-cert.pem` and its key `<dir>/priv_sk`. */
+async function loadCa(dir: string, name: string, org: OrgSpec): Promise<Ca> {
+  try {
+    const [pem, keyPem] = await Promise.all([readFile(join(dir, `${name}-cert.pem`), 'utf8'), readFile(join(dir, 'priv_sk'), 'utf8')]);
+    const cert = new x509.X509Certificate(pem);
+    const der = Buffer.from(keyPem.replace(/-----(BEGIN|END) PRIVATE KEY-----/g, '').replace(/\s+/g, ''), 'base64');
+    const privateKey = await webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, true, ['sign']);
+    const publicKey = await webcrypto.subtle.importKey('spki', new Uint8Array(cert.publicKey.rawData), KEY_ALGORITHM, true, ['verify']);
+    const ski = Buffer.from(await webcrypto.subtle.digest('SHA-256', await webcrypto.subtle.exportKey('raw', publicKey))).toString('hex');
+    return { name, cert, pem, keys: { privateKey, publicKey }, privateKeyPem: keyPem, ski };
+  } catch (err) {
+    throw new MspError(`cannot load the CA ${name} of ${org.mspId} from ${dir}: ${(err as Error).message}`, { code: 'MSP_BAD_CONFIG', mspId: org.mspId, cause: err });
+  }
+}
+
+/**
  * The NodeOU `config.yaml` cryptogen writes into every MSP folder: all four OU identifiers bound
  * to the org's identity CA certificate.
  *

@@ -4,7 +4,7 @@
  */
 export { MspError } from './errors';
 export type { MspErrorCode, MspErrorOptions } from './errors';
-export { generateOrgCrypto, loadOrgCrypto, nodeOuConfigYaml } from './cryptogen';
+export { generateOrgCrypto, issuePeerNode, loadOrgCrypto, nodeOuConfigYaml } from './cryptogen';
 export type { NodeCrypto, OrgCrypto, OrgSpec, UserCrypto } from './cryptogen';
 export { SigningIdentity } from './identity';
 export { MspRegistry, mspDefinitionFromFolder } from './registry';

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  */
-import { mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { quorum } from 'mgmt-chaincode/dist/protocol';
@@ -32,15 +32,27 @@ async function auditNetwork(connectionFile: string, progress: (line: string) => 
   }
 }
 
+/** A connection file network/native wrote (its backend field says so); false when unreadable. */
+function nativeConnection(file: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { backend?: unknown }).backend === 'native';
+  } catch {
+    return false;
+  }
+}
+
 /** The scenario's driver and its folder of shared files, checked against the options. */
 function scenariosOf(
   options: ConsortiumCliOptions,
   explicit: boolean,
+  connectionFile: string,
   line: (text: string) => void,
 ): { governance: string | undefined; scenario: GovernanceScenario | undefined; membership: MembershipScenario | undefined } {
   if (options.scenario === 'tuning') return { governance: undefined, scenario: undefined, membership: undefined };
   if (!options.apply) throw new UsageError(`--scenario ${options.scenario} puts changes in force on the primary channel: drop --no-apply`);
-  if (options.scenario === 'membership' && explicit) throw new UsageError("--scenario membership runs on a devnet it starts (the devnet starts the new member's peer): drop --connection");
+  if (options.scenario === 'membership' && explicit && !nativeConnection(connectionFile)) {
+    throw new UsageError("--scenario membership runs on a devnet it starts or on network/native (their scripts start the new member's peer): drop --connection, or give network/native's <data>/connection.json");
+  }
   const dir = mkdtempSync(path.join(os.tmpdir(), `mgmt-${options.scenario}-`));
   if (options.scenario === 'governance') {
     return { governance: dir, scenario: new GovernanceScenario({ steps: governanceSteps, desiredFile: path.join(dir, 'wanted.json'), output: line }), membership: undefined };
@@ -73,7 +85,7 @@ export async function consortiumHandler(ctx: CliContext, options: ConsortiumCliO
   // Per CB: when each member's observer received and verified it.
   const observed = new Map<number, { received: number[]; verified: number[] }>();
   let members = 0;
-  const { governance, scenario, membership } = scenariosOf(options, explicit, line);
+  const { governance, scenario, membership } = scenariosOf(options, explicit, ctx.globals.connection, line);
   const shown = new Set<number>();
   const shownSkips = new Set<string>();
   let trace: TraceWriter | undefined;

@@ -110,6 +110,40 @@ class KvContract extends Contract {
     return Buffer.from(await ctx.stub.getPrivateData(collection, key)).toString('utf8');
   }
 
+  async privatePut(ctx, collection, key, value) {
+    await ctx.stub.putPrivateData(collection, key, Buffer.from(value, 'utf8'));
+    return key;
+  }
+
+  async privateDel(ctx, collection, key) {
+    await ctx.stub.deletePrivateData(collection, key);
+    return key;
+  }
+
+  async privatePurge(ctx, collection, key) {
+    await ctx.stub.purgePrivateData(collection, key);
+    return key;
+  }
+
+  async privateHash(ctx, collection, key) {
+    return Buffer.from(await ctx.stub.getPrivateDataHash(collection, key)).toString('hex');
+  }
+
+  async privateRange(ctx, collection, startKey, endKey) {
+    // fabric-shim resolves this one to { iterator } (getStateByRange unwraps it, this does not).
+    const result = await ctx.stub.getPrivateDataByRange(collection, startKey, endKey);
+    return JSON.stringify(await drain(result.iterator ?? result, kv));
+  }
+
+  async privateSetEndorsers(ctx, collection, key, policy) {
+    await ctx.stub.setPrivateDataValidationParameter(collection, key, Buffer.from(policy, 'utf8'));
+    return key;
+  }
+
+  async privateGetEndorsers(ctx, collection, key) {
+    return Buffer.from(await ctx.stub.getPrivateDataValidationParameter(collection, key)).toString('utf8');
+  }
+
   async callOther(ctx, name) {
     const response = await ctx.stub.invokeChaincode(name, ['get', 'k'], ctx.stub.getChannelID());
     return String(response.status);
