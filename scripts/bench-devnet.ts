@@ -41,6 +41,7 @@ const IDLE_SAMPLES = 5;
 interface Options extends LoadOptions {
   basePort: number;
   batchTimeout?: string;
+  chaincodePerOrg?: boolean;
   warmup: number;
   chaincode: string;
   keepData?: boolean;
@@ -62,6 +63,7 @@ interface Results {
     maxMessageCount: number;
     endorsement: string;
     chaincode: string;
+    chaincodePerOrg: boolean;
     clientSigner: string;
     cpus: number;
     node: string;
@@ -130,7 +132,7 @@ function humanReport(r: Results): string {
   const c = r.config;
   const lines = [
     `devnet benchmark: BatchTimeout ${c.batchTimeout}, MaxMessageCount ${c.maxMessageCount}, ${c.endorsement}, ` +
-      `base port ${c.basePort}, clients signing with ${c.clientSigner}, ${c.cpus} CPUs, Node ${c.node}`,
+      `base port ${c.basePort}, ${c.chaincodePerOrg ? 'chaincode per organisation' : 'one chaincode process'}, clients signing with ${c.clientSigner}, ${c.cpus} CPUs, Node ${c.node}`,
     '',
     ...rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`),
   ];
@@ -194,6 +196,7 @@ async function bench(s: BenchSession, o: Options): Promise<Results> {
       maxMessageCount: DEFAULT_MAX_MESSAGE_COUNT,
       endorsement: `MAJORITY Endorsement of ${connection.members.length} orgs`,
       chaincode: o.chaincode,
+      chaincodePerOrg: o.chaincodePerOrg === true,
       clientSigner: o.clientSigner,
       cpus: os.cpus().length,
       node: process.version,
@@ -217,11 +220,12 @@ benchMain<Options>({
   )
     .option('--warmup <n>', 'unmeasured transactions before the latency phase', positiveInt, 3)
     .option('--chaincode <folder>', 'chaincode folder to deploy as assets (needs Put(key, value))', CHAINCODES.assets)
+    .option('--chaincode-per-org', "the devnet runs the chaincode once per peer organisation (devnet --chaincode-per-org)")
     .option('--keep-data', 'keep the data folder (logs, ledger) after down')
     .option('--json', 'print the results as one JSON object')
     .showHelpAfterError()
     .addHelpText('after', '\nExample:\n  npm run bench:devnet -- --json\n  node scripts/dist/bench-devnet.js --base-port 47050 --load-tx 1000'),
-  session: (o) => ({ basePort: o.basePort, batchTimeout: o.batchTimeout, keepData: o.keepData === true }),
+  session: (o) => ({ basePort: o.basePort, batchTimeout: o.batchTimeout, chaincodePerOrg: o.chaincodePerOrg === true, keepData: o.keepData === true }),
   check: (o) => {
     o.chaincode = path.resolve(o.chaincode);
     if (!existsSync(o.chaincode)) return `chaincode folder ${o.chaincode} does not exist`;

@@ -143,6 +143,8 @@ export interface BenchSessionOptions {
   readonly backend?: BackendName;
   readonly basePort: number;
   readonly batchTimeout?: string;
+  /** Devnet: run each Node chaincode once per peer organisation (`--chaincode-per-org`). */
+  readonly chaincodePerOrg?: boolean;
   /** Keep the data folder (logs, ledger) after the network is stopped. */
   readonly keepData?: boolean;
 }
@@ -184,7 +186,7 @@ export class BenchSession {
   async start(): Promise<{ network: RunningNetwork; wallMs: number }> {
     this.checkOpen();
     const started = performance.now();
-    this.starting = startNetwork({ backend: this.backend, basePort: this.options.basePort, batchTimeout: this.options.batchTimeout, log: progress });
+    this.starting = startNetwork({ backend: this.backend, basePort: this.options.basePort, batchTimeout: this.options.batchTimeout, chaincodePerOrg: this.options.chaincodePerOrg, log: progress });
     this.network = await this.starting;
     return { network: this.network, wallMs: performance.now() - started };
   }

@@ -31,7 +31,7 @@ import { mergeModel } from '../orchestrator/src/twins/operatorTwin';
 import { CHANNEL_MODEL_SCHEMA_FILE, readSchemaFile } from '../orchestrator/src/twins/primaryConfig';
 import { inForce, produceBlock, produceGenesis } from './support/cbRounds';
 import { closeSessions, json, MemberSession, openSessions, refusalCode } from './support/mgmt';
-import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
+import { backend as backendName, REPO_ROOT, startNetwork, TestNetwork } from './support/network';
 
 const BASE_PORT = 20850;
 const TIMING = { cbiSeconds: 1, cycleTimeoutSeconds: 4 };
@@ -194,6 +194,22 @@ describe('governing the whole channel configuration', () => {
     const twoOut = mergeModel(latest.config, { version: 2, orderer: { consenters: remaining.slice(1) } }) as JsonObject;
     expect(await channelCheck(source(s[0]))(twoOut)).toMatch(/update of more than one consenter at a time is not supported, requested changes: add 0 node\(s\), remove 2 node\(s\)/);
 
+    // A client commits transactions throughout, one after the other: the longest gap between two
+    // commits is the figure the README gives for a consenter change.
+    const workload = { running: true, commits: [] as number[], failures: [] as string[] };
+    const started = Date.now();
+    const loop = (async () => {
+      for (let i = 0; workload.running; i++) {
+        try {
+          await s[1].gateway.getNetwork('primary').getContract('assets').submitTransaction('Put', `through-${i}`, 'x');
+          workload.commits.push(Date.now());
+        } catch (err) {
+          workload.failures.push((err as Error).message);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    })();
+
     const { cb: removal } = await govern({ version: 2, orderer: { consenters: remaining } } as unknown as JsonObject, s.length - 1);
     // Its operator takes the evicted node down (Fabric's Gateway would not retry a submit it refuses).
     await net.stopOrderer(s.length);
@@ -208,6 +224,18 @@ describe('governing the whole channel configuration', () => {
     await net.rejoinOrderer(s.length, 'primary');
     expect((readChannelModel((await channelConfig()).config).orderer?.consenters ?? []).map((c) => c.host).sort()).toEqual(consenters.map((c) => c.host).sort());
     await commits('consenter-back');
+    const committedBeforeEnd = workload.commits.length;
+    await new Promise((r) => setTimeout(r, 1_000));
+    workload.running = false;
+    await loop;
+    const times = [started, ...workload.commits];
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    console.log(
+      `consenter change (${backendName()}): ${workload.commits.length} transactions committed in ${((Date.now() - started) / 1000).toFixed(1)} s, ` +
+        `longest gap between commits ${Math.max(...gaps)} ms, ${workload.failures.length} submits refused${workload.failures.length === 0 ? '' : ` (${[...new Set(workload.failures)].join('; ')})`}`,
+    );
+    expect(committedBeforeEnd).toBeGreaterThan(0);
+    expect(workload.commits.length).toBeGreaterThan(committedBeforeEnd);
   });
 
   it('the genesis schema refuses what the consortium forbade, before anyone votes', async () => {

@@ -20,7 +20,7 @@ export function backend(): BackendName {
   return b;
 }
 
-export function startNetwork(options: { basePort: number; batchTimeout?: string; orgs?: number; ordererOrg?: boolean }): Promise<TestNetwork> {
+export function startNetwork(options: { basePort: number; batchTimeout?: string; orgs?: number; ordererOrg?: boolean; chaincodePerOrg?: boolean }): Promise<TestNetwork> {
   return startBackend({ backend: backend(), ...options });
 }
 
@@ -35,5 +35,5 @@ export function startNetwork(options: { basePort: number; batchTimeout?: string;
  *   21150 dashboard, 21250 connect, 21350 operationsEndpoint, 21450 signer, 21550 devnetAddPeer (its new peer 29551),
  *   21650 membershipScenario (its new peer 29651), 21750 devnetLifecycle, 21850 devnetDiscovery, 22050 ownFolders,
  *   22250 devnetPrivateData, 22350 devnetGrpcFidelity (native side 22450), 22650 memberKits (native only; its nodes' operations ports 22751-22754),
- *   22850 devnetRealPeer (its real Fabric peer 22950-22952).
+ *   22850 devnetRealPeer (its real Fabric peer 22950-22952), 23050 devnetPerOrg.
  */

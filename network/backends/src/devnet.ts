@@ -84,6 +84,7 @@ export async function startDevnet(options: Readonly<StartNetworkOptions>): Promi
     if (options.orgs !== undefined) args.push('--orgs', String(options.orgs));
     if (options.ordererOrg === true) args.push('--orderer-org');
     if (options.consensusType !== undefined) args.push('--consensus-type', options.consensusType);
+    if (options.chaincodePerOrg === true) args.push('--chaincode-per-org');
     const started = Date.now();
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;

@@ -21,6 +21,8 @@ export interface StartNetworkOptions {
   readonly ordererOrg?: boolean;
   /** Devnet only, a fresh network only: the channels' consensus type, `devnet` (default) or `etcdraft` (a Fabric peer can join). */
   readonly consensusType?: 'devnet' | 'etcdraft';
+  /** Devnet only: each Node chaincode runs once per peer organisation, with that organisation as its local MSP (`devnet run --chaincode-per-org`); native Fabric runs one per peer anyway, and ignores it. */
+  readonly chaincodePerOrg?: boolean;
   /**
    * Data folder. Default: a fresh temporary folder. An existing folder holds a network to start
    * again on its data (a devnet refuses a folder another devnet still runs on).

@@ -27,7 +27,8 @@ import type { MspRegistry } from 'fabric-config/msp';
 import type { Identity } from 'fabric-config/msp';
 import { capabilityNames, consensusTypeOf } from './orderer/configBundle';
 import { VerifiedSignatureRegistry } from './verifiedSignatures';
-import { LIFECYCLE, LIFECYCLE_ENDORSEMENT_POLICY, lifecycleWriteOwners } from './lifecycle/definitions';
+import { LIFECYCLE, LIFECYCLE_ENDORSEMENT_POLICY, lifecycleWriteRule } from './lifecycle/definitions';
+import { applicationOrgs, implicitCollection, orgEndorsementPolicyPath } from './privdata/collections';
 
 export interface ChaincodeDefinition {
   channel: string;
@@ -178,18 +179,23 @@ export class Channel implements ChannelView {
   }
 
   /**
-   * The endorsement rule of a `_lifecycle` transaction, from the keys it writes: a member of each
-   * organisation whose approval it writes (Fabric's implicit collection policy), and the channel's
-   * LifecycleEndorsement policy when it commits a definition.
+   * The endorsement rule of a `_lifecycle` transaction, from what it writes: the endorsement
+   * policy of each organisation's implicit collection it writes (an approval), and the channel's
+   * LifecycleEndorsement policy when it writes public state (a definition).
    */
-  checkLifecycleEndorsement(writtenKeys: readonly string[], endorsements: SignedData[]): PolicyResult {
-    const owners = lifecycleWriteOwners(writtenKeys);
-    if (!owners) return { ok: false, reason: 'the transaction writes keys _lifecycle never writes' };
-    const identities = validIdentities(endorsements, this.mspRegistry);
-    for (const org of owners.orgs) {
-      if (!identities.some((i) => this.mspRegistry.satisfiesRole(i, org, 'member'))) return { ok: false, reason: `the approval of ${org} is not endorsed by a member of ${org}` };
+  checkLifecycleEndorsement(writes: { publicWrites: boolean; collections: readonly string[] }, endorsements: SignedData[]): PolicyResult {
+    const rule = lifecycleWriteRule(writes);
+    if (!rule) return { ok: false, reason: `_lifecycle has no collection ${writes.collections.join(', ')}: only the organisations' implicit collections` };
+    const orgs = applicationOrgs(this.config);
+    for (const mspId of rule.orgs) {
+      const org = orgs.find((o) => o.mspId === mspId);
+      if (!org) return { ok: false, reason: `${mspId} is not an application organisation of channel ${this.id}, so it has no implicit collection` };
+      const policy = implicitCollection(org, hasPolicy(this.config, orgEndorsementPolicyPath(org))).endorsementPolicy;
+      const envelope = policy?.getSignaturePolicy();
+      const verdict = envelope ? evaluateSignaturePolicy(envelope, endorsements, this.mspRegistry) : this.checkPolicy(policy?.getChannelConfigPolicyReference() ?? '', endorsements);
+      if (!verdict.ok) return { ok: false, reason: `the approval of ${mspId}: ${verdict.reason}` };
     }
-    if (owners.definition) return evaluatePolicyForIdentities(this.configValue, LIFECYCLE_ENDORSEMENT_POLICY, identities, this.mspRegistry);
+    if (rule.lifecycleEndorsement) return evaluatePolicy(this.configValue, LIFECYCLE_ENDORSEMENT_POLICY, endorsements, this.mspRegistry);
     return { ok: true };
   }
 

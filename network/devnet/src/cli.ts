@@ -66,6 +66,7 @@ interface StartOptions {
   orgs?: number;
   ordererOrg?: boolean;
   consensusType?: DevnetConsensusType;
+  chaincodePerOrg?: boolean;
 }
 
 /** The topology asked on the command line, or undefined to keep the folder's (or the default). */
@@ -115,6 +116,7 @@ async function up(opts: GlobalOptions & StartOptions): Promise<void> {
   if (opts.orgs !== undefined) args.push('--orgs', String(opts.orgs));
   if (opts.ordererOrg === true) args.push('--orderer-org');
   if (opts.consensusType !== undefined) args.push('--consensus-type', opts.consensusType);
+  if (opts.chaincodePerOrg === true) args.push('--chaincode-per-org');
   // Detached: its own process group, so `down` can stop it and its chaincodes together.
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -201,13 +203,13 @@ async function status(opts: GlobalOptions): Promise<void> {
   }
   const s = (await adminRequest(data, 'GET', '/status')) as {
     channels: { id: string; height: number; chaincodes: string[] }[];
-    chaincodes: { name: string; running: boolean; pid?: number }[];
+    chaincodes: { name: string; running: boolean; pid?: number; pids?: number[] }[];
     addedPeers?: { mspId: string; endpoint: string; folder: string }[];
   };
   const down = s.chaincodes.filter((c) => !c.running).map((c) => c.name);
   const lines = [`devnet: running (pid ${pid}), data folder ${data}`];
   for (const c of s.channels) lines.push(`  channel ${c.id}: height ${c.height}, chaincodes: ${c.chaincodes.join(', ') || '(none)'}`);
-  for (const c of s.chaincodes) lines.push(`  chaincode ${c.name}: ${c.running ? `running (pid ${String(c.pid)})` : 'NOT running'}`);
+  for (const c of s.chaincodes) lines.push(`  chaincode ${c.name}: ${c.running ? `running (${c.pids && c.pids.length > 1 ? `pids ${c.pids.join(', ')}, one per organisation` : `pid ${String(c.pid)}`})` : 'NOT running'}`);
   for (const p of s.addedPeers ?? []) lines.push(`  added peer of ${p.mspId}: ${p.endpoint} (material in ${p.folder})`);
   if (down.length > 0) {
     lines.push(`  ${down.join(', ')} not running: the devnet restarts a dead chaincode with backoff; see ${path.join(data, 'logs')}`);
@@ -251,7 +253,7 @@ async function run(opts: GlobalOptions & StartOptions): Promise<void> {
   writeFileSync(pidFile(data), `${process.pid}\n`);
   let devnet: Devnet;
   try {
-    devnet = await Devnet.start({ dataDir: data, basePort: opts.basePort, batchTimeout: opts.batchTimeout, topology: topologyOption(opts), consensusType: opts.consensusType, log });
+    devnet = await Devnet.start({ dataDir: data, basePort: opts.basePort, batchTimeout: opts.batchTimeout, topology: topologyOption(opts), consensusType: opts.consensusType, chaincodePerOrg: opts.chaincodePerOrg === true, log });
   } catch (err) {
     rmSync(pidFile(data), { force: true });
     throw err;
@@ -304,6 +306,7 @@ export function buildCli(): Command {
     .option('--orgs <n>', `member organisations, 1 to ${ORG_COUNT} (a fresh data folder only; default ${ORG_COUNT})`, parseOrgs)
     .option('--orderer-org', 'the orderer belongs to a separate organisation, OrdererMSP, as in test-network (a fresh data folder only)')
     .option('--consensus-type <type>', `consensus type of the channels, ${DEVNET_CONSENSUS_TYPES.join(' or ')} (a fresh data folder only; default devnet; etcdraft lets a Fabric peer join them)`, parseConsensusType)
+    .option('--chaincode-per-org', "run each Node chaincode once per peer organisation, with that organisation's MSP as its local MSP (stub.getMspID()), each endorser on its own (see README for the cost)")
     .action((o: StartOptions) => up({ ...globals(), ...o }));
   program
     .command('down')
@@ -348,6 +351,7 @@ export function buildCli(): Command {
     .option('--orgs <n>', `member organisations, 1 to ${ORG_COUNT}`, parseOrgs)
     .option('--orderer-org', 'the orderer belongs to a separate organisation, OrdererMSP')
     .option('--consensus-type <type>', `consensus type of the channels, ${DEVNET_CONSENSUS_TYPES.join(' or ')} (a fresh data folder only)`, parseConsensusType)
+    .option('--chaincode-per-org', 'run each Node chaincode once per peer organisation')
     .action((o: StartOptions) => run({ ...globals(), ...o }));
   return program;
 }

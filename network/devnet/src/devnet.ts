@@ -60,6 +60,13 @@ export interface DevnetOptions {
    * accepts only etcdraft and BFT channels; the devnet still orders alone (README).
    */
   consensusType?: DevnetConsensusType;
+  /**
+   * Run each Node chaincode once per peer organisation (each with that organisation as its local
+   * MSP, as each Fabric peer runs its own), every endorsing organisation simulating on its own
+   * process; default false: one process, Org1's, serves every peer. Chaincode-as-a-service servers
+   * stay shared either way.
+   */
+  chaincodePerOrg?: boolean;
   log?: (line: string) => void;
 }
 
@@ -124,6 +131,8 @@ export class Devnet {
   private queue: Promise<unknown> = Promise.resolve();
   private adminToken = '';
   private readonly pidFiles: ChaincodePidFiles;
+  /** The pid records written since start (a chaincode per organisation has one per process). */
+  private readonly pidKeys = new Set<string>();
   /** Every peer the gateways know: the members' and the added ones (shared with the gateways, so it grows in place). */
   private readonly peers: PeerNode[] = [];
   /** What every peer server serves; set once the servers start. */
@@ -179,6 +188,7 @@ export class Devnet {
       maxMessageCount: opts.maxMessageCount ?? DEFAULT_MAX_MESSAGE_COUNT,
       topology: topologyOf(path.resolve(opts.dataDir), opts.topology),
       consensusType: opts.consensusType,
+      chaincodePerOrg: opts.chaincodePerOrg === true,
       log: opts.log ?? ((): void => undefined),
     };
     if (options.consensusType !== undefined && !(DEVNET_CONSENSUS_TYPES as readonly string[]).includes(options.consensusType)) {
@@ -440,7 +450,8 @@ export class Devnet {
 
   async status(): Promise<{
     channels: { id: string; height: number; chaincodes: string[] }[];
-    chaincodes: { name: string; running: boolean; pid?: number; ccid?: string; address?: string }[];
+    /** `pids`: every process of the chaincode (one per organisation with chaincodePerOrg), `pid` the first. */
+    chaincodes: { name: string; running: boolean; pid?: number; pids?: number[]; ccid?: string; address?: string }[];
     /** Peers added through `POST /peers` (the members' own peers are in the connection file). */
     addedPeers: AddedPeerStatus[];
   }> {
@@ -459,6 +470,7 @@ export class Devnet {
           name,
           running,
           pid: running ? this.runtime.pidOf(name) : undefined,
+          pids: running ? this.runtime.pidsOf(name) : undefined,
           ccid: (running ? this.runtime.packageIdOf(name) : undefined) ?? def?.ccid,
           address: def?.address,
         };
@@ -488,6 +500,7 @@ export class Devnet {
       if (!(await isAddressFree(`127.0.0.1:${request.port}`))) throw new PeerRequestError(`port ${request.port} on 127.0.0.1 is in use: stop what uses it or choose another port`);
       const member = await this.startAddedPeer(request);
       writeAddedPeers(this.options.dataDir, this.addedPeers.map((p) => p.request));
+      if (this.options.chaincodePerOrg) await this.launchForNewOrg(request.mspId);
       return member;
     });
   }
@@ -623,20 +636,58 @@ export class Devnet {
     if (source.kind !== 'none') await this.store.putChaincode(def.channel, def.name, current);
   }
 
+  /**
+   * Starts a definition's processes that are not running: the lead organisation's at the
+   * definition's address and, with chaincodePerOrg, every other peer organisation's at a free port
+   * of its own, so a restart after one process died starts that one alone. A ccaas server is dialled
+   * once for every peer, as one server serves several Fabric peers.
+   */
   private async launch(def: ChaincodeDefinition): Promise<void> {
     if (def.external) {
       await this.runtime.attach({ name: def.name, packageId: def.ccid, address: def.address });
       return;
     }
-    await this.runtime.launch({
-      name: def.name,
-      label: `${def.name}_${def.version}`,
-      packageId: def.ccid,
-      folder: def.folder,
-      address: def.address,
-      mspId: (this.members.find((m) => runsPeer(m.topology)) ?? this.members[0]).topology.mspId,
-      logFile: path.join(this.options.dataDir, 'logs', `chaincode-${def.name}.log`),
-    });
+    const lead = this.leadOrg();
+    const orgs = this.options.chaincodePerOrg ? [...new Set([lead, ...this.peers.map((p) => p.mspId)])] : [lead];
+    const missing = orgs.filter((mspId) => !this.runtime.isRunningFor(def.name, mspId));
+    const results = await Promise.allSettled(
+      missing.map(async (mspId) =>
+        this.runtime.launch({
+          name: def.name,
+          label: `${def.name}_${def.version}`,
+          packageId: def.ccid,
+          folder: def.folder,
+          address: mspId === lead ? def.address : `127.0.0.1:${await freePort()}`,
+          mspId,
+          logFile: path.join(this.options.dataDir, 'logs', mspId === lead ? `chaincode-${def.name}.log` : `chaincode-${def.name}-${mspId}.log`),
+        }),
+      ),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (!failed) return;
+    // A fresh start that half failed leaves nothing running, as a single launch that failed does.
+    if (missing.length === orgs.length) await this.runtime.stop(def.name);
+    throw failed.reason;
+  }
+
+  /** The organisation whose process serves every peer without chaincodePerOrg: the first member with a peer. */
+  private leadOrg(): string {
+    return (this.members.find((m) => runsPeer(m.topology)) ?? this.members[0]).topology.mspId;
+  }
+
+  /** With chaincodePerOrg: starts each deployed Node chaincode for a peer added while the devnet runs. */
+  private async launchForNewOrg(mspId: string): Promise<void> {
+    const names = new Set([...this.channels.values()].flatMap((c) => c.chaincodeNames()));
+    for (const name of names) {
+      const def = this.definitionOf(name);
+      if (!def || def.external || !this.runtime.isRunning(name)) continue;
+      try {
+        await this.launch(def);
+      } catch (err) {
+        // Until it runs, the organisation's transactions run on the lead organisation's process.
+        this.scheduleRestart(name, `could not start for ${mspId} (${firstLine(errorMessage(err))})`);
+      }
+    }
   }
 
   /**
@@ -646,8 +697,9 @@ export class Devnet {
    */
   private async launchDefinition(def: ChaincodeDefinition): Promise<ChaincodeDefinition> {
     let current = def;
-    // A ccaas server listens on its address: that it is taken is expected.
-    if (!def.external && !(await isAddressFree(def.address))) {
+    // A ccaas server listens on its address: that it is taken is expected; so it is when the lead
+    // organisation's process runs there and only another organisation's is missing.
+    if (!def.external && !this.runtime.isRunningFor(def.name, this.leadOrg()) && !(await isAddressFree(def.address))) {
       const address = `127.0.0.1:${await freePort()}`;
       this.options.log(`chaincode ${def.name}: ${def.address} is taken by another process; moving it to ${address}`);
       current = { ...def, address };
@@ -678,8 +730,11 @@ export class Devnet {
   /** Records each chaincode pid (for the next start after a crash) and restarts chaincodes that die. */
   private watchRuntime(): void {
     this.runtime.on('spawn', (name, pid, info) => {
+      // One record per process: the lead organisation's under the name, as without chaincodePerOrg.
+      const key = info.mspId === this.leadOrg() ? name : `${name}@${info.mspId}`;
       try {
-        this.pidFiles.write({ name, pid, ccid: info.packageId, address: info.address });
+        this.pidFiles.write({ name: key, pid, ccid: info.packageId, address: info.address });
+        this.pidKeys.add(key);
       } catch (err) {
         this.options.log(`chaincode ${name}: cannot record its pid ${pid}: ${errorMessage(err)}`);
       }
@@ -808,10 +863,10 @@ export class Devnet {
       await new Promise<void>((resolve) => admin.close(() => { resolve(); }));
     }
     await this.orderer.close();
-    const names = this.runtime.names();
+    const names = [...this.runtime.names(), ...this.pidKeys];
     await this.runtime.stopAll();
     // Every chaincode process has exited: nothing is left for the next start to end.
-    for (const name of names) this.pidFiles.remove(name);
+    for (const name of new Set(names)) this.pidFiles.remove(name);
     await this.store.close();
   }
 

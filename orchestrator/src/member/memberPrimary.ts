@@ -115,6 +115,9 @@ function gatewaySources(gateway: Gateway | undefined, channels: MemberPrimaryOpt
 
 const silent: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
+/** How long stop() waits for the configuration in flight. */
+const STOP_BOUND_MS = 10_000;
+
 /**
  * Starts the observer, waits for the genesis CB, then starts the primary runtime on the verified chain.
  * @throws when the orderer cannot be reached or genesis does not arrive in time (everything started is stopped).
@@ -218,7 +221,15 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
     managementRuntime,
     stop: async () => {
       await managementRuntime.stop();
-      await runtime.stop();
+      // A configuration in flight is abandoned after a bound: a call to an orderer that was taken
+      // down (an evicted consenter) must not keep the member from stopping.
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([
+        runtime.stop().then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => { resolve(false); }, STOP_BOUND_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!stopped) logger.warn(`the primary runtime did not stop within ${STOP_BOUND_MS} ms; stopping without it`);
       await observer.stop();
       closeOrderer();
     },

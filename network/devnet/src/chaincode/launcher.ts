@@ -300,6 +300,12 @@ export class ChaincodeLauncher {
     );
   }
 
+  /** True when `mspId`'s own instance of `name` is alive and has completed its handshake. */
+  isRunningFor(name: string, mspId: string): boolean {
+    const own = this.running.get(instanceKey(name, mspId));
+    return own !== undefined && own.alive && own.handler.ready;
+  }
+
   /** The organisations `name` was launched (or attached) for, each with its own instance, in launch order. */
   organisationsOf(name: string): string[] {
     return [...(this.organisations.get(name) ?? [])];

@@ -103,10 +103,13 @@ describe('a chaincode launched for several organisations', () => {
     const [name, , info] = (await exited) as [string, number | null, { requested: boolean; mspId?: string }];
     expect([name, info.requested, info.mspId]).toEqual(['peermsp', false, 'Org2MSP']);
     expect(runtime.isRunning('peermsp')).toBe(false);
+    // What an owner restarts: Org2's process alone.
+    expect([runtime.isRunningFor('peermsp', 'Org1MSP'), runtime.isRunningFor('peermsp', 'Org2MSP')]).toEqual([true, false]);
     await expect(run('PeerMsp', 'Org2MSP')).rejects.toMatchObject({ code: 'NOT_RUNNING' });
     expect(await run('PeerMsp', 'Org1MSP')).toBe('Org1MSP');
     await launchFor('Org2MSP');
     expect(runtime.isRunning('peermsp')).toBe(true);
+    expect(runtime.isRunningFor('peermsp', 'Org2MSP')).toBe(true);
     expect(await run('PeerMsp', 'Org2MSP')).toBe('Org2MSP');
   });
 

@@ -115,6 +115,14 @@ export class ChaincodeRuntime extends EventEmitter<ChaincodeRuntimeEvents> {
   }
 
   /**
+   * True when the process `name` runs for `mspId` (launched with that organisation as its local
+   * MSP) is up; an owner that restarts chaincodes relaunches only the organisations where it is not.
+   */
+  isRunningFor(name: string, mspId: string): boolean {
+    return this.launcher.isRunningFor(name, mspId);
+  }
+
+  /**
    * The organisations `name` was launched for, each with a process of its own and its own
    * CORE_PEER_LOCALMSPID (empty for a server attached for every organisation). The transactions of
    * any other organisation run on the first of them, as one server shared by several peers; an

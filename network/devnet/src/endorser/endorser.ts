@@ -5,11 +5,13 @@
  * Writers, time window, duplicates), simulates it on the chaincode against committed state and
  * returns the ProposalResponsePayload that every endorsing peer signs; the system chaincodes qscc
  * and cscc are answered by ./systemChaincodes.ts, and `_lifecycle` by ../lifecycle/scc.ts (whose
- * reads and writes on a channel become the transaction's read/write set). The chaincode runs once for all endorsing orgs
- * (one process, one ledger), so non-determinism is not detected the way Fabric detects it: this
- * is stated in the devnet's README. A simulation reads the private data of the endorsing peer's
- * organisation and leaves its private writes in that peer's transient store (../privdata), so one
- * that touched private data is run again for another organisation's peer.
+ * reads and writes on a channel become the transaction's read/write set). A chaincode with one
+ * process runs once for all endorsing orgs (one ledger), so its non-determinism goes unseen; one
+ * launched per organisation (the devnet's --chaincode-per-org) runs again on each endorsing
+ * organisation's own process, whose results the gateway compares as Fabric's does. A simulation
+ * reads the private data of the endorsing peer's organisation and leaves its private writes in that
+ * peer's transient store (../privdata), so one that touched private data is run again for another
+ * organisation's peer too.
  */
 import { common, peer } from '@hyperledger/fabric-protos';
 import type { SignedData } from 'fabric-config/configtx';
@@ -146,8 +148,9 @@ export class Endorser {
     // A client that sends one signed proposal to several peers at once (the peer CLI with
     // several --peerAddresses) gets one simulation: on Fabric each peer simulates on its own
     // ledger, and here the peers share one, where a second concurrent run of the txid would clash.
-    // Only a simulation that touched private data is run again for another organisation's peer
-    // (its copy and its access differ), after the runs before it.
+    // Only a simulation that touched private data (its copy and its access differ), or one of a
+    // chaincode with a process per organisation, is run again for another organisation's peer,
+    // after the runs before it.
     const key = sha256(signed.getProposalBytes_asU8(), signed.getSignature_asU8()).toString('hex');
     const flight = this.inFlight.get(key);
     if (!flight) {
@@ -162,13 +165,22 @@ export class Endorser {
     if (own) return own;
     const result = flight.tail.then(async () => {
       const sim = await flight.first;
-      if (peerOrg === undefined || !sim.privateData || sim.peerOrg === peerOrg) return sim;
+      if (peerOrg === undefined || sim.peerOrg === peerOrg) return sim;
+      if (!sim.privateData && !this.simulatesPerOrg(sim.chaincodeName)) return sim;
       return this.simulateOnce(signed, peerOrg);
     });
     flight.tail = result.catch(() => undefined);
     if (peerOrg !== undefined) flight.byOrg.set(peerOrg, result);
     this.forgetWhenDone(key, flight);
     return result;
+  }
+
+  /**
+   * Whether each endorsing organisation's peer runs `chaincodeName` on a process of its own (its
+   * results may differ from another's), so that every endorsement needs a simulation of its own.
+   */
+  simulatesPerOrg(chaincodeName: string): boolean {
+    return this.runtime.organisationsOf(chaincodeName).length > 1;
   }
 
   private forgetWhenDone(key: string, flight: Flight): void {
@@ -198,7 +210,7 @@ export class Endorser {
     const simulator = new TxSimulator(this.store, channelId, chaincodeName, privateContext);
     let result;
     try {
-      result = await this.runtime.invoke(chaincodeName, { channelId, txId, signedProposal: signed, input, state: simulator });
+      result = await this.runtime.invoke(chaincodeName, { channelId, txId, signedProposal: signed, input, state: simulator }, org);
     } catch (err) {
       // A transaction the chaincode could not be sent fails as the chaincode's own failure does.
       if (err instanceof ChaincodeError && err.code === 'SEND_FAILED') throw new Error(`error in simulation: ${err.message}`);
@@ -262,7 +274,7 @@ export class Endorser {
     }
     let response: peer.Response;
     // _lifecycle on a channel reads and writes its namespace: its writes make the transaction.
-    const state = up.chaincodeName === LIFECYCLE && channelId !== '' ? new TxSimulator(this.store, channelId, LIFECYCLE) : undefined;
+    const state = up.chaincodeName === LIFECYCLE && channelId !== '' ? this.lifecycleSimulator(up, local) : undefined;
     try {
       const call = { args: up.input.getArgsList_asU8(), signed: signedDataOf(up), local };
       response = this.lifecycle && up.chaincodeName === LIFECYCLE
@@ -273,7 +285,12 @@ export class Endorser {
       throw err;
     }
     const action = chaincodeAction(response, up.chaincodeName, SYSTEM_CHAINCODE_VERSION);
-    if (state && response.getStatus() < 400) action.setResults(state.toRwsetBytes());
+    if (state && response.getStatus() < 400) {
+      action.setResults(state.toRwsetBytes());
+      // An approval is private data of the organisation's implicit collection: it stays on the peer for the commit.
+      const pvt = state.toPvtRwset();
+      if (pvt && this.privateData) this.privateData.transient.put(channelId, up.channelHeader.getTxId(), local.mspId, pvt, await this.store.height(channelId));
+    }
     const prp = proposalResponsePayload(up, action);
     const pr = new peer.ProposalResponse();
     pr.setResponse(response);
@@ -287,6 +304,14 @@ export class Endorser {
     pr.setPayload(prp);
     pr.setEndorsement(Endorser.endorse(prp, local.signer));
     return pr;
+  }
+
+  /** `_lifecycle`'s simulator on a channel, with the implicit collections in which approvals live. */
+  private lifecycleSimulator(up: UnpackedProposal, local: LocalPeer): TxSimulator {
+    const channelId = up.channelHeader.getChannelId();
+    const channel = this.channels.get(channelId);
+    const context = channel && this.privateData?.registry.contextFor(channel, LIFECYCLE, up.channelHeader.getTxId(), signedDataOf(up), local.mspId);
+    return new TxSimulator(this.store, channelId, LIFECYCLE, context);
   }
 
   /**

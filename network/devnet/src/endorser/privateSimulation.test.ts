@@ -4,7 +4,8 @@
  * The endorser with private data, over a real channel, store and signed proposals and a stand-in
  * chaincode: one signed proposal sent to several organisations' peers is simulated once when it
  * touches no private data, and once per organisation, one run after another, when it does; the
- * private writes stay in each peer's transient store and only their hashes reach the response.
+ * private writes stay in each peer's transient store and only their hashes reach the response; a
+ * chaincode launched per organisation runs once per endorsing organisation, on that one's process.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
@@ -33,15 +34,23 @@ class FakeRuntime {
   running = 0;
   maxRunning = 0;
   readonly runs: string[] = [];
-  constructor(private readonly body: (req: InvokeRequest) => Promise<string>) {}
+  /** `orgs`: the organisations it runs a process for (more than one: per organisation). */
+  constructor(
+    private readonly body: (req: InvokeRequest, peerOrg?: string) => Promise<string>,
+    private readonly orgs: string[] = ['Org1MSP'],
+  ) {}
 
-  async invoke(_name: string, req: InvokeRequest): Promise<InvokeResult> {
+  organisationsOf(): string[] {
+    return this.orgs;
+  }
+
+  async invoke(_name: string, req: InvokeRequest, peerOrg?: string): Promise<InvokeResult> {
     this.running += 1;
     this.maxRunning = Math.max(this.maxRunning, this.running);
     try {
       // Yield, so that overlapping runs of one txid would show.
       await new Promise((resolve) => setImmediate(resolve));
-      const payload = await this.body(req);
+      const payload = await this.body(req, peerOrg);
       this.runs.push(payload);
       return { response: { status: 200, message: '', payload: Buffer.from(payload) } };
     } finally {
@@ -116,5 +125,23 @@ describe('simulations of one proposal on several peers', () => {
     const results = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8()).getResults_asU8();
     expect(Buffer.from(results).includes(Buffer.from('secret value'))).toBe(false);
     expect(ledger.rwset.TxReadWriteSet.deserializeBinary(results).getNsRwsetList()[0].getCollectionHashedRwsetList()).toHaveLength(1);
+  });
+
+  it("run once per organisation, each on that organisation's own process, when the chaincode runs per organisation", async () => {
+    const runtime = new FakeRuntime((req, peerOrg) => {
+      req.state.putState('k', Buffer.from(`written at ${String(peerOrg)}`));
+      return Promise.resolve(`at ${String(peerOrg)}`);
+    }, ['Org1MSP', 'Org2MSP']);
+    const endorser = endorserWith(runtime);
+    expect(endorser.simulatesPerOrg('cc')).toBe(true);
+    const { signed } = proposal();
+    const [a, b, again] = await Promise.all([endorser.simulate(signed, 'Org1MSP'), endorser.simulate(signed, 'Org2MSP'), endorser.simulate(signed, 'Org2MSP')]);
+    expect(runtime.runs).toEqual(['at Org1MSP', 'at Org2MSP']);
+    expect(runtime.maxRunning).toBe(1);
+    expect(again).toBe(b);
+    expect(Buffer.from(a.response.getPayload_asU8()).toString()).toBe('at Org1MSP');
+    expect(Buffer.from(b.response.getPayload_asU8()).toString()).toBe('at Org2MSP');
+    // Different results and writes: the payloads the gateway compares differ.
+    expect(Buffer.from(a.proposalResponsePayload as Uint8Array).equals(Buffer.from(b.proposalResponsePayload as Uint8Array))).toBe(false);
   });
 });

@@ -146,16 +146,16 @@ export class GatewayServer {
     }
     this.deps.endorser
       .simulate(signed, this.local.mspId)
-      .then((sim) => {
+      .then(async (sim) => {
         const status = sim.response.getStatus();
         if (status < 200 || status >= 400 || !sim.proposalResponsePayload) {
           const message = `chaincode response ${status}, ${sim.response.getMessage()}`;
           callback(gatewayError(grpc.status.ABORTED, 'failed to endorse transaction, see attached details for more info', [this.detail(message)]));
           return;
         }
-        const endorsements = this.collectEndorsements(sim, true);
+        const { endorsements, details } = await this.collectEndorsements(signed, sim, true);
         const protectedCollections = sim.privateData?.hasTransient ? sim.privateData.summary.writes.filter((c) => !sim.privateData?.summary.privateReads.includes(c)) : [];
-        if (!endorsements && protectedCollections.length > 0 && this.collectEndorsements(sim, false)) {
+        if (!endorsements && protectedCollections.length > 0 && (await this.collectEndorsements(signed, sim, false)).endorsements) {
           // Fabric's gateway: the plan failed only because transient data may go to member organisations' peers alone.
           callback(
             gatewayError(
@@ -163,6 +163,11 @@ export class GatewayServer {
               `requires endorsement from organisation(s) that are not in the distribution policy of the private data collection(s): [${protectedCollections.join(' ')}]; retry specifying trusted endorsing organizations to protect transient data`,
             ),
           );
+          return;
+        }
+        if (!endorsements && details.length > 0) {
+          // Fabric's gateway: peers answered, but not enough of them alike to meet the policy.
+          callback(gatewayError(grpc.status.ABORTED, 'failed to collect enough transaction endorsements, see attached details for more info', details));
           return;
         }
         if (!endorsements) {
@@ -216,8 +221,16 @@ export class GatewayServer {
           }
         }
         const prp = sim.proposalResponsePayload as Uint8Array;
-        if (sims.some((s) => !Buffer.from(s.proposalResponsePayload as Uint8Array).equals(Buffer.from(prp)))) {
-          refuse('ProposalResponsePayloads do not match');
+        // Fabric's plan compares each response with the first and names only the peers that differ.
+        const differing = endorsers.filter((_, i) => !Buffer.from(sims[i].proposalResponsePayload as Uint8Array).equals(Buffer.from(prp)));
+        if (differing.length > 0) {
+          callback(
+            gatewayError(
+              grpc.status.ABORTED,
+              'failed to collect enough transaction endorsements, see attached details for more info',
+              differing.map((p) => detailOf(p, MISMATCH)),
+            ),
+          );
           return;
         }
         const response = new gateway.EndorseResponse();
@@ -408,9 +421,18 @@ export class GatewayServer {
    * Only peers that could endorse what the simulation touched take part: members of the
    * collections it read privately and, with `protectTransient` and transient data in the
    * proposal, of those it wrote (Fabric's gateway plans with NoPrivateReads off for them).
+   * A chaincode with a process per organisation runs again for each other peer asked; a peer whose
+   * result fails or differs from the local one does not endorse, and is named in `details` as
+   * Fabric's gateway names it.
    */
-  private collectEndorsements(sim: SimulatedProposal, protectTransient: boolean): peer.Endorsement[] | undefined {
+  private async collectEndorsements(
+    signed: peer.SignedProposal,
+    sim: SimulatedProposal,
+    protectTransient: boolean,
+  ): Promise<{ endorsements?: peer.Endorsement[]; details: ErrorDetailInfo[] }> {
     const prp = sim.proposalResponsePayload as Uint8Array;
+    const details: ErrorDetailInfo[] = [];
+    const perOrg = this.deps.endorser.simulatesPerOrg(sim.chaincodeName);
     const endorsements: peer.Endorsement[] = [];
     // A write to a collection with its own endorsement policy is checked against it (re-evaluated
     // over the whole set: such sets are small); other transactions keep the incremental check.
@@ -423,11 +445,33 @@ export class GatewayServer {
         }
       : sim.channel.endorsementPolicyAccumulator(sim.chaincodeName);
     for (const node of this.localFirst().filter((p) => this.mayEndorse(sim, p, protectTransient))) {
+      if (perOrg && node.mspId !== sim.peerOrg) {
+        const refusal = await this.ownResultRefusal(signed, node, prp);
+        if (refusal !== undefined) {
+          details.push(detailOf(node, refusal));
+          continue;
+        }
+      }
       const e = Endorser.endorse(prp, node.signer);
       endorsements.push(e);
-      if (satisfied({ identity: e.getEndorser_asU8(), data: Buffer.concat([prp, e.getEndorser_asU8()]), signature: e.getSignature_asU8() }).ok) return endorsements;
+      if (satisfied({ identity: e.getEndorser_asU8(), data: Buffer.concat([prp, e.getEndorser_asU8()]), signature: e.getSignature_asU8() }).ok) return { endorsements, details };
     }
-    return undefined;
+    return { details };
+  }
+
+  /**
+   * Simulates on `node`'s own chaincode process: undefined when its result is `prp`, otherwise
+   * why it cannot endorse, in the words of Fabric's gateway.
+   */
+  private async ownResultRefusal(signed: peer.SignedProposal, node: PeerNode, prp: Uint8Array): Promise<string | undefined> {
+    try {
+      const own = await this.deps.endorser.simulate(signed, node.mspId);
+      const status = own.response.getStatus();
+      if (status < 200 || status >= 400 || !own.proposalResponsePayload) return `chaincode response ${status}, ${own.response.getMessage()}`;
+      return Buffer.from(own.proposalResponsePayload).equals(Buffer.from(prp)) ? undefined : MISMATCH;
+    } catch (err) {
+      return errorMessage(err);
+    }
   }
 
   /** Whether a peer could endorse what this simulation touched (Fabric's discovery with the collections of the interest). */
@@ -478,6 +522,9 @@ function chaincodeOf(signed: peer.SignedProposal): string {
     return '';
   }
 }
+
+/** Fabric's error detail for a peer whose ProposalResponsePayload differs from the first peer's. */
+const MISMATCH = 'ProposalResponsePayloads do not match';
 
 function detailOf(node: PeerNode, message: string): ErrorDetailInfo {
   return { address: node.address, mspId: node.mspId, message };

@@ -17,7 +17,7 @@ import { compareKeys, TOTAL_QUERY_LIMIT } from './simulator';
 import type { HistoryRecord, LedgerStore, StateUpdate, Version } from './store';
 import { TxCode } from './validationCodes';
 import type { BlockPrivateData, PrivateDataCommitter } from '../privdata/commit';
-import { hashedNamespaceSets, isPrivateDataNamespace } from '../privdata/rwset';
+import { hashedNamespaceSets, isPrivateDataNamespace, writtenCollections } from '../privdata/rwset';
 
 const { kvrwset } = ledger.rwset;
 
@@ -34,7 +34,7 @@ export interface ChannelView {
   checkEndorsementPolicy(chaincode: string, endorsements: SignedData[]): { ok: true } | { ok: false; reason: string };
   isChaincodeDefined(chaincode: string): boolean;
   /** The rule of a `_lifecycle` transaction, which depends on the keys it writes; absent: none is valid. */
-  checkLifecycleEndorsement?(writtenKeys: readonly string[], endorsements: SignedData[]): { ok: true } | { ok: false; reason: string };
+  checkLifecycleEndorsement?(writes: { publicWrites: boolean; collections: readonly string[] }, endorsements: SignedData[]): { ok: true } | { ok: false; reason: string };
 }
 
 export interface CommittedTx {
@@ -322,8 +322,7 @@ function checkEndorsements(
     signature: e.getSignature_asU8(),
   }));
   if (chaincodeId === LIFECYCLE_NAMESPACE) {
-    const written = readWriteSets(action, chaincodeId).flatMap(({ kv }) => kv.getWritesList().map((w) => w.getKey()));
-    const verdict = channel.checkLifecycleEndorsement?.(written, endorsements);
+    const verdict = channel.checkLifecycleEndorsement?.(lifecycleWrites(action), endorsements);
     if (!verdict?.ok) throw new TxInvalid(TxCode.ENDORSEMENT_POLICY_FAILURE);
     return;
   }
@@ -334,6 +333,23 @@ function checkEndorsements(
     return;
   }
   if (!channel.checkEndorsementPolicy(chaincodeId, endorsements).ok) throw new TxInvalid(TxCode.ENDORSEMENT_POLICY_FAILURE);
+}
+
+/** Whether a `_lifecycle` transaction writes public state, and which collections it writes. */
+function lifecycleWrites(action: peer.ChaincodeAction): { publicWrites: boolean; collections: string[] } {
+  let publicWrites = false;
+  const collections: string[] = [];
+  try {
+    for (const ns of ledger.rwset.TxReadWriteSet.deserializeBinary(action.getResults_asU8()).getNsRwsetList()) {
+      if (ns.getNamespace() !== LIFECYCLE_NAMESPACE) continue;
+      const kv = kvrwset.KVRWSet.deserializeBinary(ns.getRwset_asU8());
+      publicWrites ||= kv.getWritesList().length > 0 || kv.getMetadataWritesList().length > 0;
+      collections.push(...writtenCollections(ns));
+    }
+  } catch {
+    throw new TxInvalid(TxCode.BAD_RWSET);
+  }
+  return { publicWrites, collections };
 }
 
 /** The namespaces' read/write sets; only the invoked chaincode may write (no chaincode-to-chaincode calls). */

@@ -12,10 +12,14 @@ import type { LedgerStore } from '../ledger/store';
 import { TxCode } from '../ledger/validationCodes';
 import { ccaasConnectionOf, parseChaincodePackage } from './chaincodePackage';
 import type { CcaasConnection } from './chaincodePackage';
-import { approvalKey, decodeApproval, decodeDefinition, DEFINITION_RANGE, endorsementPolicyOf, LIFECYCLE } from './definitions';
+import { endorsementPolicyOf, LIFECYCLE } from './definitions';
 import type { DefinitionParams } from './definitions';
 import type { InstalledPackages } from './installed';
 import { applicationMspIds } from './scc';
+import { DEFINITION_METADATA_RANGE, definitionNamesOf, readApprovedPackage, readDefinition } from './stateLayout';
+import type { KeyState } from './stateLayout';
+import { implicitCollectionName } from '../privdata/collections';
+import { privateNamespace } from '../privdata/rwset';
 
 /** How the code of a definition runs: a package's Node code, a ccaas server, or a deployed folder. */
 export type ChaincodeSource =
@@ -45,14 +49,15 @@ export class CommittedDefinitions {
   /** The hook the orderer awaits after each committed block. */
   async afterCommit(channel: Channel, result: CommitResult): Promise<void> {
     if (!result.txs.some((t) => t.chaincodeId === LIFECYCLE && t.validationCode === TxCode.VALID)) return;
-    const rows = await this.host.store.rangeState(channel.id, LIFECYCLE, DEFINITION_RANGE.start, DEFINITION_RANGE.end);
-    for (const row of rows) {
-      const params = decodeDefinition(row.value.value);
-      if (channel.chaincode(params.name)?.sequence === params.sequence) continue;
+    const rows = await this.host.store.rangeState(channel.id, LIFECYCLE, DEFINITION_METADATA_RANGE.start, DEFINITION_METADATA_RANGE.end);
+    const state = this.namespaceState(channel.id, LIFECYCLE);
+    for (const name of definitionNamesOf(rows.map((r) => ({ key: r.key, value: r.value.value })))) {
       try {
+        const params = await readDefinition(state, name);
+        if (!params || channel.chaincode(name)?.sequence === params.sequence) continue;
         await this.apply(channel, params);
       } catch (err) {
-        this.host.log(`chaincode ${params.name} sequence ${params.sequence} on ${channel.id}: cannot put it in force: ${(err as Error).message}`);
+        this.host.log(`chaincode ${name} on ${channel.id}: cannot put its committed definition in force: ${(err as Error).message}`);
       }
     }
   }
@@ -79,6 +84,11 @@ export class CommittedDefinitions {
     this.host.log(`chaincode ${params.name} ${params.version} sequence ${params.sequence} committed on ${channel.id} (${packageId === '' ? 'no package installed' : packageId})`);
   }
 
+  /** Committed state of one namespace, read-only. */
+  private namespaceState(channelId: string, namespace: string): Pick<KeyState, 'get'> {
+    return { get: async (key) => (await this.host.store.getState(channelId, namespace, key))?.value };
+  }
+
   /**
    * The package the devnet runs for a definition: one process serves all its peers, so the first
    * organisation (in the channel's order) whose peer is the devnet's and whose approval names a
@@ -87,9 +97,9 @@ export class CommittedDefinitions {
   private async sourceOf(channel: Channel, params: DefinitionParams): Promise<{ packageId: string; source: ChaincodeSource }> {
     const ours = new Set(this.host.peerOrgs());
     for (const org of applicationMspIds(channel.config).filter((o) => ours.has(o))) {
-      const raw = await this.host.store.getState(channel.id, LIFECYCLE, approvalKey(org, params.name, params.sequence));
-      if (!raw) continue;
-      const { packageId } = decodeApproval(raw.value);
+      // The organisation's own copy of its implicit collection, as its peer reads it.
+      const own = this.namespaceState(channel.id, privateNamespace(LIFECYCLE, implicitCollectionName(org), org));
+      const packageId = await readApprovedPackage(own, params.name, params.sequence);
       if (packageId === '') continue;
       const installed = this.host.installed.find(org, packageId);
       if (!installed) continue;

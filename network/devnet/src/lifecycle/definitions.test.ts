@@ -2,20 +2,14 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Definitions and approvals in the `_lifecycle` namespace: Fabric's defaults, the fields that
- * must match, the stored form, and who must endorse a write.
+ * must match, and who must endorse a write (the stored form: ./stateLayout.test.ts).
  */
 import { describe, expect, it } from '@jest/globals';
 import { peer } from '@hyperledger/fabric-protos';
 import { nOutOfPeers } from 'fabric-config/configtx';
 import {
-  approvalKey,
-  decodeApproval,
-  decodeDefinition,
-  definitionKey,
-  encodeApproval,
-  encodeDefinition,
   endorsementPolicyOf,
-  lifecycleWriteOwners,
+  lifecycleWriteRule,
   mismatches,
   withDefaults,
 } from './definitions';
@@ -46,19 +40,11 @@ describe('_lifecycle definitions', () => {
     expect(mismatches(d, { ...d, version: '2.0', initRequired: true })).toEqual(['Version', 'InitRequired']);
   });
 
-  it('stores approvals with their package and definitions without one', () => {
-    const d = withDefaults(base);
-    const approval = decodeApproval(encodeApproval({ ...d, packageId: 'basic_1:ab' }));
-    expect(approval.packageId).toBe('basic_1:ab');
-    expect(mismatches(approval, d)).toEqual([]);
-    expect(decodeDefinition(encodeDefinition(d)).sequence).toBe(1);
-    expect(() => decodeDefinition(Buffer.from('{"v":99}'))).toThrow('not a _lifecycle value');
-  });
-
-  it('requires each written approval to be its organisation’s and a definition to meet LifecycleEndorsement', () => {
-    expect(lifecycleWriteOwners([approvalKey('Org1MSP', 'basic', 1)])).toEqual({ orgs: ['Org1MSP'], definition: false });
-    expect(lifecycleWriteOwners([definitionKey('basic'), approvalKey('Org2MSP', 'basic', 2)])).toEqual({ orgs: ['Org2MSP'], definition: true });
-    expect(lifecycleWriteOwners(['something/else'])).toBeUndefined();
-    expect(lifecycleWriteOwners(['approvals//basic#1'])).toBeUndefined();
+  it("requires each implicit collection's policy for an approval and LifecycleEndorsement for public writes", () => {
+    expect(lifecycleWriteRule({ publicWrites: false, collections: ['_implicit_org_Org1MSP'] })).toEqual({ orgs: ['Org1MSP'], lifecycleEndorsement: false });
+    expect(lifecycleWriteRule({ publicWrites: true, collections: ['_implicit_org_Org2MSP'] })).toEqual({ orgs: ['Org2MSP'], lifecycleEndorsement: true });
+    expect(lifecycleWriteRule({ publicWrites: false, collections: [] })).toEqual({ orgs: [], lifecycleEndorsement: true });
+    expect(lifecycleWriteRule({ publicWrites: false, collections: ['shared'] })).toBeUndefined();
+    expect(lifecycleWriteRule({ publicWrites: false, collections: ['_implicit_org_'] })).toBeUndefined();
   });
 });

@@ -19,12 +19,16 @@ import type { Signer } from '../protoutil';
 import { endorsedTransaction, lifecycleProposal } from './client';
 import { CommittedDefinitions } from './committed';
 import type { ChaincodeSource } from './committed';
-import { decodeDefinition, definitionKey, LIFECYCLE } from './definitions';
+import { LIFECYCLE } from './definitions';
+import { readSequence } from './stateLayout';
 import { InstalledPackages } from './installed';
 import { applicationMspIds, LifecycleScc } from './scc';
 import type { ChaincodeDefinition } from '../channel';
 
 export type { ChaincodeSource };
+
+/** Where devnets before Fabric's layout kept a committed definition in `_lifecycle`'s namespace. */
+const LEGACY_DEFINITION_PREFIX = 'definitions/';
 
 export interface DevnetLifecycleOptions {
   dataDir: string;
@@ -74,10 +78,16 @@ export class DevnetLifecycle {
     return this.committed.afterCommit(channel, result);
   }
 
-  /** The sequence of a chaincode's committed definition on a channel (0: none). */
+  /**
+   * The sequence of a chaincode's committed definition on a channel (0: none).
+   * @throws Error when the definition is in the layout of devnets before Fabric's (`definitions/<name>`).
+   */
   async committedSequence(channelId: string, name: string): Promise<number> {
-    const raw = await this.options.store.getState(channelId, LIFECYCLE, definitionKey(name));
-    return raw ? decodeDefinition(raw.value).sequence : 0;
+    const sequence = await readSequence({ get: async (key) => (await this.options.store.getState(channelId, LIFECYCLE, key))?.value }, name);
+    if (sequence === 0 && (await this.options.store.getState(channelId, LIFECYCLE, `${LEGACY_DEFINITION_PREFIX}${name}`))) {
+      throw new Error(`chaincode ${name} on ${channelId} was defined by an older devnet, which kept _lifecycle state in a layout of its own (${LEGACY_DEFINITION_PREFIX}${name}): this devnet reads Fabric's layout only, so start it on a new data folder and deploy again`);
+    }
+    return sequence;
   }
 
   /**

@@ -4,7 +4,9 @@
  * The `_lifecycle` system chaincode over a real channel config and ledger: ACLs (the local MSP's
  * Admins for peer-wide functions, the channel's for the others), approvals for one's own
  * organisation only, Fabric's sequence rules and messages, commit readiness and commit, and the
- * endorsement rule the committer applies to its transactions.
+ * endorsement rule the committer applies to its transactions. Approvals are private data of the
+ * organisation's implicit collection (hashes in the read/write set), definitions public keys, in
+ * Fabric's layout.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
@@ -19,7 +21,10 @@ import { generateTestOrgs, signerOf, testChannelProfile } from 'fabric-config/te
 import { Channel } from '../channel';
 import { TxSimulator } from '../ledger/simulator';
 import { LedgerStore } from '../ledger/store';
-import { approvalKey, definitionKey, LIFECYCLE } from './definitions';
+import { LIFECYCLE } from './definitions';
+import { CollectionRegistry } from '../privdata/registry';
+import { hashedNamespaceSets, privateNamespace } from '../privdata/rwset';
+import type { StateUpdate } from '../ledger/store';
 import { InstalledPackages } from './installed';
 import { LifecycleScc } from './scc';
 import type { LifecycleInvocation } from './scc';
@@ -31,6 +36,7 @@ let channel: Channel;
 let store: LedgerStore;
 let scc: LifecycleScc;
 let nextBlock = 0;
+const registry = new CollectionRegistry();
 
 beforeAll(async () => {
   ({ root, orgs } = await generateTestOrgs('devnet-lifecycle-scc', 4));
@@ -56,8 +62,9 @@ function localOf(i: number): LifecycleInvocation['local'] {
 
 /** Runs a function as `as` on org `at`'s peer; returns the response and the simulator. */
 async function invoke(as: string, at: number, fn: string, arg: Uint8Array, onChannel = true): Promise<{ response: peer.Response; state: TxSimulator }> {
-  const state = new TxSimulator(store, channel.id, LIFECYCLE);
-  const response = await scc.invoke({ args: [Buffer.from(fn), arg], signed: signed(signerOf(orgs, as)), local: localOf(at), ...(onChannel ? { channel, state } : {}) });
+  const creator = signed(signerOf(orgs, as));
+  const state = new TxSimulator(store, channel.id, LIFECYCLE, registry.contextFor(channel, LIFECYCLE, `tx${nextBlock}`, creator, orgs[at - 1].mspId));
+  const response = await scc.invoke({ args: [Buffer.from(fn), arg], signed: creator, local: localOf(at), ...(onChannel ? { channel, state } : {}) });
   return { response, state };
 }
 
@@ -66,14 +73,37 @@ function writtenKeys(state: TxSimulator): string[] {
   return rwset.getNsRwsetList().flatMap((ns) => ledger.rwset.kvrwset.KVRWSet.deserializeBinary(ns.getRwset_asU8()).getWritesList().map((w) => w.getKey()));
 }
 
-/** Commits a simulation's writes as the committer would. */
+/** The private writes of a simulation, as `<collection> <key>`. */
+function privateWrites(state: TxSimulator): string[] {
+  return (state.toPvtRwset()?.getNsPvtRwsetList() ?? []).flatMap((ns) => ns.getCollectionPvtRwsetList().flatMap((coll) =>
+    ledger.rwset.kvrwset.KVRWSet.deserializeBinary(coll.getRwset_asU8()).getWritesList().map((w) => `${coll.getCollectionName()} ${w.getKey()}`)));
+}
+
+/** The collections whose hashed writes a simulation's read/write set carries. */
+function hashedCollections(state: TxSimulator): string[] {
+  const rwset = ledger.rwset.TxReadWriteSet.deserializeBinary(state.toRwsetBytes());
+  return rwset.getNsRwsetList().flatMap((ns) => hashedNamespaceSets(ns).filter((h) => h.kv.getWritesList().length > 0).map((h) => h.namespace));
+}
+
+/** Commits a simulation's writes as the committer would: public, hashed, and the implicit collection owner's private copy. */
 async function commit(state: TxSimulator): Promise<void> {
   const rwset = ledger.rwset.TxReadWriteSet.deserializeBinary(state.toRwsetBytes());
   const num = nextBlock++;
-  const updates = rwset.getNsRwsetList().flatMap((ns) =>
-    ledger.rwset.kvrwset.KVRWSet.deserializeBinary(ns.getRwset_asU8()).getWritesList().map((w) => ({
-      namespace: ns.getNamespace(), key: w.getKey(), value: Buffer.from(w.getValue_asU8()), version: { blockNum: num, txNum: 0 },
-    })));
+  const version = { blockNum: num, txNum: 0 };
+  const updates: StateUpdate[] = [];
+  for (const ns of rwset.getNsRwsetList()) {
+    for (const set of [{ namespace: ns.getNamespace(), kv: ledger.rwset.kvrwset.KVRWSet.deserializeBinary(ns.getRwset_asU8()) }, ...hashedNamespaceSets(ns)]) {
+      for (const w of set.kv.getWritesList()) updates.push({ namespace: set.namespace, key: w.getKey(), value: w.getIsDelete() ? undefined : Buffer.from(w.getValue_asU8()), version });
+    }
+  }
+  for (const ns of state.toPvtRwset()?.getNsPvtRwsetList() ?? []) {
+    for (const coll of ns.getCollectionPvtRwsetList()) {
+      const owner = coll.getCollectionName().slice('_implicit_org_'.length);
+      for (const w of ledger.rwset.kvrwset.KVRWSet.deserializeBinary(coll.getRwset_asU8()).getWritesList()) {
+        updates.push({ namespace: privateNamespace(ns.getNamespace(), coll.getCollectionName(), owner), key: w.getKey(), value: w.getIsDelete() ? undefined : Buffer.from(w.getValue_asU8()), version });
+      }
+    }
+  }
   await store.commitBlock({ channel: channel.id, blockNum: num, blockBytes: Buffer.from('block'), blockHash: Buffer.alloc(32, num), updates, history: [], txs: [] });
 }
 
@@ -111,7 +141,16 @@ describe('_lifecycle', () => {
     expect(zero.getMessage()).toContain('requested sequence is 0, but first definable sequence number is 1');
     const { response, state } = await invoke('1.admin', 1, 'ApproveChaincodeDefinitionForMyOrg', approve(1, '0.9'));
     expect(response.getStatus()).toBe(200);
-    expect(writtenKeys(state)).toEqual([approvalKey('Org1MSP', 'cc', 1)]);
+    expect(writtenKeys(state)).toEqual([]);
+    expect(hashedCollections(state)).toEqual(['_lifecycle$$h_implicit_org_Org1MSP']);
+    expect(privateWrites(state)).toEqual([
+      'chaincode-sources/fields/cc#1/PackageID',
+      'chaincode-sources/metadata/cc#1',
+      'namespaces/fields/cc#1/Collections',
+      'namespaces/fields/cc#1/EndorsementInfo',
+      'namespaces/fields/cc#1/ValidationInfo',
+      'namespaces/metadata/cc#1',
+    ].map((k) => `_implicit_org_Org1MSP ${k}`));
     await commit(state);
     const unchanged = (await invoke('1.admin', 1, 'ApproveChaincodeDefinitionForMyOrg', approve(1, '0.9'))).response;
     expect(unchanged.getMessage()).toContain('attempted to redefine uncommitted sequence (1) for namespace cc with unchanged content');
@@ -132,7 +171,8 @@ describe('_lifecycle', () => {
     expect(refused.getMessage()).toBe("failed to invoke backing implementation of 'CommitChaincodeDefinition': chaincode definition not agreed to by this org (Org3MSP)");
     const { response, state } = await invoke('1.admin', 1, 'CommitChaincodeDefinition', definition(new lc.CommitChaincodeDefinitionArgs(), 1));
     expect(response.getStatus()).toBe(200);
-    expect(writtenKeys(state)).toEqual([definitionKey('cc')]);
+    expect(writtenKeys(state)).toEqual(['namespaces/fields/cc/Collections', 'namespaces/fields/cc/EndorsementInfo', 'namespaces/fields/cc/Sequence', 'namespaces/fields/cc/ValidationInfo', 'namespaces/metadata/cc']);
+    expect(privateWrites(state)).toEqual([]);
     await commit(state);
     const query = new lc.QueryChaincodeDefinitionArgs();
     query.setName('cc');
@@ -156,10 +196,12 @@ describe('_lifecycle', () => {
       const org = orgs[i - 1];
       return signed(new SigningIdentity(org.mspId, org.peer.signCertPem, org.peer.privateKeyPem));
     });
-    expect(channel.checkLifecycleEndorsement([approvalKey('Org1MSP', 'cc', 2)], endorsedBy(1)).ok).toBe(true);
-    expect(channel.checkLifecycleEndorsement([approvalKey('Org1MSP', 'cc', 2)], endorsedBy(2)).ok).toBe(false);
-    expect(channel.checkLifecycleEndorsement([definitionKey('cc')], endorsedBy(1, 2)).ok).toBe(false);
-    expect(channel.checkLifecycleEndorsement([definitionKey('cc')], endorsedBy(1, 2, 3)).ok).toBe(true);
-    expect(channel.checkLifecycleEndorsement(['elsewhere'], endorsedBy(1, 2, 3, 4)).ok).toBe(false);
+    const approval = { publicWrites: false, collections: ['_implicit_org_Org1MSP'] };
+    expect(channel.checkLifecycleEndorsement(approval, endorsedBy(1)).ok).toBe(true);
+    expect(channel.checkLifecycleEndorsement(approval, endorsedBy(2)).ok).toBe(false);
+    expect(channel.checkLifecycleEndorsement({ publicWrites: true, collections: [] }, endorsedBy(1, 2)).ok).toBe(false);
+    expect(channel.checkLifecycleEndorsement({ publicWrites: true, collections: [] }, endorsedBy(1, 2, 3)).ok).toBe(true);
+    expect(channel.checkLifecycleEndorsement({ publicWrites: false, collections: ['_implicit_org_Org9MSP'] }, endorsedBy(1, 2, 3, 4)).ok).toBe(false);
+    expect(channel.checkLifecycleEndorsement({ publicWrites: false, collections: ['shared'] }, endorsedBy(1, 2, 3, 4)).ok).toBe(false);
   });
 });

@@ -7,7 +7,9 @@
  * a definition for the peer's organisation, check commit readiness, commit, and query committed
  * definitions. Functions on a channel read and write the `_lifecycle` namespace through the
  * transaction's simulator, so approvals and commits become transactions that the orderer orders
- * and the committer validates (./definitions.ts says who must endorse them).
+ * and the committer validates (./definitions.ts says who must endorse them): a definition in
+ * public state, an approval as private data of the organisation's implicit collection
+ * (./stateLayout.ts), whose hashes alone the commit and the readiness check read.
  */
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { ConfigKey } from 'fabric-config/configtx';
@@ -16,18 +18,11 @@ import type { Channel } from '../channel';
 import type { TxSimulator } from '../ledger/simulator';
 import type { LocalMsp } from '../endorser/systemChaincodes';
 import { PackageError } from './chaincodePackage';
-import {
-  approvalKey,
-  decodeApproval,
-  decodeDefinition,
-  definitionKey,
-  DEFINITION_RANGE,
-  encodeApproval,
-  encodeDefinition,
-  mismatches,
-  withDefaults,
-} from './definitions';
-import type { Approval, DefinitionParams } from './definitions';
+import { mismatches, withDefaults } from './definitions';
+import type { DefinitionParams } from './definitions';
+import { approvalMismatches, DEFINITION_METADATA_RANGE, definitionNamesOf, readApproval, readDefinition, writeApproval, writeDefinition } from './stateLayout';
+import type { HashState, KeyState } from './stateLayout';
+import { implicitCollectionName } from '../privdata/collections';
 import type { InstalledPackages } from './installed';
 import { validateCollectionConfigs } from '../privdata/validation';
 
@@ -165,29 +160,15 @@ export class LifecycleScc {
         for (const [org, ok] of approvals) result.getApprovalsMap().set(org, ok);
         return result.serializeBinary();
       }
-      case 'QueryChaincodeDefinitions': {
-        const { state } = onChannel(call, fn);
-        const page = await state.getStateByRange(DEFINITION_RANGE.start, DEFINITION_RANGE.end);
-        const result = new lc.QueryChaincodeDefinitionsResult();
-        result.setChaincodeDefinitionsList(
-          page.results.map((kv) => {
-            const def = decodeDefinition(kv.value);
-            const entry = new lc.QueryChaincodeDefinitionsResult.ChaincodeDefinition();
-            entry.setName(def.name);
-            setParams(entry, def);
-            return entry;
-          }),
-        );
-        return result.serializeBinary();
-      }
+      case 'QueryChaincodeDefinitions':
+        return queryDefinitions(onChannel(call, fn).state);
       case 'QueryApprovedChaincodeDefinition': {
         const input = parseArg(() => lc.QueryApprovedChaincodeDefinitionArgs.deserializeBinary(arg), fn);
         const { state } = onChannel(call, fn);
         let sequence = input.getSequence();
         if (sequence === 0) sequence = ((await committedDefinition(state, input.getName()))?.sequence ?? 0) || 1;
-        const raw = await state.getState(approvalKey(mspId, input.getName(), sequence));
-        if (!raw) throw new Refusal(`could not fetch approved chaincode definition (name: '${input.getName()}', sequence: '${sequence}') on channel '${call.channel?.id ?? ''}'`);
-        const approval = decodeApproval(raw);
+        const approval = await readApproval(orgState(state, mspId), input.getName(), sequence);
+        if (!approval) throw new Refusal(`could not fetch approved chaincode definition (name: '${input.getName()}', sequence: '${sequence}') on channel '${call.channel?.id ?? ''}'`);
         const result = new lc.QueryApprovedChaincodeDefinitionResult();
         setParams(result, approval);
         result.setSequence(approval.sequence);
@@ -212,9 +193,8 @@ export class LifecycleScc {
     if (currentSequence === requested && requested === 0) throw new Refusal('requested sequence is 0, but first definable sequence number is 1');
     if (requested < currentSequence) throw new Refusal(`currently defined sequence ${currentSequence} is larger than requested sequence ${requested}`);
     if (requested > currentSequence + 1) throw new Refusal(`requested sequence ${requested} is larger than the next available sequence number ${currentSequence + 1}`);
-    const key = approvalKey(owner, params.name, requested);
-    const previousRaw = await state.getState(key);
-    const previous = previousRaw ? decodeApproval(previousRaw) : undefined;
+    const own = orgState(state, owner);
+    const previous = await readApproval(own, params.name, requested);
     if (current && requested === currentSequence) {
       if (mismatches(current, params).length > 0) {
         throw new Refusal(`attempted to redefine the current committed sequence (${currentSequence}) for namespace ${params.name} with different parameters: ${mismatches(current, params).join(', ')} differ`);
@@ -224,8 +204,7 @@ export class LifecycleScc {
     if (requested === currentSequence + 1 && previous && previous.packageId === packageId && mismatches(previous, params).length === 0) {
       throw new Refusal(`attempted to redefine uncommitted sequence (${requested}) for namespace ${params.name} with unchanged content`);
     }
-    const approval: Approval = { ...params, packageId };
-    state.putState(key, encodeApproval(approval));
+    await writeApproval(own, params, packageId);
     return new lc.ApproveChaincodeDefinitionForMyOrgResult().serializeBinary();
   }
 
@@ -246,7 +225,7 @@ export class LifecycleScc {
     // As in Fabric, each endorsing peer requires its own organisation's approval, so a commit
     // whose endorsements satisfy LifecycleEndorsement (checked at validation) has approvals that do.
     if (approvals.get(mspId) !== true) throw new Refusal(`chaincode definition not agreed to by this org (${mspId})`);
-    state.putState(definitionKey(params.name), encodeDefinition(params));
+    await writeDefinition(publicState(state), params);
     return new lc.CommitChaincodeDefinitionResult().serializeBinary();
   }
 }
@@ -259,17 +238,72 @@ function onChannel(call: LifecycleInvocation, fn: string): ChannelCall {
 }
 
 async function committedDefinition(state: TxSimulator, name: string): Promise<DefinitionParams | undefined> {
-  const raw = await state.getState(definitionKey(name));
-  return raw ? decodeDefinition(raw) : undefined;
+  try {
+    return await readDefinition(publicState(state), name);
+  } catch (err) {
+    throw new Refusal(`could not deserialize namespace ${name} as chaincode: ${(err as Error).message}`);
+  }
 }
 
-/** Each application organisation's approval of exactly these parameters (any package). */
+/** Every committed definition on the channel (Fabric's QueryChaincodeDefinitions). */
+async function queryDefinitions(state: TxSimulator): Promise<Uint8Array> {
+  const page = await state.getStateByRange(DEFINITION_METADATA_RANGE.start, DEFINITION_METADATA_RANGE.end);
+  const entries: peer.lifecycle.QueryChaincodeDefinitionsResult.ChaincodeDefinition[] = [];
+  for (const name of definitionNamesOf(page.results)) {
+    const def = await committedDefinition(state, name);
+    if (!def) continue;
+    const entry = new lc.QueryChaincodeDefinitionsResult.ChaincodeDefinition();
+    entry.setName(def.name);
+    setParams(entry, def);
+    entries.push(entry);
+  }
+  const result = new lc.QueryChaincodeDefinitionsResult();
+  result.setChaincodeDefinitionsList(entries);
+  return result.serializeBinary();
+}
+
+function publicState(state: TxSimulator): KeyState {
+  return {
+    get: (key) => state.getState(key),
+    put: (key, value) => { state.putState(key, value); },
+    del: (key) => { state.deleteState(key); },
+  };
+}
+
+function privateOf(state: TxSimulator): NonNullable<TxSimulator['privateData']> {
+  // The endorser gives `_lifecycle` its collections; a simulator without them cannot hold approvals.
+  if (!state.privateData) throw new Refusal('approvals are private data of the implicit collections, and this peer has no private data for _lifecycle');
+  return state.privateData;
+}
+
+/** An organisation's own private copy of its implicit collection (Fabric's ChaincodePrivateLedgerShim). */
+function orgState(state: TxSimulator, mspId: string): KeyState {
+  const pvt = privateOf(state);
+  const collection = implicitCollectionName(mspId);
+  return {
+    get: (key) => pvt.getPrivateData(collection, key),
+    put: (key, value) => { pvt.putPrivateData(collection, key, value); },
+    del: (key) => { pvt.deletePrivateData(collection, key); },
+  };
+}
+
+/** The hashes of any organisation's implicit collection, which every peer has. */
+function orgHashes(state: TxSimulator, mspId: string): HashState {
+  const pvt = privateOf(state);
+  const collection = implicitCollectionName(mspId);
+  return { hash: (key) => pvt.getPrivateDataHash(collection, key) };
+}
+
+/**
+ * Each application organisation's approval of exactly these parameters (any package), from the
+ * hashes of its implicit collection, as Fabric's QueryOrgApprovals; mismatches named as Fabric
+ * names them (ChaincodeParameters when it approved nothing, else EndorsementInfo, ValidationInfo, Collections).
+ */
 async function approvalsOf(params: DefinitionParams, channel: Channel, state: TxSimulator): Promise<{ approvals: Map<string, boolean>; mismatched: Map<string, string[]> }> {
   const approvals = new Map<string, boolean>();
   const mismatched = new Map<string, string[]>();
   for (const org of applicationMspIds(channel.config)) {
-    const raw = await state.getState(approvalKey(org, params.name, params.sequence));
-    const differ = raw ? mismatches(decodeApproval(raw), params) : ['Version', 'EndorsementPlugin', 'InitRequired', 'ValidationPlugin', 'ValidationParameter', 'Collections'];
+    const differ = await approvalMismatches(orgHashes(state, org), params);
     approvals.set(org, differ.length === 0);
     if (differ.length > 0) mismatched.set(org, differ);
   }
@@ -324,7 +358,8 @@ function setParams(out: ParamsOutput, def: DefinitionParams): void {
   out.setValidationPlugin(def.validationPlugin);
   out.setValidationParameter(def.validationParameter);
   out.setInitRequired(def.initRequired);
-  if (def.collections.length > 0) out.setCollections(peer.CollectionConfigPackage.deserializeBinary(def.collections));
+  // Always set, an empty package included, as Fabric's answers carry it (`"collections": {}` in the CLI's JSON).
+  out.setCollections(peer.CollectionConfigPackage.deserializeBinary(def.collections));
 }
 
 function sourceOf(packageId: string): peer.lifecycle.ChaincodeSource {
