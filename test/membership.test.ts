@@ -34,7 +34,7 @@ import type { Logger } from '../orchestrator/src/observer';
 import { mergeModel } from '../orchestrator/src/twins/operatorTwin';
 import { boundsFromSchema, CHANNEL_MODEL_SCHEMA_FILE, readSchemaFile } from '../orchestrator/src/twins/primaryConfig';
 import { RulesTwin } from '../orchestrator/src/twins/rulesTwin';
-import { inForce, openCycle, produceBlock, produceGenesis } from './support/cbRounds';
+import { inForce, onceCaughtUp, openCycle, produceBlock, produceGenesis } from './support/cbRounds';
 import { closeSessions, MemberSession, openSessions, refusalCode, seal, sleep, vote } from './support/mgmt';
 import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
 
@@ -196,7 +196,9 @@ describe('membership through the management chain', () => {
     const config = mergeModel(latest.config, { orderer: { batchTimeoutMs: 400 } }) as JsonObject;
     const proposal = round.expectedProposer === 'Org5MSP' ? await org5Ledger.propose(config) : await session(round.expectedProposer as string).ledger.propose(config);
     const voters = others.filter((x) => x.member.mspId !== round.expectedProposer).slice(0, 2);
-    await org5Ledger.vote(proposal.hash, true, signVote({ hash: proposal.hash, approve: true, privateKeyPem: org5.user.privateKeyPem }), 'org5 approves');
+    // Through Org1's peer, which may not have committed the proposal yet (each Fabric peer commits on its own).
+    const org5Vote = signVote({ hash: proposal.hash, approve: true, privateKeyPem: org5.user.privateKeyPem });
+    await onceCaughtUp(() => org5Ledger.vote(proposal.hash, true, org5Vote, 'org5 approves'), 'MGMT_UNKNOWN_PROPOSAL');
     for (const voter of voters) await vote(voter, proposal.hash, true);
     const sealed = await seal(others[0], proposal.id);
     expect(sealed.proof.map((p) => p.mspId)).toContain('Org5MSP');

@@ -5,5 +5,5 @@
  * what consumes them (observer, primary runtime), and a wait until a runtime has one in force:
  * shared with the benchmarks, see orchestrator/src/testing/cbRounds.ts.
  */
-export { inForce, openCycle, produceBlock, produceGenesis } from '../../orchestrator/src/testing/cbRounds';
+export { inForce, onceCaughtUp, openCycle, produceBlock, produceGenesis } from '../../orchestrator/src/testing/cbRounds';
 export type { ProducedBlock } from '../../orchestrator/src/testing/cbRounds';

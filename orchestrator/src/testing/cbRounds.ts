@@ -94,7 +94,7 @@ export function genesisParams(connection: ConnectionFile, timing: { cbiSeconds: 
  * Retries while the member's own peer has not committed what the caller just saw committed on
  * another peer: on Fabric each peer commits on its own, so it can be a block behind.
  */
-async function onceCaughtUp<T>(action: () => Promise<T>, lagging: MgmtErrorCode): Promise<T> {
+export async function onceCaughtUp<T>(action: () => Promise<T>, lagging: MgmtErrorCode): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await action();
