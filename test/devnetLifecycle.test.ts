@@ -11,13 +11,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import { gateway, peer } from '@hyperledger/fabric-protos';
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { SigningIdentity } from 'fabric-config/msp';
 import { broadcast, processProposal as sendProposal } from '../orchestrator/src/channelConfig/ordererClient';
 import { connectGateway, newGrpcConnection, MemberConnection } from '../orchestrator/src/gateway';
@@ -25,13 +24,13 @@ import type { Gateway } from '@hyperledger/fabric-gateway';
 import { buildChaincodePackage } from '../network/devnet/src/lifecycle/chaincodePackage';
 import { endorsedTransaction, lifecycleProposal } from '../network/devnet/src/lifecycle/client';
 import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
+import { peerAsAdmin } from './support/peerCli';
 
 const lc = peer.lifecycle;
 const KVCC = path.join(REPO_ROOT, 'network', 'devnet', 'src', 'chaincode', 'testdata', 'kvcc');
 const FABRIC_BIN = process.env.FABRIC_BIN;
 const VALID = 0;
 const ENDORSEMENT_POLICY_FAILURE = 10;
-const run = promisify(execFile);
 
 let netw: TestNetwork;
 let scratch: string;
@@ -326,25 +325,7 @@ if (!FABRIC_BIN) {
 }
 
 withFabric("_lifecycle through Fabric's own peer CLI", () => {
-  /** Runs `peer` as `m`'s admin against `m`'s peer; resolves with stdout, rejects with stderr. */
-  async function peerCli(m: MemberConnection, args: string[]): Promise<string> {
-    const env = {
-      ...process.env,
-      FABRIC_CFG_PATH: path.join(FABRIC_BIN as string, '..', 'config'),
-      CORE_PEER_TLS_ENABLED: 'true',
-      CORE_PEER_LOCALMSPID: m.mspId,
-      CORE_PEER_MSPCONFIGPATH: m.adminMspDir,
-      CORE_PEER_TLS_ROOTCERT_FILE: m.peer.tlsCaCertPath,
-      CORE_PEER_ADDRESS: m.peer.endpoint,
-    };
-    try {
-      const { stdout } = await run(path.join(FABRIC_BIN as string, 'peer'), args, { env, timeout: 60_000 });
-      return stdout;
-    } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new Error(`peer ${args.join(' ')}: ${e.stderr ?? e.message}`);
-    }
-  }
+  const peerCli = (m: MemberConnection, args: string[]): Promise<string> => peerAsAdmin(FABRIC_BIN as string, m, args);
   const ordererFlags = (): string[] => ['-o', member(0).orderer.endpoint, '--tls', '--cafile', member(0).orderer.tlsCaCertPath, '--channelID', 'primary'];
   const definition = ['--name', 'kvcli', '--version', '1.0', '--sequence', '1'];
 

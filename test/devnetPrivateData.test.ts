@@ -26,6 +26,7 @@ import { connectGateway, newGrpcConnection, MemberConnection } from '../orchestr
 import { buildChaincodePackage } from '../network/devnet/src/lifecycle/chaincodePackage';
 import { endorsedTransaction, lifecycleProposal } from '../network/devnet/src/lifecycle/client';
 import { backend, REPO_ROOT, startNetwork, TestNetwork } from './support/network';
+import { peerAsAdmin } from './support/peerCli';
 
 const lc = peer.lifecycle;
 const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'private-chaincode');
@@ -475,24 +476,7 @@ onDevnet('private data on the devnet', () => {
   }
 
   withFabric("private data defined with Fabric's own peer CLI (--collections-config)", () => {
-    async function peerCli(m: MemberConnection, args: string[]): Promise<string> {
-      const env = {
-        ...process.env,
-        FABRIC_CFG_PATH: path.join(FABRIC_BIN as string, '..', 'config'),
-        CORE_PEER_TLS_ENABLED: 'true',
-        CORE_PEER_LOCALMSPID: m.mspId,
-        CORE_PEER_MSPCONFIGPATH: m.adminMspDir,
-        CORE_PEER_TLS_ROOTCERT_FILE: m.peer.tlsCaCertPath,
-        CORE_PEER_ADDRESS: m.peer.endpoint,
-      };
-      try {
-        const { stdout } = await run(path.join(FABRIC_BIN as string, 'peer'), args, { env, timeout: 60_000 });
-        return stdout;
-      } catch (err) {
-        const e = err as { stderr?: string; message: string };
-        throw new Error(`peer ${args.join(' ')}: ${e.stderr ?? e.message}`);
-      }
-    }
+    const peerCli = (m: MemberConnection, args: string[]): Promise<string> => peerAsAdmin(FABRIC_BIN as string, m, args);
 
     it('approves and commits a definition with a collections config file, then runs the sample flow', async () => {
       const file = path.join(scratch, 'privcli.tar.gz');

@@ -38,6 +38,7 @@ import { endorsedTransaction, lifecycleProposal } from '../network/devnet/src/li
 import { broadcast, fetchConfigBlock, fetchPeerBlock, processProposal } from '../orchestrator/src/channelConfig/ordererClient';
 import { connectGateway, newGrpcConnection } from '../orchestrator/src/gateway';
 import { REPO_ROOT } from './support/network';
+import { peerAdminEnv } from './support/peerCli';
 
 const FABRIC_BIN = process.env.FABRIC_BIN;
 const BASE_PORT = 22850;
@@ -75,15 +76,7 @@ async function client(endpoint: MemberConnection['peer']): Promise<grpc.Client> 
 /** Runs the `peer` CLI as Org1's admin against `address`; resolves with stdout and stderr. */
 async function peerCli(address: string, args: string[]): Promise<string> {
   const m = org(0);
-  const env = {
-    ...process.env,
-    FABRIC_CFG_PATH: path.join(FABRIC_BIN as string, '..', 'config'),
-    CORE_PEER_TLS_ENABLED: 'true',
-    CORE_PEER_LOCALMSPID: m.mspId,
-    CORE_PEER_MSPCONFIGPATH: m.adminMspDir,
-    CORE_PEER_TLS_ROOTCERT_FILE: m.peer.tlsCaCertPath,
-    CORE_PEER_ADDRESS: address,
-  };
+  const env = peerAdminEnv(FABRIC_BIN as string, m, address);
   try {
     const { stdout, stderr } = await run(path.join(FABRIC_BIN as string, 'peer'), args, { env, timeout: 60_000 });
     return `${stdout}${stderr}`;

@@ -152,21 +152,7 @@ export class ChaincodeLauncher {
     }
     const child = spawnServer(cli, options, packageId);
 
-    let markExited!: () => void;
-    const cc: Running = {
-      name,
-      key,
-      mspId,
-      packageId,
-      child,
-      exited: new Promise<void>((resolve) => (markExited = resolve)),
-      handler: new ChaincodeHandler(name, packageId, () => {
-        this.onStreamDown(cc);
-      }),
-      alive: true,
-      launched: false,
-      stopRequested: false,
-    };
+    const { cc, markExited } = this.newInstance(name, key, mspId, packageId, child);
     this.running.set(key, cc);
     this.installExitHook();
     if (child.pid !== undefined) this.events.emit('spawn', name, child.pid, { packageId, address: options.address, mspId });
@@ -210,20 +196,7 @@ export class ChaincodeLauncher {
       await this.stopInstance(existing);
     }
     if (mspId !== undefined) this.declare(name, mspId);
-    let markExited!: () => void;
-    const cc: Running = {
-      name,
-      key,
-      mspId,
-      packageId,
-      exited: new Promise<void>((resolve) => (markExited = resolve)),
-      handler: new ChaincodeHandler(name, packageId, () => {
-        this.onStreamDown(cc);
-      }),
-      alive: true,
-      launched: false,
-      stopRequested: false,
-    };
+    const { cc, markExited } = this.newInstance(name, key, mspId, packageId, undefined);
     cc.markExited = () => {
       cc.alive = false;
       markExited();
@@ -237,6 +210,26 @@ export class ChaincodeLauncher {
       throw new ChaincodeError('LAUNCH_FAILED', `could not connect to chaincode ${packageId} at ${options.address} (start its server with CHAINCODE_ID=${packageId}): ${reason}`, name, undefined, { cause: err });
     }
     cc.launched = true;
+  }
+
+  /** A new instance record (not yet in the map), and the function that resolves its `exited`. */
+  private newInstance(name: string, key: string, mspId: string | undefined, packageId: string, child: ChildProcess | undefined): { cc: Running; markExited: () => void } {
+    let markExited!: () => void;
+    const cc: Running = {
+      name,
+      key,
+      ...(mspId === undefined ? {} : { mspId }),
+      packageId,
+      ...(child === undefined ? {} : { child }),
+      exited: new Promise<void>((resolve) => (markExited = resolve)),
+      handler: new ChaincodeHandler(name, packageId, () => {
+        this.onStreamDown(cc);
+      }),
+      alive: true,
+      launched: false,
+      stopRequested: false,
+    };
+    return { cc, markExited };
   }
 
   /** Stops every instance of `name` (each organisation's and a shared one). */

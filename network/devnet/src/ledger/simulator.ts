@@ -188,13 +188,16 @@ function toKv(r: { key: string; value: { value: Buffer } }): KeyValue {
 export function newRead(key: string, version: Version | undefined): ledger.rwset.kvrwset.KVRead {
   const read = new kvrwset.KVRead();
   read.setKey(key);
-  if (version) {
-    const v = new kvrwset.Version();
-    v.setBlockNum(version.blockNum);
-    v.setTxNum(version.txNum);
-    read.setVersion(v);
-  }
+  if (version) read.setVersion(versionProto(version));
   return read;
+}
+
+/** A committed version as the rwset proto carries it (plain and hashed reads alike). */
+export function versionProto(version: Version): ledger.rwset.kvrwset.Version {
+  const v = new kvrwset.Version();
+  v.setBlockNum(version.blockNum);
+  v.setTxNum(version.txNum);
+  return v;
 }
 
 function toRangeQueryInfo(r: RecordedRange): ledger.rwset.kvrwset.RangeQueryInfo {

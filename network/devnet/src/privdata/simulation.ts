@@ -10,6 +10,7 @@
 import { ledger } from '@hyperledger/fabric-protos';
 import type { KeyValue, PrivateStateAccess } from '../chaincode/stateAccess';
 import type { LedgerStore, Version } from '../ledger/store';
+import { versionProto } from '../ledger/simulator';
 import type { Collection, CollectionSet } from './collections';
 import { hashedNamespace, keyHashHex, privateNamespace, sha256 } from './rwset';
 
@@ -163,12 +164,7 @@ export class PrivateSimulation implements PrivateStateAccess {
           const read = new kvrwset.KVReadHash();
           read.setKeyHash(sha256(key));
           const version = record.hashedReads.get(key);
-          if (version) {
-            const v = new kvrwset.Version();
-            v.setBlockNum(version.blockNum);
-            v.setTxNum(version.txNum);
-            read.setVersion(v);
-          }
+          if (version) read.setVersion(versionProto(version));
           return read;
         }),
       );
