@@ -13,6 +13,7 @@ import { verifyChain } from './protocol';
 import type { ConfigBlock, GenesisParams, MgmtErrorCode, Proposal, Round } from './protocol';
 import { ContractHarness, T0, TEST_CONFIG, testParams } from './testing/harness';
 import { createTestConsortium, createTestOrg } from './testing/pki';
+import { shareArgs } from './testing/updateSignatures';
 import type { TestOrg } from './testing/pki';
 
 let orgs: TestOrg[];
@@ -87,5 +88,32 @@ describe('ProposeParams', () => {
     const org6 = await createTestOrg('Org6MSP');
     const proposer = h.client(await h.expectedProposer(T1));
     await refused(h.submit(proposer, 'ProposeParams', [JSON.stringify(TEST_CONFIG), JSON.stringify(testParams([...orgs, org5, org6]))], T1), 'MGMT_INVALID_PARAMS', /one at a time/);
+  });
+});
+
+describe('a CA rotation', () => {
+  it("Org2's update of the rotating CB is signed by its old CA's admin (the params at that height); from the next height only the new CA counts", async () => {
+    const newOrg2 = await createTestOrg('Org2MSP');
+    const rotated = orgs.map((o) => (o.mspId === 'Org2MSP' ? newOrg2 : o));
+    const rotation = await h.approveAndTally(await proposeParams(T1, testParams(rotated)), T1 + 1, orgs.slice(0, 3));
+    const at = (height: number): { height: string } => ({ height: String(height) });
+    // The channels still know only the old root when this CB's update is signed.
+    await refused(h.submit(newOrg2.client, 'ShareUpdateSignature', shareArgs(newOrg2, at(rotation.height)), T1 + 2), 'MGMT_BAD_CERTIFICATE');
+    await h.submit(orgs[1].client, 'ShareUpdateSignature', shareArgs(orgs[1], at(rotation.height)), T1 + 3);
+    // So do the CBs before it.
+    await h.submit(orgs[1].client, 'ShareUpdateSignature', shareArgs(orgs[1], { ...at(0), sequence: '4' }), T1 + 4);
+
+    const t2 = T1 + 30_000 + 100;
+    const expected = await h.expectedProposer(t2);
+    const proposer = expected === 'Org2MSP' ? newOrg2.client : h.client(expected);
+    const next = JSON.parse(await h.submit(proposer, 'Propose', [JSON.stringify(TEST_CONFIG)], t2)) as Proposal;
+    await refused(h.vote(orgs[1].client, next, true, t2 + 1), 'MGMT_BAD_CERTIFICATE');
+    const sealed = await h.approveAndTally(next, t2 + 2, rotated.slice(0, 3));
+    expect(sealed.proof.find((p) => p.mspId === 'Org2MSP')?.certificate).toBe(newOrg2.client.certificate);
+    await refused(h.submit(orgs[1].client, 'ShareUpdateSignature', shareArgs(orgs[1], at(sealed.height)), t2 + 3), 'MGMT_BAD_CERTIFICATE');
+    await h.submit(newOrg2.client, 'ShareUpdateSignature', shareArgs(newOrg2, at(sealed.height)), t2 + 4);
+
+    const blocks = JSON.parse(await h.evaluate(h.client('Org1MSP'), 'GetBlocks', ['0', '2'], t2 + 5)) as ConfigBlock[];
+    expect(verifyChain(blocks).params.members.find((m) => m.mspId === 'Org2MSP')?.caCertificate).toBe(newOrg2.caCertificate);
   });
 });

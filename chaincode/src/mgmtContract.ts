@@ -66,6 +66,7 @@ import {
   loadBlock,
   loadLatest,
   loadParams,
+  loadParamsAt,
   loadProposal,
   paramsFor,
   readBlocks,
@@ -336,9 +337,12 @@ export class MgmtContract extends Contract {
     const params = await loadParams(ctx);
     assertClockSkew(nowMs, this.now(), params.clockToleranceSeconds);
     const caller = callerOf(ctx);
-    const member = authorise(caller, params, nowMs);
     // A point read of a key written once, at sealing: never a conflict with agreement.
     const block = await loadBlock(ctx, cbHeight);
+    // The update is signed by the members that sealed the CB, with the CAs in force at its height:
+    // a CB that rotates a CA or removes a member is put in force on channels that still know the
+    // old ones (docs/protocol.md, "Update signatures").
+    const member = authorise(caller, await loadParamsAt(ctx, cbHeight), nowMs);
     const { channelId } = parseConfigUpdate(updateBytes);
     const parts = assertUpdateSignature({ update: updateBytes, configSignature: signatureBytes, member, atMs: nowMs });
 

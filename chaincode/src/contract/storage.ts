@@ -16,6 +16,8 @@ import { MgmtError } from '../protocol';
 import type { ConfigBlock, FailureReason, GenesisParams, LatestBlock, Member, Proposal, UpdateSignature, Vote } from '../protocol';
 
 const KEY_PARAMS = 'params';
+/** Ascending heights of the CBs that carry params (genesis and each params change). */
+const KEY_PARAMS_HEIGHTS = 'paramsHeights';
 const KEY_LATEST = 'latest';
 const KEY_OPEN_PROPOSAL = 'openProposal';
 const BLOCK_KEY_PREFIX = 'cb:';
@@ -85,6 +87,19 @@ export async function loadParams(ctx: Context): Promise<GenesisParams> {
   return params;
 }
 
+/**
+ * The params in force at `height`: those of the latest CB below it that carries params (genesis's
+ * own at height 0), the ones CB `height` was sealed under. Two point reads of keys written only
+ * when params change. A chain that changed params before `paramsHeights` existed has no record of
+ * it: its older heights are judged under the params in force now, as before.
+ */
+export async function loadParamsAt(ctx: Context, height: number): Promise<GenesisParams> {
+  const heights = (await readJson<number[]>(ctx, KEY_PARAMS_HEIGHTS)) ?? [];
+  const from = heights.filter((h) => h < height || h === 0).at(-1);
+  if (from === undefined) return loadParams(ctx);
+  return (await loadBlock(ctx, from)).params ?? loadParams(ctx);
+}
+
 /** The latest sealed block's summary; undefined before genesis is sealed. */
 export function readLatest(ctx: Context): Promise<LatestBlock | undefined> {
   return readJson<LatestBlock>(ctx, KEY_LATEST);
@@ -148,6 +163,8 @@ export async function recordSeal(ctx: Context, proposal: Proposal, block: Config
   await writeJson(ctx, KEY_LATEST, { height, hash: block.hash, timestamp: block.timestamp } satisfies LatestBlock);
   if (block.params !== undefined) {
     await writeJson(ctx, KEY_PARAMS, block.params);
+    const heights = (await readJson<number[]>(ctx, KEY_PARAMS_HEIGHTS)) ?? [];
+    await writeJson(ctx, KEY_PARAMS_HEIGHTS, [...heights.filter((h) => h < height), height]);
   } else if (height === 0) {
     await writeJson(ctx, KEY_PARAMS, params);
   }

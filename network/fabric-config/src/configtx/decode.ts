@@ -5,7 +5,7 @@
  * typed, readable view (what `configtxlator proto_decode` shows, minus the noise).
  */
 import { common, msp, orderer, peer } from '@hyperledger/fabric-protos';
-import type { MspDefinition } from '../msp';
+import type { MspDefinition, NodeOuRole } from '../msp';
 import { parseGoDuration } from './duration';
 import { ConfigtxError } from './errors';
 import { ConfigKey } from './keys';
@@ -187,6 +187,7 @@ interface OrgAccumulator {
   rootCerts: string[];
   tlsRootCerts: string[];
   nodeOUs: boolean;
+  nodeOuCertifiers: Partial<Record<NodeOuRole, string>>;
   anchorPeers: { host: string; port: number }[];
   ordererEndpoints: string[];
 }
@@ -216,6 +217,7 @@ function collectOrgs(config: common.Config): OrgAccumulator[] {
         rootCerts: [],
         tlsRootCerts: [],
         nodeOUs: false,
+        nodeOuCertifiers: {},
         anchorPeers: [],
         ordererEndpoints: [],
       };
@@ -224,7 +226,20 @@ function collectOrgs(config: common.Config): OrgAccumulator[] {
       org.memberOf.add(top);
       addUnique(org.rootCerts, fabric.getRootCertsList_asU8().map(pemText));
       addUnique(org.tlsRootCerts, fabric.getTlsRootCertsList_asU8().map(pemText));
-      org.nodeOUs ||= fabric.getFabricNodeOus()?.getEnable() === true;
+      const nodeOus = fabric.getFabricNodeOus();
+      org.nodeOUs ||= nodeOus?.getEnable() === true;
+      if (nodeOus?.getEnable() === true) {
+        const bound: [NodeOuRole, msp.FabricOUIdentifier | undefined][] = [
+          ['client', nodeOus.getClientOuIdentifier()],
+          ['peer', nodeOus.getPeerOuIdentifier()],
+          ['admin', nodeOus.getAdminOuIdentifier()],
+          ['orderer', nodeOus.getOrdererOuIdentifier()],
+        ];
+        for (const [role, identifier] of bound) {
+          const certificate = identifier?.getCertificate_asU8();
+          if (certificate !== undefined && certificate.length > 0) org.nodeOuCertifiers[role] = pemText(certificate);
+        }
+      }
       const anchorBytes = valueBytes(orgGroup, ConfigKey.anchorPeers);
       if (anchorBytes !== undefined) {
         const anchors = decodeAs(`AnchorPeers of ${groupName}`, anchorBytes, (b) => peer.AnchorPeers.deserializeBinary(b), badConfig);
@@ -249,7 +264,12 @@ function collectOrgs(config: common.Config): OrgAccumulator[] {
  * @throws ConfigtxError (`CONFIGTX_BAD_CONFIG`) if an org group's MSP value is missing or undecodable.
  */
 export function readMsps(config: common.Config): MspDefinition[] {
-  return collectOrgs(config).map(({ mspId, rootCerts, tlsRootCerts }) => ({ mspId, rootCerts: [...rootCerts], tlsRootCerts: [...tlsRootCerts] }));
+  return collectOrgs(config).map(({ mspId, rootCerts, tlsRootCerts, nodeOuCertifiers }) => ({
+    mspId,
+    rootCerts: [...rootCerts],
+    tlsRootCerts: [...tlsRootCerts],
+    ...(Object.keys(nodeOuCertifiers).length === 0 ? {} : { nodeOuCertifiers: { ...nodeOuCertifiers } }),
+  }));
 }
 
 function capabilityNames(groupMessage: common.ConfigGroup | undefined): string[] {

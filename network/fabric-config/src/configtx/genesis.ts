@@ -67,7 +67,8 @@ export type FabricMspInput = Pick<OrganizationModel, 'mspId' | 'rootCerts' | 'tl
 /**
  * The verifying MSP config configtxgen reads from a cryptogen msp folder (msp/configbuilder.go):
  * cacerts, intermediatecerts, admincerts, tlscacerts and tlsintermediatecerts in the order given,
- * and, unless `nodeOUs` is false, cryptogen's config.yaml.
+ * and, unless `nodeOUs` is false, cryptogen's config.yaml (its OUs bound to the one root; with
+ * several roots, bound to none).
  */
 export function fabricMspConfig(org: FabricMspInput): msp.MSPConfig {
   const fabricConfig = new msp.FabricMSPConfig();
@@ -83,10 +84,12 @@ export function fabricMspConfig(org: FabricMspInput): msp.MSPConfig {
   fabricConfig.setCryptoConfig(cryptoConfig);
   if (org.nodeOUs !== false) {
     // cryptogen's config.yaml ties each NodeOU to the org's CA certificate (msp/cacerts/ca.*-cert.pem).
-    const caCert = utf8(org.rootCerts[0] ?? '');
+    // Several roots are a CA rotation under way: the OUs then name no certificate, which Fabric
+    // reads as "any root of the MSP" (msp/mspimplvalidate.go), so both CAs' identities keep their roles.
+    const caCert = org.rootCerts.length === 1 ? utf8(org.rootCerts[0] ?? '') : undefined;
     const ou = (name: string): msp.FabricOUIdentifier => {
       const identifier = new msp.FabricOUIdentifier();
-      identifier.setCertificate(caCert);
+      if (caCert !== undefined) identifier.setCertificate(caCert);
       identifier.setOrganizationalUnitIdentifier(name);
       return identifier;
     };

@@ -56,8 +56,10 @@ export interface OrganizationModel {
   readonly admins?: readonly string[];
   /**
    * cryptogen's config.yaml (default true): the client, peer, admin and orderer OUs, each bound to
-   * `rootCerts[0]`. Fabric then accepts identities of that CA only, so an organisation with NodeOUs
-   * has one root and no intermediates, and a rotation replaces the root.
+   * the organisation's one root; Fabric then accepts identities of that CA only, so an organisation
+   * with NodeOUs has no intermediates. With several roots (a CA rotation under way: the new root
+   * added beside the old until every node and user of the organisation holds a certificate of the
+   * new one) the OUs are bound to no certificate, and identities of every root keep their roles.
    */
   readonly nodeOUs?: boolean;
   /** The organisation's policies, whole; default {@link defaultOrganizationPolicies}. */
@@ -296,11 +298,8 @@ function checkCertificates(value: Record<string, unknown>, at: string, problems:
   const tlsRoots = certificateList(value.tlsRootCerts, `${at}.tlsRootCerts`, problems, false).filter((p) => checkCa(p.certificate, p.field, problems));
   const tlsIntermediates = certificateList(value.tlsIntermediateCerts, `${at}.tlsIntermediateCerts`, problems, false).filter((p) => checkCa(p.certificate, p.field, problems));
   chainedIntermediates(tlsRoots.map((p) => p.certificate), tlsIntermediates, `${at}.tlsRootCerts`, problems);
-  if (nodeOUs && Array.isArray(value.rootCerts) && value.rootCerts.length > 1) {
-    problems.add(`${at}.rootCerts`, "lists several roots with nodeOUs: cryptogen's NodeOUs bind every role to rootCerts[0], and Fabric refuses identities of any other root");
-  }
   if (nodeOUs && Array.isArray(value.intermediateCerts) && value.intermediateCerts.length > 0) {
-    problems.add(`${at}.intermediateCerts`, "must be empty with nodeOUs: cryptogen's NodeOUs bind every role to rootCerts[0], and Fabric refuses identities issued by an intermediate");
+    problems.add(`${at}.intermediateCerts`, "must be empty with nodeOUs: cryptogen's NodeOUs bind every role to the root, and Fabric refuses identities issued by an intermediate");
   }
   const admins = certificateList(value.admins, `${at}.admins`, problems, false);
   for (const admin of admins) {
@@ -787,7 +786,7 @@ function policiesText(policies: Readonly<Record<string, PolicyModel>>): string {
  * nothing: an organisation whose groups hold anything the model cannot state (another
  * mod_policy, a revocation list, NodeOUs other than cryptogen's, different custom policies in its
  * two groups, further values) is refused rather than read short. The model is read as the config
- * has it, not checked: one {@link organizationProblems} refuses (several roots under NodeOUs, say)
+ * has it, not checked: one {@link organizationProblems} refuses (intermediates under NodeOUs, say)
  * must be corrected before it is written back.
  *
  * @param config - the channel config.

@@ -29,6 +29,12 @@ export interface MspDefinition {
   rootCerts: string[];
   /** PEM root CA certificates of the MSP's TLS CAs. */
   tlsRootCerts: string[];
+  /**
+   * The certificate each NodeOU is bound to (the config's FabricNodeOUs identifiers), when one is:
+   * an identity with that OU must then be issued by that root (Fabric's "certifiersIdentifier").
+   * cryptogen binds every OU to the one root; a CA rotation under way binds none.
+   */
+  nodeOuCertifiers?: Partial<Record<NodeOuRole, string>>;
 }
 
 /**
@@ -59,6 +65,7 @@ const DEFAULT_CACHE_SIZE = 10_000;
 
 interface Root {
   certificate: X509Certificate;
+  der: Buffer;
   notBefore: number;
   notAfter: number;
 }
@@ -66,6 +73,8 @@ interface Root {
 interface LoadedMsp {
   definition: Readonly<MspDefinition>;
   roots: readonly Root[];
+  /** DER of the certificate each bound NodeOU names. */
+  certifiers: Partial<Record<NodeOuRole, Buffer>>;
 }
 
 interface CachedIdentity {
@@ -105,14 +114,22 @@ export class MspRegistry {
       }
       // Parsed only to fail early on a broken channel config; TLS roots play no part in identity checks.
       definition.tlsRootCerts.forEach((pem) => parseCertificates(pem, definition.mspId, 'TLS root'));
+      const certifiers: Partial<Record<NodeOuRole, Buffer>> = {};
+      for (const [role, pem] of Object.entries(definition.nodeOuCertifiers ?? {}) as [NodeOuRole, string][]) {
+        const [certificate] = parseCertificates(pem, definition.mspId, `${role} OU`);
+        if (certificate !== undefined) certifiers[role] = certificate.raw;
+      }
       this.msps.set(definition.mspId, {
         definition: Object.freeze({
           mspId: definition.mspId,
           rootCerts: [...definition.rootCerts],
           tlsRootCerts: [...definition.tlsRootCerts],
+          ...(definition.nodeOuCertifiers === undefined ? {} : { nodeOuCertifiers: { ...definition.nodeOuCertifiers } }),
         }),
+        certifiers,
         roots: roots.map((certificate) => ({
           certificate,
+          der: certificate.raw,
           notBefore: Date.parse(certificate.validFrom),
           notAfter: Date.parse(certificate.validTo),
         })),
@@ -243,24 +260,30 @@ export class MspRegistry {
     // Go's x509 checks the leaf's validity before building chains, so expiry wins over authority.
     this.checkValidity(mspId, notBefore, notAfter);
     const now = this.now().getTime();
-    const issuedByRoot = loaded.roots.some(
+    const issuer = loaded.roots.find(
       (root) =>
         now >= root.notBefore &&
         now <= root.notAfter &&
         certificate.checkIssued(root.certificate) &&
         certificate.verify(root.certificate.publicKey),
     );
-    if (!issuedByRoot) {
+    if (issuer === undefined) {
       throw new MspError('the supplied identity is not valid: x509: certificate signed by unknown authority', {
         code: 'MSP_UNKNOWN_AUTHORITY',
         mspId,
       });
     }
+    const role = nodeOuRole(certificate, mspId);
+    const certifier = role === undefined ? undefined : loaded.certifiers[role];
+    if (certifier !== undefined && !certifier.equals(issuer.der)) {
+      // Fabric's words (msp/mspimplvalidate.go): the OU is bound to another root of the MSP.
+      throw new MspError(`the supplied identity is not valid: certifiersIdentifier does not match: [${role}], MSP: [${mspId}]`, { code: 'MSP_INVALID_IDENTITY', mspId });
+    }
     const identity: Identity = Object.freeze({
       mspId,
       certificatePem,
       certificate,
-      role: nodeOuRole(certificate, mspId),
+      role,
       serialized: Uint8Array.from(serializedIdentity),
     });
     return { identity, notBefore, notAfter };

@@ -1,7 +1,7 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  */
-import type { ConfigBlock, JsonObject, JsonValue } from 'mgmt-chaincode/dist/protocol';
+import type { ConfigBlock, GenesisParams, JsonObject, JsonValue } from 'mgmt-chaincode/dist/protocol';
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +16,7 @@ import type { Editor } from './edit';
 import { changesParams, newParams, readOrgFile } from './membership';
 import type { ProposeOptions } from './options';
 import { applyConfigPatch, parsePatch } from './patch';
+import { retirementEntries, rotationEntries } from './rotation';
 import type { PatchOperation } from './patch';
 
 /** Where the configuration comes from, read and checked as far as it can be without the network. */
@@ -28,7 +29,7 @@ type Source =
 function sourceOf(ctx: CliContext, file: string | undefined, options: ProposeOptions): Source {
   const given = [file !== undefined, options.edit === true, options.patch !== undefined].filter(Boolean).length;
   // A membership change may keep the configuration in force as it is.
-  if (given === 0 && changesParams(options)) return { kind: 'inForce' };
+  if (given === 0 && (changesParams(options) || (options.retireCa?.length ?? 0) > 0)) return { kind: 'inForce' };
   if (given !== 1) {
     throw new UsageError(`give exactly one of <configFile> (a whole configuration), --edit or --patch <file>${given === 0 ? '' : ', not several'}`);
   }
@@ -82,6 +83,46 @@ async function edited(ctx: CliContext, s: MemberSession, latest: ConfigBlock, ed
   return config;
 }
 
+function isChannelModel(value: JsonValue): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && value.version === 2;
+}
+
+/**
+ * The candidate with the organisations the membership options change on the channels: the one
+ * `--add-org` admits, the new roots of `--rotate-ca`, the old roots `--retire-ca` drops.
+ */
+async function withOrganizationChanges(
+  ctx: CliContext,
+  s: MemberSession,
+  candidate: JsonValue,
+  options: ProposeOptions,
+  params: { inForce: GenesisParams; next: GenesisParams | undefined; rotated: readonly string[] },
+): Promise<JsonValue> {
+  const { rotated } = params;
+  const retiring = options.retireCa ?? [];
+  const both = retiring.filter((id) => rotated.includes(id));
+  if (both.length > 0) throw new UsageError(`--rotate-ca and --retire-ca of ${both.join(', ')} in one CB: retire the old CA in a later CB, once ${both.join(', ')}'s nodes and users hold certificates of the new one`);
+  const entries: Record<string, JsonObject> = {};
+  if (options.addOrg !== undefined) {
+    // The organisation joins primary in the same CB that admits it as a member.
+    const { organization } = readOrgFile(options.addOrg);
+    if (!isChannelModel(candidate)) throw new CliError('--add-org needs a chain of channel models ("version": 2): this configuration cannot carry an organisation; use --add-member');
+    entries[organization.mspId] = organization as unknown as JsonObject;
+  }
+  if (rotated.length > 0 || retiring.length > 0) {
+    if (!isChannelModel(candidate)) {
+      if (retiring.length > 0) throw new CliError('--retire-ca needs a chain of channel models ("version": 2): change the organisation\'s MSP on the channels yourself');
+      ctx.progress(`the configuration is not a channel model: this CB changes the CA in the params only; add the new root to ${rotated.join(', ')}'s MSP on the channels yourself`);
+    } else {
+      const channelId = s.connection.channels.primary;
+      const channel = await sessionChannelReader(s)();
+      Object.assign(entries, rotationEntries(channel, channelId, rotated, params.next ?? params.inForce), retirementEntries(channel, channelId, retiring, params.inForce));
+    }
+  }
+  if (Object.keys(entries).length === 0 || !isChannelModel(candidate)) return candidate;
+  return { ...candidate, organizations: { ...((candidate.organizations ?? {}) as JsonObject), ...entries } };
+}
+
 /**
  * `mgmt propose [<configFile|->] [--edit | --patch <file|->] [--dry-run]`: proposes a
  * configuration as the selected member: a whole one, or the one in force (the latest CB's)
@@ -114,15 +155,8 @@ export async function proposeHandler(ctx: CliContext, file: string | undefined, 
         candidate = await edited(ctx, s, latest, source.editor);
         break;
     }
-    if (options.addOrg !== undefined) {
-      // The organisation joins primary in the same CB that admits it as a member.
-      const { organization } = readOrgFile(options.addOrg);
-      if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate) || candidate.version !== 2) {
-        throw new CliError('--add-org needs a chain of channel models ("version": 2): this configuration cannot carry an organisation; use --add-member');
-      }
-      const existing = (candidate.organizations ?? {}) as JsonObject;
-      candidate = { ...candidate, organizations: { ...existing, [organization.mspId]: organization as unknown as JsonObject } };
-    }
+    const membership = changesParams(options) ? newParams(options, params, ctx.ioOptions.readStdin) : undefined;
+    candidate = await withOrganizationChanges(ctx, s, candidate, options, { inForce: params, next: membership?.params, rotated: membership?.change.rotated ?? [] });
     ctx.verbose(`checking against the genesis schema and channel ${s.connection.channels.primary} (orderer ${s.member.orderer.endpoint})`);
     let config: JsonObject;
     try {
@@ -143,7 +177,6 @@ export async function proposeHandler(ctx: CliContext, file: string | undefined, 
       if (changes.length === 0) ctx.progress(`no change to the configuration of CB #${latest.height}`);
       else ctx.progress([`changes to the configuration of CB #${latest.height}:`, ...changes.map((c) => `  ${formatChange(c)}`)].join('\n'));
     }
-    const membership = changesParams(options) ? newParams(options, params, ctx.ioOptions.readStdin) : undefined;
     if (membership !== undefined && !ctx.globals.json) {
       const { added, removed, rotated } = membership.change;
       const n = membership.params.members.length;

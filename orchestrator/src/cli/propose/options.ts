@@ -17,8 +17,10 @@ export interface ProposeOptions {
   readonly addOrg?: string;
   /** MSP IDs of members to remove. */
   readonly removeMember?: string[];
-  /** `<mspId>=<caCertFile>` each: replace a member's CA certificate. */
+  /** `<mspId>=<caCertFile>` each: replace a member's CA certificate (and add it to the org's roots on the channels). */
   readonly rotateCa?: string[];
+  /** MSP IDs whose old roots leave the channels: only the CA in force stays. */
+  readonly retireCa?: string[];
 }
 
 /** The options. */
@@ -31,6 +33,7 @@ export function proposeOptions(): Option[] {
     new Option('--add-member <mspId=caCertFile>', 'admit one member (its MSP ID and the PEM of its CA certificate) from the next height').conflicts('addOrg'),
     new Option('--add-org <file>', "admit an organisation (the file `mgmt org new` writes) to the member set and to primary's channel configuration in one CB"),
     new Option('--remove-member <mspId...>', 'remove members from the next height (at most n - quorum(n) in one block)'),
-    new Option('--rotate-ca <mspId=caCertFile...>', "replace members' CA certificates from the next height"),
+    new Option('--rotate-ca <mspId=caCertFile...>', "replace members' CA certificates from the next height; on a chain of channel models the new CA also joins the organisation's root certificates on the channels, beside the old one"),
+    new Option('--retire-ca <mspId...>', "finish a CA rotation: leave only the member's CA in force as the organisation's root on the channels (once its nodes and users hold certificates of it)"),
   ];
 }
