@@ -16,7 +16,7 @@ import type { Editor } from './edit';
 import { changesParams, newParams, readOrgFile } from './membership';
 import type { ProposeOptions } from './options';
 import { applyConfigPatch, parsePatch } from './patch';
-import { retirementEntries, rotationEntries } from './rotation';
+import { retirementEntries, rotationEntries, withOrganizationEntries } from './rotation';
 import type { PatchOperation } from './patch';
 
 /** Where the configuration comes from, read and checked as far as it can be without the network. */
@@ -120,7 +120,7 @@ async function withOrganizationChanges(
     }
   }
   if (Object.keys(entries).length === 0 || !isChannelModel(candidate)) return candidate;
-  return { ...candidate, organizations: { ...((candidate.organizations ?? {}) as JsonObject), ...entries } };
+  return withOrganizationEntries(candidate, entries);
 }
 
 /**

@@ -10,7 +10,7 @@ import { generateOrgCrypto } from 'fabric-config/msp';
 import type { OrgCrypto } from 'fabric-config/msp';
 import { generateTestOrgs, testChannelProfile } from 'fabric-config/testing';
 import type { GenesisParams } from 'mgmt-chaincode/dist/protocol';
-import { retirementEntries, rotationEntries } from './rotation';
+import { retirementEntries, rotationEntries, withOrganizationEntries } from './rotation';
 
 let root: string;
 let orgs: OrgCrypto[];
@@ -65,5 +65,18 @@ describe('retirementEntries', () => {
     ['no member', 'Org9MSP', () => params(orgs), /--retire-ca Org9MSP: not a member/],
   ])('refuses %s', (_, mspId, inForce, message) => {
     expect(() => retirementEntries(config, 'primary', [mspId], inForce())).toThrow(message);
+  });
+});
+
+describe('withOrganizationEntries', () => {
+  it("moves the model's anchor peers of an organisation into its entry, and keeps the others'", () => {
+    const anchor = (host: string): { host: string; port: number }[] => [{ host, port: 7051 }];
+    const model = { version: 2, application: { anchorPeers: { Org1MSP: anchor('peer0.org1'), Org2MSP: anchor('peer0.org2') } }, organizations: { Org5MSP: { mspId: 'Org5MSP' } } };
+    expect(withOrganizationEntries(model, { Org2MSP: { mspId: 'Org2MSP', anchorPeers: anchor('stale') } })).toEqual({
+      version: 2,
+      application: { anchorPeers: { Org1MSP: anchor('peer0.org1') } },
+      organizations: { Org5MSP: { mspId: 'Org5MSP' }, Org2MSP: { mspId: 'Org2MSP', anchorPeers: anchor('peer0.org2') } },
+    });
+    expect(withOrganizationEntries({ version: 2 }, { Org5MSP: { mspId: 'Org5MSP' } })).toEqual({ version: 2, organizations: { Org5MSP: { mspId: 'Org5MSP' } } });
   });
 });

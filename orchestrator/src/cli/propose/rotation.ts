@@ -77,3 +77,22 @@ export function retirementEntries(config: common.Config, channelId: string, reti
   }
   return entries;
 }
+
+/**
+ * `model` with `entries` in its `organizations`. An organisation in `organizations` states its
+ * anchor peers itself, so the model's `application.anchorPeers` of it move into its entry.
+ */
+export function withOrganizationEntries(model: JsonObject, entries: Readonly<Record<string, JsonObject>>): JsonObject {
+  const application = (model.application ?? undefined) as JsonObject | undefined;
+  const anchorPeers = { ...((application?.anchorPeers ?? {}) as JsonObject) };
+  const organizations: JsonObject = { ...((model.organizations ?? {}) as JsonObject) };
+  for (const [mspId, entry] of Object.entries(entries)) {
+    const stated = anchorPeers[mspId];
+    delete anchorPeers[mspId];
+    organizations[mspId] = stated === undefined ? entry : { ...entry, anchorPeers: stated };
+  }
+  const next: JsonObject = { ...model, organizations };
+  if (application?.anchorPeers !== undefined) next.application = { ...application, anchorPeers };
+  return next;
+}
+
