@@ -84,12 +84,11 @@ export function retirementEntries(config: common.Config, channelId: string, reti
  */
 export function withOrganizationEntries(model: JsonObject, entries: Readonly<Record<string, JsonObject>>): JsonObject {
   const application = (model.application ?? undefined) as JsonObject | undefined;
-  const anchorPeers = { ...((application?.anchorPeers ?? {}) as JsonObject) };
+  const stated = (application?.anchorPeers ?? {}) as JsonObject;
+  const anchorPeers = Object.fromEntries(Object.entries(stated).filter(([mspId]) => !Object.hasOwn(entries, mspId)));
   const organizations: JsonObject = { ...((model.organizations ?? {}) as JsonObject) };
   for (const [mspId, entry] of Object.entries(entries)) {
-    const stated = anchorPeers[mspId];
-    delete anchorPeers[mspId];
-    organizations[mspId] = stated === undefined ? entry : { ...entry, anchorPeers: stated };
+    organizations[mspId] = stated[mspId] === undefined ? entry : { ...entry, anchorPeers: stated[mspId] };
   }
   const next: JsonObject = { ...model, organizations };
   if (application?.anchorPeers !== undefined) next.application = { ...application, anchorPeers };
