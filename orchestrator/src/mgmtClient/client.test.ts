@@ -6,11 +6,14 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { Metadata, status } from '@grpc/grpc-js';
-import { EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
+import { CommitStatusError, EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
 import type { ChaincodeEvent, ChaincodeEventsOptions, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
-import { fetchBlocks, MgmtClient, MgmtReader } from './client';
-import type { MgmtContractCalls, MgmtEvent, MgmtNetwork } from './client';
-import { LedgerCallError, LedgerUnavailableError, MgmtRefusalError } from './errors';
+// fabric-gateway exports SubmitError as a type only; the class is what its client throws.
+import { SubmitError } from '@hyperledger/fabric-gateway/dist/submiterror';
+import { common, peer } from '@hyperledger/fabric-protos';
+import { fetchBlocks, MgmtClient, MgmtReader, readProcessedTransaction } from './client';
+import type { MgmtContractCalls, MgmtEvent, MgmtNetwork, MgmtQueryCalls } from './client';
+import { LedgerCallError, LedgerUnavailableError, MgmtRefusalError, TransactionInvalidError } from './errors';
 
 const bytes = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
@@ -157,6 +160,140 @@ describe('MgmtClient', () => {
     expect(new TextDecoder().decode(seen[1].payload)).toBe('{broken');
     expect(() => seen[1].decoded).toThrow(LedgerCallError);
     expect(seen[2].decoded).toBeUndefined();
+  });
+});
+
+/** What qscc's GetTransactionByID answers for a committed endorser transaction with `result` as its chaincode response. */
+function processedTransaction(result: unknown, validationCode: number): Uint8Array {
+  const response = new peer.Response();
+  response.setStatus(200);
+  response.setPayload(bytes(result));
+  const chaincodeAction = new peer.ChaincodeAction();
+  chaincodeAction.setResponse(response);
+  const responsePayload = new peer.ProposalResponsePayload();
+  responsePayload.setExtension$(chaincodeAction.serializeBinary());
+  const endorsed = new peer.ChaincodeEndorsedAction();
+  endorsed.setProposalResponsePayload(responsePayload.serializeBinary());
+  const actionPayload = new peer.ChaincodeActionPayload();
+  actionPayload.setAction(endorsed);
+  const action = new peer.TransactionAction();
+  action.setPayload(actionPayload.serializeBinary());
+  const transaction = new peer.Transaction();
+  transaction.setActionsList([action]);
+  const payload = new common.Payload();
+  payload.setData(transaction.serializeBinary());
+  const envelope = new common.Envelope();
+  envelope.setPayload(payload.serializeBinary());
+  const processed = new peer.ProcessedTransaction();
+  processed.setTransactionenvelope(envelope);
+  processed.setValidationcode(validationCode);
+  return processed.serializeBinary();
+}
+
+/** The gateway's answer when too few SmartBFT orderers accepted a transaction (fabric internal/pkg/gateway/submit.go). */
+function quorumNotReached(transactionId: string): SubmitError {
+  return new SubmitError({
+    code: status.UNAVAILABLE,
+    details: [
+      { address: '127.0.0.1:17050', mspId: 'Org1MSP', message: 'received unsuccessful response from orderer: status=SERVICE_UNAVAILABLE, info=failed to submit request: request already processed' },
+      { address: '127.0.0.1:17060', mspId: 'Org2MSP', message: 'received unsuccessful response from orderer: status=SERVICE_UNAVAILABLE, info=failed to submit request: request already processed' },
+    ],
+    cause: Object.assign(new Error('14 UNAVAILABLE: insufficient number of orderers could successfully process transaction to satisfy quorum requirement'), { code: status.UNAVAILABLE, details: 'x', metadata: new Metadata() }),
+    transactionId,
+  });
+}
+
+/** qscc on the channel `mgmt`: the transaction's ProcessedTransaction once `committedAfter` lookups have said "no such transaction ID". */
+function qscc(calls: string[], answer: Uint8Array | undefined, committedAfter = 0): MgmtQueryCalls {
+  let lookups = 0;
+  return {
+    evaluateTransaction: (name, ...args) => {
+      calls.push(`qscc ${name}(${args.join(', ')})`);
+      if (answer === undefined || lookups++ < committedAfter) return Promise.reject(new GatewayError({ code: status.UNKNOWN, details: [{ address: 'peer0:7051', mspId: 'Org1MSP', message: `no such transaction ID [${args[1]}] in index` }], cause: Object.assign(new Error('2 UNKNOWN'), { code: status.UNKNOWN, details: 'x', metadata: new Metadata() }) }));
+      return Promise.resolve(answer);
+    },
+  };
+}
+
+/** A gateway network of `mgmt` (a fabric-gateway `Network` fits): the management contract and qscc. */
+function network(contract: MgmtContractCalls, lookup: MgmtQueryCalls, names: string[] = []): MgmtNetwork & { getName(): string } {
+  return {
+    getName: () => 'mgmt',
+    getContract: (name: string) => {
+      names.push(name);
+      return (name === 'qscc' ? lookup : contract) as MgmtContractCalls;
+    },
+    getChaincodeEvents: () => Promise.reject(new Error('unused')),
+  };
+}
+
+describe('MgmtClient: a submit whose outcome the orderers left unknown', () => {
+  const vote = { proposalId: 'p', mspId: 'Org1MSP', approve: true };
+
+  it('answers as a success when the transaction committed valid although the submit failed ("request already processed" on SmartBFT), without submitting it again', async () => {
+    const calls: string[] = [];
+    const names: string[] = [];
+    const client = new MgmtClient({ network: network(fakeContract({ Vote: quorumNotReached('tx9') }, calls), qscc(calls, processedTransaction(vote, peer.TxValidationCode.VALID), 2), names), commitLookupMs: 10_000 });
+    expect(await client.vote('p', true, 'c2ln', 'ok')).toEqual(vote);
+    expect(calls).toEqual(['submit Vote(p, true, c2ln, ok)', 'qscc GetTransactionByID(mgmt, tx9)', 'qscc GetTransactionByID(mgmt, tx9)', 'qscc GetTransactionByID(mgmt, tx9)']);
+    expect(names).toEqual(['mgmt', 'qscc']);
+  });
+
+  it('answers the real validation failure when the transaction committed invalid', async () => {
+    const calls: string[] = [];
+    const client = new MgmtClient({
+      contract: fakeContract({ Tally: quorumNotReached('tx10') }, calls),
+      // An event source that is a gateway Network (as the management node passes one) is the lookup.
+      events: network(fakeContract({}, []), qscc(calls, processedTransaction({ height: 1, hash: 'h1', proof: [] }, peer.TxValidationCode.MVCC_READ_CONFLICT))),
+    });
+    const failure = await client.tally('p').catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(TransactionInvalidError);
+    expect(failure).toMatchObject({ step: 'commit', code: 'MVCC_READ_CONFLICT', validationCode: 11, transactionId: 'tx10', transaction: 'Tally' });
+    expect(calls).toEqual(['submit Tally(p)', 'qscc GetTransactionByID(mgmt, tx10)']);
+  });
+
+  it('reports the submit failure when the transaction is not found committed in time', async () => {
+    const calls: string[] = [];
+    const client = new MgmtClient({ network: network(fakeContract({ Vote: quorumNotReached('tx11') }, calls), qscc(calls, undefined)), commitLookupMs: 250 });
+    await expect(client.vote('p', true, 'c2ln', 'ok')).rejects.toMatchObject({ name: 'LedgerUnavailableError', step: 'submit', code: 'UNAVAILABLE', transactionId: 'tx11' });
+    expect(calls[0]).toBe('submit Vote(p, true, c2ln, ok)');
+    expect(calls.slice(1).every((c) => c === 'qscc GetTransactionByID(mgmt, tx11)')).toBe(true);
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('looks nothing up after a refusal, an endorsement failure, a commit status failure, or with no lookup', async () => {
+    const serviceError = (code: status): Error & { code: status; details: string; metadata: Metadata } => Object.assign(new Error(`${code}`), { code, details: 'x', metadata: new Metadata() });
+    const calls: string[] = [];
+    const client = new MgmtClient({
+      network: network(
+        fakeContract(
+          {
+            // an orderer refused it as a bad request (etcdraft): final
+            Vote: new SubmitError({ code: status.ABORTED, details: [], cause: serviceError(status.ABORTED), transactionId: 'tx12', message: 'received unsuccessful response from orderer: status=BAD_REQUEST' }),
+            // never ordered
+            Propose: new EndorseError({ code: status.UNAVAILABLE, details: [], cause: serviceError(status.UNAVAILABLE), transactionId: 'tx13' }),
+            // submitted, then the wait for its status failed: fabric-gateway's own error, as before
+            Tally: new CommitStatusError({ code: status.UNAVAILABLE, details: [], cause: serviceError(status.UNAVAILABLE), transactionId: 'tx14' }),
+          },
+          calls,
+        ),
+        qscc(calls, processedTransaction({}, peer.TxValidationCode.VALID)),
+      ),
+    });
+    await expect(client.vote('p', true, 'c2ln', 'ok')).rejects.toMatchObject({ name: 'LedgerCallError', step: 'submit', code: 'ABORTED' });
+    await expect(client.propose({})).rejects.toMatchObject({ name: 'LedgerUnavailableError', step: 'endorse' });
+    await expect(client.tally('p')).rejects.toMatchObject({ name: 'LedgerUnavailableError', step: 'commitStatus' });
+    // commitLookupMs 0, and a connection without a Network: the submit failure as it is.
+    const off = new MgmtClient({ network: network(fakeContract({ Vote: quorumNotReached('tx15') }, calls), qscc(calls, processedTransaction({}, 0))), commitLookupMs: 0 });
+    await expect(off.vote('p', true, 'c2ln', 'ok')).rejects.toBeInstanceOf(LedgerUnavailableError);
+    const bare = new MgmtClient({ contract: fakeContract({ Vote: quorumNotReached('tx16') }, calls), events: { getChaincodeEvents: () => Promise.reject(new Error('unused')) } });
+    await expect(bare.vote('p', true, 'c2ln', 'ok')).rejects.toBeInstanceOf(LedgerUnavailableError);
+    expect(calls.filter((c) => c.startsWith('qscc'))).toEqual([]);
+  });
+
+  it('reads the chaincode answer and the validation code of a processed transaction, and refuses other bytes', () => {
+    expect(readProcessedTransaction(processedTransaction(vote, 0))).toEqual({ validationCode: 0, result: bytes(vote) });
+    expect(() => readProcessedTransaction(new peer.ProcessedTransaction().serializeBinary())).toThrow(/without an envelope/);
   });
 });
 

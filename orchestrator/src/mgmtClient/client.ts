@@ -12,7 +12,10 @@
  * and nothing else calls `submitTransaction`/`evaluateTransaction` on it. It never closes the
  * gateway: whoever connected it closes it.
  */
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { CommitError, GatewayError } from '@hyperledger/fabric-gateway';
 import type { ChaincodeEvent, ChaincodeEventsOptions, Checkpoint, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
+import { common, peer } from '@hyperledger/fabric-protos';
 import type {
   ConfigBlock,
   CycleFailure,
@@ -28,7 +31,7 @@ import type {
 } from 'mgmt-chaincode/dist/protocol';
 import { EVENTS, MAX_BLOCKS_PER_CALL } from 'mgmt-chaincode/dist/protocol';
 import type { TRANSACTIONS } from 'mgmt-chaincode/dist/protocol';
-import { decodeJson, toLedgerError } from './errors';
+import { decodeJson, LedgerCallError, toLedgerError } from './errors';
 
 /** The management chaincode's name when none is given (docs/architecture.md, "Topology"). */
 export const DEFAULT_MGMT_CHAINCODE = 'mgmt';
@@ -67,6 +70,15 @@ export interface MgmtNetwork extends MgmtEventSource {
 }
 
 /**
+ * Where a transaction is looked up by its id once committed: the peer's query system chaincode
+ * (`qscc` `GetTransactionByID` on the channel `getName()` names). A fabric-gateway `Network` fits.
+ */
+export interface MgmtTransactionLookup {
+  getName(): string;
+  getContract(chaincodeName: string): MgmtQueryCalls;
+}
+
+/**
  * Where a client calls: a network of the management channel (its contract and events), or a
  * contract and an event source given apart (a test wraps the contract, say to delay calls).
  */
@@ -84,7 +96,26 @@ export type MgmtReaderOptions = MgmtConnection<MgmtQueryCalls> & {
 export type MgmtClientOptions = MgmtConnection<MgmtContractCalls> & {
   /** The management chaincode's name, {@link DEFAULT_MGMT_CHAINCODE} by default. */
   readonly chaincodeName?: string;
+  /**
+   * Where a transaction whose submit to the orderers failed with an unknown outcome is looked up
+   * (see {@link MgmtClient}). By default the `network`, or the `events` source when it is a
+   * fabric-gateway `Network` (both have `getName` and `getContract`); without either the failure
+   * is reported as it is.
+   */
+  readonly transactionLookup?: MgmtTransactionLookup;
+  /**
+   * How long such a transaction is looked for before the submit failure is reported:
+   * {@link DEFAULT_COMMIT_LOOKUP_MS} by default, 0 never looks.
+   */
+  readonly commitLookupMs?: number;
 };
+
+/**
+ * How long {@link MgmtClient} looks for a transaction whose submit failed with an unknown
+ * outcome: a SmartBFT channel can take a complaint timeout (20 s on network/native) and a view
+ * change to order a request its leader did not.
+ */
+export const DEFAULT_COMMIT_LOOKUP_MS = 30_000;
 
 // ---- typed results and events -------------------------------------------------------------------
 
@@ -316,16 +347,90 @@ export class MgmtReader<C extends MgmtQueryCalls = MgmtQueryCalls> {
 }
 
 /**
+ * gRPC statuses of a failed submit after which the transaction may still be ordered: the
+ * gateway broadcast it but did not hear enough orderers accept it. On SmartBFT it needs a quorum
+ * of acceptances, and an orderer that has already ordered the request answers "request already
+ * processed", which counts against it: UNAVAILABLE although the transaction commits. The others
+ * (ABORTED: an orderer refused it as a bad request; INVALID_ARGUMENT, PERMISSION_DENIED,
+ * FAILED_PRECONDITION, NOT_FOUND: the gateway refused it before broadcasting) are final.
+ */
+const SUBMIT_OUTCOME_UNKNOWN: ReadonlySet<number> = new Set([GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.CANCELLED, GrpcStatus.UNKNOWN, GrpcStatus.INTERNAL]);
+
+/** The transaction id of a fabric-gateway `SubmitError` whose outcome is unknown, else undefined. */
+function unknownSubmitOutcome(err: unknown): string | undefined {
+  // SubmitError is exported by fabric-gateway as a type only: known by its name (as ./errors does).
+  if (!(err instanceof GatewayError) || err.name !== 'SubmitError' || !SUBMIT_OUTCOME_UNKNOWN.has(err.code)) return undefined;
+  const transactionId = (err as { transactionId?: unknown }).transactionId;
+  return typeof transactionId === 'string' && transactionId !== '' ? transactionId : undefined;
+}
+
+/** A transaction as the peer committed it: its validation code and the chaincode's answer in it. */
+export interface CommittedTransaction {
+  readonly validationCode: number;
+  readonly result: Uint8Array;
+}
+
+/**
+ * Reads qscc's `GetTransactionByID` answer (a `peer.ProcessedTransaction`): the validation code
+ * and the chaincode response payload of its endorsed action, the bytes `submitTransaction`
+ * returns (fabric-gateway reads them from the same envelope).
+ *
+ * @throws Error when the bytes are not a processed endorser transaction.
+ */
+export function readProcessedTransaction(bytes: Uint8Array): CommittedTransaction {
+  const processed = peer.ProcessedTransaction.deserializeBinary(bytes);
+  const envelope = processed.getTransactionenvelope();
+  if (envelope === undefined) throw new Error('processed transaction without an envelope');
+  const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+  const [action] = peer.Transaction.deserializeBinary(payload.getData_asU8()).getActionsList();
+  if (action === undefined) throw new Error('processed transaction without an action');
+  const endorsed = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()).getAction();
+  if (endorsed === undefined) throw new Error('processed transaction without an endorsed action');
+  const responsePayload = peer.ProposalResponsePayload.deserializeBinary(endorsed.getProposalResponsePayload_asU8());
+  const response = peer.ChaincodeAction.deserializeBinary(responsePayload.getExtension_asU8()).getResponse();
+  if (response === undefined) throw new Error('processed transaction without a chaincode response');
+  return { validationCode: processed.getValidationcode(), result: response.getPayload_asU8() };
+}
+
+const isLookup = (value: unknown): value is MgmtTransactionLookup =>
+  typeof (value as Partial<MgmtTransactionLookup> | undefined)?.getName === 'function' && typeof (value as Partial<MgmtTransactionLookup>).getContract === 'function';
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
  * The management contract's transactions and queries through one member's gateway, typed. Every
  * method rejects with a `LedgerCallError` subclass: `MgmtRefusalError` with the contract's
  * `MGMT_*` code, `LedgerUnavailableError` when the peer is away, `TransactionInvalidError` when
  * the transaction committed invalid.
+ *
+ * A submit that the gateway reports failed at the orderers with an unknown outcome (a
+ * fabric-gateway `SubmitError` with UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, UNKNOWN or
+ * INTERNAL) is never submitted again: the transaction is looked up by its id on the member's peer
+ * (qscc `GetTransactionByID`, which answers once that peer committed it) for at most
+ * `commitLookupMs`. Committed valid, the call answers what the chaincode answered in it, as if the
+ * submit had succeeded; committed invalid, it rejects with `TransactionInvalidError` (its
+ * validation code), as a `CommitError` would; not found in time, it rejects with the submit
+ * failure. (fabric-gateway gives a commit status only through the `SubmittedTransaction` of a
+ * successful submit, or through `Gateway.newCommit` from serialized request bytes; the client
+ * holds a `Network`, whose qscc answers the status and the result at once.) An `EndorseError`
+ * (never ordered), a `CommitStatusError` (submitted; the wait for its status failed) and a
+ * `CommitError` are translated as they are.
  *
  * @example
  * const client = new MgmtClient({ network: gateway.getNetwork('mgmt') });
  * const round = await client.getRound();
  */
 export class MgmtClient extends MgmtReader<MgmtContractCalls> {
+  private readonly lookup: MgmtTransactionLookup | undefined;
+  private readonly commitLookupMs: number;
+
+  constructor(options: MgmtClientOptions) {
+    super(options);
+    const fallback = 'network' in options ? options.network : options.events;
+    this.lookup = options.transactionLookup ?? (isLookup(fallback) ? fallback : undefined);
+    this.commitLookupMs = options.commitLookupMs ?? DEFAULT_COMMIT_LOOKUP_MS;
+  }
+
   /**
    * `InitLedger(paramsJson)`: opens the genesis proposal.
    *
@@ -382,9 +487,47 @@ export class MgmtClient extends MgmtReader<MgmtContractCalls> {
     try {
       bytes = await this.contract.submitTransaction(name, ...args);
     } catch (err) {
-      throw toLedgerError(err, name, 'submit');
+      const transactionId = unknownSubmitOutcome(err);
+      const committed = transactionId === undefined ? undefined : await this.findCommitted(transactionId);
+      if (transactionId === undefined || committed === undefined) throw toLedgerError(err, name, 'submit');
+      if (committed.validationCode !== peer.TxValidationCode.VALID) {
+        const code = committed.validationCode as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap];
+        throw toLedgerError(new CommitError({ code, transactionId, message: `Transaction ${transactionId} failed to commit with status code ${code}` }), name, 'commit');
+      }
+      bytes = committed.result;
     }
     return decodeJson(bytes, name) as T;
+  }
+
+  /**
+   * The transaction as the member's peer committed it, looked up by its id until it is found or
+   * `commitLookupMs` have passed (then undefined). A failed lookup (not committed yet: qscc
+   * answers "no such transaction ID"; or the peer away) is tried again, 100 ms apart at first,
+   * then up to 2 s apart.
+   */
+  private async findCommitted(transactionId: string): Promise<CommittedTransaction | undefined> {
+    const lookup = this.lookup;
+    if (lookup === undefined || this.commitLookupMs <= 0) return undefined;
+    const qscc = lookup.getContract('qscc');
+    const deadline = Date.now() + this.commitLookupMs;
+    for (let wait = 100; ; wait = Math.min(wait * 2, 2_000)) {
+      let answer: Uint8Array | undefined;
+      try {
+        answer = await qscc.evaluateTransaction('GetTransactionByID', lookup.getName(), transactionId);
+      } catch {
+        answer = undefined;
+      }
+      if (answer !== undefined) {
+        try {
+          return readProcessedTransaction(answer);
+        } catch (err) {
+          throw new LedgerCallError({ step: 'commitStatus', transaction: 'GetTransactionByID', code: 'BAD_RESULT', transactionId, message: `GetTransactionByID(${transactionId}): ${(err as Error).message}`, cause: err });
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await pause(Math.min(wait, left));
+    }
   }
 }
 

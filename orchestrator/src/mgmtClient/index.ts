@@ -5,8 +5,9 @@
  * and events, typed (./client); the one translation of gateway errors (./errors); the one
  * reconnecting event follower (./events).
  */
-export { decodeEvent, DEFAULT_MGMT_CHAINCODE, fetchBlocks, MgmtClient, MgmtReader } from './client';
+export { decodeEvent, DEFAULT_COMMIT_LOOKUP_MS, DEFAULT_MGMT_CHAINCODE, fetchBlocks, MgmtClient, MgmtReader, readProcessedTransaction } from './client';
 export type {
+  CommittedTransaction,
   DecodedEvent,
   EventStream,
   EventStreamOptions,
@@ -20,6 +21,7 @@ export type {
   MgmtQueryName,
   MgmtQueryNetwork,
   MgmtReaderOptions,
+  MgmtTransactionLookup,
   MgmtTransactionName,
   TallyResult,
   UpdateSignatureInput,
