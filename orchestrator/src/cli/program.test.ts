@@ -90,6 +90,13 @@ describe('mgmt', () => {
     for (const text of texts) expect(text).toMatch(/Example:\n {2}.*\bmgmt /);
   });
 
+  it('prints its version with --version, as the operations endpoint\'s /version states it', async () => {
+    const result = await run(['--version']);
+    expect(result.code).toBe(0);
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    expect(result.out).toMatch(new RegExp(`^mgmt ${pkg.version.replace(/\./g, '\\.')} \\((commit [0-9a-f]{12}, )?Node\\.js ${process.version.replace(/\./g, '\\.')}\\)\\n$`));
+  });
+
   it('exits 0 on --help and 2 on usage errors', async () => {
     expect((await run(['--help'])).code).toBe(0);
     expect((await run(['round', '--help'])).code).toBe(0);

@@ -23,6 +23,13 @@ import { registerSigner } from './signer';
 import { registerTally } from './tally';
 import { registerTrace } from './trace';
 import { registerVote } from './vote';
+import { versionInfo } from '../operations/version';
+
+/** `mgmt 0.1.0 (commit 0123abc, Node.js v20.20.2)`: what `/version` of a node's operations endpoint says. */
+function versionLine(): string {
+  const v = versionInfo();
+  return `mgmt ${v.Version} (${v.CommitSHA === undefined ? '' : `commit ${v.CommitSHA.slice(0, 12)}, `}Node.js ${v.Node})`;
+}
 
 /**
  * Builds the `mgmt` program. Errors are not printed or turned into exits here: {@link runCli}
@@ -40,6 +47,7 @@ export function buildProgram(io: CliIo = processIo): Command {
         io.err(text);
       },
     })
+    .version(versionLine(), '-V, --version', 'print the version (package, source commit, Node.js) and exit')
     .showHelpAfterError('(add --help for usage)')
     .enablePositionalOptions(false)
     .addOption(new Option('--connection <file>', 'connection file of the network').default(DEFAULT_CONNECTION_FILE, '<repo>/.devnet/connection.json').env('MGMT_CONNECTION'))
