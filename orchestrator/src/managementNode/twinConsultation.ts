@@ -10,6 +10,7 @@
  * own (channel-model shape, policy expressions, capability names) and against the channel.
  */
 import { channelModelProblems, isChannelModel } from 'fabric-config/configtx';
+import { managementSectionProblems, primaryPartOf } from '../primary/cbModel';
 import type { ConfigBlock, GenesisParams, JsonObject, Proposal, Round } from 'mgmt-chaincode/dist/protocol';
 import { canonicalJson, hashHeader, membershipChange, membershipChangeProblem, messageOf, parseIsoMillis, validateConfig } from 'mgmt-chaincode/dist/protocol';
 import { TwinError } from '../twins/errors';
@@ -64,7 +65,7 @@ export function configProblem(proposal: Proposal, params: GenesisParams | undefi
 /** Why a channel model is malformed (nothing to say of the two batch values of older chains). */
 export function modelProblem(config: JsonObject): string | undefined {
   if (!isChannelModel(config)) return undefined;
-  const problems = channelModelProblems(config);
+  const problems = [...channelModelProblems(primaryPartOf(config)), ...managementSectionProblems(config)];
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
 

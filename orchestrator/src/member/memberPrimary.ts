@@ -17,7 +17,7 @@ import type { MgmtNetwork } from '../mgmtClient/client';
 import type { PrimaryChannelEvents } from '../primary/fabricAdapter';
 import { Logger, Observer } from '../observer';
 import type { ChannelModel } from 'fabric-config/configtx';
-import { CHANNEL_MODEL_VERSION, isChannelModel } from 'fabric-config/configtx';
+import { managementModelOfCb } from '../primary/cbModel';
 import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { AppliedConfiguration, FabricPrimaryAdapter, PrimaryNodeRuntime } from '../primary';
 
@@ -68,18 +68,16 @@ export interface MemberPrimary {
   readonly adapter: FabricPrimaryAdapter;
   /**
    * The management channel's own runtime: it puts in force on `mgmt` the organisations a CB
-   * admits or removes (the channel model's `organizations`), and nothing else.
+   * admits, rotates or removes (the channel model's `organizations`) and the CB's `management`
+   * section (the `mgmt` channel's own values, such as its consenter set), and nothing else.
    */
   readonly managementRuntime: PrimaryNodeRuntime;
   stop(): Promise<void>;
 }
 
-/** What a CB asks of the management channel: only its organisations. */
+/** What a CB asks of the management channel: its organisations and its `management` section. */
 export function managementChannelModel(config: JsonObject): ChannelModel {
-  const organizations = isChannelModel(config) ? config.organizations : undefined;
-  return organizations !== null && typeof organizations === 'object' && !Array.isArray(organizations)
-    ? { version: CHANNEL_MODEL_VERSION, organizations: organizations as unknown as NonNullable<ChannelModel['organizations']> }
-    : { version: CHANNEL_MODEL_VERSION };
+  return managementModelOfCb(config);
 }
 
 /** The consortium as a connection file describes it: each member's MSP ID and CA certificate. */

@@ -22,7 +22,11 @@ import {
 import { MspRegistry } from 'fabric-config/msp';
 import type { OrgCrypto } from 'fabric-config/msp';
 import { acceptConfigUpdate, generateTestOrgs, signedEnvelope, testChannelProfile } from 'fabric-config/testing';
-import { channelModelOfCb, consensusTypeOf } from './cbModel';
+import { channelModelOfCb, consensusTypeOf, managementModelOfCb, managementSectionProblems, primaryPartOf } from './cbModel';
+import { modelRefusal } from './channelCheck';
+import { validateConfig } from 'mgmt-chaincode/dist/protocol';
+import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
+import { CHANNEL_MODEL_SCHEMA_FILE, readSchemaFile } from '../twins/primaryConfig';
 import { describeWaiting } from './fabricAdapter';
 
 let root: string;
@@ -107,6 +111,42 @@ describe('channelModelOfCb', () => {
   ])('refuses %j, naming the field', (config, message) => {
     expect(() => channelModelOfCb(config, 'devnet')).toThrow(message);
     expect(() => channelModelOfCb(config, 'devnet')).toThrow(expect.objectContaining({ code: 'PRIMARY_BAD_CONFIG' }));
+  });
+});
+
+describe('the management section', () => {
+  const bft = (): common.Config => memberView(buildGenesisBlock(consensusProfile('BFT')).serializeBinary());
+  const organizations = { Org4MSP: null };
+
+  it("is mgmt's alone: primary's model leaves it out, mgmt's is it plus the CB's organisations", () => {
+    const consenters = readChannelModel(bft()).orderer?.consenters ?? [];
+    const config = { version: 2, orderer: { batchTimeoutMs: 300 }, organizations, management: { orderer: { consenters: consenters.slice(1), batchSize: { maxMessageCount: 7 } } } } as unknown as JsonObject;
+    expect(channelModelOfCb(config, 'etcdraft')).toEqual({ version: 2, orderer: { batchTimeoutMs: 300 }, organizations });
+    expect(primaryPartOf(config)).not.toHaveProperty('management');
+    expect(managementModelOfCb(config)).toEqual({ version: 2, orderer: { consenters: consenters.slice(1), batchSize: { maxMessageCount: 7 } }, organizations });
+    expect(managementModelOfCb({ version: 2, orderer: { batchTimeoutMs: 300 } })).toEqual({ version: 2 });
+    expect(managementModelOfCb({ batchTimeoutMs: 300, maxMessageCount: 3 })).toEqual({ version: 2 });
+    // A BFT channel takes one consenter out per update, and its consenters must be its orderer organisations'.
+    expect(modelRefusal(bft(), managementModelOfCb({ version: 2, management: { orderer: { consenters: consenters.slice(1) } } } as unknown as JsonObject))).toBeUndefined();
+    expect(modelRefusal(bft(), managementModelOfCb({ version: 2, management: { orderer: { consenters: consenters.slice(2) } } } as unknown as JsonObject))).toMatch(/consenter/);
+  });
+
+  it.each<[string, JsonObject, RegExp]>([
+    ['not an object', { version: 2, management: [] }, /config\.management: must be an object/],
+    ['its own organisations', { version: 2, management: { organizations: {} } }, /config\.management\.organizations: not allowed here/],
+    ['a version', { version: 2, management: { version: 2 } }, /config\.management\.version: not allowed here/],
+    ['a bad value', { version: 2, management: { orderer: { batchSize: { maxMessageCount: 0 } } } }, /config\.management\.orderer\.batchSize\.maxMessageCount/],
+    ['an unknown field', { version: 2, management: { orderers: {} } }, /config\.management\.orderers: unknown field/],
+  ])('refuses %s, naming the field', (_, config, message) => {
+    expect(managementSectionProblems(config).join('; ')).toMatch(message);
+    expect(() => managementModelOfCb(config)).toThrow(expect.objectContaining({ code: 'PRIMARY_BAD_CONFIG' }));
+  });
+
+  it("passes the shipped schema (each section as primary's), which refuses organisations in it", () => {
+    const schema = readSchemaFile(CHANNEL_MODEL_SCHEMA_FILE);
+    expect(() => validateConfig({ version: 2, management: { orderer: { batchSize: { maxMessageCount: 7 } }, channel: { capabilities: ['V3_0'] } } }, schema)).not.toThrow();
+    expect(() => validateConfig({ version: 2, management: { organizations: {} } }, schema)).toThrow(/management/);
+    expect(() => validateConfig({ version: 2, management: { orderer: { batchSize: { maxMessageCount: 0 } } } }, schema)).toThrow(/maxMessageCount|minimum/);
   });
 });
 

@@ -8,11 +8,16 @@
  * block size. The block interval is BatchTimeout on etcdraft (and the devnet), but SmartBFT
  * ignores BatchTimeout and cuts by its own `RequestBatchMaxInterval` (Fabric v3 takes the batch
  * count from BatchSize.MaxMessageCount on both), so on a BFT channel batchTimeoutMs becomes that.
+ *
+ * A model may also carry `management`: the `mgmt` channel's own values (its consenter set, batch
+ * and consensus options, policies), a channel model without `version` and `organizations`. The
+ * CB's `organizations` apply to both channels; `management` only to `mgmt`, and nothing else of
+ * the CB does.
  */
 import type { common } from '@hyperledger/fabric-protos';
 import { orderer } from '@hyperledger/fabric-protos';
 import type { ChannelModel } from 'fabric-config/configtx';
-import { CHANNEL_MODEL_VERSION, ConfigKey, isChannelModel, parseChannelModel } from 'fabric-config/configtx';
+import { CHANNEL_MODEL_VERSION, channelModelProblems, ConfigKey, isChannelModel, parseChannelModel } from 'fabric-config/configtx';
 import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { messageOf } from 'mgmt-chaincode/dist/protocol';
 import { PrimaryError } from './errors';
@@ -40,7 +45,7 @@ function positiveInteger(config: JsonObject, field: string): number {
 export function channelModelOfCb(config: JsonObject, consensusType: string): ChannelModel {
   if (isChannelModel(config)) {
     try {
-      return parseChannelModel(config);
+      return parseChannelModel(primaryPartOf(config));
     } catch (err) {
       throw new PrimaryError(messageOf(err), { code: 'PRIMARY_BAD_CONFIG', cause: err });
     }
@@ -51,3 +56,49 @@ export function channelModelOfCb(config: JsonObject, consensusType: string): Cha
     ? { version: CHANNEL_MODEL_VERSION, orderer: { batchSize: { maxMessageCount }, smartbft: { requestBatchMaxIntervalMs: batchTimeoutMs } } }
     : { version: CHANNEL_MODEL_VERSION, orderer: { batchTimeoutMs, batchSize: { maxMessageCount } } };
 }
+
+/** The key of a channel model's section for the `mgmt` channel. */
+export const MANAGEMENT_SECTION = 'management';
+
+/** A CB's configuration without its `management` section: what `primary` runs. */
+export function primaryPartOf(config: JsonObject): JsonObject {
+  if (!Object.hasOwn(config, MANAGEMENT_SECTION)) return config;
+  return Object.fromEntries(Object.entries(config).filter(([key]) => key !== MANAGEMENT_SECTION)) as JsonObject;
+}
+
+/**
+ * Why a channel model's `management` section is malformed: it must be an object, a channel model
+ * of its own but for `version` (implied) and `organizations` (stated once, for both channels).
+ *
+ * @returns the problems, each naming its field under `config.management`; none without the section.
+ */
+export function managementSectionProblems(config: JsonObject): string[] {
+  if (!isChannelModel(config) || !Object.hasOwn(config, MANAGEMENT_SECTION)) return [];
+  const section = config[MANAGEMENT_SECTION];
+  if (section === null || typeof section !== 'object' || Array.isArray(section)) return [`config.${MANAGEMENT_SECTION}: must be an object (the mgmt channel's own values)`];
+  const misplaced = ['version', 'organizations'].filter((key) => Object.hasOwn(section, key));
+  if (misplaced.length > 0) {
+    return misplaced.map((key) => `config.${MANAGEMENT_SECTION}.${key}: not allowed here (${key === 'version' ? 'the CB\'s version applies' : 'organisations are stated once, in config.organizations, for both channels'})`);
+  }
+  return channelModelProblems({ ...section, version: CHANNEL_MODEL_VERSION }).map((problem) => problem.replace(/^config\b/, `config.${MANAGEMENT_SECTION}`));
+}
+
+/**
+ * The model a CB asks the `mgmt` channel to run: its `organizations` (every member is on both
+ * channels) and its `management` section; nothing else of it (`primary`'s values are not `mgmt`'s).
+ *
+ * @throws {@link PrimaryError} `PRIMARY_BAD_CONFIG` naming the problems of the `management` section.
+ */
+export function managementModelOfCb(config: JsonObject): ChannelModel {
+  if (!isChannelModel(config)) return { version: CHANNEL_MODEL_VERSION };
+  const problems = managementSectionProblems(config);
+  if (problems.length > 0) throw new PrimaryError(`invalid management section: ${problems.join('; ')}`, { code: 'PRIMARY_BAD_CONFIG' });
+  const section = (config[MANAGEMENT_SECTION] ?? {}) as JsonObject;
+  const organizations = config.organizations;
+  return {
+    ...(section as unknown as Omit<ChannelModel, 'version'>),
+    version: CHANNEL_MODEL_VERSION,
+    ...(organizations !== null && typeof organizations === 'object' && !Array.isArray(organizations) ? { organizations: organizations as unknown as NonNullable<ChannelModel['organizations']> } : {}),
+  };
+}
+

@@ -18,8 +18,17 @@ import { PrimaryError } from './errors';
 
 /** Why a channel whose config is `config` cannot run a CB's configuration, or undefined when it can. */
 export function channelRefusal(config: common.Config, cbConfig: JsonObject): string | undefined {
+  return refusalOf(() => withChannelModel(config, channelModelOfCb(cbConfig, consensusTypeOf(config))));
+}
+
+/** Why a channel whose config is `config` cannot run `model`, or undefined when it can. */
+export function modelRefusal(config: common.Config, model: ChannelModel): string | undefined {
+  return refusalOf(() => withChannelModel(config, model));
+}
+
+function refusalOf(apply: () => unknown): string | undefined {
   try {
-    withChannelModel(config, channelModelOfCb(cbConfig, consensusTypeOf(config)));
+    apply();
     return undefined;
   } catch (err) {
     if (err instanceof ConfigtxError || err instanceof PrimaryError) return err.message;

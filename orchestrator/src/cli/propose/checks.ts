@@ -11,7 +11,8 @@ import { SigningIdentity } from 'fabric-config/msp';
 import type { JsonObject, JsonValue } from 'mgmt-chaincode/dist/protocol';
 import { isMgmtError, messageOf, validateConfig } from 'mgmt-chaincode/dist/protocol';
 import { newGrpcConnection } from '../../gateway';
-import { channelRefusal, readChannelConfig } from '../../primary/channelCheck';
+import { managementModelOfCb, managementSectionProblems, primaryPartOf } from '../../primary/cbModel';
+import { channelRefusal, modelRefusal, readChannelConfig } from '../../primary/channelCheck';
 import type { MemberSession } from '../context';
 import { CliError } from '../errors';
 
@@ -25,6 +26,8 @@ export interface ProposalChecks {
   readonly readChannel: () => Promise<common.Config>;
   /** Where a skipped check is reported (stderr). */
   readonly warn: (line: string) => void;
+  /** The `mgmt` channel's name and config, to check a `management` section against. */
+  readonly management?: { readonly channelId: string; readonly readChannel: () => Promise<common.Config> };
 }
 
 function kindOf(value: JsonValue): string {
@@ -55,19 +58,27 @@ export async function checkConfiguration(config: JsonValue, checks: ProposalChec
     throw err;
   }
   if (isChannelModel(config)) {
-    const problems = channelModelProblems(config);
+    const problems = [...channelModelProblems(primaryPartOf(config)), ...managementSectionProblems(config)];
     if (problems.length > 0) throw new CliError(`the configuration is not a valid channel model: ${problems.join('; ')}; nothing proposed`);
   }
+  await checkAgainst(checks.channelId, checks.readChannel, checks.warn, (channel) => channelRefusal(channel, config));
+  if (checks.management !== undefined && isChannelModel(config)) {
+    await checkAgainst(checks.management.channelId, checks.management.readChannel, checks.warn, (channel) => modelRefusal(channel, managementModelOfCb(config)));
+  }
+  return config;
+}
+
+/** Throws the channel's refusal; warns and goes on when the channel cannot be read. */
+async function checkAgainst(channelId: string, read: () => Promise<common.Config>, warn: (line: string) => void, refusalOf: (channel: common.Config) => string | undefined): Promise<void> {
   let channel: common.Config;
   try {
-    channel = await checks.readChannel();
+    channel = await read();
   } catch (err) {
-    checks.warn(`! cannot read channel ${checks.channelId} (${messageOf(err)}): the configuration is not checked against it; the chaincode still enforces the genesis schema`);
-    return config;
+    warn(`! cannot read channel ${channelId} (${messageOf(err)}): the configuration is not checked against it; the chaincode still enforces the genesis schema`);
+    return;
   }
-  const refusal = channelRefusal(channel, config);
-  if (refusal !== undefined) throw new CliError(`channel ${checks.channelId}: ${refusal}; nothing proposed`);
-  return config;
+  const refusal = refusalOf(channel);
+  if (refusal !== undefined) throw new CliError(`channel ${channelId}: ${refusal}; nothing proposed`);
 }
 
 /**
@@ -75,7 +86,6 @@ export async function checkConfiguration(config: JsonValue, checks: ProposalChec
  * identity. Unlike the management node's `channelCheck`, a failure rejects: an operator at a
  * terminal is told that the check was skipped.
  */
-export function sessionChannelReader(s: MemberSession): () => Promise<common.Config> {
-  return () =>
-    readChannelConfig({ connect: () => newGrpcConnection(s.member.orderer), channelId: s.connection.channels.primary, signer: SigningIdentity.fromMspDir(s.mspDir, s.member.mspId) });
+export function sessionChannelReader(s: MemberSession, channelId = s.connection.channels.primary): () => Promise<common.Config> {
+  return () => readChannelConfig({ connect: () => newGrpcConnection(s.member.orderer), channelId, signer: SigningIdentity.fromMspDir(s.mspDir, s.member.mspId) });
 }

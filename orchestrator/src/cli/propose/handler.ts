@@ -164,6 +164,7 @@ export async function proposeHandler(ctx: CliContext, file: string | undefined, 
         schema: params.configSchema,
         channelId: s.connection.channels.primary,
         readChannel: sessionChannelReader(s),
+        management: { channelId: s.connection.channels.management, readChannel: sessionChannelReader(s, s.connection.channels.management) },
         warn: (line) => {
           ctx.progress(line);
         },
