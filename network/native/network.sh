@@ -32,7 +32,8 @@ Commands:
                                   from 'mgmt org new Org<n>MSP --domain org<n>.example.com --out <data>'),
                                   join it to both channels, install and approve the deployed chaincodes
   rejoin <n> <channel>            join org n's orderer to a channel again from its latest config block
-                                  (after a CB made it a consenter again: Fabric halts an evicted node)
+                                  (after a CB made it a consenter again: Fabric halts an evicted node);
+                                  nothing to do when it is an active consenter already
   create                          make the consortium's crypto material and channel genesis blocks
                                   without starting anything (the founding step before member kits)
   kit <n> --out <dir>             write org n's member kit: its own crypto, only public material of
@@ -657,18 +658,33 @@ cmd_start_node() {
 # remove what is left of the channel on the node, fetch the config block from another orderer,
 # join with the channel participation API.
 cmd_rejoin() {
-  local n="${ARGS[0]:-}" channel="${ARGS[1]:-}" other block
+  local n="${ARGS[0]:-}" channel="${ARGS[1]:-}" other block consensus
   [[ "${n}" =~ ^[1-4]$ ]] || { echo "✖ rejoin needs an org number 1..4, got '${n}'" >&2; exit 2; }
   [ -n "${channel}" ] || { echo "✖ rejoin needs a channel name" >&2; exit 2; }
   [ -f "${CREATED}" ] || die "no network in ${NATIVE_DATA}: run 'up' first"
+  # A stopped node that a later config block names as a consenter again follows the chain once
+  # started and switches to consenter by itself (SmartBFT does): joining it again would only
+  # throw its ledger away.
+  if channel_active "${n}" "${channel}"; then
+    phase "$(orderer_host "${n}") is an active consenter of ${channel} already (it followed the chain to the config block that names it): nothing to join"
+    return 0
+  fi
   other=$(( n % 4 + 1 ))
   block="${NATIVE_DATA}/channel-artifacts/${channel}-latest-config.block"
   (. "${NATIVE_DIR}/admin.sh" "${other}" &&
     peer channel fetch config "${block}" -c "${channel}" -o "${ORDERER_ADDRESS}" --ordererTLSHostnameOverride "${ORDERER_HOST}" --tls --cafile "${ORDERER_CA}" \
       >>"${LOGS}/peer-cli.log" 2>&1) || { log_tail "${LOGS}/peer-cli.log"; die "fetching the config block of ${channel} from org ${other}'s orderer failed"; }
+  consensus="$(configtxgen -inspectBlock "${block}" 2>/dev/null | jq -r '.data.data[0].payload.data.config.channel_group.groups.Orderer.values.ConsensusType.value.type // empty')"
   (. "${NATIVE_DIR}/admin.sh" "${n}" &&
     osnadmin channel remove --channelID "${channel}" -o "${ORDERER_ADMIN_ADDRESS}" --ca-file "${ORDERER_CA}" --client-cert "${ADMIN_TLS_CERT}" --client-key "${ADMIN_TLS_KEY}" \
       >>"${LOGS}/osnadmin.log" 2>&1) || true
+  if [ "${consensus}" = BFT ]; then
+    # Removing a channel deletes its ledger but not the node's SmartBFT write-ahead log of it.
+    # Joined again, SmartBFT restores from that log, and the orderer panics when it holds proposals
+    # past the height the node onboards to ("last proposal sequence persisted into WAL is 53 which
+    # is greater than last committed sequence is 38"). A node that never ran the channel has none.
+    rm -rf "${NATIVE_DATA}/nodes/$(orderer_host "${n}")/etcdraft/wal/${channel}"
+  fi
   (. "${NATIVE_DIR}/admin.sh" "${n}" &&
     osnadmin channel join --channelID "${channel}" --config-block "${block}" \
       -o "${ORDERER_ADMIN_ADDRESS}" --ca-file "${ORDERER_CA}" --client-cert "${ADMIN_TLS_CERT}" --client-key "${ADMIN_TLS_KEY}" \

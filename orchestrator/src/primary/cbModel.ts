@@ -18,7 +18,7 @@ import type { common } from '@hyperledger/fabric-protos';
 import { orderer } from '@hyperledger/fabric-protos';
 import type { ChannelModel } from 'fabric-config/configtx';
 import { CHANNEL_MODEL_VERSION, channelModelProblems, ConfigKey, isChannelModel, parseChannelModel } from 'fabric-config/configtx';
-import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
+import type { JsonObject, JsonValue } from 'mgmt-chaincode/dist/protocol';
 import { messageOf } from 'mgmt-chaincode/dist/protocol';
 import { PrimaryError } from './errors';
 
@@ -63,7 +63,7 @@ export const MANAGEMENT_SECTION = 'management';
 /** A CB's configuration without its `management` section: what `primary` runs. */
 export function primaryPartOf(config: JsonObject): JsonObject {
   if (!Object.hasOwn(config, MANAGEMENT_SECTION)) return config;
-  return Object.fromEntries(Object.entries(config).filter(([key]) => key !== MANAGEMENT_SECTION)) as JsonObject;
+  return Object.fromEntries<JsonValue>(Object.entries(config).filter(([key]) => key !== MANAGEMENT_SECTION));
 }
 
 /**
