@@ -162,7 +162,9 @@ describe('buildGenesisBlock', () => {
   it('gives MSP definitions the MSP registry accepts', () => {
     const { config } = readConfigBlock(buildGenesisBlock(profile()));
     const msps = readMsps(config);
-    expect(msps).toEqual(orgs.map((o) => ({ mspId: o.mspId, rootCerts: [o.caCertPem], tlsRootCerts: [o.tlsCaCertPem] })));
+    // cryptogen's NodeOUs: every role bound to the organisation's one root.
+    const bound = (pem: string): Record<string, string> => ({ client: pem, peer: pem, admin: pem, orderer: pem });
+    expect(msps).toEqual(orgs.map((o) => ({ mspId: o.mspId, rootCerts: [o.caCertPem], tlsRootCerts: [o.tlsCaCertPem], nodeOuCertifiers: bound(o.caCertPem) })));
     expect(new MspRegistry(msps).mspIds()).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP', 'Org4MSP']);
     expect(readBatchParams(config)).toEqual({
       batchSize: { maxMessageCount: 10, absoluteMaxBytes: 10485760, preferredMaxBytes: 2097152 },
