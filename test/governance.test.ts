@@ -126,6 +126,9 @@ beforeAll(async () => {
   // The consortium's own bounds: no channel-level changes at all, at most 500 transactions a block.
   const schema = readSchemaFile(CHANNEL_MODEL_SCHEMA_FILE) as { properties: Record<string, unknown> };
   const properties = Object.fromEntries(Object.entries(schema.properties).filter(([key]) => key !== 'channel'));
+  // Nor at mgmt's channel level (the schema's `management` section has its own copy of each section).
+  const management = properties.management as { properties?: Record<string, unknown> } | undefined;
+  if (management?.properties !== undefined) management.properties = Object.fromEntries(Object.entries(management.properties).filter(([key]) => key !== 'channel'));
   const orderer = properties.orderer as { properties: { batchSize: { properties: { maxMessageCount: { maximum: number } } } } };
   orderer.properties.batchSize.properties.maxMessageCount.maximum = 500;
   const config = Object.fromEntries(Object.entries(readChannelModel((await channelConfig()).config)).filter(([key]) => key !== 'channel'));
@@ -265,7 +268,8 @@ describe('governing the whole channel configuration', () => {
     const { sealedAtMs: additionSealed } = await govern({ version: 2, orderer: { consenters } } as unknown as JsonObject, s.length - 1);
     step('addition sealed', additionSealed);
     step('addition in force');
-    // Native Fabric halted the evicted node: its operator starts it and joins it again from the latest config block.
+    // Native Fabric halted the evicted node: its operator starts it, and it follows the chain to the
+    // config block that names it again; rejoinOrderer joins it from that block if it did not.
     await net.startOrderer(s.length);
     step('node started');
     await net.rejoinOrderer(s.length, 'primary');
