@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ChannelModel } from 'fabric-config/configtx';
+import type { ChannelModel, ConsenterModel } from 'fabric-config/configtx';
 import { channelModelDifferences, channelModelUpdate, readChannelModel, readConfigBlock, updateRequirements } from 'fabric-config/configtx';
 import { SigningIdentity } from 'fabric-config/msp';
 import type { Contract } from '@hyperledger/fabric-gateway';
@@ -54,14 +54,14 @@ let root: string;
 const members: MemberPrimary[] = [];
 let latest: ConfigBlock;
 
-function source(session: MemberSession): Parameters<typeof channelCheck>[0] {
+function source(session: MemberSession, channelId = 'primary'): Parameters<typeof channelCheck>[0] {
   const { member } = session;
-  return { connect: () => newGrpcConnection(member.orderer), channelId: 'primary', signer: SigningIdentity.fromMspDir(member.userMspDir, member.mspId) };
+  return { connect: () => newGrpcConnection(member.orderer), channelId, signer: SigningIdentity.fromMspDir(member.userMspDir, member.mspId) };
 }
 
 /** The channel's config as Org1's orderer serves it now, and the config block that holds it. */
-async function channelConfig(): Promise<{ config: common.Config; block: common.Block }> {
-  const { connect, channelId, signer } = source(s[0]);
+async function channelConfig(channel = 'primary'): Promise<{ config: common.Config; block: common.Block }> {
+  const { connect, channelId, signer } = source(s[0], channel);
   const client = await connect();
   try {
     const block = await fetchConfigBlock(client, channelId, signer);
@@ -295,6 +295,34 @@ describe('governing the whole channel configuration', () => {
     );
     expect(committedBeforeEnd).toBeGreaterThan(0);
     expect(workload.commits.length).toBeGreaterThan(committedBeforeEnd);
+  });
+
+  it("mgmt's consenter set, by the CBs' management section: one node out and back, primary's set untouched, agreement going on throughout", async () => {
+    const consentersOf = async (channel: string): Promise<readonly ConsenterModel[]> => readChannelModel((await channelConfig(channel)).config).orderer?.consenters ?? [];
+    const consenters = await consentersOf('mgmt');
+    const primaryBefore = await consentersOf('primary');
+    expect(consenters).toHaveLength(s.length);
+    const last = s[s.length - 1].member;
+    const leaving = consenters.find((c) => c.port === Number(last.orderer.endpoint.split(':').pop()));
+    expect(leaving).toBeDefined();
+    const remaining = consenters.filter((c) => c !== leaving);
+    const inForceOnMgmt = (height: number): Promise<unknown> =>
+      Promise.all(members.slice(0, s.length - 1).map((m, i) => inForce(m.managementRuntime, height, 60_000, `${s[i]?.member.mspId ?? 'member'} mgmt`)));
+
+    const { cb: removal } = await govern({ version: 2, management: { orderer: { consenters: remaining } } } as unknown as JsonObject, s.length - 1);
+    await inForceOnMgmt(removal.height);
+    expect((await consentersOf('mgmt')).map((c) => c.port).sort()).toEqual(remaining.map((c) => c.port).sort());
+    expect(await consentersOf('primary')).toEqual(primaryBefore);
+    // The evicted node's operator takes it down; the next CB is agreed on by the three left.
+    await net.stopOrderer(s.length);
+    const { cb: addition } = await govern({ version: 2, management: { orderer: { consenters } } } as unknown as JsonObject, s.length - 1);
+    await inForceOnMgmt(addition.height);
+    await net.startOrderer(s.length);
+    await net.rejoinOrderer(s.length, 'mgmt');
+    expect((await consentersOf('mgmt')).map((c) => c.port).sort()).toEqual(consenters.map((c) => c.port).sort());
+    expect(await consentersOf('primary')).toEqual(primaryBefore);
+    // The update for mgmt was signed through the same records, under mgmt's channel name.
+    expect((await signaturesFor(removal.height)).some((r) => r.channelId === 'mgmt')).toBe(true);
   });
 
   it('a submit the orderers report failed although the transaction committed is answered from the committed transaction, not sent again', async () => {
