@@ -893,13 +893,26 @@ export function aclPolicyPath(policyRef: string): string {
 
 /**
  * The model's organisations written, with the consenter set kept valid: an organisation removed
- * takes its ordering nodes out of the set unless the model states the set, and a set that keeps
+ * takes its ordering nodes out of the set unless the model states the set (on BFT before it
+ * leaves, on etcdraft by the TLS CAs that remain), and a set that keeps
  * a node no remaining orderer organisation issues is refused (Fabric verifies it against the
  * resulting config).
  */
 function writeOrganizationsAndTheirNodes(config: common.Config, model: ChannelModel, problems: string[]): common.Config {
   const organizations = model.organizations ?? {};
-  const copy = writeOrganizations(config, organizations, problems);
+  const removed = Object.keys(organizations).filter((mspId) => organizations[mspId] === null);
+  let start = config;
+  if (removed.length > 0 && model.orderer?.consenters === undefined) {
+    // SmartBFT names each consenter's organisation, and Fabric refuses a channel that loses the
+    // MSP of one: the organisation's nodes leave the set first, in the same update.
+    const before = groupAt(config, ['Channel', ConfigKey.ordererGroup]);
+    const kept = (before === undefined ? undefined : readConsenters(before))?.filter((c) => c.mspId === undefined || !removed.includes(c.mspId));
+    if (before !== undefined && kept !== undefined && kept.length !== readConsenters(before)?.length) {
+      start = config.cloneMessage();
+      problems.push(...writeConsenters(groupAt(start, ['Channel', ConfigKey.ordererGroup]) as common.ConfigGroup, kept, 'orderer.consenters'));
+    }
+  }
+  const copy = writeOrganizations(start, organizations, problems);
   // An organisation removed takes its ordering nodes out of the consenter set, unless the model
   // states the set itself (Fabric would otherwise refuse consenters no orderer CA issues).
   const removes = Object.values(organizations).some((entry) => entry === null);

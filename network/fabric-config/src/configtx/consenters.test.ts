@@ -364,6 +364,15 @@ describe('an organisation removed with its ordering node', () => {
     expect(ordererGroup(after).getGroupsMap().has(orgs[3].mspId)).toBe(false);
   });
 
+  it('takes its node out of a BFT consenter set too, before the organisation leaves (SmartBFT looks up every consenter\'s MSP)', () => {
+    const genesis = genesisConfig(profileWithConsenters('BFT', 4));
+    const after = applied(genesis, { version: 2, organizations: { [orgs[3].mspId]: null } });
+    expect(readConsenters(ordererGroup(after))?.map((c) => c.mspId).sort()).toEqual([0, 1, 2].map((i) => orgs[i].mspId).sort());
+    expect(ordererGroup(after).getGroupsMap().has(orgs[3].mspId)).toBe(false);
+    // Two organisations with their nodes at once are two nodes out: refused as one update, as Fabric's rule is one node at a time.
+    expect(refusal(genesis, { version: 2, organizations: { [orgs[2].mspId]: null, [orgs[3].mspId]: null } })).toMatch(/consenter/);
+  });
+
   it('ignores the anchor peers a whole-state model still carries for the organisation it removes', () => {
     const genesis = genesisConfig(profileWithConsenters('etcdraft', 4));
     const carried = readChannelModel(genesis).application?.anchorPeers ?? {};
