@@ -116,4 +116,12 @@ describe('a CA rotation', () => {
     const blocks = JSON.parse(await h.evaluate(h.client('Org1MSP'), 'GetBlocks', ['0', '2'], t2 + 5)) as ConfigBlock[];
     expect(verifyChain(blocks).params.members.find((m) => m.mspId === 'Org2MSP')?.caCertificate).toBe(newOrg2.caCertificate);
   });
+
+  it('on a chain sealed before the params heights were recorded, the first rotation is still signed by the old CA\'s admin', async () => {
+    h.ledger.forget('paramsHeights');
+    const newOrg2 = await createTestOrg('Org2MSP');
+    const rotation = await h.approveAndTally(await proposeParams(T1, testParams(orgs.map((o) => (o.mspId === 'Org2MSP' ? newOrg2 : o)))), T1 + 1, orgs.slice(0, 3));
+    await h.submit(orgs[1].client, 'ShareUpdateSignature', shareArgs(orgs[1], { height: String(rotation.height) }), T1 + 2);
+    await refused(h.submit(newOrg2.client, 'ShareUpdateSignature', shareArgs(newOrg2, { height: String(rotation.height), sequence: '4' }), T1 + 3), 'MGMT_BAD_CERTIFICATE');
+  });
 });

@@ -12,7 +12,7 @@
 import type { Context } from 'fabric-contract-api';
 import type { Iterators } from 'fabric-shim';
 
-import { MgmtError } from '../protocol';
+import { canonicalJson, MgmtError } from '../protocol';
 import type { ConfigBlock, FailureReason, GenesisParams, LatestBlock, Member, Proposal, UpdateSignature, Vote } from '../protocol';
 
 const KEY_PARAMS = 'params';
@@ -163,12 +163,23 @@ export async function recordSeal(ctx: Context, proposal: Proposal, block: Config
   await writeJson(ctx, KEY_LATEST, { height, hash: block.hash, timestamp: block.timestamp } satisfies LatestBlock);
   if (block.params !== undefined) {
     await writeJson(ctx, KEY_PARAMS, block.params);
-    const heights = (await readJson<number[]>(ctx, KEY_PARAMS_HEIGHTS)) ?? [];
+    const heights = (await readJson<number[]>(ctx, KEY_PARAMS_HEIGHTS)) ?? (await unrecordedParamsHeights(ctx, height, params));
     await writeJson(ctx, KEY_PARAMS_HEIGHTS, [...heights.filter((h) => h < height), height]);
   } else if (height === 0) {
     await writeJson(ctx, KEY_PARAMS, params);
   }
   await writeJson(ctx, proposalKey(ctx, proposal.id), { ...proposal, status: 'sealed' } satisfies Proposal);
+}
+
+/**
+ * A chain sealed before `paramsHeights` existed, at its first params change since: when the params
+ * in force are still genesis's, they came from height 0; otherwise an earlier change is unrecorded
+ * and the heights before this one are judged under the params in force now (chaincode/README.md).
+ */
+async function unrecordedParamsHeights(ctx: Context, height: number, inForce: GenesisParams): Promise<number[]> {
+  if (height === 0) return [];
+  const genesis = await readJson<ConfigBlock>(ctx, blockKey(0));
+  return genesis?.params !== undefined && canonicalJson(genesis.params) === canonicalJson(inForce) ? [0] : [];
 }
 
 export async function recordFailure(ctx: Context, proposal: Proposal, reason: FailureReason): Promise<void> {

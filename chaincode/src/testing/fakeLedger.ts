@@ -97,6 +97,11 @@ export class FakeLedger {
     return this.state.get(key)?.value;
   }
 
+  /** Drops a committed key, as a ledger written by an older chaincode version lacks it. */
+  forget(key: string): void {
+    this.state.delete(key);
+  }
+
   /** The committed version of a key. */
   version(key: string): Version | null {
     return this.state.get(key)?.version ?? null;
