@@ -8,13 +8,18 @@
  *
  * On native Fabric (FABRIC_BACKEND=native) the test starts network/native itself, deploys both
  * chaincodes and gives the consortium its connection file; Org5's peer is then a real Fabric peer
- * started by `network.sh add-org` and joined from the channels' genesis blocks.
+ * started by `network.sh add-org` and joined from the channels' genesis blocks, and Org4's removal
+ * is checked on the SmartBFT `mgmt` channel too (its node out of the consenter set).
  */
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { organizationGroupsOf, readChannelModel } from 'fabric-config/configtx';
+import { SigningIdentity } from 'fabric-config/msp';
+import { newGrpcConnection } from '../orchestrator/src/gateway';
+import { readChannelConfig } from '../orchestrator/src/primary/channelCheck';
 import { backend, REPO_ROOT, startNetwork } from './support/network';
 import type { TestNetwork } from './support/network';
 
@@ -70,6 +75,13 @@ describe('mgmt consortium --scenario membership', () => {
       expect(output).toMatch(/✔ audit passed: CBs 0\.\.\d+ verified/);
       expect(output).not.toMatch(/✖ (?:Org5MSP could not join|CB \d+ counts a vote)/);
       expect(code).toBe(0);
+      if (net !== undefined) {
+        // Native mgmt is SmartBFT: Org4 left it too, its ordering node out of the consenter set first.
+        const member = net.connection.members[0];
+        const mgmt = await readChannelConfig({ connect: () => newGrpcConnection(member.orderer), channelId: net.connection.channels.management, signer: SigningIdentity.fromMspDir(member.userMspDir, member.mspId) });
+        expect(organizationGroupsOf(mgmt, 'Org4MSP')).toEqual([]);
+        expect((readChannelModel(mgmt).orderer?.consenters ?? []).map((c) => c.mspId).sort()).toEqual(['Org1MSP', 'Org2MSP', 'Org3MSP']);
+      }
     } finally {
       await net?.stop();
       rmSync(data, { recursive: true, force: true });
