@@ -288,7 +288,8 @@ describe('membership through the management chain', () => {
       member: { ...oldOrg2.member, adminMspDir: newOrg2.admin.mspDir },
       gateway: newOrg2Session.gateway,
       channels: net.connection.channels,
-      consortium: consortiumOf(net.connection),
+      // Its connection file now names the new CA: the chain it verifies rotated Org2 to it.
+      consortium: consortiumOf(net.connection).map((m) => (m.mspId === 'Org2MSP' ? { mspId: 'Org2MSP', caCertificate: newOrg2.caCertPem } : m)),
       stateDir: path.join(root, 'Org2MSP'),
       logger: quiet,
     });

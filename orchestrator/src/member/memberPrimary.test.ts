@@ -19,6 +19,13 @@ describe('genesisMembersProblem', () => {
     expect(genesisMembersProblem(five.slice(0, 4), five)).toMatch(/missing Org5MSP/);
   });
 
+  it("accepts a member's CA that the verified chain rotated to later (its connection file after a rotation), and only that one", () => {
+    const rotated = [consortium[0], { mspId: 'Org2MSP', caCertificate: 'CA2-NEW' }];
+    expect(genesisMembersProblem(consortium, rotated)).toMatch(/another CA certificate for Org2MSP/);
+    expect(genesisMembersProblem(consortium, rotated, [{ mspId: 'Org2MSP', caCertificate: 'CA2-NEW\r\n' }])).toBeUndefined();
+    expect(genesisMembersProblem(consortium, rotated, [{ mspId: 'Org1MSP', caCertificate: 'CA2-NEW' }])).toMatch(/another CA certificate for Org2MSP/);
+  });
+
   it.each([
     ['a genesis naming one member only', [{ mspId: 'Org1MSP', caCertificate: 'CA1' }], /missing Org2MSP/],
     ['an unknown member', [...consortium, { mspId: 'Org9MSP', caCertificate: 'CA9' }], /unknown Org9MSP/],

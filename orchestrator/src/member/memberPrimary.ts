@@ -85,19 +85,25 @@ export function consortiumOf(connection: ConnectionFile): { mspId: string; caCer
   return connection.members.map((m) => ({ mspId: m.mspId, caCertificate: readFileSync(m.caCertPath, 'utf8') }));
 }
 
-/** Why a genesis member list is not the consortium's, or undefined when it is. */
+/**
+ * Why a genesis member list is not the consortium's, or undefined when it is. A member whose CA
+ * the verified chain later rotated may name the new CA (`rotatedTo`: each MSP ID's CA
+ * certificates in later params), as its operator's connection file does after a rotation.
+ */
 export function genesisMembersProblem(
   genesis: readonly { readonly mspId: string; readonly caCertificate: string }[],
   consortium: readonly { readonly mspId: string; readonly caCertificate: string }[],
+  rotatedTo: readonly { readonly mspId: string; readonly caCertificate: string }[] = [],
 ): string | undefined {
   const pem = (s: string): string => s.replace(/\r\n/g, '\n').trim();
   const expected = new Map(consortium.map((m) => [m.mspId, pem(m.caCertificate)]));
   const named = new Map(genesis.map((m) => [m.mspId, pem(m.caCertificate)]));
+  const later = new Set(rotatedTo.map((m) => `${m.mspId}\n${pem(m.caCertificate)}`));
   // A genesis naming fewer members than the consortium would be sealed by fewer of them: it must
   // name them all. (A member admitted later anchors the chain by its genesis hash instead.)
   const missing = [...expected.keys()].filter((id) => !named.has(id));
   const extra = [...named.keys()].filter((id) => !expected.has(id));
-  const otherCa = [...expected.keys()].filter((id) => named.has(id) && named.get(id) !== expected.get(id));
+  const otherCa = [...expected.keys()].filter((id) => named.has(id) && named.get(id) !== expected.get(id) && !later.has(`${id}\n${expected.get(id) ?? ''}`));
   const parts = [
     missing.length > 0 ? `missing ${missing.join(', ')}` : '',
     extra.length > 0 ? `unknown ${extra.join(', ')}` : '',
@@ -187,7 +193,8 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
   // Genesis is sealed by a quorum of the members it names, so a genesis naming only one member
   // would be that member's alone: the consortium this member knows (its connection file) anchors
   // it, unless the genesis hash does (the observer then verified it is exactly that genesis).
-  const problem = options.genesisHash !== undefined ? undefined : genesisMembersProblem(observer.chain[0]?.params?.members ?? [], options.consortium);
+  const laterMembers = observer.chain.slice(1).flatMap((block) => block.params?.members ?? []);
+  const problem = options.genesisHash !== undefined ? undefined : genesisMembersProblem(observer.chain[0]?.params?.members ?? [], options.consortium, laterMembers);
   if (problem !== undefined) {
     await observer.stop();
     closeOrderer();
