@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
-import { gateway, peer } from '@hyperledger/fabric-protos';
+import { peer } from '@hyperledger/fabric-protos';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -23,6 +23,7 @@ import { connectGateway, newGrpcConnection, MemberConnection } from '../orchestr
 import type { Gateway } from '@hyperledger/fabric-gateway';
 import { buildChaincodePackage } from '../network/devnet/src/lifecycle/chaincodePackage';
 import { endorsedTransaction, lifecycleProposal } from '../network/devnet/src/lifecycle/client';
+import { validationCodeOf } from './support/commitStatus';
 import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
 import { peerAsAdmin } from './support/peerCli';
 
@@ -66,30 +67,7 @@ async function call(as: SigningIdentity, at: MemberConnection[], channel: string
  * is announced, as the peer CLI's wait on Deliver does).
  */
 async function validationCode(txId: string): Promise<number> {
-  const client = await peerClient(member(0));
-  const user = userOf(member(0));
-  const request = new gateway.CommitStatusRequest();
-  request.setTransactionId(txId);
-  request.setChannelId('primary');
-  request.setIdentity(user.serialize());
-  const signed = new gateway.SignedCommitStatusRequest();
-  signed.setRequest(request.serializeBinary());
-  signed.setSignature(user.sign(signed.getRequest_asU8()));
-  const response = await new Promise<gateway.CommitStatusResponse>((resolve, reject) => {
-    client.makeUnaryRequest(
-      '/gateway.Gateway/CommitStatus',
-      (m: gateway.SignedCommitStatusRequest) => Buffer.from(m.serializeBinary()),
-      (b: Buffer) => gateway.CommitStatusResponse.deserializeBinary(b),
-      signed,
-      { deadline: Date.now() + 60_000 },
-      (err, value) => {
-        if (err) reject(err);
-        else if (value) resolve(value);
-        else reject(new Error('no commit status'));
-      },
-    );
-  });
-  return response.getResult();
+  return validationCodeOf(await peerClient(member(0)), userOf(member(0)), 'primary', txId);
 }
 
 /** Endorses on `at`, submits to the orderer and returns the committed validation code. */

@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
-import { common, gateway, msp, peer } from '@hyperledger/fabric-protos';
+import { common, msp, peer } from '@hyperledger/fabric-protos';
 import type { Contract, Gateway } from '@hyperledger/fabric-gateway';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -25,6 +25,7 @@ import { broadcast, processProposal as sendProposal } from '../orchestrator/src/
 import { connectGateway, newGrpcConnection, MemberConnection } from '../orchestrator/src/gateway';
 import { buildChaincodePackage } from '../network/devnet/src/lifecycle/chaincodePackage';
 import { endorsedTransaction, lifecycleProposal } from '../network/devnet/src/lifecycle/client';
+import { validationCodeOf } from './support/commitStatus';
 import { backend, REPO_ROOT, startNetwork, TestNetwork } from './support/network';
 import { peerAsAdmin } from './support/peerCli';
 
@@ -171,30 +172,7 @@ async function transact(as: SigningIdentity, at: MemberConnection[], fn: string,
  * announced, after the peer has put a committed definition in force (as the peer CLI's wait does).
  */
 async function validationCode(txId: string): Promise<number> {
-  const client = await peerClient(member(0));
-  const user = SigningIdentity.fromMspDir(member(0).userMspDir, member(0).mspId);
-  const request = new gateway.CommitStatusRequest();
-  request.setTransactionId(txId);
-  request.setChannelId('primary');
-  request.setIdentity(user.serialize());
-  const signed = new gateway.SignedCommitStatusRequest();
-  signed.setRequest(request.serializeBinary());
-  signed.setSignature(user.sign(signed.getRequest_asU8()));
-  const response = await new Promise<gateway.CommitStatusResponse>((resolve, reject) => {
-    client.makeUnaryRequest(
-      '/gateway.Gateway/CommitStatus',
-      (m: gateway.SignedCommitStatusRequest) => Buffer.from(m.serializeBinary()),
-      (b: Buffer) => gateway.CommitStatusResponse.deserializeBinary(b),
-      signed,
-      { deadline: Date.now() + 60_000 },
-      (err, value) => {
-        if (err) reject(err);
-        else if (value) resolve(value);
-        else reject(new Error('no commit status'));
-      },
-    );
-  });
-  return response.getResult();
+  return validationCodeOf(await peerClient(member(0)), SigningIdentity.fromMspDir(member(0).userMspDir, member(0).mspId), 'primary', txId);
 }
 
 function definitionArgs<T extends { setName(v: string): unknown; setSequence(v: number): unknown; setVersion(v: string): unknown; setValidationParameter(v: Uint8Array): unknown; setCollections(v?: peer.CollectionConfigPackage): unknown }>(

@@ -39,7 +39,7 @@ import { mergeModel } from '../orchestrator/src/twins/operatorTwin';
 import { boundsFromSchema, CHANNEL_MODEL_SCHEMA_FILE, readSchemaFile } from '../orchestrator/src/twins/primaryConfig';
 import { RulesTwin } from '../orchestrator/src/twins/rulesTwin';
 import { inForce, onceCaughtUp, openCycle, produceBlock, produceGenesis } from './support/cbRounds';
-import { closeSessions, MemberSession, openSessions, refusalCode, seal, sleep, tally, vote } from './support/mgmt';
+import { closeSessions, MemberSession, openSessions, refusalCode, seal, sessionOver, sleep, tally, vote } from './support/mgmt';
 import { REPO_ROOT, startNetwork, TestNetwork } from './support/network';
 
 const BASE_PORT = 21050;
@@ -118,8 +118,7 @@ afterAll(async () => {
 async function sessionAs(member: MemberConnection, mspId: string, identity: { certPem: string; privateKeyPem: string }): Promise<MemberSession> {
   const client = await newGrpcConnection(member.peer);
   const gateway = connect({ client, identity: { mspId, credentials: Buffer.from(identity.certPem) }, signer: signers.newPrivateKeySigner(createPrivateKey(identity.privateKeyPem)) });
-  const network = gateway.getNetwork(net.connection.channels.management);
-  const session: MemberSession = { member: { ...member, mspId }, client, gateway, mgmt: network.getContract('mgmt'), ledger: new MgmtClient({ network }), privateKeyPem: identity.privateKeyPem };
+  const session = sessionOver({ ...member, mspId }, client, gateway, net.connection.channels.management, identity.privateKeyPem);
   openedSessions.push(session);
   return session;
 }

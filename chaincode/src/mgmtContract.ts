@@ -342,7 +342,7 @@ export class MgmtContract extends Contract {
     // The update is signed by the members that sealed the CB, with the CAs in force at its height:
     // a CB that rotates a CA or removes a member is put in force on channels that still know the
     // old ones (docs/protocol.md, "Update signatures").
-    const member = authorise(caller, await loadParamsAt(ctx, cbHeight), nowMs);
+    const member = authorise(caller, await loadParamsAt(ctx, cbHeight, params), nowMs);
     const { channelId } = parseConfigUpdate(updateBytes);
     const parts = assertUpdateSignature({ update: updateBytes, configSignature: signatureBytes, member, atMs: nowMs });
 

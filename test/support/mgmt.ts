@@ -7,7 +7,7 @@
  */
 import { EndorseError } from '@hyperledger/fabric-gateway';
 
-export { closeSessions, genesisParams, json, openSessions, seal, sleep, tally, utf8, vote } from '../../orchestrator/src/testing/cbRounds';
+export { closeSessions, genesisParams, json, openSessions, seal, sessionOver, sleep, tally, utf8, vote } from '../../orchestrator/src/testing/cbRounds';
 import type { MemberSession } from '../../orchestrator/src/testing/cbRounds';
 export type { MemberSession };
 

@@ -89,15 +89,18 @@ export async function loadParams(ctx: Context): Promise<GenesisParams> {
 
 /**
  * The params in force at `height`: those of the latest CB below it that carries params (genesis's
- * own at height 0), the ones CB `height` was sealed under. Two point reads of keys written only
- * when params change. A chain that changed params before `paramsHeights` existed has no record of
- * it: its older heights are judged under the params in force now, as before.
+ * own at height 0), the ones CB `height` was sealed under; `inForce` are those of the next
+ * height, already read by the caller. One point read of a key written only when params change,
+ * and one of a CB when a params change came after `height`. A chain that changed params before
+ * `paramsHeights` existed has no record of it: its older heights are judged under the params in
+ * force now, as before.
  */
-export async function loadParamsAt(ctx: Context, height: number): Promise<GenesisParams> {
+export async function loadParamsAt(ctx: Context, height: number, inForce: GenesisParams): Promise<GenesisParams> {
   const heights = (await readJson<number[]>(ctx, KEY_PARAMS_HEIGHTS)) ?? [];
   const from = heights.filter((h) => h < height || h === 0).at(-1);
-  if (from === undefined) return loadParams(ctx);
-  return (await loadBlock(ctx, from)).params ?? loadParams(ctx);
+  // The common case, no params change since: the params in force, without reading their CB.
+  if (from === undefined || from === heights.at(-1)) return inForce;
+  return (await loadBlock(ctx, from)).params ?? inForce;
 }
 
 /** The latest sealed block's summary; undefined before genesis is sealed. */

@@ -16,9 +16,7 @@ import { DEFAULT_MGMT_CHAINCODE } from '../mgmtClient/client';
 import type { MgmtNetwork } from '../mgmtClient/client';
 import type { PrimaryChannelEvents } from '../primary/fabricAdapter';
 import { Logger, Observer } from '../observer';
-import type { ChannelModel } from 'fabric-config/configtx';
 import { managementModelOfCb } from '../primary/cbModel';
-import type { JsonObject } from 'mgmt-chaincode/dist/protocol';
 import { AppliedConfiguration, FabricPrimaryAdapter, PrimaryNodeRuntime } from '../primary';
 
 /** Where the primary side reads the two channels: a gateway's networks, or a replica's (`mgmt signer`). */
@@ -75,10 +73,6 @@ export interface MemberPrimary {
   stop(): Promise<void>;
 }
 
-/** What a CB asks of the management channel: its organisations and its `management` section. */
-export function managementChannelModel(config: JsonObject): ChannelModel {
-  return managementModelOfCb(config);
-}
 
 /** The consortium as a connection file describes it: each member's MSP ID and CA certificate. */
 export function consortiumOf(connection: ConnectionFile): { mspId: string; caCertificate: string }[] {
@@ -144,7 +138,7 @@ export async function startMemberPrimary(options: Readonly<MemberPrimaryOptions>
     management: managementContract,
     primary: management,
     signing: options.signing ?? 'sign',
-    toModel: managementChannelModel,
+    toModel: managementModelOfCb,
     updates: 'changes',
     logger,
     name: `${member.mspId} ${channels.management}`,

@@ -43,6 +43,12 @@ export interface MemberSession {
   privateKeyPem: string;
 }
 
+/** A session of `member` through `gateway` on the management channel; `privateKeyPem` signs its votes. */
+export function sessionOver(member: MemberConnection, client: grpc.Client, gateway: Gateway, managementChannel: string, privateKeyPem: string): MemberSession {
+  const network = gateway.getNetwork(managementChannel);
+  return { member, client, gateway, mgmt: network.getContract('mgmt'), ledger: new MgmtClient({ network }), privateKeyPem };
+}
+
 /** A session per member of the connection file. */
 export async function openSessions(connection: ConnectionFile): Promise<MemberSession[]> {
   return Promise.all(
@@ -50,15 +56,7 @@ export async function openSessions(connection: ConnectionFile): Promise<MemberSe
       const client = await newGrpcConnection(member.peer);
       const gateway = await connectGateway(client, member);
       const keystore = path.join(member.userMspDir, 'keystore');
-      const network = gateway.getNetwork(connection.channels.management);
-      return {
-        member,
-        client,
-        gateway,
-        mgmt: network.getContract('mgmt'),
-        ledger: new MgmtClient({ network }),
-        privateKeyPem: readFileSync(path.join(keystore, readdirSync(keystore).sort()[0]), 'utf8'),
-      };
+      return sessionOver(member, client, gateway, connection.channels.management, readFileSync(path.join(keystore, readdirSync(keystore).sort()[0]), 'utf8'));
     }),
   );
 }

@@ -8,4 +8,5 @@ export { generateOrgCrypto, issuePeerNode, loadOrgCrypto, nodeOuConfigYaml } fro
 export type { NodeCrypto, OrgCrypto, OrgSpec, UserCrypto } from './cryptogen';
 export { SigningIdentity } from './identity';
 export { MspRegistry, mspDefinitionFromFolder } from './registry';
+export { sameCertificate } from './pem';
 export type { Identity, MspDefinition, MspRegistryOptions, MspRole, NodeOuRole } from './registry';

@@ -1,4 +1,5 @@
-/** PEM helpers shared by the MSP loaders (not part of the public API). */
+/** PEM helpers shared by the MSP loaders; `sameCertificate` is exported for everyone. */
+import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -44,4 +45,13 @@ export function sortedFiles(dir: string): string[] {
 /** The text of `path`. */
 export function readText(path: string): string {
   return readFileSync(path, 'utf8');
+}
+
+/** Whether two PEM texts hold the same certificate (same DER, whatever the line ends); false when either does not parse. */
+export function sameCertificate(a: string, b: string): boolean {
+  try {
+    return new X509Certificate(a).raw.equals(new X509Certificate(b).raw);
+  } catch {
+    return false;
+  }
 }

@@ -276,7 +276,7 @@ export class MspRegistry {
     const role = nodeOuRole(certificate, mspId);
     const certifier = role === undefined ? undefined : loaded.certifiers[role];
     if (certifier !== undefined && !certifier.equals(issuer.der)) {
-      // Fabric's words (msp/mspimplvalidate.go): the OU is bound to another root of the MSP.
+      // Fabric's words (msp/mspimplvalidate.go), without its per-OU certifier hashes: the OU is bound to another root of the MSP.
       throw new MspError(`the supplied identity is not valid: certifiersIdentifier does not match: [${role}], MSP: [${mspId}]`, { code: 'MSP_INVALID_IDENTITY', mspId });
     }
     const identity: Identity = Object.freeze({

@@ -7,7 +7,7 @@
  * and, where the source had none, CA and TLS CA certificates.
  */
 import { lookup } from 'node:dns/promises';
-import { X509Certificate } from 'node:crypto';
+import { sameCertificate } from 'fabric-config/msp';
 import { readFileSync } from 'node:fs';
 import type { ChannelConfigView, OrgView } from 'fabric-config/configtx';
 import { UsageError } from '../errors';
@@ -56,14 +56,6 @@ async function dnsResolves(host: string): Promise<boolean> {
   }
 }
 
-function sameCert(a: string, b: string): boolean {
-  try {
-    return new X509Certificate(a).fingerprint256 === new X509Certificate(b).fingerprint256;
-  } catch {
-    return false;
-  }
-}
-
 function readPem(item: Sourced | undefined): string | undefined {
   if (item === undefined) return undefined;
   try {
@@ -91,7 +83,7 @@ export async function resolveWithChannel(input: ResolveInput): Promise<Resolutio
   // An orderer organisation's folder does not say its MSP ID; the channel knows its CA.
   for (const draft of drafts.filter((d) => d.mspId === undefined)) {
     const pem = readPem(draft.caCert);
-    const org = pem === undefined ? undefined : view.orgs.find((o) => o.rootCerts.some((root) => sameCert(root, pem)));
+    const org = pem === undefined ? undefined : view.orgs.find((o) => o.rootCerts.some((root) => sameCertificate(root, pem)));
     if (org !== undefined) draft.mspId = org.mspId;
     else notes.push(`${draft.domain}: its CA is not one of channel ${view.channelId}'s organisations; left out`);
   }

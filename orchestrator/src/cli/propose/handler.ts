@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseIJson, quorum } from 'mgmt-chaincode/dist/protocol';
+import { isChannelModel as isModel } from 'fabric-config/configtx';
 import type { CliContext, MemberSession } from '../context';
 import { CliError, InterruptedExit, UsageError } from '../errors';
 import { readJsonObject, readJsonValue } from '../input';
@@ -83,8 +84,9 @@ async function edited(ctx: CliContext, s: MemberSession, latest: ConfigBlock, ed
   return config;
 }
 
+/** fabric-config's test (`"version": 2`), narrowing the candidate's type. */
 function isChannelModel(value: JsonValue): value is JsonObject {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && value.version === 2;
+  return isModel(value);
 }
 
 /**

@@ -12,17 +12,9 @@
 import type { common } from '@hyperledger/fabric-protos';
 import { organizationGroupsOf, readOrganization } from 'fabric-config/configtx';
 import type { OrganizationEntryModel } from 'fabric-config/configtx';
+import { sameCertificate } from 'fabric-config/msp';
 import type { GenesisParams, JsonObject } from 'mgmt-chaincode/dist/protocol';
-import { X509Certificate } from 'node:crypto';
 import { CliError } from '../errors';
-
-function sameCertificate(a: string, b: string): boolean {
-  try {
-    return new X509Certificate(a).raw.equals(new X509Certificate(b).raw);
-  } catch {
-    return a.trim() === b.trim();
-  }
-}
 
 function entryOf(config: common.Config, mspId: string, option: string, channelId: string): OrganizationEntryModel {
   const groups = organizationGroupsOf(config, mspId);
