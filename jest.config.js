@@ -9,7 +9,7 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
-      testMatch: ['<rootDir>/{chaincode,network/fabric-config,network/devnet,network/backends,orchestrator}/src/**/*.test.ts'],
+      testMatch: ['<rootDir>/{chaincode,network/fabric-config,network/devnet,network/backends,orchestrator}/src/**/*.test.ts', '<rootDir>/scripts/*.test.ts'],
     },
     {
       displayName: 'e2e',

@@ -8,9 +8,13 @@
  *   2. submit-to-commit latency: sequential submitTransaction('Put') from one client (Org1's user);
  *   3. throughput: concurrent clients (separate gRPC connections, spread over the 4 orgs), each
  *      submitting back to back (submitAsync + getStatus), MAJORITY endorsement; every
- *      transaction must commit VALID;
+ *      transaction must commit VALID; once per client count of --clients (10 and 50 by default);
  *   4. memory: summed RSS of the backend's processes (devnet: its process tree; native: every
  *      orderer, peer and chaincode server in <data>/pids), peak under load and idle after it.
+ *
+ * With both backends, the devnet's throughput is judged against issue 19's goal (ten times native
+ * with the same clients) beside the most the machine's cores allow at the CPU each side used
+ * (./throughputGoal.ts).
  *
  * Each backend runs on a fresh temporary data folder and private port grid and is always brought
  * down again (also on failure and Ctrl-C). The native backend needs Fabric v3 binaries (FABRIC_BIN
@@ -34,11 +38,14 @@ import { failureLine, latencyPhase, sampleMemory, throughputPhase, withLoadOptio
 import type { CpuShares, LoadFailure, LoadOptions, MemorySample } from './benchLoad';
 import { BenchSession, CHAINCODES, errorText, positiveInt, progress, round, runProgram, sleep } from './benchSupport';
 import type { Summary } from './benchSupport';
+import { goalLines, throughputGoals } from './throughputGoal';
+import type { ThroughputGoal, ThroughputSample } from './throughputGoal';
 
 const CHANNEL = 'primary';
 const NAME = 'assets';
 
 interface Options extends LoadOptions {
+  clients: number[];
   backends: BackendName[];
   basePort: number;
   nativePort: number;
@@ -50,7 +57,8 @@ interface Figures {
   upS: number;
   deployS: number;
   latency: Summary & { failed: number };
-  throughput: Summary & { clients: number; valid: number; failed: number; txPerSecond: number; blocks: number; cpu?: CpuShares };
+  /** One phase per client count, in the order of --clients. */
+  throughput: (Summary & { clients: number; valid: number; failed: number; txPerSecond: number; blocks: number; cpu?: CpuShares })[];
   memoryMb: { idleBeforeLoad: number; peakUnderLoad: number; idleAfterLoad: number; processes: number };
   failures: string[];
 }
@@ -75,19 +83,24 @@ async function measure(s: BenchSession, o: Options): Promise<Figures> {
   const l = await latencyPhase(await contractOf(0), { warmup: 3, count: o.latencyTx, check }, failures);
   const idleBefore = memoryMb(s);
 
-  progress(`${s.backend}: throughput, ${o.loadTx} Put from ${o.clients} concurrent clients`);
-  const contracts = await Promise.all(Array.from({ length: o.clients }, (_, i) => contractOf(i)));
-  const { figures: throughput, samples } = await throughputPhase(contracts, { loadTx: o.loadTx, check, memory: { roots: () => s.net.processes(), everyMs: o.sampleMs, t0: 0 } }, failures);
-  const peak = samples.map(inMb).reduce((a, b) => (b.mb > a.mb ? b : a), idleBefore);
+  const throughput: Figures['throughput'] = [];
+  let peak = idleBefore;
+  for (const clients of o.clients) {
+    progress(`${s.backend}: throughput, ${o.loadTx} Put from ${clients} concurrent clients`);
+    const contracts = await Promise.all(Array.from({ length: clients }, (_, i) => contractOf(i)));
+    const { figures: t, samples } = await throughputPhase(contracts, { loadTx: o.loadTx, check, memory: { roots: () => s.net.processes(), everyMs: o.sampleMs, t0: 0 } }, failures);
+    progress(`${s.backend}: ${t.txPerSecond} tx/s with ${clients} clients`);
+    peak = samples.map(inMb).reduce((a, b) => (b.mb > a.mb ? b : a), peak);
+    throughput.push({ count: t.count, p50: t.p50, p95: t.p95, max: t.max, mean: t.mean, clients: t.clients, valid: t.valid, failed: t.failed, txPerSecond: t.txPerSecond, blocks: t.blocks, cpu: t.cpu });
+  }
   await sleep(1000);
   const idleAfter = memoryMb(s);
-  const t = throughput;
   return {
     backend: s.backend,
     upS: round(upMs / 1000, 2),
     deployS: round(deployMs / 1000, 2),
     latency: { count: l.count, p50: l.p50, p95: l.p95, max: l.max, mean: l.mean, failed: l.failed },
-    throughput: { count: t.count, p50: t.p50, p95: t.p95, max: t.max, mean: t.mean, clients: t.clients, valid: t.valid, failed: t.failed, txPerSecond: t.txPerSecond, blocks: t.blocks, cpu: t.cpu },
+    throughput,
     memoryMb: { idleBeforeLoad: idleBefore.mb, peakUnderLoad: peak.mb, idleAfterLoad: idleAfter.mb, processes: peak.processes },
     failures: failures.map(failureLine),
   };
@@ -96,14 +109,24 @@ async function measure(s: BenchSession, o: Options): Promise<Figures> {
 /** The network's processes (devnet: the devnet and its chaincode servers; native: every node), the bench's clients, the machine. */
 const cpuCell = (c: CpuShares): string => `network ${c.networkRoots + c.networkChildren}%, bench clients ${c.bench}%, machine ${c.machine}% of ${c.cores * 100}%`;
 
-function table(all: Figures[]): string {
+function table(all: Figures[], clientCounts: readonly number[]): string {
+  const phase = (f: Figures, clients: number): Figures['throughput'][number] | undefined => f.throughput.find((t) => t.clients === clients);
+  const perPhase = (clients: number): [string, (f: Figures) => string][] => {
+    const cell = (show: (t: Figures['throughput'][number]) => string) => (f: Figures) => {
+      const t = phase(f, clients);
+      return t === undefined ? 'not measured' : show(t);
+    };
+    return [
+      [`throughput, ${clients} concurrent clients`, cell((t) => `${t.txPerSecond} tx/s (${t.valid} tx, ${t.blocks} blocks)`)],
+      ['  latency under that load', cell((t) => `p50 ${t.p50} ms, p95 ${t.p95} ms`)],
+      ['  CPU under that load (% of a core)', cell((t) => (t.cpu ? cpuCell(t.cpu) : 'not measured'))],
+    ];
+  };
   const rows: [string, (f: Figures) => string][] = [
     ['`up` (fresh data folder)', (f) => `${f.upS.toFixed(2)} s`],
     [`\`deploy\` ${NAME} on ${CHANNEL}`, (f) => `${f.deployS.toFixed(2)} s`],
     ['submit-to-commit, 1 client', (f) => `p50 ${f.latency.p50} ms, p95 ${f.latency.p95} ms (${f.latency.count} tx)`],
-    ['throughput, concurrent clients', (f) => `${f.throughput.txPerSecond} tx/s (${f.throughput.clients} clients, ${f.throughput.valid} tx, ${f.throughput.blocks} blocks)`],
-    ['  latency under that load', (f) => `p50 ${f.throughput.p50} ms, p95 ${f.throughput.p95} ms`],
-    ['  CPU under that load (% of a core)', (f) => (f.throughput.cpu ? cpuCell(f.throughput.cpu) : 'not measured')],
+    ...clientCounts.flatMap(perPhase),
     ['memory, peak under load', (f) => `${f.memoryMb.peakUnderLoad} MB (${f.memoryMb.processes} processes)`],
     ['memory, idle before / after load', (f) => `${f.memoryMb.idleBeforeLoad} / ${f.memoryMb.idleAfterLoad} MB`],
     ['failed transactions', (f) => String(f.failures.length)],
@@ -142,12 +165,48 @@ async function main(o: Options): Promise<number> {
       await current.close();
     }
   }
-  const env = `${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, clients signing with ${o.clientSigner}`;
-  if (o.json) process.stdout.write(JSON.stringify({ env, results }, null, 2) + '\n');
-  else process.stdout.write(`${env}\n\n${table(results)}\n`);
+  const env = `${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, clients signing with ${o.clientSigner}`;
+  const goals = goalsOf(results);
+  if (o.json) process.stdout.write(JSON.stringify({ env, results, goals }, null, 2) + '\n');
+  else {
+    const goal = goals.length === 0 ? '' : `\n\nthroughput goal (devnet >= 10x native, same clients):\n${goalLines(goals).join('\n')}`;
+    process.stdout.write(`${env}\n\n${table(results, o.clients)}${goal}\n`);
+  }
   for (const r of results) for (const f of r.failures.slice(0, 20)) process.stderr.write(`  ${r.backend}: ${f}\n`);
   if (stopping) return 130;
   return failed || results.some((r) => r.failures.length > 0) ? 1 : 0;
+}
+
+/** The throughput phases of a backend as the goal reads them. */
+function samplesOf(f: Figures): ThroughputSample[] {
+  return f.throughput.map((t) => ({
+    clients: t.clients,
+    txPerSecond: t.txPerSecond,
+    ...(t.cpu === undefined
+      ? {}
+      : {
+          cpu: {
+            bench: t.cpu.bench,
+            network: t.cpu.networkRoots + t.cpu.networkChildren,
+            // The devnet's chaincode servers are its children; a native network's nodes are all roots.
+            ...(f.backend === 'devnet' ? { chaincode: t.cpu.networkChildren } : {}),
+            cores: t.cpu.cores,
+          },
+        }),
+  }));
+}
+
+function goalsOf(results: readonly Figures[]): ThroughputGoal[] {
+  const devnet = results.find((r) => r.backend === 'devnet');
+  const native = results.find((r) => r.backend === 'native');
+  return devnet === undefined || native === undefined ? [] : throughputGoals(samplesOf(devnet), samplesOf(native));
+}
+
+/** `10,50` → [10, 50]: distinct positive counts. */
+function clientCounts(value: string): number[] {
+  const counts = value.split(',').map((x) => positiveInt(x.trim()));
+  if (new Set(counts).size !== counts.length) throw new InvalidArgumentError('each client count once');
+  return counts;
 }
 
 const program = new Command('bench-backends')
@@ -158,9 +217,10 @@ const program = new Command('bench-backends')
     return list as BackendName[];
   }, ['devnet', 'native'] as BackendName[])
   .option('--base-port <port>', 'devnet port grid', positiveInt, 21525)
-  .option('--native-port <port>', 'native port grid', positiveInt, 30025);
+  .option('--native-port <port>', 'native port grid', positiveInt, 30025)
+  .option('--clients <list>', 'concurrent clients of each throughput phase, spread over the orgs, comma-separated', clientCounts, [10, 50]);
 withLoadOptions(program)
   .option('--json', 'machine-readable output')
-  .addHelpText('after', '\nExample:\n  node scripts/dist/bench-backends.js --backends devnet,native --load-tx 300');
+  .addHelpText('after', '\nExample:\n  node scripts/dist/bench-backends.js --backends devnet,native --clients 10,50 --load-tx 3000');
 
 runProgram(program, () => main(program.opts<Options>()));

@@ -39,6 +39,7 @@ const CHAINCODE_NAME = 'assets';
 const IDLE_SAMPLES = 5;
 
 interface Options extends LoadOptions {
+  clients: number;
   basePort: number;
   batchTimeout?: string;
   chaincodePerOrg?: boolean;
@@ -216,7 +217,8 @@ benchMain<Options>({
     new Command('bench-devnet')
       .description('Benchmark the devnet through fabric-gateway: up/deploy time, submit-to-commit latency, throughput, memory')
       .option('--base-port <port>', 'first port of a private port grid (orderers base+0..3000, peers base+1..6001, admin base+9)', parsePort, 21125)
-      .option('--batch-timeout <duration>', `BatchTimeout of the channels (default: the devnet's, ${DEFAULT_BATCH_TIMEOUT})`),
+      .option('--batch-timeout <duration>', `BatchTimeout of the channels (default: the devnet's, ${DEFAULT_BATCH_TIMEOUT})`)
+      .option('--clients <n>', 'concurrent clients of the throughput phase, spread over the orgs', positiveInt, 10),
   )
     .option('--warmup <n>', 'unmeasured transactions before the latency phase', positiveInt, 3)
     .option('--chaincode <folder>', 'chaincode folder to deploy as assets (needs Put(key, value))', CHAINCODES.assets)

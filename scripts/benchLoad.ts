@@ -14,20 +14,21 @@ import type { Command } from 'commander';
 import { parseClientSigner, positiveInt, round, summarize } from './benchSupport';
 import type { ClientSigner, Summary } from './benchSupport';
 
-/** The options of the load phases: --latency-tx, --clients, --load-tx, --sample-ms, --client-signer. */
+/** The options of the load phases: --latency-tx, --load-tx, --sample-ms, --client-signer. */
 export interface LoadOptions {
   latencyTx: number;
-  clients: number;
   loadTx: number;
   sampleMs: number;
   clientSigner: ClientSigner;
 }
 
-/** Adds the options of the load phases ({@link LoadOptions}) to a benchmark's command line. */
+/**
+ * Adds the options of the load phases ({@link LoadOptions}) to a benchmark's command line; the
+ * benchmark adds its own `--clients` (one count, or a list).
+ */
 export function withLoadOptions(program: Command): Command {
   return program
     .option('--latency-tx <n>', 'sequential transactions of the latency phase', positiveInt, 100)
-    .option('--clients <n>', 'concurrent clients of the throughput phase, spread over the orgs', positiveInt, 10)
     .option('--load-tx <n>', 'transactions of the throughput phase, in total', positiveInt, 500)
     .option('--sample-ms <ms>', 'memory sampling interval', positiveInt, 200)
     .option('--client-signer <kind>', "how the clients sign: 'openssl' (node:crypto) or 'fabric-gateway' (its pure-JavaScript signer, ~10x the CPU)", parseClientSigner, 'openssl' as ClientSigner);
