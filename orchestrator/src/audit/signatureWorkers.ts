@@ -97,9 +97,14 @@ export function runningSignatureWorkers(): number {
   return running;
 }
 
-/** The worker threads a parallel audit uses by default: one per available core. */
+/**
+ * The worker threads a parallel audit uses by default: one per available core but the verifying
+ * thread's, which checks the chunks no worker has started as well as running the core. On 2 cores
+ * one worker verified a 10,000-CB chain in 1.32 s and two in 1.41 s (three threads on two cores
+ * take turns). 0 on a single core: nothing to run in parallel with.
+ */
 export function defaultAuditWorkers(): number {
-  return availableParallelism();
+  return availableParallelism() - 1;
 }
 
 /** A chunk of signature checks as a worker receives it (structured-cloned). */

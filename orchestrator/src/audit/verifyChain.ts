@@ -47,11 +47,11 @@ export interface VerifyManagementChainOptions {
   /**
    * Check the vote signatures ahead on worker threads (`signatureWorkers.ts`), the verdicts
    * unchanged: `true`, `false`, or `'auto'` (the default) for chains of at least
-   * {@link PARALLEL_AUDIT_THRESHOLD} blocks on a machine with more than one core. Ignored with
+   * {@link PARALLEL_AUDIT_THRESHOLD} blocks on a machine with more than one core (or with `workers` given). Ignored with
    * `reference: true`.
    */
   readonly parallel?: boolean | 'auto';
-  /** Worker threads of a parallel verification; default one per available core. */
+  /** Worker threads of a parallel verification; default one per available core but the verifying thread's. */
   readonly workers?: number;
 }
 
@@ -59,7 +59,7 @@ export interface VerifyManagementChainOptions {
 function wantsParallel(count: number, options: Readonly<VerifyManagementChainOptions>): boolean {
   if (options.reference === true || options.parallel === false) return false;
   if (options.parallel === true) return true;
-  return count >= PARALLEL_AUDIT_THRESHOLD && (options.workers ?? defaultAuditWorkers()) > 1;
+  return count >= PARALLEL_AUDIT_THRESHOLD && (options.workers ?? defaultAuditWorkers()) > 0;
 }
 
 /**
@@ -83,7 +83,7 @@ export function verifyManagementChain(blocks: readonly unknown[], options: Reado
   }
   let prepass: SignaturePrepass | undefined;
   try {
-    prepass = startSignaturePrepass(blocks, options.workers ?? defaultAuditWorkers(), (hash) => voteText(hash, true));
+    prepass = startSignaturePrepass(blocks, options.workers ?? Math.max(1, defaultAuditWorkers()), (hash) => voteText(hash, true));
     return verifyInOrder(blocks, prepass.verifier);
   } finally {
     prepass?.close();

@@ -28,7 +28,7 @@ export interface AuditCommandOptions {
    */
   readonly declaredSigners: readonly string[];
   /**
-   * Worker threads checking the vote signatures ahead: 0 for none; undefined for one per core
+   * Worker threads checking the vote signatures ahead: 0 for none; undefined for one per core but one
    * when the chain is long enough to gain from them (verifyManagementChain's `parallel: 'auto'`).
    */
   readonly workers?: number;
@@ -51,7 +51,7 @@ export function auditOptions(): Option[] {
     new Option('--require-heads', 'refuse an export without orderer-signed heads (version 1): exit 1'),
     new Option('--declared-signer <mspId=caFile>', 'accept this organisation as a declared signer (its MSP on the channels, its orderer signatures) with this CA certificate; repeatable. A live audit also takes the connection file\'s signers; an export\'s own list is never trusted')
       .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
-    new Option('--workers <n>', 'worker threads checking the vote signatures ahead; 0 checks them on one thread (default: one per core for chains of 500 CBs or more)'),
+    new Option('--workers <n>', 'worker threads checking the vote signatures ahead; 0 checks them on one thread (default: one per core but one, the verifying thread checking signatures too, for chains of 500 CBs or more)'),
   ];
 }
 
