@@ -7,6 +7,7 @@ import { createHash, createPrivateKey } from 'node:crypto';
 import { p256 } from '@noble/curves/nist';
 
 import { p256PublicKey, parseCertificate } from './certificates';
+import { readDerSignature } from './derSignature';
 import { pureVerifier } from './cryptoVerifier';
 import type { CryptoVerifier } from './cryptoVerifier';
 import { MgmtError, messageOf } from './errors';
@@ -83,17 +84,9 @@ export function assertVoteSignature(check: VoteSignatureCheck, verifier: CryptoV
   if (der === undefined) {
     throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature is not canonical base64');
   }
-  let signature: ReturnType<typeof p256.Signature.fromBytes>;
-  try {
-    signature = p256.Signature.fromBytes(der, 'der');
-  } catch (err) {
-    throw new MgmtError('MGMT_BAD_SIGNATURE', `signature is not DER: ${messageOf(err)}`, { cause: err });
-  }
-  if (Buffer.compare(Buffer.from(signature.toBytes('der')), Buffer.from(der)) !== 0) {
-    throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature DER is not canonical');
-  }
-  if (signature.hasHighS()) {
-    throw new MgmtError('MGMT_BAD_SIGNATURE', 'signature has a high S value');
+  const read = readDerSignature(der);
+  if (!read.ok) {
+    throw new MgmtError('MGMT_BAD_SIGNATURE', 'highS' in read ? 'signature has a high S value' : `signature is not DER: ${read.notDer}`);
   }
   const message = voteMessage(check.hash, check.approve);
   if (!verifier.verifyVote(certificate, message, der)) {
