@@ -55,11 +55,12 @@ const DONE = 2;
  */
 const WORKER_SOURCE = `
 'use strict';
-const { workerData } = require('node:worker_threads');
+const { workerData, parentPort } = require('node:worker_threads');
 const { verify, X509Certificate } = require('node:crypto');
-const { pems, chunks, answers, states } = workerData;
+const { answers, states } = workerData;
 const out = new Uint8Array(answers);
 const state = new Int32Array(states);
+const pems = [];
 const keys = new Map();
 function keyOf(i) {
   if (!keys.has(i)) {
@@ -69,23 +70,39 @@ function keyOf(i) {
   }
   return keys.get(i);
 }
-for (const chunk of chunks) {
-  if (Atomics.compareExchange(state, chunk.index, ${PENDING}, ${CLAIMED}) !== ${PENDING}) continue;
-  for (let j = 0; j < chunk.pem.length; j++) {
-    const key = keyOf(chunk.pem[j]);
-    if (key === null) continue;
-    let valid = false;
-    try {
-      valid = verify('sha256', Buffer.from(chunk.text[j], 'utf8'), { key, dsaEncoding: 'der' }, Buffer.from(chunk.signature[j], 'base64'));
-    } catch {
-      valid = false;
+parentPort.on('message', (batch) => {
+  for (const pem of batch.pems) pems.push(pem);
+  for (const chunk of batch.chunks) {
+    if (Atomics.compareExchange(state, chunk.index, ${PENDING}, ${CLAIMED}) !== ${PENDING}) continue;
+    for (let j = 0; j < chunk.pem.length; j++) {
+      const key = keyOf(chunk.pem[j]);
+      if (key === null) continue;
+      let valid = false;
+      try {
+        valid = verify('sha256', Buffer.from(chunk.text[j], 'utf8'), { key, dsaEncoding: 'der' }, Buffer.from(chunk.signature[j], 'base64'));
+      } catch {
+        valid = false;
+      }
+      out[chunk.start + j] = valid ? ${VALID} : ${INVALID};
     }
-    out[chunk.start + j] = valid ? ${VALID} : ${INVALID};
+    Atomics.store(state, chunk.index, ${DONE});
+    Atomics.notify(state, chunk.index);
   }
-  Atomics.store(state, chunk.index, ${DONE});
-  Atomics.notify(state, chunk.index);
-}
+});
 `;
+
+/**
+ * Chunks in the first batch posted to the workers, and in each one after it: the workers start on
+ * the first blocks while the rest of the chain's signatures are still being collected.
+ */
+const FIRST_BATCH = 2;
+const BATCH = 16;
+
+/** A batch of work as posted to the workers: the certificates new since the last batch, and chunks. */
+interface Batch {
+  readonly pems: string[];
+  readonly chunks: ChunkJob[];
+}
 
 let running = 0;
 
@@ -150,17 +167,34 @@ function jobKey(pemIndex: number, text: string, signatureBase64: string): string
   return `${pemIndex}\n${text}\n${signatureBase64}`;
 }
 
+/** Proof entries of the chain, an upper bound of the signatures {@link collectJobs} finds. */
+function proofEntries(blocks: readonly unknown[]): number {
+  let count = 0;
+  for (const block of blocks) if (isObject(block) && Array.isArray(block.proof)) count += block.proof.length;
+  return count;
+}
+
 /**
  * Every approval of every block that looks like one (a 64-hex hash, proof entries with string
  * certificate and signature): untrusted input, so nothing here is a verdict, only a question the
  * core may ask. Its vote text is the core's `voteText(hash, true)`, as proofs hold approvals.
+ * `post` receives the work in batches as it is found, each chunk once it is full (the last one at
+ * the end).
  */
-function collectJobs(blocks: readonly unknown[], voteText: (hash: string) => string): Jobs {
+function collectJobs(blocks: readonly unknown[], voteText: (hash: string) => string, post: (batch: Batch) => void): Jobs {
   const pems: string[] = [];
   const pemIndex = new Map<string, number>();
   const byKey = new Map<string, number>();
   const chunks: ChunkJob[] = [];
   let current: ChunkJob | undefined;
+  let postedChunks = 0;
+  let postedPems = 0;
+  const flush = (upTo: number): void => {
+    if (upTo <= postedChunks) return;
+    post({ pems: pems.slice(postedPems), chunks: chunks.slice(postedChunks, upTo) });
+    postedChunks = upTo;
+    postedPems = pems.length;
+  };
   for (const block of blocks) {
     if (!isObject(block) || typeof block.hash !== 'string' || !HASH.test(block.hash) || !Array.isArray(block.proof)) continue;
     let text: string;
@@ -181,6 +215,8 @@ function collectJobs(blocks: readonly unknown[], voteText: (hash: string) => str
       const key = jobKey(pem, text, entry.signature);
       if (byKey.has(key)) continue;
       if (current === undefined || current.pem.length === CHUNK) {
+        // The chunks before this new one are full.
+        if (chunks.length - postedChunks >= (postedChunks === 0 ? FIRST_BATCH : BATCH)) flush(chunks.length);
         current = { index: chunks.length, start: byKey.size, pem: [], text: [], signature: [] };
         chunks.push(current);
       }
@@ -190,6 +226,7 @@ function collectJobs(blocks: readonly unknown[], voteText: (hash: string) => str
       current.signature.push(entry.signature);
     }
   }
+  flush(chunks.length);
   return { pems, byKey, chunks, count: byKey.size };
 }
 
@@ -206,17 +243,16 @@ export function startSignaturePrepass(blocks: readonly unknown[], workers: numbe
   if (!Number.isSafeInteger(workers) || workers < 1) {
     throw new RangeError(`workers must be a positive integer, got ${String(workers)}`);
   }
-  const jobs = collectJobs(blocks, voteText);
-  const answers = new Uint8Array(new SharedArrayBuffer(Math.max(1, jobs.count)));
-  const states = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, jobs.chunks.length)));
+  // The workers start before the signatures are collected (a thread takes tens of milliseconds to
+  // boot), sized for every proof entry; they get the work in batches as it is found.
+  const entries = proofEntries(blocks);
+  const answers = new Uint8Array(new SharedArrayBuffer(Math.max(1, entries)));
+  const states = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, Math.ceil(entries / CHUNK))));
   const threads: Worker[] = [];
-  for (let w = 0; w < Math.min(workers, jobs.chunks.length); w++) {
+  for (let w = 0; w < Math.min(workers, Math.ceil(entries / CHUNK)); w++) {
     let worker: Worker;
     try {
-      worker = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { pems: jobs.pems, chunks: jobs.chunks, answers: answers.buffer, states: states.buffer },
-      });
+      worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { answers: answers.buffer, states: states.buffer } });
     } catch {
       // No thread to be had (a resource limit): the chunks no worker takes are checked here.
       break;
@@ -232,6 +268,9 @@ export function startSignaturePrepass(blocks: readonly unknown[], workers: numbe
     worker.unref();
     threads.push(worker);
   }
+  const jobs = collectJobs(blocks, voteText, (batch) => {
+    for (const worker of threads) worker.postMessage(batch);
+  });
   const abandoned = new Set<number>();
   const direct = createOpenSslVerifier();
   /** The PEM each certificate object was parsed from, to find its signatures' answers. */
