@@ -69,7 +69,7 @@ function makeConsortium(dir: string): { params: GenesisParams; voters: Synthetic
   return { params, voters };
 }
 
-/** ECDSA P-256 verifies a second on one thread through node:crypto, as the audit's verifier makes them. */
+/** ECDSA P-256 verifies a second on one thread through node:crypto, as the audit's verifier makes them (one second of them). */
 function nodeVerifiesPerSecond(voter: SyntheticVoter): number {
   const message = Buffer.from('mgmt-cb-v1:approve:' + '0'.repeat(64));
   const signature = signData('sha256', message, { key: voter.key, dsaEncoding: 'der' });
@@ -119,10 +119,14 @@ function main(opts: Options): number {
     const check = verifyManagementChain(chain);
     if (check.fault !== undefined) throw new BenchError(`the synthetic chain does not verify: ${check.fault.message}`);
 
+    // The verify rate is sampled around each phase and the best kept, as the runs are: on a shared
+    // machine whose speed drifts, the ceiling must come from as quiet a moment as the figures.
+    const verifyRates = [nodeVerifiesPerSecond(voters[0])];
     progress(`verifying it ${opts.runs} times sequentially`);
     const sequential = timeRuns(opts.runs, () => verifyManagementChain(chain, { parallel: false }));
     let parallel: number[] = [];
     if (opts.workers > 0) {
+      verifyRates.push(nodeVerifiesPerSecond(voters[0]));
       progress(`verifying it ${opts.runs} times with ${opts.workers} signature workers`);
       parallel = timeRuns(opts.runs, () => {
         const result = verifyManagementChain(chain, { parallel: true, workers: opts.workers });
@@ -130,7 +134,8 @@ function main(opts: Options): number {
       });
     }
     progress('measuring the ECDSA P-256 verify speed');
-    const nodeVerifies = nodeVerifiesPerSecond(voters[0]);
+    verifyRates.push(nodeVerifiesPerSecond(voters[0]));
+    const nodeVerifies = Math.max(...verifyRates);
     const opensslVerifies = opensslVerifiesPerSecond(dir);
 
     const cores = os.availableParallelism();
