@@ -33,7 +33,7 @@ import type { ManagementNodeOptions } from '../managementNode/managementNode';
 import type { NodeEvent } from '../managementNode/events';
 import type { MgmtLedger } from '../managementNode/ledger';
 import { channelCheck, readLiveChannelModel } from '../primary/channelCheck';
-import { tracedContract } from '../trace/contract';
+import { tracedClientOptions } from '../trace/contract';
 import type { Tracer } from '../trace/types';
 import { PrimaryMetricsCollector } from '../twins/metrics';
 import { boundsFromSchema, CHANNEL_MODEL_SCHEMA_FILE, DEFAULT_PRIMARY_CONFIG, isModelSchema, readSchemaFile } from '../twins/primaryConfig';
@@ -444,7 +444,7 @@ async function openSession(member: MemberConnection, management: string, chainco
       ledger:
         tracer === undefined
           ? new FabricMgmtLedger({ network, chaincodeName })
-          : new FabricMgmtLedger({ contract: tracedContract(network.getContract(chaincodeName), tracer), events: network, chaincodeName }),
+          : new FabricMgmtLedger(tracedClientOptions(network, chaincodeName, tracer)),
       signVote: voteSignerFromMsp(member.userMspDir),
       tracer,
       hookQueue: Promise.resolve(),

@@ -10,10 +10,11 @@ import { CommitStatusError, EndorseError, GatewayError } from '@hyperledger/fabr
 import type { ChaincodeEvent, ChaincodeEventsOptions, CloseableAsyncIterable } from '@hyperledger/fabric-gateway';
 // fabric-gateway exports SubmitError as a type only; the class is what its client throws.
 import { SubmitError } from '@hyperledger/fabric-gateway/dist/submiterror';
-import { common, peer } from '@hyperledger/fabric-protos';
+import { peer } from '@hyperledger/fabric-protos';
 import { fetchBlocks, MgmtClient, MgmtReader, readProcessedTransaction } from './client';
 import type { MgmtContractCalls, MgmtEvent, MgmtNetwork, MgmtQueryCalls } from './client';
 import { LedgerCallError, LedgerUnavailableError, MgmtRefusalError, TransactionInvalidError } from './errors';
+import { processedTransaction, qscc, quorumNotReached } from '../testing/gatewayFakes';
 
 const bytes = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
@@ -163,58 +164,6 @@ describe('MgmtClient', () => {
   });
 });
 
-/** What qscc's GetTransactionByID answers for a committed endorser transaction with `result` as its chaincode response. */
-function processedTransaction(result: unknown, validationCode: number): Uint8Array {
-  const response = new peer.Response();
-  response.setStatus(200);
-  response.setPayload(bytes(result));
-  const chaincodeAction = new peer.ChaincodeAction();
-  chaincodeAction.setResponse(response);
-  const responsePayload = new peer.ProposalResponsePayload();
-  responsePayload.setExtension$(chaincodeAction.serializeBinary());
-  const endorsed = new peer.ChaincodeEndorsedAction();
-  endorsed.setProposalResponsePayload(responsePayload.serializeBinary());
-  const actionPayload = new peer.ChaincodeActionPayload();
-  actionPayload.setAction(endorsed);
-  const action = new peer.TransactionAction();
-  action.setPayload(actionPayload.serializeBinary());
-  const transaction = new peer.Transaction();
-  transaction.setActionsList([action]);
-  const payload = new common.Payload();
-  payload.setData(transaction.serializeBinary());
-  const envelope = new common.Envelope();
-  envelope.setPayload(payload.serializeBinary());
-  const processed = new peer.ProcessedTransaction();
-  processed.setTransactionenvelope(envelope);
-  processed.setValidationcode(validationCode);
-  return processed.serializeBinary();
-}
-
-/** The gateway's answer when too few SmartBFT orderers accepted a transaction (fabric internal/pkg/gateway/submit.go). */
-function quorumNotReached(transactionId: string): SubmitError {
-  return new SubmitError({
-    code: status.UNAVAILABLE,
-    details: [
-      { address: '127.0.0.1:17050', mspId: 'Org1MSP', message: 'received unsuccessful response from orderer: status=SERVICE_UNAVAILABLE, info=failed to submit request: request already processed' },
-      { address: '127.0.0.1:17060', mspId: 'Org2MSP', message: 'received unsuccessful response from orderer: status=SERVICE_UNAVAILABLE, info=failed to submit request: request already processed' },
-    ],
-    cause: Object.assign(new Error('14 UNAVAILABLE: insufficient number of orderers could successfully process transaction to satisfy quorum requirement'), { code: status.UNAVAILABLE, details: 'x', metadata: new Metadata() }),
-    transactionId,
-  });
-}
-
-/** qscc on the channel `mgmt`: the transaction's ProcessedTransaction once `committedAfter` lookups have said "no such transaction ID". */
-function qscc(calls: string[], answer: Uint8Array | undefined, committedAfter = 0): MgmtQueryCalls {
-  let lookups = 0;
-  return {
-    evaluateTransaction: (name, ...args) => {
-      calls.push(`qscc ${name}(${args.join(', ')})`);
-      if (answer === undefined || lookups++ < committedAfter) return Promise.reject(new GatewayError({ code: status.UNKNOWN, details: [{ address: 'peer0:7051', mspId: 'Org1MSP', message: `no such transaction ID [${args[1]}] in index` }], cause: Object.assign(new Error('2 UNKNOWN'), { code: status.UNKNOWN, details: 'x', metadata: new Metadata() }) }));
-      return Promise.resolve(answer);
-    },
-  };
-}
-
 /** A gateway network of `mgmt` (a fabric-gateway `Network` fits): the management contract and qscc. */
 function network(contract: MgmtContractCalls, lookup: MgmtQueryCalls, names: string[] = []): MgmtNetwork & { getName(): string } {
   return {
@@ -233,8 +182,14 @@ describe('MgmtClient: a submit whose outcome the orderers left unknown', () => {
   it('answers as a success when the transaction committed valid although the submit failed ("request already processed" on SmartBFT), without submitting it again', async () => {
     const calls: string[] = [];
     const names: string[] = [];
-    const client = new MgmtClient({ network: network(fakeContract({ Vote: quorumNotReached('tx9') }, calls), qscc(calls, processedTransaction(vote, peer.TxValidationCode.VALID), 2), names), commitLookupMs: 10_000 });
+    const found: unknown[] = [];
+    const client = new MgmtClient({
+      network: network(fakeContract({ Vote: quorumNotReached('tx9') }, calls), qscc(calls, processedTransaction(vote, peer.TxValidationCode.VALID), 2), names),
+      commitLookupMs: 10_000,
+      onCommitFound: (f) => found.push(f),
+    });
     expect(await client.vote('p', true, 'c2ln', 'ok')).toEqual(vote);
+    expect(found).toEqual([{ transaction: 'Vote', transactionId: 'tx9', validationCode: 0 }]);
     expect(calls).toEqual(['submit Vote(p, true, c2ln, ok)', 'qscc GetTransactionByID(mgmt, tx9)', 'qscc GetTransactionByID(mgmt, tx9)', 'qscc GetTransactionByID(mgmt, tx9)']);
     expect(names).toEqual(['mgmt', 'qscc']);
   });
@@ -245,6 +200,10 @@ describe('MgmtClient: a submit whose outcome the orderers left unknown', () => {
       contract: fakeContract({ Tally: quorumNotReached('tx10') }, calls),
       // An event source that is a gateway Network (as the management node passes one) is the lookup.
       events: network(fakeContract({}, []), qscc(calls, processedTransaction({ height: 1, hash: 'h1', proof: [] }, peer.TxValidationCode.MVCC_READ_CONFLICT))),
+      // A hook that throws changes nothing of the answer.
+      onCommitFound: (f) => {
+        throw new Error(`hook of ${f.transactionId}`);
+      },
     });
     const failure = await client.tally('p').catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(TransactionInvalidError);
@@ -254,8 +213,10 @@ describe('MgmtClient: a submit whose outcome the orderers left unknown', () => {
 
   it('reports the submit failure when the transaction is not found committed in time', async () => {
     const calls: string[] = [];
-    const client = new MgmtClient({ network: network(fakeContract({ Vote: quorumNotReached('tx11') }, calls), qscc(calls, undefined)), commitLookupMs: 250 });
+    const found: unknown[] = [];
+    const client = new MgmtClient({ network: network(fakeContract({ Vote: quorumNotReached('tx11') }, calls), qscc(calls, undefined)), commitLookupMs: 250, onCommitFound: (f) => found.push(f) });
     await expect(client.vote('p', true, 'c2ln', 'ok')).rejects.toMatchObject({ name: 'LedgerUnavailableError', step: 'submit', code: 'UNAVAILABLE', transactionId: 'tx11' });
+    expect(found).toEqual([]);
     expect(calls[0]).toBe('submit Vote(p, true, c2ln, ok)');
     expect(calls.slice(1).every((c) => c === 'qscc GetTransactionByID(mgmt, tx11)')).toBe(true);
     expect(calls.length).toBeGreaterThanOrEqual(3);

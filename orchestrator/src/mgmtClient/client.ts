@@ -108,7 +108,21 @@ export type MgmtClientOptions = MgmtConnection<MgmtContractCalls> & {
    * {@link DEFAULT_COMMIT_LOOKUP_MS} by default, 0 never looks.
    */
   readonly commitLookupMs?: number;
+  /**
+   * Told when such a transaction was found committed (valid or not), before the call answers: a
+   * trace records then that the transaction whose submit it saw fail did commit. Must not throw
+   * (a throw is ignored).
+   */
+  readonly onCommitFound?: (found: CommitFound) => void;
 };
+
+/** A transaction found committed by its id after its submit failed with an unknown outcome. */
+export interface CommitFound {
+  readonly transaction: MgmtTransactionName;
+  readonly transactionId: string;
+  /** The peer's validation code (`peer.TxValidationCode`; VALID is 0). */
+  readonly validationCode: number;
+}
 
 /**
  * How long {@link MgmtClient} looks for a transaction whose submit failed with an unknown
@@ -423,12 +437,14 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class MgmtClient extends MgmtReader<MgmtContractCalls> {
   private readonly lookup: MgmtTransactionLookup | undefined;
   private readonly commitLookupMs: number;
+  private readonly onCommitFound: ((found: CommitFound) => void) | undefined;
 
   constructor(options: MgmtClientOptions) {
     super(options);
     const fallback = 'network' in options ? options.network : options.events;
     this.lookup = options.transactionLookup ?? (isLookup(fallback) ? fallback : undefined);
     this.commitLookupMs = options.commitLookupMs ?? DEFAULT_COMMIT_LOOKUP_MS;
+    this.onCommitFound = options.onCommitFound;
   }
 
   /**
@@ -490,6 +506,11 @@ export class MgmtClient extends MgmtReader<MgmtContractCalls> {
       const transactionId = unknownSubmitOutcome(err);
       const committed = transactionId === undefined ? undefined : await this.findCommitted(transactionId);
       if (transactionId === undefined || committed === undefined) throw toLedgerError(err, name, 'submit');
+      try {
+        this.onCommitFound?.({ transaction: name, transactionId, validationCode: committed.validationCode });
+      } catch {
+        // An observer's failure is not the transaction's.
+      }
       if (committed.validationCode !== peer.TxValidationCode.VALID) {
         const code = committed.validationCode as peer.TxValidationCodeMap[keyof peer.TxValidationCodeMap];
         throw toLedgerError(new CommitError({ code, transactionId, message: `Transaction ${transactionId} failed to commit with status code ${code}` }), name, 'commit');

@@ -7,6 +7,7 @@
  */
 export { decodeEvent, DEFAULT_COMMIT_LOOKUP_MS, DEFAULT_MGMT_CHAINCODE, fetchBlocks, MgmtClient, MgmtReader, readProcessedTransaction } from './client';
 export type {
+  CommitFound,
   CommittedTransaction,
   DecodedEvent,
   EventStream,

@@ -6,8 +6,10 @@ import type { Status } from '@hyperledger/fabric-gateway';
 import { CommitError } from '@hyperledger/fabric-gateway';
 import { MgmtClient } from '../mgmtClient/client';
 import { TransactionInvalidError } from '../mgmtClient/errors';
+import { peer } from '@hyperledger/fabric-protos';
+import { processedTransaction, qscc, quorumNotReached } from '../testing/gatewayFakes';
 import type { TraceableContract } from './contract';
-import { resultFields, tracedContract } from './contract';
+import { resultFields, tracedClientOptions, tracedContract } from './contract';
 import type { StepFields, TraceStep } from './types';
 
 const bytes = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
@@ -107,5 +109,46 @@ describe('resultFields', () => {
     expect(resultFields(bytes({ proposalId: 'p', height: 7, cycle: 0, reason: 'timeout' }))).toEqual({ height: 7, cycle: 0, proposalId: 'p' });
     expect(resultFields(bytes({ proposalId: 'p', mspId: 'Org1MSP' }))).toEqual({ height: undefined, cycle: undefined, proposalId: 'p' });
     expect(resultFields(new TextEncoder().encode('not json'))).toEqual({});
+  });
+});
+
+describe('tracedClientOptions', () => {
+  /** A network of `mgmt` whose Vote endorses, then fails at the orderers with an unknown outcome; qscc finds it committed. */
+  function networkOf(validationCode: number, log: string[]) {
+    const contract: TraceableContract = {
+      evaluateTransaction: () => Promise.reject(new Error('unused')),
+      newProposal: (name) => ({
+        getTransactionId: () => 'tx9',
+        endorse: () => {
+          log.push(`endorse ${name}`);
+          return Promise.resolve({ getResult: () => bytes(PROPOSAL), submit: () => Promise.reject(quorumNotReached('tx9')) });
+        },
+      }),
+    };
+    const lookup = qscc(log, processedTransaction({ proposalId: 'p1', mspId: 'Org1MSP', approve: true }, validationCode));
+    return {
+      getName: () => 'mgmt',
+      getContract: (name: string) => (name === 'qscc' ? lookup : contract) as TraceableContract,
+      getChaincodeEvents: () => Promise.reject(new Error('unused')),
+    };
+  }
+
+  it('traces how a transaction ended that the client found committed after its submit failed', async () => {
+    const log: string[] = [];
+    const { steps, tracer } = recorder(log);
+    const client = new MgmtClient({ ...tracedClientOptions(networkOf(peer.TxValidationCode.VALID, log), 'mgmt', tracer), commitLookupMs: 1000 });
+    expect(await client.vote('p1', true, 'c2ln', 'ok')).toEqual({ proposalId: 'p1', mspId: 'Org1MSP', approve: true });
+    expect(log).toEqual(['txStarted', 'endorse Vote', 'txEndorsed', 'txFailed', 'qscc GetTransactionByID(mgmt, tx9)', 'txCommitted']);
+    expect(steps[2].fields).toMatchObject({ tx: 'Vote', txId: 'tx9', detail: 'submit' });
+    expect(steps[3].fields).toEqual({ tx: 'Vote', txId: 'tx9', detail: 'found committed valid by its id after the submit failed' });
+  });
+
+  it('traces a transaction found committed invalid as failed, with its validation code', async () => {
+    const log: string[] = [];
+    const { steps, tracer } = recorder(log);
+    const client = new MgmtClient({ ...tracedClientOptions(networkOf(peer.TxValidationCode.MVCC_READ_CONFLICT, log), 'mgmt', tracer), commitLookupMs: 1000 });
+    await expect(client.vote('p1', true, 'c2ln', 'ok')).rejects.toBeInstanceOf(TransactionInvalidError);
+    expect(steps.map((s) => s.step)).toEqual(['txStarted', 'txEndorsed', 'txFailed', 'txFailed']);
+    expect(steps[3].fields.detail).toBe('found committed MVCC_READ_CONFLICT by its id after the submit failed');
   });
 });

@@ -10,7 +10,7 @@
 import { CommitError } from '@hyperledger/fabric-gateway';
 import type { Status } from '@hyperledger/fabric-gateway';
 import { peer } from '@hyperledger/fabric-protos';
-import type { MgmtContractCalls } from '../mgmtClient/client';
+import type { MgmtClientOptions, MgmtContractCalls, MgmtEventSource } from '../mgmtClient/client';
 import type { StepFields, Tracer } from './types';
 
 /** The calls of a fabric-gateway `Contract` that tracing needs; a `Contract` fits. */
@@ -100,6 +100,28 @@ export function tracedContract(contract: TraceableContract, tracer: Tracer): Mgm
         tracer('txFailed', { ...fields, detail: stage });
         throw err;
       }
+    },
+  };
+}
+
+/**
+ * The options of an `MgmtClient` whose transactions are traced: the contract wrapped by
+ * {@link tracedContract}, and a transaction the client finds committed after its submit failed
+ * with an unknown outcome traced as `txCommitted` (or `txFailed` with its validation code) after
+ * the `txFailed` of the submit, so the trace says how it ended.
+ *
+ * @example
+ * const ledger = new MgmtClient(tracedClientOptions(gateway.getNetwork('mgmt'), 'mgmt', tracer));
+ */
+export function tracedClientOptions(network: MgmtEventSource & { getContract(chaincodeName: string): TraceableContract }, chaincodeName: string, tracer: Tracer): MgmtClientOptions {
+  return {
+    contract: tracedContract(network.getContract(chaincodeName), tracer),
+    events: network,
+    chaincodeName,
+    onCommitFound: (found) => {
+      const valid = found.validationCode === peer.TxValidationCode.VALID;
+      const detail = `found committed ${valid ? 'valid' : validationName(found.validationCode)} by its id after the submit failed`;
+      tracer(valid ? 'txCommitted' : 'txFailed', { tx: found.transaction, txId: found.transactionId, detail });
     },
   };
 }

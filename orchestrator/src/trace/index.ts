@@ -8,7 +8,7 @@
 export type { PrimaryStep, StepFields, TraceLine, TraceStep, Tracer, TxStep } from './types';
 export { TraceWriter, traceClock } from './writer';
 export type { TraceWriterOptions } from './writer';
-export { resultFields, tracedContract } from './contract';
+export { resultFields, tracedClientOptions, tracedContract } from './contract';
 export type { TraceableContract } from './contract';
 export { tracePrimary } from './primary';
 export { parseTrace, readTraceFiles } from './read';

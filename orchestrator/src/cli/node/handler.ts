@@ -14,7 +14,7 @@ import { voteSignerFromMsp } from '../../managementNode/identity';
 import { ManagementNode } from '../../managementNode/managementNode';
 import type { MgmtLedger } from '../../managementNode/ledger';
 import { channelCheck } from '../../primary/channelCheck';
-import { tracedContract } from '../../trace/contract';
+import { tracedClientOptions } from '../../trace/contract';
 import { tracePrimary } from '../../trace/primary';
 import type { Tracer } from '../../trace/types';
 import { HttpTwin } from '../../twins/httpTwin';
@@ -86,7 +86,7 @@ function ledgerOf(s: MemberSession, tracer: Tracer | undefined): MgmtLedger {
   if (tracer === undefined || s.gateway === undefined) return s.ledger;
   const network = s.gateway.getNetwork(s.connection.channels.management);
   const chaincodeName = managementChaincodeOf(s.connection);
-  return new MgmtClient({ contract: tracedContract(network.getContract(chaincodeName), tracer), events: network, chaincodeName });
+  return new MgmtClient(tracedClientOptions(network, chaincodeName, tracer));
 }
 
 /**
