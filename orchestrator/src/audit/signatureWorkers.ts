@@ -117,8 +117,9 @@ export function runningSignatureWorkers(): number {
 /**
  * The worker threads a parallel audit uses by default: one per available core but the verifying
  * thread's, which checks the chunks no worker has started as well as running the core. On 2 cores
- * one worker verified a 10,000-CB chain in 1.32 s and two in 1.41 s (three threads on two cores
- * take turns). 0 on a single core: nothing to run in parallel with.
+ * one worker verified a 10,000-CB chain in 1.23 s and two in 1.31 s (three threads on two cores
+ * take turns; `node scripts/dist/bench-audit.js --workers 1`, then `--workers 2`). 0 on a single
+ * core: nothing to run in parallel with.
  */
 export function defaultAuditWorkers(): number {
   return availableParallelism() - 1;
@@ -246,10 +247,11 @@ export function startSignaturePrepass(blocks: readonly unknown[], workers: numbe
   // The workers start before the signatures are collected (a thread takes tens of milliseconds to
   // boot), sized for every proof entry; they get the work in batches as it is found.
   const entries = proofEntries(blocks);
+  const maxChunks = Math.ceil(entries / CHUNK);
   const answers = new Uint8Array(new SharedArrayBuffer(Math.max(1, entries)));
-  const states = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, Math.ceil(entries / CHUNK))));
+  const states = new Int32Array(new SharedArrayBuffer(4 * Math.max(1, maxChunks)));
   const threads: Worker[] = [];
-  for (let w = 0; w < Math.min(workers, Math.ceil(entries / CHUNK)); w++) {
+  for (let w = 0; w < Math.min(workers, maxChunks); w++) {
     let worker: Worker;
     try {
       worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { answers: answers.buffer, states: states.buffer } });
